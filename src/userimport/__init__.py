@@ -1,0 +1,140 @@
+"""
+userimport: bulk-import users into an application's user store from CSV and Excel files.
+
+The pipeline is a chain of pure stages, each in its own module::
+
+    read_table -> detect_header -> suggest_mapping -> validate -> plan_import -> apply_plan
+
+``import userimport`` is cheap: the stage modules (and pandas behind them) load on first use
+of a name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .apply import ApplyResult, apply_plan
+    from .errors import (
+        DeletionLimitError,
+        EncodingError,
+        FileFormatError,
+        HeaderError,
+        MappingError,
+        PlanError,
+        ReadError,
+        RepositoryError,
+        RowLimitError,
+        SettingsError,
+        StalePlanError,
+        UserImportError,
+        UserNotFoundError,
+        ValidationFailed,
+    )
+    from .headers import HeaderCandidate, HeaderGuess, detect_header
+    from .mapping import ColumnMapping, ColumnMatch, suggest_mapping
+    from .model import ChangeSet, ImportSettings, Snapshot, User
+    from .notify import Notification, Notifier
+    from .pipeline import import_file
+    from .plan import Plan, PlanEntry, PlanWarning, plan_import
+    from .read import RawTable, read_table
+    from .repository import InMemoryUserRepository, UserRepository
+    from .review import Overview, Review
+    from .validation import Issue, IssueCode, ValidationReport, validate
+
+__all__ = [
+    "ApplyResult",
+    "ChangeSet",
+    "ColumnMapping",
+    "ColumnMatch",
+    "DeletionLimitError",
+    "EncodingError",
+    "FileFormatError",
+    "HeaderCandidate",
+    "HeaderError",
+    "HeaderGuess",
+    "ImportSettings",
+    "InMemoryUserRepository",
+    "Issue",
+    "IssueCode",
+    "MappingError",
+    "Notification",
+    "Notifier",
+    "Overview",
+    "Plan",
+    "PlanEntry",
+    "PlanError",
+    "PlanWarning",
+    "RawTable",
+    "ReadError",
+    "RepositoryError",
+    "Review",
+    "RowLimitError",
+    "SettingsError",
+    "Snapshot",
+    "StalePlanError",
+    "User",
+    "UserImportError",
+    "UserNotFoundError",
+    "UserRepository",
+    "ValidationFailed",
+    "ValidationReport",
+    "apply_plan",
+    "detect_header",
+    "import_file",
+    "plan_import",
+    "read_table",
+    "suggest_mapping",
+    "validate",
+]
+
+__version__ = "0.1.0.dev0"
+
+_WHERE = {
+    "ApplyResult": "apply",
+    "apply_plan": "apply",
+    "HeaderCandidate": "headers",
+    "HeaderGuess": "headers",
+    "detect_header": "headers",
+    "ColumnMapping": "mapping",
+    "ColumnMatch": "mapping",
+    "suggest_mapping": "mapping",
+    "ChangeSet": "model",
+    "ImportSettings": "model",
+    "Snapshot": "model",
+    "User": "model",
+    "Notification": "notify",
+    "Notifier": "notify",
+    "import_file": "pipeline",
+    "Plan": "plan",
+    "PlanEntry": "plan",
+    "PlanWarning": "plan",
+    "plan_import": "plan",
+    "RawTable": "read",
+    "read_table": "read",
+    "InMemoryUserRepository": "repository",
+    "UserRepository": "repository",
+    "Overview": "review",
+    "Review": "review",
+    "Issue": "validation",
+    "IssueCode": "validation",
+    "ValidationReport": "validation",
+    "validate": "validation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        if name in __all__:  # the exceptions
+            module = "errors"
+        else:
+            raise AttributeError(f"module 'userimport' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

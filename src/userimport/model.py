@@ -1,0 +1,373 @@
+"""
+The value types every stage shares: users, import settings, store snapshots and change sets.
+
+All of them are frozen attrs classes; change them with :func:`attrs.evolve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cached_property
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .errors import SettingsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "PROPERTIES",
+    "ChangeSet",
+    "ImportSettings",
+    "Snapshot",
+    "User",
+    "email_key",
+]
+
+#: The core properties a column can feed; custom ones are written ``attributes.<name>``.
+PROPERTIES: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "email",
+    "department",
+    "groups",
+    "is_admin",
+)
+
+#: Columns of :attr:`Snapshot.frame`, after its ``key`` index.
+USER_COLUMNS: tuple[str, ...] = (
+    "email",
+    "first_name",
+    "last_name",
+    "department",
+    "groups",
+    "is_admin",
+    "attributes",
+)
+
+
+def email_key(email: str) -> str:
+    """
+    Return the identity key of an email address: trimmed and case-folded.
+
+    >>> email_key("  Anna.Berg@Firma.NO ")
+    'anna.berg@firma.no'
+    """
+    return email.strip().casefold()
+
+
+def _strip(value: str) -> str:
+    return str(value).strip()
+
+
+def _optional_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _groups(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str):
+        raise TypeError("groups must be an iterable of names, not a single string")
+    return frozenset(g.strip() for g in value if g and g.strip())
+
+
+def _attributes(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType({str(k): str(v) for k, v in (value or {}).items()})
+
+
+@attrs.frozen(kw_only=True)
+class User:
+    """
+    A user as the store holds it.
+
+    The email is the identity: trimmed, and compared case-insensitively (two users whose
+    emails differ only in case are equal). An existing user's email never changes.
+
+    Args:
+        email: The identity.
+        first_name: Given name.
+        last_name: Family name.
+        department: The department's name, or ``None``.
+        groups: Names of the user groups the user belongs to.
+        is_admin: Whether the user has admin rights.
+        attributes: Custom properties, name to text.
+    """
+
+    email: str = attrs.field(converter=_strip, eq=str.casefold)
+    first_name: str = attrs.field(default="", converter=_strip)
+    last_name: str = attrs.field(default="", converter=_strip)
+    department: str | None = attrs.field(default=None, converter=_optional_text)
+    groups: frozenset[str] = attrs.field(factory=frozenset, converter=_groups)
+    is_admin: bool = attrs.field(default=False, converter=bool)
+    attributes: Mapping[str, str] = attrs.field(
+        factory=dict, converter=_attributes, hash=False
+    )
+
+    @property
+    def key(self) -> str:
+        """The identity key: the email trimmed and case-folded."""
+        return email_key(self.email)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the user as plain JSON-ready data (groups sorted)."""
+        return {
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "department": self.department,
+            "groups": sorted(self.groups),
+            "is_admin": self.is_admin,
+            "attributes": dict(sorted(self.attributes.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> User:
+        """Build a user from :meth:`to_dict` output."""
+        return cls(
+            email=data["email"],
+            first_name=data.get("first_name", ""),
+            last_name=data.get("last_name", ""),
+            department=data.get("department"),
+            groups=data.get("groups", ()),
+            is_admin=data.get("is_admin", False),
+            attributes=data.get("attributes", {}),
+        )
+
+
+OnExisting = Literal["update", "skip"]
+GroupsMode = Literal["add", "replace"]
+
+
+def _one_of(*choices: str) -> Any:
+    def check(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value not in choices:
+            raise SettingsError(
+                f"ImportSettings.{attribute.name} must be one of {', '.join(map(repr, choices))}, "
+                f"not {value!r}"
+            )
+
+    return check
+
+
+def _limit(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        raise SettingsError(
+            f"ImportSettings.{attribute.name} must be a whole number >= 0 or None, not {value!r}"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class ImportSettings:
+    """
+    The import options of the product.
+
+    Args:
+        on_existing: ``"update"`` overwrites an existing user's fields with the file's non-empty
+            cells; ``"skip"`` leaves existing users untouched, groups included.
+        groups: ``"add"`` makes a user's groups the union of current and file; ``"replace"``
+            makes them exactly the file's (only when the file has a groups column).
+        delete_missing: Delete users of the store that are not in the file (mirror mode).
+            Rows with errors and skipped rows still count as present.
+        send_welcome_email: Send a welcome email to each created user after the commit.
+        max_deletes: Refuse to apply a plan that deletes more users than this (``None``: no
+            limit). The default, 50, stops a wrong file from emptying a store.
+        delete_admins: Let mirror mode delete admins (never, by default).
+        admin_rights: Let a mapped ``is_admin`` column grant or revoke admin rights (never, by
+            default: the column is then ignored, with a warning).
+    """
+
+    on_existing: OnExisting = attrs.field(default="update", validator=_one_of("update", "skip"))
+    groups: GroupsMode = attrs.field(default="add", validator=_one_of("add", "replace"))
+    delete_missing: bool = attrs.field(default=False, converter=bool)
+    send_welcome_email: bool = attrs.field(default=False, converter=bool)
+    max_deletes: int | None = attrs.field(default=50, validator=_limit)
+    delete_admins: bool = attrs.field(default=False, converter=bool)
+    admin_rights: bool = attrs.field(default=False, converter=bool)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the settings as plain JSON-ready data."""
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImportSettings:
+        """Build settings from :meth:`to_dict` output (unknown keys are an error)."""
+        names = {a.name for a in attrs.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise SettingsError(f"unknown import setting(s): {', '.join(unknown)}")
+        return cls(**dict(data))
+
+
+def _frozenset_of_str(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(str(v) for v in value)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Snapshot:
+    """
+    A consistent view of the store at one version.
+
+    Build one with :meth:`from_users`. The users are available both as :class:`User` values
+    (:meth:`get`, iteration) and as a DataFrame (:attr:`frame`), each made on first use.
+
+    Args:
+        version: The store's version token; a plan records it and ``commit`` checks it.
+        users: Every user, keyed by :func:`email_key`.
+        groups: Every group name in the store (also those no user belongs to).
+        departments: Every department name in the store.
+    """
+
+    version: str = attrs.field(converter=str)
+    users: Mapping[str, User] = attrs.field(converter=lambda u: MappingProxyType(dict(u)))
+    groups: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
+    departments: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
+
+    @classmethod
+    def from_users(
+        cls,
+        users: Iterable[User],
+        *,
+        version: str,
+        groups: Iterable[str] = (),
+        departments: Iterable[str] = (),
+    ) -> Snapshot:
+        """
+        Build a snapshot; groups and departments the users name are added to the sets.
+
+        Args:
+            users: The users of the store.
+            version: The store's version token.
+            groups: Group names of the store, including empty groups.
+            departments: Department names of the store, including empty ones.
+        """
+        by_key = {u.key: u for u in users}
+        all_groups = set(groups)
+        all_departments = set(departments)
+        for u in by_key.values():
+            all_groups |= u.groups
+            if u.department:
+                all_departments.add(u.department)
+        return cls(
+            version=version,
+            users=by_key,
+            groups=frozenset(all_groups),
+            departments=frozenset(all_departments),
+        )
+
+    def get(self, email: str) -> User | None:
+        """Return the user with this email (any case), or ``None``."""
+        return self.users.get(email_key(email))
+
+    def __iter__(self) -> Iterator[User]:
+        return iter(self.users.values())
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    def __contains__(self, email: object) -> bool:
+        return isinstance(email, str) and email_key(email) in self.users
+
+    def state(self) -> tuple[frozenset[tuple[Any, ...]], frozenset[str], frozenset[str]]:
+        """Return the store's content without the version, for comparing two snapshots."""
+        return (
+            frozenset(
+                (
+                    u.email,
+                    u.first_name,
+                    u.last_name,
+                    u.department,
+                    u.groups,
+                    u.is_admin,
+                    tuple(sorted(u.attributes.items())),
+                )
+                for u in self.users.values()
+            ),
+            self.groups,
+            self.departments,
+        )
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """
+        The users as a DataFrame indexed by ``key``.
+
+        Columns: ``email``, ``first_name``, ``last_name``, ``department`` (``""`` for none),
+        ``groups`` (sorted tuples), ``is_admin`` (bool), ``attributes`` (dicts).
+        Do not mutate it: it is shared by every reader of this snapshot.
+        """
+        import pandas as pd
+
+        users = list(self.users.values())
+        return pd.DataFrame(
+            {
+                "email": [u.email for u in users],
+                "first_name": [u.first_name for u in users],
+                "last_name": [u.last_name for u in users],
+                "department": [u.department or "" for u in users],
+                "groups": [tuple(sorted(u.groups)) for u in users],
+                "is_admin": [u.is_admin for u in users],
+                "attributes": [dict(u.attributes) for u in users],
+            },
+            index=pd.Index(list(self.users.keys()), name="key", dtype=object),
+            dtype=object,
+        ).astype({"is_admin": bool})
+
+
+def _users(value: Iterable[User]) -> tuple[User, ...]:
+    return tuple(value)
+
+
+def _emails(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise TypeError("delete must be an iterable of emails, not a single string")
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class ChangeSet:
+    """
+    Everything one commit changes in the store; a repository applies all of it or nothing.
+
+    A repository applies the parts in this order: create groups and departments, delete
+    users, update users, create users, delete groups and departments (which no user may
+    then still use).
+
+    Args:
+        create: New users (no user with the same email may exist).
+        update: The complete new state of existing users, matched by email.
+        delete: Emails of users to delete.
+        create_groups: Group names to create.
+        create_departments: Department names to create.
+        delete_groups: Group names to delete (only undo does this).
+        delete_departments: Department names to delete (only undo does this).
+    """
+
+    create: tuple[User, ...] = attrs.field(default=(), converter=_users)
+    update: tuple[User, ...] = attrs.field(default=(), converter=_users)
+    delete: tuple[str, ...] = attrs.field(default=(), converter=_emails)
+    create_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
+    create_departments: frozenset[str] = attrs.field(
+        factory=frozenset, converter=_frozenset_of_str
+    )
+    delete_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
+    delete_departments: frozenset[str] = attrs.field(
+        factory=frozenset, converter=_frozenset_of_str
+    )
+
+    @property
+    def is_empty(self) -> bool:
+        """True when committing this would change nothing."""
+        return not (
+            self.create
+            or self.update
+            or self.delete
+            or self.create_groups
+            or self.create_departments
+            or self.delete_groups
+            or self.delete_departments
+        )
