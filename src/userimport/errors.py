@@ -16,6 +16,7 @@ only when work must stop.
     ├── HeaderError               (also ValueError) a header row that does not exist
     ├── MappingError              (also ValueError) unknown property, unknown column, ...
     ├── ValidationFailed          strict validation found problems (carries ``report``)
+    ├── ReviewError               (also ValueError) an edit of a row or field that does not exist
     ├── SettingsError             (also ValueError) an impossible import setting
     ├── PlanError                 a plan that must not be applied
     │   ├── StalePlanError        the store changed since the plan was made
@@ -40,6 +41,7 @@ __all__ = [
     "PlanError",
     "ReadError",
     "RepositoryError",
+    "ReviewError",
     "RowLimitError",
     "SettingsError",
     "StalePlanError",
@@ -122,6 +124,10 @@ class ValidationFailed(UserImportError):
     def __init__(self, message: str, *, report: Any, path: str | None = None) -> None:
         super().__init__(message, path=path)
         self.report = report
+
+
+class ReviewError(UserImportError, ValueError):
+    """An edit, skip or lookup of a row or field that the review does not have."""
 
 
 class SettingsError(UserImportError, ValueError):

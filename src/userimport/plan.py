@@ -1,0 +1,795 @@
+"""
+Stage 5: compare the reviewed file with the store and plan every change, before any is made.
+
+:func:`plan_import` is a pure function of the review, a store snapshot and the settings. The
+:class:`Plan` it returns can be inspected (summary, entries, per-field diff, DataFrame, JSON,
+HTML) and applied later by :func:`~userimport.apply.apply_plan`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .errors import PlanError
+from .model import ChangeSet, ImportSettings, Snapshot, User
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .repository import UserRepository
+    from .review import Review
+
+__all__ = ["ACTIONS", "FIELDS", "Plan", "PlanEntry", "PlanWarning", "plan_import"]
+
+Action = Literal["create", "update", "unchanged", "skip", "delete"]
+
+#: Every action a plan entry can have, in the order summaries list them.
+ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "skip", "delete")
+
+#: The fields of a user an import compares (the email is the identity and never changes).
+FIELDS: tuple[str, ...] = (
+    "first_name",
+    "last_name",
+    "department",
+    "groups",
+    "is_admin",
+    "attributes",
+)
+
+_FORMAT = "userimport.plan"
+_FORMAT_VERSION = 1
+
+
+@attrs.frozen(kw_only=True)
+class PlanWarning:
+    """
+    Something a person should look at before applying.
+
+    Args:
+        code: ``similar_name``, ``looks_renamed``, ``admin_ignored`` or ``deletion_limit``.
+        message: A sentence for a person.
+        email: The user concerned, if one.
+        name: The group or department name concerned, if one.
+        suggestion: The existing name that was probably meant, if any.
+    """
+
+    code: str
+    message: str
+    email: str | None = None
+    name: str | None = None
+    suggestion: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PlanEntry:
+    """
+    What the plan does to one user.
+
+    Args:
+        action: ``create``, ``update``, ``unchanged``, ``skip`` or ``delete``.
+        email: The user's email (the stored spelling for an existing user).
+        row: The spreadsheet row the user comes from, or ``None`` (a user only in the store).
+        reason: Why, for ``skip`` (and a note for the others).
+        changed: The fields that change.
+        before: The user as stored now (``None`` for ``create``).
+        after: The user after the import (``None`` for ``delete`` and for a skipped row that
+            is not in the store).
+    """
+
+    action: Action
+    email: str
+    row: int | None = None
+    reason: str = ""
+    changed: tuple[str, ...] = ()
+    before: User | None = None
+    after: User | None = None
+
+    def diff(self) -> dict[str, tuple[Any, Any]]:
+        """Field to ``(before, after)`` for each changed field."""
+        out: dict[str, tuple[Any, Any]] = {}
+        for field in self.changed:
+            old = getattr(self.before, field) if self.before else None
+            new = getattr(self.after, field) if self.after else None
+            out[field] = (_plain(old), _plain(new))
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, frozenset | set | tuple):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return dict(sorted(value.items()))
+    return value
+
+
+def _names(value: Iterable[str]) -> frozenset[str]:
+    return frozenset(value)
+
+
+def _warnings(value: Iterable[PlanWarning]) -> tuple[PlanWarning, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Plan:
+    """
+    Every change an import will make, ready to inspect and apply.
+
+    Args:
+        base_version: The store version the plan was made against; applying it to a store at
+            another version raises :class:`~userimport.errors.StalePlanError`.
+        settings: The settings it was made with.
+        frame: One row per user concerned (see :meth:`to_frame`). Never mutated.
+        new_groups: Groups the plan creates.
+        new_departments: Departments the plan creates.
+        remove_groups: Groups the plan deletes (only an undo plan does this).
+        remove_departments: Departments the plan deletes (only an undo plan does this).
+        warnings: What a person should look at first.
+        source: The file the plan comes from, if any.
+    """
+
+    base_version: str
+    settings: ImportSettings
+    frame: pd.DataFrame
+    new_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
+    new_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
+    remove_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
+    remove_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
+    warnings: tuple[PlanWarning, ...] = attrs.field(default=(), converter=_warnings)
+    source: str | None = None
+
+    # -- counts --------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, int]:
+        """How many users each action concerns, and how many groups and departments are new."""
+        counts = self.frame["action"].value_counts()
+        out = {a: int(counts.get(a, 0)) for a in ACTIONS}
+        out["new_groups"] = len(self.new_groups)
+        out["new_departments"] = len(self.new_departments)
+        return out
+
+    @property
+    def is_empty(self) -> bool:
+        """True when applying the plan would change nothing."""
+        return self.changeset().is_empty
+
+    @property
+    def blocked(self) -> tuple[str, ...]:
+        """Why the plan must not be applied as it is (empty when it may)."""
+        reasons = []
+        deletes = int((self.frame["action"] == "delete").sum())
+        limit = self.settings.max_deletes
+        if limit is not None and deletes > limit:
+            reasons.append(
+                f"the plan deletes {deletes} users, more than max_deletes={limit}; "
+                "raise max_deletes if that is what you want"
+            )
+        return tuple(reasons)
+
+    # -- entries -------------------------------------------------------------------------
+
+    @cached_property
+    def entries(self) -> tuple[PlanEntry, ...]:
+        """Every entry as a :class:`PlanEntry` (made on first use; prefer :meth:`to_frame` for many)."""
+        return tuple(_entry(rec) for rec in self.frame.to_dict("records"))
+
+    def changes(self) -> tuple[PlanEntry, ...]:
+        """The entries that change the store: ``create``, ``update`` and ``delete``."""
+        return tuple(e for e in self.entries if e.action in ("create", "update", "delete"))
+
+    def entry(self, email: str) -> PlanEntry | None:
+        """The entry for ``email`` (any case), or ``None``."""
+        hits = self.frame.index[self.frame["key"] == email.strip().casefold()]
+        if not len(hits):
+            return None
+        return _entry(self.frame.loc[hits[0]].to_dict())
+
+    def changeset(self) -> ChangeSet:
+        """The :class:`~userimport.model.ChangeSet` that applying this plan commits."""
+        f = self.frame
+        return ChangeSet(
+            create=_users(f[f["action"] == "create"], "after"),
+            update=_users(f[f["action"] == "update"], "after"),
+            delete=tuple(f.loc[f["action"] == "delete", "email"]),
+            create_groups=self.new_groups,
+            create_departments=self.new_departments,
+            delete_groups=self.remove_groups,
+            delete_departments=self.remove_departments,
+        )
+
+    # -- views ---------------------------------------------------------------------------
+
+    def to_frame(self) -> pd.DataFrame:
+        """
+        The plan as a tidy DataFrame, one row per user.
+
+        Columns: ``action``, ``email``, ``row``, ``reason``, ``changed`` (comma-separated),
+        then ``before_<field>`` and ``after_<field>`` for each compared field (groups as
+        comma-separated sorted names).
+        """
+        f = self.frame.drop(columns=["key"]).copy()
+        f["changed"] = f["changed"].map(", ".join)
+        for side in ("before", "after"):
+            col = f"{side}_groups"
+            f[col] = f[col].map(lambda g: None if g is None else ", ".join(g))
+        return f.reset_index(drop=True)
+
+    def diff(self) -> pd.DataFrame:
+        """The per-user field diff: ``email``, ``action``, ``field``, ``before``, ``after``."""
+        import pandas as pd
+
+        records = []
+        for e in self.entries:
+            if e.action == "update":
+                fields: Iterable[str] = e.changed
+            elif e.action == "create":
+                fields = [f for f in FIELDS if getattr(e.after, f)]
+            elif e.action == "delete":
+                fields = [f for f in FIELDS if getattr(e.before, f)]
+            else:
+                continue
+            for field in fields:
+                old = getattr(e.before, field) if e.before else None
+                new = getattr(e.after, field) if e.after else None
+                records.append(
+                    {
+                        "email": e.email,
+                        "action": e.action,
+                        "field": field,
+                        "before": _plain(old),
+                        "after": _plain(new),
+                    }
+                )
+        return pd.DataFrame(records, columns=["email", "action", "field", "before", "after"])
+
+    def describe(self, *, limit: int = 50) -> str:
+        """A plain-text account of the plan: summary, warnings and up to ``limit`` changes."""
+        s = self.summary()
+        lines = [
+            "Plan: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in s.items() if v),
+        ]
+        if self.new_groups:
+            lines.append("New groups: " + ", ".join(sorted(self.new_groups)))
+        if self.new_departments:
+            lines.append("New departments: " + ", ".join(sorted(self.new_departments)))
+        lines += [f"Warning: {w.message}" for w in self.warnings]
+        lines += [f"Blocked: {b}" for b in self.blocked]
+        for e in self.changes()[:limit]:
+            detail = "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.diff().items())
+            lines.append(f"{e.action:>7} {e.email}" + (f"  ({detail})" if detail else ""))
+        more = len(self.changes()) - limit
+        if more > 0:
+            lines.append(f"... and {more} more changes")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in s)
+        cells = "".join(f"<td>{v}</td>" for v in s.values())
+        parts = [f"<table><tr>{head}</tr><tr>{cells}</tr></table>"]
+        parts += [f"<p><b>Warning:</b> {html.escape(w.message)}</p>" for w in self.warnings]
+        parts += [f"<p><b>Blocked:</b> {html.escape(b)}</p>" for b in self.blocked]
+        rows = []
+        for e in self.changes()[:50]:
+            diff = "<br>".join(
+                f"{html.escape(k)}: <del>{html.escape(str(v[0]))}</del> → "
+                f"<ins>{html.escape(str(v[1]))}</ins>"
+                for k, v in e.diff().items()
+            )
+            rows.append(
+                f"<tr><td>{e.action}</td><td>{html.escape(e.email)}</td><td>{diff}</td></tr>"
+            )
+        if rows:
+            parts.append(
+                "<table><tr><th>action</th><th>email</th><th>changes</th></tr>"
+                + "".join(rows)
+                + "</table>"
+            )
+        return "\n".join(parts)
+
+    # -- saving --------------------------------------------------------------------------
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """Serialise the plan; :meth:`from_json` reads it back."""
+        return json.dumps(
+            {
+                "format": _FORMAT,
+                "format_version": _FORMAT_VERSION,
+                "base_version": self.base_version,
+                "source": self.source,
+                "settings": self.settings.to_dict(),
+                "new_groups": sorted(self.new_groups),
+                "new_departments": sorted(self.new_departments),
+                "remove_groups": sorted(self.remove_groups),
+                "remove_departments": sorted(self.remove_departments),
+                "warnings": [attrs.asdict(w) for w in self.warnings],
+                "entries": [
+                    {
+                        "action": e.action,
+                        "email": e.email,
+                        "row": e.row,
+                        "reason": e.reason,
+                        "changed": list(e.changed),
+                        "before": e.before.to_dict() if e.before else None,
+                        "after": e.after.to_dict() if e.after else None,
+                    }
+                    for e in self.entries
+                ],
+            },
+            indent=indent,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Plan:
+        """
+        Read a plan saved by :meth:`to_json`.
+
+        Raises:
+            PlanError: The text is not a saved plan.
+        """
+        try:
+            data = json.loads(text)
+            if data.get("format") != _FORMAT:
+                raise PlanError("this is not a saved userimport plan")
+            if data.get("format_version") != _FORMAT_VERSION:
+                raise PlanError(
+                    f"plan format version {data.get('format_version')} is not supported"
+                )
+            entries = [
+                PlanEntry(
+                    action=e["action"],
+                    email=e["email"],
+                    row=e["row"],
+                    reason=e["reason"],
+                    changed=tuple(e["changed"]),
+                    before=User.from_dict(e["before"]) if e["before"] else None,
+                    after=User.from_dict(e["after"]) if e["after"] else None,
+                )
+                for e in data["entries"]
+            ]
+            return cls(
+                base_version=data["base_version"],
+                settings=ImportSettings.from_dict(data["settings"]),
+                frame=_frame(entries),
+                new_groups=data["new_groups"],
+                new_departments=data["new_departments"],
+                remove_groups=data["remove_groups"],
+                remove_departments=data["remove_departments"],
+                warnings=[PlanWarning(**w) for w in data["warnings"]],
+                source=data.get("source"),
+            )
+        except PlanError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            raise PlanError(f"cannot read the saved plan: {e}") from e
+
+    def inverse(self, *, base_version: str) -> Plan:
+        """
+        The plan that undoes this one once it has been applied (the store at ``base_version``).
+
+        Created users are deleted, updated ones get their old fields back, deleted ones come
+        back with their groups, and groups and departments the plan created are removed.
+        """
+        f = self.frame
+        f = f[f["action"].isin(["create", "update", "delete"])].copy()
+        flipped = f.copy()
+        for field in FIELDS:
+            flipped[f"before_{field}"] = f[f"after_{field}"]
+            flipped[f"after_{field}"] = f[f"before_{field}"]
+        flipped["action"] = f["action"].map(
+            {"create": "delete", "delete": "create", "update": "update"}
+        )
+        flipped["reason"] = "undo"
+        undo_settings = attrs.evolve(
+            self.settings,
+            max_deletes=None,
+            delete_admins=True,
+            admin_rights=True,
+            send_welcome_email=False,
+        )
+        return Plan(
+            base_version=base_version,
+            settings=undo_settings,
+            frame=flipped.reset_index(drop=True),
+            new_groups=self.remove_groups,
+            new_departments=self.remove_departments,
+            remove_groups=self.new_groups,
+            remove_departments=self.new_departments,
+            source=f"undo of {self.source}" if self.source else "undo",
+        )
+
+
+# -- the frame behind a plan -----------------------------------------------------------
+
+_COLUMNS = (
+    "action",
+    "email",
+    "key",
+    "row",
+    "reason",
+    "changed",
+    *(f"{side}_{f}" for side in ("before", "after") for f in FIELDS),
+)
+
+
+def _user_at(rec: Mapping[str, Any], side: str, email: str) -> User | None:
+    if rec[f"{side}_first_name"] is None:
+        return None
+    return User(
+        email=email,
+        first_name=rec[f"{side}_first_name"],
+        last_name=rec[f"{side}_last_name"],
+        department=rec[f"{side}_department"],
+        groups=rec[f"{side}_groups"],
+        is_admin=rec[f"{side}_is_admin"],
+        attributes=rec[f"{side}_attributes"],
+    )
+
+
+def _entry(rec: Mapping[str, Any]) -> PlanEntry:
+    row = rec["row"]
+    return PlanEntry(
+        action=rec["action"],
+        email=rec["email"],
+        row=None if row is None or row != row else int(row),
+        reason=rec["reason"],
+        changed=tuple(rec["changed"]),
+        before=_user_at(rec, "before", rec["email"]),
+        after=_user_at(rec, "after", rec["email"]),
+    )
+
+
+def _users(frame: pd.DataFrame, side: str) -> tuple[User, ...]:
+    return tuple(
+        u
+        for rec in frame.to_dict("records")
+        if (u := _user_at(rec, side, rec["email"])) is not None
+    )
+
+
+def _frame(entries: Iterable[PlanEntry]) -> pd.DataFrame:
+    """Build a plan frame from entries (used by ``from_json``)."""
+    import pandas as pd
+
+    records = []
+    for e in entries:
+        rec: dict[str, Any] = {
+            "action": e.action,
+            "email": e.email,
+            "key": e.email.strip().casefold(),
+            "row": e.row,
+            "reason": e.reason,
+            "changed": e.changed,
+        }
+        for side, user in (("before", e.before), ("after", e.after)):
+            for field in FIELDS:
+                value = getattr(user, field) if user else None
+                if field == "groups" and user:
+                    value = tuple(sorted(value))
+                elif field == "attributes" and user:
+                    value = dict(value)
+                rec[f"{side}_{field}"] = value
+        records.append(rec)
+    return pd.DataFrame(records, columns=list(_COLUMNS), dtype=object)
+
+
+# -- planning --------------------------------------------------------------------------
+
+
+def _fold(name: str) -> str:
+    """Case, accents and spacing folded away, for spotting near-duplicate names."""
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(text.split())
+
+
+def _similar(new: Iterable[str], existing: Iterable[str], kind: str) -> list[PlanWarning]:
+    """Flag a new name close to an existing (or an earlier new) one: case, accents, a typo."""
+    from rapidfuzz.distance import OSA
+
+    pool = sorted(set(existing))
+    out = []
+    for name in sorted(set(new)):
+        f = _fold(name)
+        limit = 1 if len(f) <= 8 else 2
+        for other in pool:
+            g = _fold(other)
+            # Names that differ in their digits (group-01, group-02) are meant to differ.
+            if [c for c in f if c.isdigit()] != [c for c in g if c.isdigit()]:
+                continue
+            if f == g or (min(len(f), len(g)) >= 4 and OSA.distance(f, g) <= limit):
+                out.append(
+                    PlanWarning(
+                        code="similar_name",
+                        message=f"new {kind} {name!r} looks like {other!r}; "
+                        f"a typo would create a second {kind}",
+                        name=name,
+                        suggestion=other,
+                    )
+                )
+                break
+        pool.append(name)
+    return out
+
+
+def _attributes(frame: pd.DataFrame) -> list[dict[str, str]]:
+    cols = [c for c in frame.columns if c.startswith("attributes.")]
+    if not cols:
+        return [{} for _ in range(len(frame))]
+    names = [c[len("attributes.") :] for c in cols]
+    values = frame[cols].to_numpy()
+    return [{n: v for n, v in zip(names, row, strict=True) if v} for row in values]
+
+
+def plan_import(
+    review: Review,
+    repository: UserRepository | Snapshot,
+    settings: ImportSettings | None = None,
+) -> Plan:
+    """
+    Plan the import of ``review`` into the store, changing nothing.
+
+    Rows with errors and skipped rows are not imported, but their emails count as present in
+    the file, so mirror mode never deletes those users. The semantics of every setting are in
+    ``docs/planning.md``.
+
+    Args:
+        review: The reviewed file.
+        repository: The store (its snapshot is taken once), or a snapshot.
+        settings: The import settings (default settings when ``None``).
+
+    Returns:
+        The plan, recording the store version it was made against.
+    """
+    import numpy as np
+    import pandas as pd
+
+    settings = settings or ImportSettings()
+    snap = repository if isinstance(repository, Snapshot) else repository.snapshot()
+    store = snap.frame
+    rows = review.checked.rows
+    mapping = review.mapping
+    keys = rows["email"].str.casefold()
+    status = rows["status"]
+
+    parts: list[pd.DataFrame] = []
+
+    def part(
+        action: Any,
+        *,
+        email: Any,
+        key: Any,
+        row: Any,
+        reason: Any,
+        before: pd.DataFrame | None,
+        after: Mapping[str, Any] | pd.DataFrame | None,
+        changed: Any = None,
+    ) -> None:
+        n = len(email)
+        if n == 0:
+            return
+        data: dict[str, Any] = {
+            "action": action,
+            "email": list(email),
+            "key": list(key),
+            "row": list(row),
+            "reason": reason,
+            "changed": [()] * n if changed is None else changed,
+        }
+        for side, src in (("before", before), ("after", after)):
+            for field in FIELDS:
+                data[f"{side}_{field}"] = [None] * n if src is None else list(src[field])
+        parts.append(pd.DataFrame(data, columns=list(_COLUMNS), dtype=object))
+
+    # Rows not imported: errors, or skipped by the reviewer.
+    out = rows[status != "valid"]
+    out_keys = keys[out.index]
+    in_store = out_keys.isin(store.index) & (out_keys != "")
+    for flag, before in ((in_store, store.reindex(out_keys[in_store])), (~in_store, None)):
+        sel = out[flag.to_numpy()]
+        part(
+            "skip",
+            email=before["email"] if before is not None else sel["email"],
+            key=out_keys[flag],
+            row=sel.index,
+            reason=np.where(sel["status"] == "skipped", "skipped in review", "row has errors"),
+            before=_normalise(before),
+            after=None,
+        )
+
+    valid = rows[status == "valid"]
+    vkeys = keys[valid.index]
+    exists = vkeys.isin(store.index).to_numpy()
+    admin_mapped = "is_admin" in valid.columns
+    groups_mapped = bool(mapping.group_columns) or mapping.department_as_group
+    warnings: list[PlanWarning] = []
+
+    # New users.
+    new = valid[~exists]
+    file_admin = new["is_admin"] if admin_mapped and settings.admin_rights else False
+    part(
+        "create",
+        email=new["email"],
+        key=vkeys[~exists],
+        row=new.index,
+        reason="",
+        before=None,
+        after={
+            "first_name": new["first_name"],
+            "last_name": new["last_name"],
+            "department": new["department"],
+            "groups": new["groups"],
+            "is_admin": np.broadcast_to(np.asarray(file_admin, dtype=bool), len(new)),
+            "attributes": _attributes(new),
+        },
+    )
+
+    # Existing users.
+    old = valid[exists]
+    before = _normalise(store.reindex(vkeys[exists]))
+    if settings.on_existing == "skip":
+        part(
+            "skip",
+            email=before["email"],
+            key=vkeys[exists],
+            row=old.index,
+            reason="exists (on_existing='skip')",
+            before=before,
+            after=before,
+        )
+    elif len(old):
+        after = _updated(old, before, settings=settings, groups_mapped=groups_mapped)
+        if admin_mapped and not settings.admin_rights:
+            wanted = old["is_admin"].to_numpy(dtype=bool) != before["is_admin"].to_numpy(dtype=bool)
+            if wanted.any():
+                warnings.append(
+                    PlanWarning(
+                        code="admin_ignored",
+                        message=f"the file would change admin rights of {int(wanted.sum())} "
+                        "user(s); ignored, since admin_rights=False",
+                    )
+                )
+        flags = np.column_stack(
+            [_differs(before[f], after[f]) for f in FIELDS]
+        )
+        any_change = flags.any(axis=1)
+        changed = [tuple(f for f, c in zip(FIELDS, row, strict=True) if c) for row in flags]
+        part(
+            np.where(any_change, "update", "unchanged"),
+            email=before["email"],
+            key=vkeys[exists],
+            row=old.index,
+            reason="",
+            before=before,
+            after=after,
+            changed=changed,
+        )
+
+    # Users of the store missing from the file (mirror mode).
+    if settings.delete_missing:
+        present = pd.Index(keys[keys != ""].unique())
+        missing = _normalise(store[~store.index.isin(present)])
+        protected = missing["is_admin"].to_numpy(dtype=bool) & (not settings.delete_admins)
+        for flag, action, reason in (
+            (~protected, "delete", "not in the file (delete_missing=True)"),
+            (protected, "skip", "admin, not in the file: kept (delete_admins=False)"),
+        ):
+            sel = missing[flag]
+            part(
+                action,
+                email=sel["email"],
+                key=sel.index,
+                row=[None] * len(sel),
+                reason=reason,
+                before=sel,
+                after=None,
+            )
+
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
+    )
+    touched = frame[frame["action"].isin(["create", "update"])]
+    named_groups = set(touched["after_groups"].explode().dropna())
+    new_groups = frozenset(named_groups - snap.groups)
+    new_departments = frozenset(set(touched["after_department"].dropna()) - {""} - snap.departments)
+    warnings += _similar(new_groups, snap.groups, "group")
+    warnings += _similar(new_departments, snap.departments, "department")
+    warnings += _renamed(frame)
+    plan = Plan(
+        base_version=snap.version,
+        settings=settings,
+        frame=frame,
+        new_groups=new_groups,
+        new_departments=new_departments,
+        warnings=warnings,
+        source=review.path,
+    )
+    blocked = plan.blocked
+    if blocked:
+        plan = attrs.evolve(
+            plan,
+            warnings=[*plan.warnings, *(PlanWarning(code="deletion_limit", message=b) for b in blocked)],
+        )
+    return plan
+
+
+def _normalise(store: pd.DataFrame | None) -> Any:
+    """Store rows in plan form: department ``None`` when empty."""
+    if store is None:
+        return None
+    return store.assign(department=store["department"].where(store["department"] != "", None))
+
+
+def _differs(before: pd.Series, after: pd.Series) -> Any:
+    import numpy as np
+
+    a = before.to_numpy(dtype=object)
+    b = after.to_numpy(dtype=object) if hasattr(after, "to_numpy") else np.asarray(after, dtype=object)
+    return np.fromiter((x != y for x, y in zip(a, b, strict=True)), dtype=bool, count=len(a))
+
+
+def _updated(
+    old: pd.DataFrame,
+    before: pd.DataFrame,
+    *,
+    settings: ImportSettings,
+    groups_mapped: bool,
+) -> pd.DataFrame:
+    """The after-state of existing users updated from the file's non-empty cells."""
+    after = before.copy()
+    for field in ("first_name", "last_name", "department"):
+        file = old[field].to_numpy(dtype=object)
+        after[field] = [f if f else b for f, b in zip(file, before[field], strict=True)]
+    if groups_mapped:
+        file_groups = old["groups"].to_numpy(dtype=object)
+        if settings.groups == "replace":
+            after["groups"] = list(file_groups)
+        else:
+            after["groups"] = [
+                b if set(f) <= set(b) else tuple(sorted(set(b) | set(f)))
+                for f, b in zip(file_groups, before["groups"], strict=True)
+            ]
+    if "is_admin" in old.columns and settings.admin_rights:
+        after["is_admin"] = old["is_admin"].to_numpy(dtype=bool)
+    file_attrs = _attributes(old)
+    if any(file_attrs):
+        after["attributes"] = [
+            {**b, **f} if f else b for f, b in zip(file_attrs, before["attributes"], strict=True)
+        ]
+    return after
+
+
+def _renamed(frame: pd.DataFrame) -> list[PlanWarning]:
+    """A deleted and a created user with the same name: probably one person, new email."""
+    deleted = frame[frame["action"] == "delete"]
+    created = frame[frame["action"] == "create"]
+    if not len(deleted) or not len(created):
+        return []
+
+    def names(f: pd.DataFrame, side: str) -> pd.Series:
+        return (f[f"{side}_first_name"].str.casefold() + "\x00" + f[f"{side}_last_name"].str.casefold())
+
+    gone = dict(zip(names(deleted, "before"), deleted["email"], strict=True))
+    out = []
+    for name, email in zip(names(created, "after"), created["email"], strict=True):
+        if name in gone and name != "\x00":
+            out.append(
+                PlanWarning(
+                    code="looks_renamed",
+                    message=f"{gone[name]} is deleted and {email} created with the same name; "
+                    "an email cannot change, so this moves the person to a new account",
+                    email=email,
+                    suggestion=gone[name],
+                )
+            )
+    return out

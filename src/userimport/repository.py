@@ -1,0 +1,160 @@
+"""
+The storage protocol, :class:`UserRepository`, and the reference in-memory store.
+
+A repository needs two methods: a consistent :class:`~userimport.model.Snapshot` and one
+atomic ``commit`` of a :class:`~userimport.model.ChangeSet` against an expected version.
+:class:`InMemoryUserRepository` is the reference implementation, and what test suites of
+embedding apps use (as ``httpx.MockTransport`` is for httpx).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
+
+from .errors import RepositoryError, StalePlanError, UserNotFoundError
+from .model import ChangeSet, Snapshot, User, email_key
+
+__all__ = ["InMemoryUserRepository", "UserRepository", "check_changes"]
+
+
+@runtime_checkable
+class UserRepository(Protocol):
+    """
+    Where users live. Implement these two methods over your own storage.
+
+    ``commit`` must apply the whole change set or nothing, and must check the version and
+    write atomically with respect to other writers.
+    """
+
+    def snapshot(self) -> Snapshot:
+        """Return a consistent view of every user, group and department, with the version."""
+        ...
+
+    def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
+        """
+        Apply ``changes`` atomically and return the new version.
+
+        Raises:
+            StalePlanError: ``expected_version`` is not the current version.
+            RepositoryError: The change set does not fit the store (creating an existing
+                user, updating a missing one, an unknown group or department, ...).
+        """
+        ...
+
+
+def check_changes(snapshot: Snapshot, changes: ChangeSet) -> None:
+    """
+    Raise :class:`RepositoryError` if ``changes`` cannot be applied to ``snapshot``.
+
+    Repositories may call this before writing: it checks that created users do not exist,
+    updated and deleted ones do, every user's groups and department exist after the commit,
+    and no deleted group or department is still in use.
+    """
+    users = dict(snapshot.users)
+    for email in changes.delete:
+        if users.pop(email_key(email), None) is None:
+            raise UserNotFoundError(f"cannot delete {email}: no such user")
+    for user in changes.update:
+        if user.key not in users:
+            raise UserNotFoundError(f"cannot update {user.email}: no such user")
+        users[user.key] = user
+    for user in changes.create:
+        if user.key in users:
+            raise RepositoryError(f"cannot create {user.email}: a user with that email exists")
+        users[user.key] = user
+    if len(changes.create) != len({u.key for u in changes.create}):
+        raise RepositoryError("the change set creates the same email twice")
+    groups = (snapshot.groups | changes.create_groups) - changes.delete_groups
+    departments = (snapshot.departments | changes.create_departments) - changes.delete_departments
+    for user in itertools.chain(changes.update, changes.create):
+        unknown = user.groups - groups
+        if unknown:
+            raise RepositoryError(
+                f"{user.email} is in unknown group(s) {', '.join(sorted(unknown))}; create them"
+            )
+        if user.department and user.department not in departments:
+            raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
+    used_groups = set().union(*(u.groups for u in users.values())) if users else set()
+    still = changes.delete_groups & used_groups
+    if still:
+        raise RepositoryError(f"cannot delete group(s) still in use: {', '.join(sorted(still))}")
+    used_departments = {u.department for u in users.values()}
+    still = changes.delete_departments & used_departments
+    if still:
+        raise RepositoryError(
+            f"cannot delete department(s) still in use: {', '.join(sorted(still))}"
+        )
+
+
+class InMemoryUserRepository:
+    """
+    A user store in memory: the reference implementation of :class:`UserRepository`.
+
+    Thread-safe; every commit makes a new immutable snapshot, so a snapshot handed out earlier
+    never changes.
+
+    Args:
+        users: The initial users.
+        groups: Initial group names (groups the users name are added).
+        departments: Initial department names (departments the users name are added).
+
+    >>> repo = InMemoryUserRepository([User(email="anna@firma.no", department="Sales")])
+    >>> sorted(repo.snapshot().departments)
+    ['Sales']
+    """
+
+    def __init__(
+        self,
+        users: Iterable[User] = (),
+        *,
+        groups: Iterable[str] = (),
+        departments: Iterable[str] = (),
+    ) -> None:
+        self._lock = threading.Lock()
+        self._prefix = uuid.uuid4().hex[:8]
+        self._counter = 0
+        self._snapshot = Snapshot.from_users(
+            users, version=self._version(), groups=groups, departments=departments
+        )
+
+    def _version(self) -> str:
+        return f"{self._prefix}-{self._counter}"
+
+    def snapshot(self) -> Snapshot:
+        """Return the current snapshot (immutable; later commits make new ones)."""
+        return self._snapshot
+
+    def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
+        """Apply ``changes`` all at once if the store is still at ``expected_version``."""
+        with self._lock:
+            current = self._snapshot
+            if expected_version != current.version:
+                raise StalePlanError(
+                    f"the store changed since the plan was made (plan: {expected_version}, "
+                    f"store: {current.version}); plan again",
+                    expected=expected_version,
+                    actual=current.version,
+                )
+            if changes.is_empty:
+                return current.version
+            check_changes(current, changes)
+            users = dict(current.users)
+            for email in changes.delete:
+                del users[email_key(email)]
+            for user in changes.update:
+                users[user.key] = user
+            for user in changes.create:
+                users[user.key] = user
+            self._counter += 1
+            self._snapshot = Snapshot(
+                version=self._version(),
+                users=users,
+                groups=(current.groups | changes.create_groups) - changes.delete_groups,
+                departments=(current.departments | changes.create_departments)
+                - changes.delete_departments,
+            )
+            return self._snapshot.version

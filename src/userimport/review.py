@@ -1,0 +1,259 @@
+"""
+Stage 4b: review and correct. A :class:`Review` holds the candidate users and their issues;
+editing, skipping or filtering returns a new review and never changes the old one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .errors import ReviewError
+from .mapping import ColumnMapping, check_property
+from .validation import Checked, ValidationReport, _check
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .model import ImportSettings
+    from .repository import UserRepository
+
+__all__ = ["Overview", "Review"]
+
+
+@attrs.frozen(kw_only=True)
+class Overview:
+    """
+    Counts for a person deciding whether to import.
+
+    Args:
+        total: Data rows in the file (blank rows left out).
+        valid: Rows that will be imported.
+        invalid: Rows with at least one error (not imported).
+        skipped: Rows skipped in the review (not imported).
+        warnings: Issues that are warnings only.
+        issues: How many issues there are of each code.
+        actions: What the import will do (the plan's summary), when a repository was given.
+    """
+
+    total: int
+    valid: int
+    invalid: int
+    skipped: int
+    warnings: int
+    issues: Mapping[str, int] = attrs.field(factory=dict)
+    actions: Mapping[str, int] | None = None
+
+
+def _rows(value: Iterable[int]) -> frozenset[int]:
+    return frozenset(int(v) for v in value)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Review:
+    """
+    The candidate users of one file, their issues, and the corrections made so far.
+
+    ``rows`` and ``issues`` are indexed by the row number a person sees in the spreadsheet.
+    :meth:`only_errors` and :meth:`search` return a review whose ``rows`` and ``issues``
+    show only the matching rows: a *view*. Planning and :meth:`overview` always use every row,
+    so filtering can never make mirror mode delete someone.
+
+    Args:
+        source: The mapped cell texts, one column per property, indexed by row. Never mutated.
+        mapping: The mapping that produced ``source``.
+        path: The file's name, for messages.
+        skipped: Rows the reviewer chose not to import.
+        edited: Rows the reviewer changed.
+        view: The rows shown by ``rows`` and ``issues`` (``None``: all).
+        checked: The outcome of validating ``source`` (made by :meth:`from_source`).
+    """
+
+    source: pd.DataFrame
+    mapping: ColumnMapping
+    checked: Checked
+    path: str | None = None
+    skipped: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
+    edited: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
+    view: frozenset[int] | None = None
+
+    @classmethod
+    def from_source(
+        cls,
+        source: pd.DataFrame,
+        *,
+        mapping: ColumnMapping,
+        path: str | None = None,
+        skipped: Iterable[int] = (),
+        edited: Iterable[int] = (),
+    ) -> Review:
+        """Validate ``source`` and return the review of it."""
+        skipped = frozenset(skipped)
+        checked = _check(source, mapping, skipped=skipped, path=path)
+        return cls(
+            source=source,
+            mapping=mapping,
+            checked=checked,
+            path=path,
+            skipped=skipped,
+            edited=edited,
+        )
+
+    # -- what a person looks at ---------------------------------------------------------
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """
+        The normalised candidate users, indexed by spreadsheet row.
+
+        Columns: ``first_name``, ``last_name``, ``email``, ``department``, ``groups`` (tuples),
+        ``is_admin`` and ``attributes.<name>`` when mapped, and ``status`` (``valid``,
+        ``invalid`` or ``skipped``).
+        """
+        rows = self.checked.rows
+        return rows if self.view is None else rows[rows.index.isin(list(self.view))]
+
+    @property
+    def issues(self) -> pd.DataFrame:
+        """Every issue: ``row``, ``field``, ``column``, ``code``, ``severity``, ``value``, ``message``."""
+        frame = self.checked.report.frame
+        return frame if self.view is None else frame[frame["row"].isin(list(self.view))]
+
+    @property
+    def report(self) -> ValidationReport:
+        """The issues of every row as a :class:`~userimport.validation.ValidationReport`."""
+        return self.checked.report
+
+    @property
+    def memberships(self) -> pd.DataFrame:
+        """The groups of every row in long form: columns ``row`` and ``group``."""
+        return self.checked.memberships
+
+    @property
+    def is_valid(self) -> bool:
+        """True when no row that is not skipped has an error."""
+        return not (self.checked.rows["status"] == "invalid").any()
+
+    def overview(
+        self,
+        repository: UserRepository | None = None,
+        settings: ImportSettings | None = None,
+    ) -> Overview:
+        """
+        Count valid, invalid and skipped rows, and, given a repository, what the import will do.
+
+        Args:
+            repository: The store to plan against; without it ``actions`` is ``None``.
+            settings: The import settings (default settings when ``None``).
+        """
+        status = self.checked.rows["status"].value_counts()
+        frame = self.checked.report.frame
+        actions = None
+        if repository is not None:
+            from .model import ImportSettings
+            from .plan import plan_import
+
+            plan = plan_import(self, repository, settings or ImportSettings())
+            actions = plan.summary()
+        return Overview(
+            total=len(self.checked.rows),
+            valid=int(status.get("valid", 0)),
+            invalid=int(status.get("invalid", 0)),
+            skipped=int(status.get("skipped", 0)),
+            warnings=int((frame["severity"] == "warning").sum()),
+            issues=self.checked.report.counts(),
+            actions=actions,
+        )
+
+    # -- views ---------------------------------------------------------------------------
+
+    def only_errors(self) -> Review:
+        """Return a view of the rows that have at least one error."""
+        return attrs.evolve(self, view=self.report.error_rows())
+
+    def search(self, text: str) -> Review:
+        """Return a view of the rows where any mapped cell contains ``text`` (any case)."""
+        needle = text.casefold().strip()
+        hit = None
+        for column in self.source.columns:
+            found = self.source[column].astype(str).str.casefold().str.contains(needle, regex=False)
+            hit = found if hit is None else hit | found
+        rows = frozenset() if hit is None else frozenset(int(r) for r in self.source.index[hit])
+        return attrs.evolve(self, view=rows)
+
+    def all_rows(self) -> Review:
+        """Return the review with every row shown again."""
+        return attrs.evolve(self, view=None)
+
+    # -- corrections ---------------------------------------------------------------------
+
+    def _check_row(self, row: int) -> int:
+        if row not in self.source.index:
+            rows = self.source.index
+            span = f"{rows.min()}-{rows.max()}" if len(rows) else "none"
+            raise ReviewError(
+                f"{self.path or 'the file'} has no data row {row} (data rows: {span})",
+                path=self.path,
+                row=row,
+            )
+        return int(row)
+
+    def _cell(self, field: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if field == "groups" and not isinstance(value, str):
+            return self.mapping.group_separator.join(str(v) for v in value)
+        if field == "is_admin" and isinstance(value, bool):
+            return "yes" if value else "no"
+        return str(value)
+
+    def edit(self, row: int, **values: Any) -> Review:
+        """
+        Return a review where ``row`` has the given values, rechecked with every other row.
+
+        Args:
+            row: The spreadsheet row number.
+            **values: Property to new text, e.g. ``first_name="Per"``; ``groups`` takes a string
+                (split on the separator) or a list of names; custom properties go as
+                ``attributes={"title": "CTO"}``. An edit also clears the row's extra cells.
+
+        Raises:
+            ReviewError: No such row.
+            MappingError: An unknown property.
+        """
+        row = self._check_row(row)
+        attributes = values.pop("attributes", None) or {}
+        values.update({f"attributes.{k}": v for k, v in dict(attributes).items()})
+        source = self.source.copy()
+        for field, value in values.items():
+            check_property(field)
+            if field not in source:
+                source[field] = ""
+            source.loc[row, field] = self._cell(field, value)
+        if "_extra" in source:
+            source.loc[row, "_extra"] = ""
+        return self._again(source=source, edited=self.edited | {row})
+
+    def skip(self, *rows: int) -> Review:
+        """Return a review where ``rows`` will not be imported (they still count as present)."""
+        return self._again(skipped=self.skipped | {self._check_row(r) for r in rows})
+
+    def unskip(self, *rows: int) -> Review:
+        """Return a review where ``rows`` will be imported again (if valid)."""
+        return self._again(skipped=self.skipped - {self._check_row(r) for r in rows})
+
+    def revalidate(self) -> Review:
+        """Return the review checked again from its source (every row, all cross-row checks)."""
+        return self._again()
+
+    def _again(self, **changes: Any) -> Review:
+        review = Review.from_source(
+            changes.get("source", self.source),
+            mapping=self.mapping,
+            path=self.path,
+            skipped=changes.get("skipped", self.skipped),
+            edited=changes.get("edited", self.edited),
+        )
+        return attrs.evolve(review, view=self.view)

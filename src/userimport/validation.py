@@ -1,0 +1,483 @@
+"""
+Stage 4: turn the mapped cells into normalised candidate users, and every problem into an
+:class:`Issue` tied to its row and field.
+
+The checks run as one pandera schema over whole columns (no Python loop per row). Problems in
+the data are values gathered in a :class:`ValidationReport`; :func:`validate` raises only for a
+mapping that cannot work, or when asked to be strict.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .errors import MappingError, ValidationFailed
+from .headers import header_names
+from .mapping import ColumnMapping
+from .read import RawTable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .review import Review
+
+__all__ = [
+    "ISSUE_COLUMNS",
+    "REQUIRED",
+    "Issue",
+    "IssueCode",
+    "Severity",
+    "ValidationReport",
+    "validate",
+]
+
+#: Properties every row must have.
+REQUIRED: tuple[str, ...] = ("first_name", "last_name", "email", "department")
+
+#: Longest text accepted in one field (and for one group name).
+MAX_LENGTH = 255
+
+#: Columns of :attr:`ValidationReport.frame` and ``Review.issues``.
+ISSUE_COLUMNS: tuple[str, ...] = ("row", "field", "column", "code", "severity", "value", "message")
+
+Severity = Literal["error", "warning"]
+
+# Blank-looking characters people paste from web pages and Word: NBSP is whitespace to
+# str.strip(), the zero-width ones are not.
+_BLANKS = r"[\s\u200b\u200c\u200d\u2060\ufeff]+"
+_LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
+_DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
+EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
+
+_TRUE = frozenset({"1", "true", "yes", "y", "x", "ja", "j", "sant", "admin", "administrator", "wahr"})
+_FALSE = frozenset({"", "0", "false", "no", "n", "nei", "nej", "falsk", "nein", "-"})
+
+
+class IssueCode(str, enum.Enum):
+    """Stable snake_case codes of the problems validation finds."""
+
+    #: A required field is empty.
+    REQUIRED = "required"
+    #: The email address is not a valid address.
+    INVALID_EMAIL = "invalid_email"
+    #: The same email (in any case) appears on several rows; every row involved is flagged.
+    DUPLICATE_EMAIL = "duplicate_email"
+    #: The row has cells beyond the last header column (often a delimiter inside a value).
+    EXTRA_CELLS = "extra_cells"
+    #: A value is longer than 255 characters.
+    TOO_LONG = "too_long"
+    #: An admin cell that is neither a yes nor a no.
+    INVALID_BOOLEAN = "invalid_boolean"
+    #: Warning: the email was cleaned (``Name <a@b.no>``, ``mailto:``, stray blanks).
+    EMAIL_CLEANED = "email_cleaned"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value})
+
+
+@attrs.frozen(kw_only=True)
+class Issue:
+    """
+    One problem in the data, tied to the row a person sees and the field it concerns.
+
+    Args:
+        code: What kind of problem.
+        row: The spreadsheet row number (1-based; the header, if any, is above it).
+        field: The property concerned (``email``, ``groups``, ``attributes.title``, ...).
+        column: The source column, as a person names it (header text and letter).
+        value: The cell's text as read.
+        message: A sentence for a person, naming the file, row and column.
+        severity: ``"error"`` keeps the row out of the import; ``"warning"`` does not.
+    """
+
+    code: IssueCode = attrs.field(converter=IssueCode)
+    row: int
+    field: str
+    column: str
+    value: str
+    message: str
+    severity: Severity = "error"
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ValidationReport:
+    """
+    Every issue found, as a DataFrame with one row per issue.
+
+    Args:
+        frame: Columns ``row``, ``field``, ``column``, ``code``, ``severity``, ``value``,
+            ``message``; sorted by row. Never mutated.
+    """
+
+    frame: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a copy of the issues as a DataFrame."""
+        return self.frame.copy()
+
+    @property
+    def issues(self) -> tuple[Issue, ...]:
+        """The issues as :class:`Issue` values (made on each call: use for a few rows)."""
+        return tuple(Issue(**rec) for rec in self.frame.to_dict("records"))
+
+    def __iter__(self) -> Iterator[Issue]:
+        return iter(self.issues)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def errors(self) -> int:
+        """How many issues are errors."""
+        return int((self.frame["severity"] == "error").sum())
+
+    def counts(self) -> dict[str, int]:
+        """How many issues there are of each code."""
+        return {str(k): int(v) for k, v in self.frame["code"].value_counts().sort_index().items()}
+
+    def error_rows(self) -> frozenset[int]:
+        """The rows with at least one error."""
+        rows = self.frame.loc[self.frame["severity"] == "error", "row"]
+        return frozenset(int(r) for r in rows.unique())
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Checked:
+    """What one validation pass makes of the input (internal to ``validate`` and ``Review``)."""
+
+    rows: pd.DataFrame
+    memberships: pd.DataFrame
+    report: ValidationReport
+
+
+def _clean(text: pd.Series) -> pd.Series:
+    """Trim, and fold every run of blanks (NBSP, zero-width, newlines) into one space."""
+    needs = text.str.contains(r"[^\S ]|\s\s|[\u200b\u200c\u200d\u2060\ufeff]", regex=True)
+    if needs.any():
+        text = text.where(~needs, text.str.replace(_BLANKS, " ", regex=True))
+    return text.str.strip()
+
+
+def _clean_email(text: pd.Series) -> pd.Series:
+    """Take the address out of ``Name <a@b.no>`` and ``mailto:a@b.no``; drop stray blanks."""
+    text = _clean(text)
+    inner = text.str.extract(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>", expand=False)
+    text = text.where(inner.isna(), inner)
+    text = text.str.replace(r"^\s*mailto:\s*", "", regex=True, case=False)
+    return text.str.strip(" \"'<>;,")
+
+
+def _labels(mapping: ColumnMapping) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for m in mapping.matches:
+        label = mapping.label(m.column)
+        labels[m.target] = f"{labels[m.target]}, {label}" if m.target in labels else label
+    return labels
+
+
+def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> pd.DataFrame:
+    """The mapped cells as text, one column per property, indexed by spreadsheet row."""
+    import pandas as pd
+
+    start = 0 if header_row is None else header_row + 1
+    data = table.rows.iloc[start:]
+    nonblank = pd.Series(False, index=data.index)
+    stripped = {}
+    for col in data.columns:
+        stripped[col] = data[col].astype(str).str.strip()
+        nonblank |= stripped[col] != ""
+    data = data[nonblank]
+    index = pd.Index(data.index + table.first_row, name="row", dtype="int64")
+    source: dict[str, Any] = {}
+    for m in mapping.matches:
+        if m.target != "groups" and m.column < data.shape[1]:
+            source[m.target] = data[m.column].astype(str).to_numpy()
+    group_columns = [c for c in mapping.group_columns if c < data.shape[1]]
+    if group_columns:
+        joined = data[group_columns[0]].astype(str)
+        for c in group_columns[1:]:
+            joined = joined.str.cat(data[c].astype(str), sep=mapping.group_separator)
+        source["groups"] = joined.to_numpy()
+    # Cells beyond the last header cell: a longer row is kept and flagged, never cut.
+    extra = ""
+    if header_row is not None:
+        headers = header_names(table, header_row)
+        width = max((i + 1 for i, h in enumerate(headers) if h), default=0)
+        width = max([width, *(m.column + 1 for m in mapping.matches)])
+        beyond = [c for c in data.columns if c >= width]
+        if beyond:
+            cells = stripped[beyond[0]][nonblank]
+            for c in beyond[1:]:
+                cells = cells.str.cat(stripped[c][nonblank], sep=" | ")
+            extra = cells.str.strip(" |").to_numpy()
+    source["_extra"] = extra
+    frame = pd.DataFrame(source, index=index)
+    return frame.astype(object)
+
+
+def _check(
+    source: pd.DataFrame,
+    mapping: ColumnMapping,
+    *,
+    skipped: frozenset[int] = frozenset(),
+    path: str | None = None,
+) -> Checked:
+    """Normalise ``source`` and find every issue (vectorised, one pandera schema)."""
+    import pandas as pd
+    import pandera.pandas as pa
+    from pandera.errors import SchemaErrors
+
+    is_skipped = source.index.isin(list(skipped))
+    norm = pd.DataFrame(index=source.index)
+    for field in source.columns:
+        if field in ("groups", "_extra"):
+            continue
+        values = source[field].astype(str)
+        norm[field] = _clean_email(values) if field == "email" else _clean(values)
+    for field in REQUIRED:
+        if field not in norm:
+            norm[field] = ""
+    keys = norm["email"].str.casefold()
+    counted = keys.where((keys != "") & ~is_skipped, "")
+    dupes = counted[counted != ""]
+    dupes = dupes[dupes.duplicated(keep=False)]
+    checks = norm.assign(
+        _extra=source["_extra"].astype(str) if "_extra" in source else "",
+        _email_key=counted,
+    )
+
+    def check(code: IssueCode, test: Any) -> pa.Check:
+        return pa.Check(test, name=code.value)
+
+    required = check(IssueCode.REQUIRED, lambda s: s != "")
+    too_long = check(IssueCode.TOO_LONG, lambda s: s.str.len() <= MAX_LENGTH)
+    columns: dict[str, pa.Column] = {
+        field: pa.Column(checks=[required, too_long] if field in REQUIRED else [too_long])
+        for field in norm.columns
+        if field not in ("email", "is_admin")
+    }
+    columns["email"] = pa.Column(
+        checks=[
+            required,
+            too_long,
+            check(IssueCode.INVALID_EMAIL, lambda s: (s == "") | s.str.fullmatch(EMAIL_PATTERN)),
+        ]
+    )
+    columns["_email_key"] = pa.Column(
+        checks=[
+            check(
+                IssueCode.DUPLICATE_EMAIL,
+                lambda s: ~pd.Series(s.index.isin(dupes.index), index=s.index),
+            )
+        ]
+    )
+    columns["_extra"] = pa.Column(checks=[check(IssueCode.EXTRA_CELLS, lambda s: s == "")])
+    if "is_admin" in norm:
+        words = _TRUE | _FALSE
+        columns["is_admin"] = pa.Column(
+            checks=[check(IssueCode.INVALID_BOOLEAN, lambda s: s.str.casefold().isin(words))]
+        )
+
+    failures = pd.DataFrame(columns=["column", "check", "index"])
+    try:
+        pa.DataFrameSchema(columns).validate(checks, lazy=True)
+    except SchemaErrors as e:
+        failures = e.failure_cases[["column", "check", "index"]]
+
+    # Groups: split, trim, drop empty pieces, de-duplicate (case-insensitively) per row.
+    group_parts = []
+    if "groups" in source:
+        pieces = source["groups"].astype(str).str.split(mapping.group_separator, regex=False)
+        group_parts.append(_clean(pieces.explode().astype(str)))
+    if mapping.department_as_group:
+        group_parts.append(norm["department"])
+    if group_parts:
+        long = pd.concat(group_parts).rename("group")
+        long = long[long != ""].rename_axis("row").reset_index()
+        long = long.assign(_k=long["group"].str.casefold())
+        long = long.drop_duplicates(["row", "_k"])[["row", "group"]]
+    else:
+        long = pd.DataFrame({"row": pd.Series(dtype="int64"), "group": pd.Series(dtype=object)})
+    long = long.sort_values(["row", "group"], kind="stable").reset_index(drop=True)
+    group_long_fail = long[long["group"].str.len() > MAX_LENGTH]
+
+    issues = _issues(
+        failures=failures,
+        group_long=group_long_fail,
+        source=source,
+        norm=norm,
+        dupes=dupes,
+        mapping=mapping,
+        path=path,
+    )
+    rows = norm.copy()
+    tuples = long.groupby("row", sort=False)["group"].agg(tuple)
+    rows["groups"] = pd.Series(tuples, index=rows.index, dtype=object).where(
+        rows.index.isin(tuples.index), ()
+    )
+    if "is_admin" in rows:
+        rows["is_admin"] = rows["is_admin"].str.casefold().isin(_TRUE)
+    errors = issues.loc[issues["severity"] == "error", "row"].unique()
+    rows["status"] = "valid"
+    rows.loc[rows.index.isin(errors), "status"] = "invalid"
+    rows.loc[is_skipped, "status"] = "skipped"
+    return Checked(rows=rows, memberships=long, report=ValidationReport(frame=issues))
+
+
+_TEXTS = {
+    IssueCode.REQUIRED: "is empty; every user needs one",
+    IssueCode.INVALID_EMAIL: "is not a valid email address",
+    IssueCode.TOO_LONG: f"is longer than {MAX_LENGTH} characters",
+    IssueCode.EXTRA_CELLS: "has cells beyond the last header column (a delimiter inside a value?)",
+    IssueCode.INVALID_BOOLEAN: "is neither yes nor no",
+}
+
+
+def _issues(
+    *,
+    failures: pd.DataFrame,
+    group_long: pd.DataFrame,
+    source: pd.DataFrame,
+    norm: pd.DataFrame,
+    dupes: pd.Series,
+    mapping: ColumnMapping,
+    path: str | None,
+) -> pd.DataFrame:
+    """Turn pandera's failure cases (and the other findings) into the issues frame."""
+    import pandas as pd
+
+    labels = _labels(mapping)
+    frames = []
+    if len(failures):
+        f = failures.rename(columns={"column": "field", "check": "code", "index": "row"})
+        f = f.assign(
+            field=f["field"].replace({"_email_key": "email", "_extra": "row"}),
+            row=f["row"].astype("int64"),
+        )
+        frames.append(f)
+    if len(group_long):
+        frames.append(
+            pd.DataFrame(
+                {"row": group_long["row"], "field": "groups", "code": IssueCode.TOO_LONG.value}
+            )
+        )
+    cleaned = norm["email"] != source["email"].astype(str).str.strip() if "email" in source else None
+    if cleaned is not None and cleaned.any():
+        rows = norm.index[cleaned & (norm["email"] != "")]
+        frames.append(
+            pd.DataFrame({"row": rows, "field": "email", "code": IssueCode.EMAIL_CLEANED.value})
+        )
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS}).astype(
+            {"row": "int64"}
+        )
+    out = pd.concat(frames, ignore_index=True).drop_duplicates(["row", "field", "code"])
+    out["row"] = out["row"].astype("int64")
+    out["severity"] = out["code"].map(lambda c: "warning" if c in _WARNINGS else "error")
+
+    # The cell's text: normalised for the mapped fields, the raw extra cells for a long row.
+    values = pd.Series("", index=out.index, dtype=object)
+    for field in out["field"].unique():
+        where = out["field"] == field
+        if field == "row":
+            col = source["_extra"].astype(str)
+        elif field == "email":
+            col = source["email"].astype(str).str.strip()
+        elif field in source:
+            col = source[field].astype(str)
+        else:
+            continue
+        values[where] = col.reindex(out.loc[where, "row"]).to_numpy()
+    out["value"] = values
+    out["column"] = out["field"].map(lambda f: labels.get(f, "beyond the header" if f == "row" else f))
+
+    prefix = f"{path}, row " if path else "row "
+    where_text = prefix + out["row"].astype(str) + ", column " + out["column"].astype(str) + ": "
+    text = out["code"].map(lambda c: _TEXTS.get(IssueCode(c), ""))
+    what = out["field"].where(out["field"] != "row", "the row")
+    out["message"] = where_text + what + " " + text
+    if len(dupes):
+        others = dupes.groupby(dupes).groups
+        dup_rows = {
+            key: ", ".join(str(int(r)) for r in sorted(idx)) for key, idx in others.items()
+        }
+        is_dup = out["code"] == IssueCode.DUPLICATE_EMAIL.value
+        keys = norm["email"].str.casefold().reindex(out.loc[is_dup, "row"])
+        out.loc[is_dup, "message"] = (
+            where_text[is_dup]
+            + "the email "
+            + out.loc[is_dup, "value"]
+            + " appears on rows "
+            + keys.map(dup_rows).to_numpy()
+        )
+    is_clean = out["code"] == IssueCode.EMAIL_CLEANED.value
+    if is_clean.any():
+        cleaned_to = norm["email"].reindex(out.loc[is_clean, "row"]).to_numpy()
+        out.loc[is_clean, "message"] = (
+            where_text[is_clean]
+            + "the email "
+            + out.loc[is_clean, "value"].map(repr)
+            + " was read as "
+            + cleaned_to
+        )
+    return (
+        out[list(ISSUE_COLUMNS)]
+        .sort_values(["row", "field", "code"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def validate(
+    table: RawTable,
+    header_row: int | None,
+    mapping: ColumnMapping,
+    *,
+    strict: bool = False,
+) -> Review:
+    """
+    Check the mapped rows of ``table`` and return a :class:`~userimport.review.Review`.
+
+    Fully blank rows are left out. Every problem becomes an :class:`Issue` naming the row
+    (as the spreadsheet shows it) and the field; the table itself is never changed.
+
+    Args:
+        table: The table read by :func:`~userimport.read.read_table`.
+        header_row: 0-based index of the header row (rows above it are left out), or ``None``.
+        mapping: Which columns feed which property.
+        strict: Raise :class:`~userimport.errors.ValidationFailed` when any row has an error.
+
+    Returns:
+        The normalised candidate users and their issues, ready to review and correct.
+
+    Raises:
+        MappingError: No column feeds one of the required properties.
+        ValidationFailed: ``strict`` and some row has an error.
+    """
+    from .review import Review
+
+    missing = [p for p in REQUIRED if mapping.column(p) is None]
+    if missing:
+        raise MappingError(
+            f"{table.name}: no column feeds {', '.join(missing)}; map a column to "
+            f"{'each' if len(missing) > 1 else 'it'} (every user needs {', '.join(REQUIRED)})",
+            path=table.path,
+        )
+    source = _source(table, header_row, mapping)
+    review = Review.from_source(source, mapping=mapping, path=table.path)
+    if strict and not review.is_valid:
+        report = review.report
+        raise ValidationFailed(
+            f"{table.name}: {len(report.error_rows())} row(s) have problems; "
+            f"first: {report.frame['message'].iloc[0]}",
+            report=report,
+            path=table.path,
+        )
+    return review
+
