@@ -39,7 +39,7 @@ class ApplyResult:
     updated: int
     deleted: int
     undo: Plan = attrs.field(eq=False)
-    notifications: tuple[Notification, ...] = attrs.field(default=(), converter=tuple)
+    notifications: tuple[Notification, ...] = ()
 
     @property
     def not_notified(self) -> tuple[str, ...]:

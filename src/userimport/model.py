@@ -104,9 +104,7 @@ class User:
     department: str | None = attrs.field(default=None, converter=_optional_text)
     groups: frozenset[str] = attrs.field(factory=frozenset, converter=_groups)
     is_admin: bool = attrs.field(default=False, converter=bool)
-    attributes: Mapping[str, str] = attrs.field(
-        factory=dict, converter=_attributes, hash=False
-    )
+    attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_attributes, hash=False)
 
     @property
     def key(self) -> str:
@@ -207,6 +205,10 @@ def _frozenset_of_str(value: Iterable[str]) -> frozenset[str]:
     return frozenset(str(v) for v in value)
 
 
+def _user_map(value: Mapping[str, User]) -> Mapping[str, User]:
+    return MappingProxyType(dict(value))
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Snapshot:
     """
@@ -223,7 +225,7 @@ class Snapshot:
     """
 
     version: str = attrs.field(converter=str)
-    users: Mapping[str, User] = attrs.field(converter=lambda u: MappingProxyType(dict(u)))
+    users: Mapping[str, User] = attrs.field(converter=_user_map)
     groups: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
     departments: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
 
@@ -351,13 +353,9 @@ class ChangeSet:
     update: tuple[User, ...] = attrs.field(default=(), converter=_users)
     delete: tuple[str, ...] = attrs.field(default=(), converter=_emails)
     create_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
-    create_departments: frozenset[str] = attrs.field(
-        factory=frozenset, converter=_frozenset_of_str
-    )
+    create_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
     delete_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
-    delete_departments: frozenset[str] = attrs.field(
-        factory=frozenset, converter=_frozenset_of_str
-    )
+    delete_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
 
     @property
     def is_empty(self) -> bool:

@@ -76,9 +76,7 @@ def import_file(
         delimiter=overrides.get("delimiter"),
         max_rows=overrides.get("max_rows", DEFAULT_MAX_ROWS),
     )
-    header_row = (
-        overrides["header_row"] if "header_row" in overrides else detect_header(table).row
-    )
+    header_row = overrides["header_row"] if "header_row" in overrides else detect_header(table).row
     given = overrides.get("mapping")
     if isinstance(given, ColumnMapping):
         mapping = given

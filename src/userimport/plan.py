@@ -150,7 +150,7 @@ class Plan:
     def summary(self) -> dict[str, int]:
         """How many users each action concerns, and how many groups and departments are new."""
         counts = self.frame["action"].value_counts()
-        out = {a: int(counts.get(a, 0)) for a in ACTIONS}
+        out: dict[str, int] = {a: int(counts.get(a, 0)) for a in ACTIONS}
         out["new_groups"] = len(self.new_groups)
         out["new_departments"] = len(self.new_departments)
         return out
@@ -177,8 +177,12 @@ class Plan:
 
     @cached_property
     def entries(self) -> tuple[PlanEntry, ...]:
-        """Every entry as a :class:`PlanEntry` (made on first use; prefer :meth:`to_frame` for many)."""
-        return tuple(_entry(rec) for rec in self.frame.to_dict("records"))
+        """
+        Every entry as a :class:`PlanEntry`, made on first use.
+
+        Prefer :meth:`to_frame` for many thousands of entries.
+        """
+        return tuple(_entry(rec) for rec in _records(self.frame))
 
     def changes(self) -> tuple[PlanEntry, ...]:
         """The entries that change the store: ``create``, ``update`` and ``delete``."""
@@ -434,6 +438,10 @@ def _user_at(rec: Mapping[str, Any], side: str, email: str) -> User | None:
     )
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in rec.items()} for rec in frame.to_dict("records")]
+
+
 def _entry(rec: Mapping[str, Any]) -> PlanEntry:
     row = rec["row"]
     return PlanEntry(
@@ -450,7 +458,7 @@ def _entry(rec: Mapping[str, Any]) -> PlanEntry:
 def _users(frame: pd.DataFrame, side: str) -> tuple[User, ...]:
     return tuple(
         u
-        for rec in frame.to_dict("records")
+        for rec in _records(frame)
         if (u := _user_at(rec, side, rec["email"])) is not None
     )
 
@@ -471,11 +479,11 @@ def _frame(entries: Iterable[PlanEntry]) -> pd.DataFrame:
         }
         for side, user in (("before", e.before), ("after", e.after)):
             for field in FIELDS:
-                value = getattr(user, field) if user else None
+                value: Any = getattr(user, field) if user else None
                 if field == "groups" and user:
-                    value = tuple(sorted(value))
+                    value = tuple(sorted(user.groups))
                 elif field == "attributes" and user:
-                    value = dict(value)
+                    value = dict(user.attributes)
                 rec[f"{side}_{field}"] = value
         records.append(rec)
     return pd.DataFrame(records, columns=list(_COLUMNS), dtype=object)
@@ -657,9 +665,7 @@ def plan_import(
                         "user(s); ignored, since admin_rights=False",
                     )
                 )
-        flags = np.column_stack(
-            [_differs(before[f], after[f]) for f in FIELDS]
-        )
+        flags = np.column_stack([_differs(before[f], after[f]) for f in FIELDS])
         any_change = flags.any(axis=1)
         changed = [tuple(f for f, c in zip(FIELDS, row, strict=True) if c) for row in flags]
         part(
@@ -718,7 +724,10 @@ def plan_import(
     if blocked:
         plan = attrs.evolve(
             plan,
-            warnings=[*plan.warnings, *(PlanWarning(code="deletion_limit", message=b) for b in blocked)],
+            warnings=[
+                *plan.warnings,
+                *(PlanWarning(code="deletion_limit", message=b) for b in blocked),
+            ],
         )
     return plan
 
@@ -734,7 +743,11 @@ def _differs(before: pd.Series, after: pd.Series) -> Any:
     import numpy as np
 
     a = before.to_numpy(dtype=object)
-    b = after.to_numpy(dtype=object) if hasattr(after, "to_numpy") else np.asarray(after, dtype=object)
+    b = (
+        after.to_numpy(dtype=object)
+        if hasattr(after, "to_numpy")
+        else np.asarray(after, dtype=object)
+    )
     return np.fromiter((x != y for x, y in zip(a, b, strict=True)), dtype=bool, count=len(a))
 
 
@@ -763,9 +776,10 @@ def _updated(
         after["is_admin"] = old["is_admin"].to_numpy(dtype=bool)
     file_attrs = _attributes(old)
     if any(file_attrs):
-        after["attributes"] = [
+        merged: list[Any] = [
             {**b, **f} if f else b for f, b in zip(file_attrs, before["attributes"], strict=True)
         ]
+        after["attributes"] = merged
     return after
 
 
@@ -777,7 +791,9 @@ def _renamed(frame: pd.DataFrame) -> list[PlanWarning]:
         return []
 
     def names(f: pd.DataFrame, side: str) -> pd.Series:
-        return (f[f"{side}_first_name"].str.casefold() + "\x00" + f[f"{side}_last_name"].str.casefold())
+        return (
+            f[f"{side}_first_name"].str.casefold() + "\x00" + f[f"{side}_last_name"].str.casefold()
+        )
 
     gone = dict(zip(names(deleted, "before"), deleted["email"], strict=True))
     out = []

@@ -117,7 +117,11 @@ class Review:
 
     @property
     def issues(self) -> pd.DataFrame:
-        """Every issue: ``row``, ``field``, ``column``, ``code``, ``severity``, ``value``, ``message``."""
+        """
+        Every issue, one per row of the frame.
+
+        Columns: ``row``, ``field``, ``column``, ``code``, ``severity``, ``value``, ``message``.
+        """
         frame = self.checked.report.frame
         return frame if self.view is None else frame[frame["row"].isin(list(self.view))]
 

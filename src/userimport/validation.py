@@ -53,11 +53,13 @@ _LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
 EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
 
-_TRUE = frozenset({"1", "true", "yes", "y", "x", "ja", "j", "sant", "admin", "administrator", "wahr"})
+_TRUE = frozenset(
+    {"1", "true", "yes", "y", "x", "ja", "j", "sant", "admin", "administrator", "wahr"}
+)
 _FALSE = frozenset({"", "0", "false", "no", "n", "nei", "nej", "falsk", "nein", "-"})
 
 
-class IssueCode(str, enum.Enum):
+class IssueCode(enum.StrEnum):
     """Stable snake_case codes of the problems validation finds."""
 
     #: A required field is empty.
@@ -74,9 +76,6 @@ class IssueCode(str, enum.Enum):
     INVALID_BOOLEAN = "invalid_boolean"
     #: Warning: the email was cleaned (``Name <a@b.no>``, ``mailto:``, stray blanks).
     EMAIL_CLEANED = "email_cleaned"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value})
@@ -125,7 +124,9 @@ class ValidationReport:
     @property
     def issues(self) -> tuple[Issue, ...]:
         """The issues as :class:`Issue` values (made on each call: use for a few rows)."""
-        return tuple(Issue(**rec) for rec in self.frame.to_dict("records"))
+        return tuple(
+            Issue(**{str(k): v for k, v in rec.items()}) for rec in self.frame.to_dict("records")
+        )
 
     def __iter__(self) -> Iterator[Issue]:
         return iter(self.issues)
@@ -188,35 +189,34 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
 
     start = 0 if header_row is None else header_row + 1
     data = table.rows.iloc[start:]
+    width = data.shape[1]
+    cells = [data.iloc[:, pos].astype(str) for pos in range(width)]
     nonblank = pd.Series(False, index=data.index)
-    stripped = {}
-    for col in data.columns:
-        stripped[col] = data[col].astype(str).str.strip()
-        nonblank |= stripped[col] != ""
-    data = data[nonblank]
-    index = pd.Index(data.index + table.first_row, name="row", dtype="int64")
+    for col in cells:
+        nonblank |= col.str.strip() != ""
+    cells = [col[nonblank] for col in cells]
+    index = pd.Index(data.index[nonblank] + table.first_row, name="row", dtype="int64")
     source: dict[str, Any] = {}
     for m in mapping.matches:
-        if m.target != "groups" and m.column < data.shape[1]:
-            source[m.target] = data[m.column].astype(str).to_numpy()
-    group_columns = [c for c in mapping.group_columns if c < data.shape[1]]
+        if m.target != "groups" and m.column < width:
+            source[m.target] = cells[m.column].to_numpy()
+    group_columns = [c for c in mapping.group_columns if c < width]
     if group_columns:
-        joined = data[group_columns[0]].astype(str)
+        joined = cells[group_columns[0]]
         for c in group_columns[1:]:
-            joined = joined.str.cat(data[c].astype(str), sep=mapping.group_separator)
+            joined = joined.str.cat(cells[c], sep=mapping.group_separator)
         source["groups"] = joined.to_numpy()
     # Cells beyond the last header cell: a longer row is kept and flagged, never cut.
-    extra = ""
+    extra: Any = ""
     if header_row is not None:
         headers = header_names(table, header_row)
-        width = max((i + 1 for i, h in enumerate(headers) if h), default=0)
-        width = max([width, *(m.column + 1 for m in mapping.matches)])
-        beyond = [c for c in data.columns if c >= width]
-        if beyond:
-            cells = stripped[beyond[0]][nonblank]
-            for c in beyond[1:]:
-                cells = cells.str.cat(stripped[c][nonblank], sep=" | ")
-            extra = cells.str.strip(" |").to_numpy()
+        used = max((i + 1 for i, h in enumerate(headers) if h), default=0)
+        used = max([used, *(m.column + 1 for m in mapping.matches)])
+        if used < width:
+            beyond = cells[used].str.strip()
+            for col in cells[used + 1 :]:
+                beyond = beyond.str.cat(col.str.strip(), sep=" | ")
+            extra = beyond.str.strip(" |").to_numpy()
     source["_extra"] = extra
     frame = pd.DataFrame(source, index=index)
     return frame.astype(object)
@@ -368,7 +368,9 @@ def _issues(
                 {"row": group_long["row"], "field": "groups", "code": IssueCode.TOO_LONG.value}
             )
         )
-    cleaned = norm["email"] != source["email"].astype(str).str.strip() if "email" in source else None
+    cleaned = (
+        norm["email"] != source["email"].astype(str).str.strip() if "email" in source else None
+    )
     if cleaned is not None and cleaned.any():
         rows = norm.index[cleaned & (norm["email"] != "")]
         frames.append(
@@ -396,7 +398,9 @@ def _issues(
             continue
         values[where] = col.reindex(out.loc[where, "row"]).to_numpy()
     out["value"] = values
-    out["column"] = out["field"].map(lambda f: labels.get(f, "beyond the header" if f == "row" else f))
+    out["column"] = out["field"].map(
+        lambda f: labels.get(f, "beyond the header" if f == "row" else f)
+    )
 
     prefix = f"{path}, row " if path else "row "
     where_text = prefix + out["row"].astype(str) + ", column " + out["column"].astype(str) + ": "
@@ -405,9 +409,7 @@ def _issues(
     out["message"] = where_text + what + " " + text
     if len(dupes):
         others = dupes.groupby(dupes).groups
-        dup_rows = {
-            key: ", ".join(str(int(r)) for r in sorted(idx)) for key, idx in others.items()
-        }
+        dup_rows = {key: ", ".join(str(int(r)) for r in sorted(idx)) for key, idx in others.items()}
         is_dup = out["code"] == IssueCode.DUPLICATE_EMAIL.value
         keys = norm["email"].str.casefold().reindex(out.loc[is_dup, "row"])
         out.loc[is_dup, "message"] = (
@@ -480,4 +482,3 @@ def validate(
             path=table.path,
         )
     return review
-

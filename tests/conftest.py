@@ -1,0 +1,106 @@
+"""Small named fixtures shared by the tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, settings
+
+from userimport import ColumnMapping, InMemoryUserRepository, RawTable, Review, User, validate
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
+)
+settings.register_profile("ci", parent=settings.get_profile("default"), max_examples=100)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+HEADER = ["First Name", "Last Name", "Email", "Department", "Groups"]
+CORE = {0: "first_name", 1: "last_name", 2: "email", 3: "department", 4: "groups"}
+
+
+def corpus_dir() -> Path:
+    """Where the shared corpus of messy real-world files lives."""
+    env = os.environ.get("USERIMPORT_CORPUS")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared corpus folder (the tests fail, not skip, when it is missing)."""
+    path = corpus_dir()
+    assert path.is_dir(), f"corpus not found at {path}; set USERIMPORT_CORPUS"
+    return path
+
+
+def make_table(rows: list[list[str]], *, path: str | None = "users.csv") -> RawTable:
+    """A RawTable straight from cell texts (ragged rows padded)."""
+    width = max(len(r) for r in rows)
+    cells = [list(r) + [""] * (width - len(r)) for r in rows]
+    return RawTable(rows=pd.DataFrame(cells, dtype=object), format="csv", path=path)
+
+
+def make_review(
+    rows: list[list[str]],
+    *,
+    header: list[str] | None = HEADER,
+    columns: dict[int | str, str] | None = None,
+    **mapping_options: object,
+) -> Review:
+    """Validate data rows (under ``header``) with the core five-column mapping by default."""
+    table = make_table(([header] if header else []) + rows)
+    mapping = ColumnMapping.from_columns(
+        columns or CORE,
+        headers=tuple(header or ()),
+        width=table.rows.shape[1],
+        **mapping_options,  # type: ignore[arg-type]
+    )
+    return validate(table, 0 if header else None, mapping)
+
+
+@pytest.fixture
+def review_of() -> Callable[..., Review]:
+    """Build a review from data rows: ``review_of([[first, last, email, dept, groups], ...])``."""
+    return make_review
+
+
+ANNA = User(
+    email="Anna.Berg@firma.no",
+    first_name="Anna",
+    last_name="Berg",
+    department="Sales",
+    groups={"Oslo"},
+)
+ADMIN = User(
+    email="boss@firma.no",
+    first_name="Bo",
+    last_name="Ss",
+    department="Ledelse",
+    groups={"Leaders"},
+    is_admin=True,
+)
+OLE = User(
+    email="ole@firma.no",
+    first_name="Ole",
+    last_name="Hansen",
+    department="Engineering",
+    groups={"Bergen", "Tech"},
+    attributes={"title": "Engineer"},
+)
+
+
+@pytest.fixture
+def empty_repo() -> InMemoryUserRepository:
+    """A store with no users."""
+    return InMemoryUserRepository()
+
+
+@pytest.fixture
+def seeded_repo() -> InMemoryUserRepository:
+    """A store with Anna (Sales), an admin, and Ole (with a custom attribute)."""
+    return InMemoryUserRepository([ANNA, ADMIN, OLE], groups={"Empty group"})

@@ -1,0 +1,118 @@
+"""The shared value types: users, settings, snapshots and change sets."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from hypothesis import given
+
+from tests import strategies as s
+from userimport import ImportSettings, SettingsError, Snapshot, User
+from userimport.model import ChangeSet, email_key
+
+
+def test_email_is_the_identity_case_insensitively() -> None:
+    """Two users whose emails differ only in case and blanks are the same user."""
+    assert User(email=" Anna@Firma.no ") == User(email="anna@firma.no")
+    assert "anna@firma.no" == User(email=" Anna@Firma.no ").key
+    assert "Anna@Firma.no" == User(email=" Anna@Firma.no ").email
+
+
+def test_user_is_frozen_and_normalised() -> None:
+    """Users are immutable; groups become a frozenset, an empty department None."""
+    user = User(email="a@b.no", department=" ", groups=["x", " y ", ""], attributes={"k": 1})  # type: ignore[dict-item]
+    assert (None, frozenset({"x", "y"}), {"k": "1"}) == (
+        user.department,
+        user.groups,
+        dict(user.attributes),
+    )
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        user.first_name = "X"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        user.attributes["k"] = "2"  # type: ignore[index]
+
+
+def test_groups_must_not_be_a_single_string() -> None:
+    """A string for groups is a mistake (it would become a set of letters)."""
+    with pytest.raises(TypeError):
+        User(email="a@b.no", groups="Oslo")
+
+
+@given(s.users())
+def test_user_dict_round_trip(user: User) -> None:
+    """to_dict and from_dict are inverse."""
+    assert user.to_dict() == User.from_dict(user.to_dict()).to_dict()
+
+
+@given(s.users())
+def test_users_are_hashable(user: User) -> None:
+    """Users hash (attributes excluded) so they can live in sets."""
+    assert user in {user}
+
+
+def test_email_key() -> None:
+    """email_key trims and case-folds (so ß and ss are one key, as casefold says)."""
+    assert "strasse@firma.no" == email_key(" STRAßE@Firma.no ")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"on_existing": "merge"},
+        {"groups": "union"},
+        {"max_deletes": -1},
+        {"max_deletes": 1.5},
+        {"max_deletes": True},
+    ],
+)
+def test_settings_are_checked(bad: dict) -> None:  # type: ignore[type-arg]
+    """Impossible settings raise SettingsError (also a ValueError), naming the setting."""
+    with pytest.raises(SettingsError, match=next(iter(bad))):
+        ImportSettings(**bad)
+    with pytest.raises(ValueError):  # noqa: PT011
+        ImportSettings(**bad)
+
+
+@given(s.settings)
+def test_settings_dict_round_trip(settings: ImportSettings) -> None:
+    """Settings survive to_dict / from_dict."""
+    assert settings == ImportSettings.from_dict(settings.to_dict())
+
+
+def test_unknown_setting_is_refused() -> None:
+    """from_dict refuses keys it does not know, rather than ignoring a typo."""
+    with pytest.raises(SettingsError, match="delete_mising"):
+        ImportSettings.from_dict({"delete_mising": True})
+
+
+def test_snapshot_collects_groups_and_departments() -> None:
+    """A snapshot knows the groups and departments its users name, plus empty ones."""
+    snap = Snapshot.from_users(
+        [User(email="a@b.no", department="HR", groups={"G"})], version="1", groups={"E"}
+    )
+    assert ({"G", "E"}, {"HR"}) == (set(snap.groups), set(snap.departments))
+    assert "A@B.NO" in snap
+    assert snap.get("A@b.no") is not None
+
+
+def test_snapshot_frame() -> None:
+    """The snapshot's frame has one row per user keyed by email, groups as sorted tuples."""
+    snap = Snapshot.from_users(
+        [User(email="A@b.no", first_name="A", groups={"y", "x"}, is_admin=True)], version="1"
+    )
+    row = snap.frame.loc["a@b.no"]
+    assert ("A@b.no", "A", "", ("x", "y"), True) == (
+        row["email"],
+        row["first_name"],
+        row["department"],
+        row["groups"],
+        row["is_admin"],
+    )
+
+
+def test_change_set_emptiness() -> None:
+    """A change set with nothing in it is empty; any part makes it not."""
+    assert ChangeSet().is_empty
+    assert not ChangeSet(create_groups={"G"}).is_empty
+    with pytest.raises(TypeError):
+        ChangeSet(delete="a@b.no")

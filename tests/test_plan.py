@@ -1,0 +1,380 @@
+"""Planning: the semantics of every import setting, and the ways to inspect a plan."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ADMIN, ANNA, OLE, make_review
+from userimport import ImportSettings, InMemoryUserRepository, Plan, PlanError, User, plan_import
+
+ANNA_ROW = ["Anna", "Berg", "anna.berg@firma.no", "Sales", "Oslo"]
+OLE_ROW = ["Ole", "Hansen", "ole@firma.no", "Engineering", "Bergen, Tech"]
+NEW_ROW = ["Kari", "Dahl", "kari@firma.no", "Sales", "Oslo"]
+
+
+def settings(**kw) -> ImportSettings:  # type: ignore[no-untyped-def]
+    return ImportSettings(**kw)
+
+
+def entry(plan: Plan, email: str):  # type: ignore[no-untyped-def]
+    found = plan.entry(email)
+    assert found is not None
+    return found
+
+
+def test_new_user_is_created(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A user not in the store is created with the file's fields."""
+    plan = plan_import(make_review([NEW_ROW]), seeded_repo)
+    e = entry(plan, "kari@firma.no")
+    assert ("create", 2, None) == (e.action, e.row, e.before)
+    assert (
+        User(
+            email="kari@firma.no",
+            first_name="Kari",
+            last_name="Dahl",
+            department="Sales",
+            groups={"Oslo"},
+        )
+        == e.after
+    )
+    assert (
+        e.after.to_dict()
+        == User(
+            email="kari@firma.no",
+            first_name="Kari",
+            last_name="Dahl",
+            department="Sales",
+            groups={"Oslo"},
+        ).to_dict()
+    )
+
+
+def test_same_data_is_unchanged(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A user whose row says what the store says is unchanged, and the plan is empty."""
+    plan = plan_import(make_review([ANNA_ROW, OLE_ROW]), seeded_repo)
+    assert {"unchanged": 2} == {k: v for k, v in plan.summary().items() if v}
+    assert plan.is_empty
+
+
+def test_update_overwrites_fields_and_lists_them(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """on_existing='update': the file's non-empty cells overwrite, field by field."""
+    plan = plan_import(
+        make_review([["Anne", "Berg", "ANNA.BERG@firma.no", "Marketing", ""]]), seeded_repo
+    )
+    e = entry(plan, "anna.berg@firma.no")
+    assert "update" == e.action
+    assert ("first_name", "department") == e.changed
+    assert {"first_name": ("Anna", "Anne"), "department": ("Sales", "Marketing")} == e.diff()
+    assert "Anna.Berg@firma.no" == e.after.email, "the stored spelling of the email is kept"
+    assert {"Marketing"} == plan.new_departments
+
+
+def test_empty_optional_cell_never_erases(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """An empty groups or attribute cell leaves the stored value alone."""
+    review = make_review(
+        [["Ole", "Hansen", "ole@firma.no", "Engineering", "", ""]],
+        header=["F", "L", "E", "D", "G", "Title"],
+        columns={
+            0: "first_name",
+            1: "last_name",
+            2: "email",
+            3: "department",
+            4: "groups",
+            5: "attributes.title",
+        },
+    )
+    e = entry(plan_import(review, seeded_repo), "ole@firma.no")
+    assert "unchanged" == e.action
+    assert {"Bergen", "Tech"} == e.after.groups
+    assert {"title": "Engineer"} == dict(e.after.attributes)
+
+
+def test_attributes_merge(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A custom attribute in the file sets that attribute and keeps the others."""
+    review = make_review(
+        [["Ole", "Hansen", "ole@firma.no", "Engineering", "", "Lead", "Oslo"]],
+        header=["F", "L", "E", "D", "G", "Title", "Office"],
+        columns={
+            0: "first_name",
+            1: "last_name",
+            2: "email",
+            3: "department",
+            5: "attributes.title",
+            6: "attributes.office",
+        },
+    )
+    e = entry(plan_import(review, seeded_repo), "ole@firma.no")
+    assert ("attributes",) == e.changed
+    assert {"title": "Lead", "office": "Oslo"} == dict(e.after.attributes)
+
+
+def test_skip_existing_leaves_users_untouched(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """on_existing='skip': an existing user is untouched, groups included."""
+    plan = plan_import(
+        make_review([["X", "Y", "ole@firma.no", "HR", "Oslo"], NEW_ROW]),
+        seeded_repo,
+        settings(on_existing="skip", groups="replace"),
+    )
+    e = entry(plan, "ole@firma.no")
+    assert ("skip", OLE, OLE) == (e.action, e.before, e.after)
+    assert "on_existing" in e.reason
+    assert 1 == plan.summary()["create"]
+    assert frozenset() == plan.new_departments
+
+
+def test_groups_add_is_a_union(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """groups='add': the user's groups become current ∪ file."""
+    e = entry(plan_import(make_review([[*OLE_ROW[:4], "Oslo"]]), seeded_repo), "ole@firma.no")
+    assert {"Bergen", "Oslo", "Tech"} == e.after.groups
+    assert ("groups",) == e.changed
+
+
+def test_groups_replace_is_exactly_the_files(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """groups='replace': the user's groups become exactly the file's, an empty cell meaning none."""
+    plan = plan_import(
+        make_review([[*OLE_ROW[:4], "Oslo"], [*ANNA_ROW[:4], ""]]),
+        seeded_repo,
+        settings(groups="replace"),
+    )
+    assert {"Oslo"} == entry(plan, "ole@firma.no").after.groups
+    assert frozenset() == entry(plan, "anna.berg@firma.no").after.groups
+
+
+def test_groups_replace_without_a_group_column_keeps_groups(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """With no column feeding groups, replace leaves groups alone: the file says nothing of them."""
+    review = make_review(
+        [OLE_ROW[:4]],
+        header=["F", "L", "E", "D"],
+        columns={0: "first_name", 1: "last_name", 2: "email", 3: "department"},
+    )
+    e = entry(plan_import(review, seeded_repo, settings(groups="replace")), "ole@firma.no")
+    assert ("unchanged", {"Bergen", "Tech"}) == (e.action, set(e.after.groups))
+
+
+def test_new_groups_and_departments_are_listed(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """Groups and departments the file names that do not exist yet are created and listed."""
+    plan = plan_import(make_review([NEW_ROW, OLE_ROW]), empty_repo)
+    assert {"Oslo", "Bergen", "Tech"} == plan.new_groups
+    assert {"Sales", "Engineering"} == plan.new_departments
+    assert {"Oslo", "Bergen", "Tech"} == plan.changeset().create_groups
+
+
+def test_mirror_mode_deletes_missing_users(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """delete_missing: users absent from the file are deleted; admins are kept by default."""
+    plan = plan_import(make_review([ANNA_ROW]), seeded_repo, settings(delete_missing=True))
+    assert "delete" == entry(plan, "ole@firma.no").action
+    admin = entry(plan, "boss@firma.no")
+    assert ("skip", "admin") == (admin.action, admin.reason[:5])
+    assert ("ole@firma.no",) == plan.changeset().delete
+
+
+def test_mirror_mode_can_delete_admins_when_allowed(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """delete_admins=True lets mirror mode delete an admin."""
+    plan = plan_import(
+        make_review([ANNA_ROW]), seeded_repo, settings(delete_missing=True, delete_admins=True)
+    )
+    assert {"ole@firma.no", "boss@firma.no"} == set(plan.changeset().delete)
+
+
+def test_invalid_and_skipped_rows_still_count_as_present(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A row with a typo, or a skipped row, never gets its user deleted in mirror mode."""
+    review = make_review([["", "Hansen", "ole@firma.no", "Engineering", ""], ANNA_ROW]).skip(3)
+    plan = plan_import(review, seeded_repo, settings(delete_missing=True))
+    assert ("skip", "row has errors") == (
+        entry(plan, "ole@firma.no").action,
+        entry(plan, "ole@firma.no").reason,
+    )
+    assert ("skip", "skipped in review") == (
+        entry(plan, "anna.berg@firma.no").action,
+        entry(plan, "anna.berg@firma.no").reason,
+    )
+    assert () == plan.changeset().delete
+
+
+def test_deletion_limit_blocks_the_plan() -> None:
+    """More deletions than max_deletes: the plan says it is blocked, with a warning."""
+    repo = InMemoryUserRepository(
+        [User(email=f"u{i}@firma.no", first_name="U", last_name=str(i)) for i in range(5)]
+    )
+    plan = plan_import(make_review([NEW_ROW]), repo, settings(delete_missing=True, max_deletes=4))
+    assert 5 == plan.summary()["delete"]
+    assert plan.blocked
+    assert ["deletion_limit"] == [w.code for w in plan.warnings]
+    ok = plan_import(make_review([NEW_ROW]), repo, settings(delete_missing=True, max_deletes=5))
+    assert () == ok.blocked
+
+
+def test_default_deletion_limit_is_fifty() -> None:
+    """The default max_deletes is 50, a safe default documented in docs/planning.md."""
+    assert 50 == ImportSettings().max_deletes
+
+
+def test_admin_column_is_ignored_without_admin_rights(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Without admin_rights, an admin column changes nobody's rights, and the plan warns."""
+    review = make_review(
+        [
+            [*ANNA_ROW[:4], "yes"],
+            ["Bo", "Ss", "boss@firma.no", "Ledelse", "no"],
+            [*NEW_ROW[:4], "yes"],
+        ],
+        header=["F", "L", "E", "D", "Admin"],
+        columns={0: "first_name", 1: "last_name", 2: "email", 3: "department", 4: "is_admin"},
+    )
+    plan = plan_import(review, seeded_repo)
+    assert not entry(plan, "anna.berg@firma.no").after.is_admin
+    assert entry(plan, "boss@firma.no").after.is_admin
+    assert not entry(plan, "kari@firma.no").after.is_admin
+    assert ["admin_ignored"] == [w.code for w in plan.warnings]
+    allowed = plan_import(review, seeded_repo, settings(admin_rights=True))
+    assert entry(allowed, "anna.berg@firma.no").after.is_admin
+    assert not entry(allowed, "boss@firma.no").after.is_admin
+    assert entry(allowed, "kari@firma.no").after.is_admin
+
+
+def test_looks_renamed_warning(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """One user deleted and one created with the same name is flagged: email cannot change."""
+    review = make_review([["Ole", "Hansen", "ole.hansen@firma.no", "Engineering", ""], ANNA_ROW])
+    plan = plan_import(review, seeded_repo, settings(delete_missing=True))
+    renamed = [w for w in plan.warnings if w.code == "looks_renamed"]
+    assert [("ole.hansen@firma.no", "ole@firma.no")] == [(w.email, w.suggestion) for w in renamed]
+
+
+@pytest.mark.parametrize(
+    ("new", "existing"),
+    [
+        ("Slaes", "Sales"),
+        ("sales", "Sales"),
+        ("Okonomi", "Økonomi"),
+        ("SalesNordic", "Sales Nordic"),
+        ("Enginering", "Engineering"),
+    ],
+)
+def test_similar_department_is_flagged(new: str, existing: str) -> None:
+    """A new department close to an existing one (case, accents, spacing, typo) is flagged."""
+    repo = InMemoryUserRepository(departments={existing})
+    plan = plan_import(make_review([["A", "B", "a@b.no", new, ""]]), repo)
+    flagged = [(w.code, w.name, w.suggestion) for w in plan.warnings]
+    assert [("similar_name", " ".join(new.split()), existing)] == flagged
+
+
+@pytest.mark.parametrize(
+    ("new", "existing"), [("group-51", "group-50"), ("HR", "IT"), ("Oslo", "Bergen")]
+)
+def test_distinct_names_are_not_flagged(new: str, existing: str) -> None:
+    """Names that differ in digits, short names and unrelated names are not flagged."""
+    repo = InMemoryUserRepository(groups={existing})
+    plan = plan_import(make_review([["A", "B", "a@b.no", "S", new]]), repo)
+    assert [] == [w for w in plan.warnings if w.name == new]
+
+
+def test_similar_group_is_flagged_against_other_new_groups(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """Two new groups that differ only in case are flagged too."""
+    plan = plan_import(
+        make_review([["A", "B", "a@b.no", "S", "Tech, tech"], ["C", "D", "c@d.no", "S", "TECH"]]),
+        empty_repo,
+    )
+    assert ["similar_name"] == [w.code for w in plan.warnings]
+
+
+def test_plan_records_the_version_and_is_pure(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """The plan records the store's version, and planning changes nothing in the store."""
+    before = seeded_repo.snapshot()
+    plan = plan_import(make_review([NEW_ROW]), seeded_repo, settings(delete_missing=True))
+    assert before.version == plan.base_version
+    assert before is seeded_repo.snapshot()
+
+
+def test_plan_against_a_snapshot(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """plan_import takes a snapshot as well as a repository."""
+    plan = plan_import(make_review([NEW_ROW]), seeded_repo.snapshot())
+    assert 1 == plan.summary()["create"]
+
+
+def test_summary_lists_every_action(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """The summary counts every action, zero included, and the new groups and departments."""
+    plan = plan_import(make_review([NEW_ROW]), seeded_repo)
+    assert {
+        "create": 1,
+        "update": 0,
+        "unchanged": 0,
+        "skip": 0,
+        "delete": 0,
+        "new_groups": 0,
+        "new_departments": 0,
+    } == plan.summary()
+
+
+def test_to_frame_is_tidy(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """to_frame has one row per user with before/after columns and readable groups."""
+    plan = plan_import(make_review([[*ANNA_ROW[:4], "Bergen"], NEW_ROW]), seeded_repo)
+    frame = plan.to_frame()
+    assert ["update", "create"] == sorted(frame["action"], reverse=True)
+    anna = frame[frame["email"] == "Anna.Berg@firma.no"].iloc[0]
+    assert ("Oslo", "Bergen, Oslo", "groups") == (
+        anna["before_groups"],
+        anna["after_groups"],
+        anna["changed"],
+    )
+    assert {"before_first_name", "after_attributes"} <= set(frame.columns)
+
+
+def test_diff_is_per_field(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """diff gives one row per changed field of each update."""
+    plan = plan_import(
+        make_review([["Anne", "Berg", "anna.berg@firma.no", "Marketing", "Bergen"]]), seeded_repo
+    )
+    diff = plan.diff()
+    assert [
+        ("first_name", "Anna", "Anne"),
+        ("department", "Sales", "Marketing"),
+        ("groups", ["Oslo"], ["Bergen", "Oslo"]),
+    ] == list(zip(diff["field"], diff["before"], diff["after"], strict=True))
+
+
+def test_json_round_trip(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A plan saved as JSON reads back with the same entries, settings and version."""
+    plan = plan_import(make_review([ANNA_ROW, NEW_ROW]), seeded_repo, settings(delete_missing=True))
+    back = Plan.from_json(plan.to_json(indent=2))
+    assert plan.entries == back.entries
+    assert (plan.settings, plan.base_version, plan.warnings) == (
+        back.settings,
+        back.base_version,
+        back.warnings,
+    )
+    assert plan.to_frame().equals(back.to_frame())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "{}",
+        json.dumps({"format": "userimport.plan", "format_version": 99}),
+        json.dumps({"format": "userimport.plan", "format_version": 1}),
+    ],
+)
+def test_bad_saved_plans(text: str) -> None:
+    """Text that is not a saved plan gives a PlanError, never a KeyError or JSONDecodeError."""
+    with pytest.raises(PlanError):
+        Plan.from_json(text)
+
+
+def test_html_and_text_views(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """The HTML repr and describe() show the summary, warnings and changes, escaped."""
+    plan = plan_import(
+        make_review([["<b>Anne</b>", "Berg", "anna.berg@firma.no", "Sales", ""]]), seeded_repo
+    )
+    html = plan._repr_html_()
+    assert "&lt;b&gt;Anne&lt;/b&gt;" in html
+    assert "<b>Anne" not in html
+    assert "update 1" in plan.describe()
+
+
+def test_store_admin_and_attributes_survive_an_update(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """An update keeps what the file does not mention: admin rights and attributes."""
+    repo = InMemoryUserRepository([ADMIN, ANNA])
+    plan = plan_import(make_review([["Bo", "Ss", "boss@firma.no", "HR", ""]]), repo)
+    e = entry(plan, "boss@firma.no")
+    assert (True, {"Leaders"}) == (e.after.is_admin, set(e.after.groups))

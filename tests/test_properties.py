@@ -1,0 +1,137 @@
+"""The invariants of the pipeline, over generated stores, files and every settings combination."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests import strategies as s
+from tests.conftest import make_review
+from userimport import (
+    ImportSettings,
+    InMemoryUserRepository,
+    Plan,
+    Review,
+    StalePlanError,
+    User,
+    apply_plan,
+    plan_import,
+)
+from userimport.model import ChangeSet
+
+HEADER = ["First", "Last", "Email", "Department", "Groups", "Title", "Admin"]
+COLUMNS: dict[int | str, str] = {
+    0: "first_name",
+    1: "last_name",
+    2: "email",
+    3: "department",
+    4: "groups",
+    5: "attributes.title",
+    6: "is_admin",
+}
+
+
+def review_of(rows: list[list[str]], department_as_group: bool = False) -> Review:
+    return make_review(
+        rows, header=HEADER, columns=COLUMNS, department_as_group=department_as_group
+    )
+
+
+@given(s.stores(), s.file_rows(), s.settings, st.booleans())
+def test_apply_then_replan_is_empty(
+    store: list[User], rows: list[list[str]], settings: ImportSettings, dept_group: bool
+) -> None:
+    """Applying a plan, then planning the same review again, gives an empty plan."""
+    repo = InMemoryUserRepository(store)
+    review = review_of(rows, dept_group)
+    apply_plan(plan_import(review, repo, settings), repo)
+    again = plan_import(review, repo, settings)
+    assert again.is_empty, again.describe()
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_skip_never_changes_an_existing_user(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """With on_existing='skip', every user that stays in the store is exactly as before."""
+    settings = ImportSettings(**{**settings.to_dict(), "on_existing": "skip"})
+    repo = InMemoryUserRepository(store)
+    before = repo.snapshot()
+    apply_plan(plan_import(review_of(rows), repo, settings), repo)
+    after = repo.snapshot()
+    for user in before:
+        now = after.get(user.email)
+        if now is not None:
+            assert user.to_dict() == now.to_dict()
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_mirror_mode_leaves_exactly_the_files_users(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """Mirror mode keeps the file's valid users, stored users in any row, and protected admins."""
+    settings = ImportSettings(**{**settings.to_dict(), "delete_missing": True})
+    repo = InMemoryUserRepository(store)
+    review = review_of(rows)
+    apply_plan(plan_import(review, repo, settings), repo)
+    keys = review.rows["email"].str.casefold()
+    valid = set(keys[review.rows["status"] == "valid"])
+    present = set(keys[keys != ""])
+    kept = {u.key for u in store if u.key in present}
+    admins = {u.key for u in store if u.is_admin and not settings.delete_admins}
+    assert valid | kept | admins == set(repo.snapshot().users)
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_undo_restores_the_snapshot_exactly(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """Applying the undo plan of an import gives back the store's exact content."""
+    repo = InMemoryUserRepository(store, groups={"Empty"}, departments={"Nobody"})
+    before = repo.snapshot()
+    result = apply_plan(plan_import(review_of(rows, True), repo, settings), repo)
+    apply_plan(result.undo, repo)
+    assert before.state() == repo.snapshot().state()
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_plan_survives_json(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """A plan read back from JSON has the same entries and commits the same change set."""
+    repo = InMemoryUserRepository(store)
+    plan = plan_import(review_of(rows), repo, settings)
+    back = Plan.from_json(plan.to_json())
+    assert plan.entries == back.entries
+    assert plan.changeset() == back.changeset()
+    assert plan.summary() == back.summary()
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_admin_rights_never_change_unless_allowed(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """Without admin_rights no admin right changes, even with an admin column."""
+    settings = ImportSettings(**{**settings.to_dict(), "admin_rights": False})
+    repo = InMemoryUserRepository(store)
+    before = {u.key: u.is_admin for u in store}
+    apply_plan(plan_import(review_of(rows), repo, settings), repo)
+    for user in repo.snapshot():
+        assert before.get(user.key, False) == user.is_admin
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_stale_plan_is_refused_and_changes_nothing(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """A plan made before another commit is refused, and the store keeps the other commit only."""
+    repo = InMemoryUserRepository(store)
+    plan = plan_import(review_of(rows), repo, settings)
+    other = User(email="someone.else@example.no", first_name="S", last_name="E")
+    repo.commit(ChangeSet(create=[other]), expected_version=repo.snapshot().version)
+    before = repo.snapshot()
+    with pytest.raises(StalePlanError):
+        apply_plan(plan, repo)
+    assert before.version == repo.snapshot().version
+    assert before.state() == repo.snapshot().state()

@@ -1,0 +1,192 @@
+"""The UserRepository contract: every implementation must pass this suite."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+
+import pytest
+
+from tests.conftest import ADMIN, ANNA, OLE
+from userimport import (
+    InMemoryUserRepository,
+    RepositoryError,
+    StalePlanError,
+    User,
+    UserNotFoundError,
+    UserRepository,
+)
+from userimport.model import ChangeSet
+
+Factory = Callable[..., UserRepository]
+
+
+def memory(
+    users: Iterable[User] = (), groups: Iterable[str] = (), departments: Iterable[str] = ()
+) -> UserRepository:
+    return InMemoryUserRepository(users, groups=groups, departments=departments)
+
+
+@pytest.fixture(params=[memory], ids=["memory"])
+def make_repo(request: pytest.FixtureRequest) -> Factory:
+    """A factory of repositories, one per implementation under contract."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def commit(repo: UserRepository, **changes) -> str:  # type: ignore[no-untyped-def]
+    return repo.commit(ChangeSet(**changes), expected_version=repo.snapshot().version)
+
+
+def test_is_a_user_repository(make_repo: Factory) -> None:
+    """The implementation satisfies the runtime-checkable protocol."""
+    assert isinstance(make_repo(), UserRepository)
+
+
+def test_snapshot_of_an_empty_store(make_repo: Factory) -> None:
+    """An empty store has no users, groups or departments, and a version."""
+    snap = make_repo().snapshot()
+    assert (0, frozenset(), frozenset()) == (len(snap), snap.groups, snap.departments)
+    assert isinstance(snap.version, str)
+    assert snap.version
+
+
+def test_initial_content(make_repo: Factory) -> None:
+    """Users, their groups and departments, and empty groups and departments are all kept."""
+    snap = make_repo([ANNA, OLE, ADMIN], groups={"Empty"}, departments={"Nobody"}).snapshot()
+    assert {"Oslo", "Bergen", "Tech", "Leaders", "Empty"} == snap.groups
+    assert {"Sales", "Engineering", "Ledelse", "Nobody"} == snap.departments
+    ole = snap.get("OLE@firma.no")
+    assert ole is not None
+    assert OLE.to_dict() == ole.to_dict()
+
+
+def test_create_update_delete(make_repo: Factory) -> None:
+    """One commit creates, updates and deletes users and returns a new version."""
+    repo = make_repo([ANNA, OLE], departments={"HR"})
+    old = repo.snapshot().version
+    kari = User(email="kari@firma.no", first_name="Kari", department="HR", groups={"New"})
+    anne = User(email="Anna.Berg@firma.no", first_name="Anne", last_name="Berg", department="HR")
+    new = commit(repo, create=[kari], update=[anne], delete=["OLE@FIRMA.NO"], create_groups={"New"})
+    snap = repo.snapshot()
+    assert new == snap.version != old
+    assert {"anna.berg@firma.no", "kari@firma.no"} == set(snap.users)
+    assert anne.to_dict() == snap.users["anna.berg@firma.no"].to_dict()
+    assert kari.to_dict() == snap.users["kari@firma.no"].to_dict()
+
+
+def test_stale_version_is_refused(make_repo: Factory) -> None:
+    """A commit against an old version raises StalePlanError and writes nothing."""
+    repo = make_repo([ANNA])
+    old = repo.snapshot().version
+    commit(repo, create=[User(email="x@firma.no")])
+    with pytest.raises(StalePlanError):
+        repo.commit(ChangeSet(delete=["anna.berg@firma.no"]), expected_version=old)
+    assert 2 == len(repo.snapshot())
+
+
+def test_empty_commit_keeps_the_version(make_repo: Factory) -> None:
+    """Committing nothing returns the current version unchanged."""
+    repo = make_repo([ANNA])
+    version = repo.snapshot().version
+    assert version == commit(repo)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"create": [ANNA]},
+        {"update": [User(email="nobody@firma.no")]},
+        {"delete": ["nobody@firma.no"]},
+        {"create": [User(email="k@firma.no", groups={"Unknown"})]},
+        {"create": [User(email="k@firma.no", department="Unknown")]},
+        {"delete_groups": {"Oslo"}},
+        {"delete_departments": {"Sales"}},
+        {"create": [User(email="k@firma.no"), User(email="K@firma.no")]},
+    ],
+    ids=[
+        "create-existing",
+        "update-missing",
+        "delete-missing",
+        "unknown-group",
+        "unknown-department",
+        "group-in-use",
+        "department-in-use",
+        "create-twice",
+    ],
+)
+def test_inconsistent_change_sets_are_refused_whole(make_repo: Factory, changes: dict) -> None:  # type: ignore[type-arg]
+    """A change set that does not fit the store raises RepositoryError, and nothing is written."""
+    repo = make_repo([ANNA, OLE])
+    before = repo.snapshot()
+    with pytest.raises(RepositoryError):
+        commit(repo, create_groups={"Fresh"}, **changes)
+    after = repo.snapshot()
+    assert (before.version, before.state()) == (after.version, after.state())
+
+
+def test_not_found_is_a_key_error(make_repo: Factory) -> None:
+    """Updating a missing user raises UserNotFoundError, also a KeyError."""
+    with pytest.raises(KeyError):
+        commit(make_repo(), update=[User(email="nobody@firma.no")])
+    with pytest.raises(UserNotFoundError, match=r"nobody@firma\.no"):
+        commit(make_repo(), delete=["nobody@firma.no"])
+
+
+def test_groups_and_departments_can_be_created_and_removed(make_repo: Factory) -> None:
+    """Empty groups and departments can be created and deleted."""
+    repo = make_repo()
+    commit(repo, create_groups={"G"}, create_departments={"D"})
+    assert ({"G"}, {"D"}) == (repo.snapshot().groups, repo.snapshot().departments)
+    commit(repo, delete_groups={"G"}, delete_departments={"D"})
+    assert (frozenset(), frozenset()) == (repo.snapshot().groups, repo.snapshot().departments)
+
+
+def test_snapshots_do_not_change(make_repo: Factory) -> None:
+    """A snapshot taken before a commit still shows the old content."""
+    repo = make_repo([ANNA])
+    snap = repo.snapshot()
+    commit(repo, delete=["anna.berg@firma.no"])
+    assert "anna.berg@firma.no" in snap
+    assert 1 == len(snap)
+    assert 0 == len(repo.snapshot())
+
+
+def test_nasty_strings_round_trip(make_repo: Factory) -> None:
+    """Quotes, SQL-ish text, formulas and non-Latin letters are stored exactly."""
+    nasty = User(
+        email="o'neil@firma.no",
+        first_name="Robert'); DROP TABLE users;--",
+        last_name='=HYPERLINK("x")',
+        department="Ærø ÅØ",
+        groups={"Group, with comma", "Ünïcödé", "表"},
+        attributes={"note": "line\nbreak", "empty-ish": " x "},
+    )
+    repo = make_repo()
+    commit(repo, create=[nasty], create_groups=nasty.groups, create_departments={"Ærø ÅØ"})
+    stored = repo.snapshot().get("O'NEIL@firma.no")
+    assert stored is not None
+    assert nasty.to_dict() == stored.to_dict()
+
+
+def test_concurrent_commits_from_one_version(make_repo: Factory) -> None:
+    """Of several commits made from the same version, exactly one wins; the rest are stale."""
+    repo = make_repo()
+    version = repo.snapshot().version
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            repo.commit(ChangeSet(create=[User(email=f"w{i}@firma.no")]), expected_version=version)
+            outcomes.append("won")
+        except StalePlanError:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert ["stale", "stale", "stale", "won"] == sorted(outcomes)
+    assert 1 == len(repo.snapshot())
