@@ -285,3 +285,16 @@ def test_validation_is_vectorised_enough() -> None:
     review = make_review(rows)
     assert review.is_valid
     assert time.perf_counter() - start < 5
+
+
+def test_neutralised_formulas_are_read_back() -> None:
+    """An exported cell like '=SUM(1) (apostrophe before a formula sign) imports as typed."""
+    review = make_review([["'=Anna", "'-Berg", "a@b.no", "'@Sales", "'+Oslo"]])
+    row = review.rows.loc[2]
+    assert ("=Anna", "-Berg", "@Sales", ("+Oslo",)) == (
+        row["first_name"],
+        row["last_name"],
+        row["department"],
+        row["groups"],
+    )
+    assert "'Tis" == make_review([["'Tis", "B", "a@b.no", "S", ""]]).rows.loc[2, "first_name"]

@@ -298,6 +298,40 @@ class Plan:
             )
         return "\n".join(parts)
 
+    @classmethod
+    def from_entries(
+        cls,
+        entries: Iterable[PlanEntry],
+        *,
+        base_version: str,
+        settings: ImportSettings | None = None,
+        new_groups: Iterable[str] = (),
+        new_departments: Iterable[str] = (),
+        warnings: Iterable[PlanWarning] = (),
+        source: str | None = None,
+    ) -> Plan:
+        """
+        Build a plan from entries made by hand (the single-user actions do this).
+
+        Args:
+            entries: What to do to each user.
+            base_version: The store version the entries were worked out against.
+            settings: The settings the plan is checked against when applied.
+            new_groups: Groups to create.
+            new_departments: Departments to create.
+            warnings: What a person should look at first.
+            source: Where the plan comes from, for a person.
+        """
+        return cls(
+            base_version=base_version,
+            settings=settings or ImportSettings(),
+            frame=_frame(entries),
+            new_groups=new_groups,
+            new_departments=new_departments,
+            warnings=warnings,
+            source=source,
+        )
+
     # -- saving --------------------------------------------------------------------------
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -457,9 +491,7 @@ def _entry(rec: Mapping[str, Any]) -> PlanEntry:
 
 def _users(frame: pd.DataFrame, side: str) -> tuple[User, ...]:
     return tuple(
-        u
-        for rec in _records(frame)
-        if (u := _user_at(rec, side, rec["email"])) is not None
+        u for rec in _records(frame) if (u := _user_at(rec, side, rec["email"])) is not None
     )
 
 

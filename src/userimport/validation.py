@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from .review import Review
 
 __all__ = [
+    "EMAIL_PATTERN",
     "ISSUE_COLUMNS",
+    "NEUTRALISED",
     "REQUIRED",
     "Issue",
     "IssueCode",
@@ -52,6 +54,9 @@ _BLANKS = r"[\s\u200b\u200c\u200d\u2060\ufeff]+"
 _LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
 EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
+
+#: The apostrophe an export puts before a value a spreadsheet would run as a formula.
+NEUTRALISED = r"^'(?=[=+\-@])"
 
 _TRUE = frozenset(
     {"1", "true", "yes", "y", "x", "ja", "j", "sant", "admin", "administrator", "wahr"}
@@ -159,11 +164,19 @@ class Checked:
 
 
 def _clean(text: pd.Series) -> pd.Series:
-    """Trim, and fold every run of blanks (NBSP, zero-width, newlines) into one space."""
+    """
+    Trim, and fold every run of blanks (NBSP, zero-width, newlines) into one space.
+
+    A cell that an export neutralised against formula injection (``'=SUM(1)``: an apostrophe
+    before ``=``, ``+``, ``-`` or ``@``) is read back as it was typed.
+    """
     needs = text.str.contains(r"[^\S ]|\s\s|[\u200b\u200c\u200d\u2060\ufeff]", regex=True)
     if needs.any():
         text = text.where(~needs, text.str.replace(_BLANKS, " ", regex=True))
-    return text.str.strip()
+    text = text.str.strip()
+    if text.str.startswith("'").any():
+        text = text.str.replace(NEUTRALISED, "", regex=True)
+    return text
 
 
 def _clean_email(text: pd.Series) -> pd.Series:
