@@ -331,10 +331,7 @@ def _check(
         path=path,
     )
     rows = norm.copy()
-    tuples = long.groupby("row", sort=False)["group"].agg(tuple)
-    rows["groups"] = pd.Series(tuples, index=rows.index, dtype=object).where(
-        rows.index.isin(tuples.index), ()
-    )
+    rows["groups"] = _tuples(long, rows.index)
     if "is_admin" in rows:
         rows["is_admin"] = rows["is_admin"].str.casefold().isin(_TRUE)
     errors = issues.loc[issues["severity"] == "error", "row"].unique()
@@ -342,6 +339,20 @@ def _check(
     rows.loc[rows.index.isin(errors), "status"] = "invalid"
     rows.loc[is_skipped, "status"] = "skipped"
     return Checked(rows=rows, memberships=long, report=ValidationReport(frame=issues))
+
+
+def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
+    """Each row's groups as a sorted tuple, from the long form sorted by row and group."""
+    import numpy as np
+    import pandas as pd
+
+    rows = long["row"].to_numpy()
+    names = long["group"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+    ends = np.r_[starts[1:], len(rows)]
+    chunks = (tuple(names[a:b]) for a, b in zip(starts, ends, strict=True))
+    by_row = dict(zip(rows[starts].tolist(), chunks, strict=True))
+    return pd.Series([by_row.get(r, ()) for r in index.tolist()], index=index, dtype=object)
 
 
 _TEXTS = {
