@@ -348,7 +348,9 @@ def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
 
     rows = long["row"].to_numpy()
     names = long["group"].to_numpy(dtype=object)
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+    if not len(rows):
+        return pd.Series([()] * len(index), index=index, dtype=object)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     ends = np.r_[starts[1:], len(rows)]
     chunks = (tuple(names[a:b]) for a, b in zip(starts, ends, strict=True))
     by_row = dict(zip(rows[starts].tolist(), chunks, strict=True))
