@@ -4,6 +4,7 @@ Stage 6: apply a plan to the store, all or nothing, and keep the plan that undoe
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 import attrs
@@ -46,6 +47,19 @@ class ApplyResult:
         """Emails of created users whose welcome email failed."""
         return tuple(n.email for n in self.notifications if not n.sent)
 
+    def retry_welcome_emails(self, notifier: Notifier) -> ApplyResult:
+        """
+        Send again the welcome emails that failed, and return the result with them updated.
+
+        Args:
+            notifier: Sends the emails (it may be another one than the first time).
+        """
+        failed = set(self.not_notified)
+        users = [u for u in self.plan.changeset().create if u.email in failed]
+        retried = {n.email: n for n in send_welcome_emails(users, notifier)}
+        notifications = tuple(retried.get(n.email, n) for n in self.notifications)
+        return attrs.evolve(self, notifications=notifications)
+
 
 def _guard(plan: Plan) -> None:
     """Refuse a plan that breaks its own settings (it may have been edited after saving)."""
@@ -82,13 +96,20 @@ def send_welcome_emails(users: Iterable[User], notifier: Notifier) -> tuple[Noti
         One :class:`~userimport.notify.Notification` per user, in order.
     """
     out = []
-    for user in users:
-        try:
-            notifier.send_welcome(user)
-        except Exception as e:  # any failure of the notifier is reported, never fatal
-            out.append(Notification(email=user.email, sent=False, error=f"{type(e).__name__}: {e}"))
-        else:
-            out.append(Notification(email=user.email, sent=True))
+    try:
+        for user in users:
+            try:
+                notifier.send_welcome(user)
+            except Exception as e:  # any failure of the notifier is reported, never fatal
+                error = f"{type(e).__name__}: {e}"
+                out.append(Notification(email=user.email, sent=False, error=error))
+            else:
+                out.append(Notification(email=user.email, sent=True))
+    finally:
+        close = getattr(notifier, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):  # closing must not undo the sends
+                close()
     return tuple(out)
 
 
