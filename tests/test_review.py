@@ -137,3 +137,14 @@ def test_views_survive_edits(review) -> None:  # type: ignore[no-untyped-def]
     assert 4 == len(view.all_rows().rows)
     assert [2, 3, 4, 5] == sorted(view.rows.index)
     assert "valid" == view.rows.loc[3, "status"]
+
+
+def test_html_view_shows_counts_and_escaped_issues() -> None:
+    """In a notebook a review shows its counts and its issues, with values escaped."""
+    review = make_review([["<i>A</i>", "B", "not-an-email", "S", ""]])
+    html = review._repr_html_()
+    assert "<b>1</b> rows" in html
+    assert "invalid_email" in html
+    assert "not-an-email" in html
+    clean = make_review([["A", "B", "a@b.no", "S", ""]])._repr_html_()
+    assert "<table>" not in clean

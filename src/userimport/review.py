@@ -171,6 +171,29 @@ class Review:
             actions=actions,
         )
 
+    def _repr_html_(self) -> str:
+        import html
+
+        o = self.overview()
+        counts = (
+            f"<p><b>{o.total}</b> rows: <b>{o.valid}</b> valid, <b>{o.invalid}</b> with "
+            f"errors, <b>{o.skipped}</b> skipped, {o.warnings} warnings</p>"
+        )
+        issues = self.issues.head(50)
+        if not len(issues):
+            return counts
+        cells = "".join(
+            f"<tr><td>{r.row}</td><td>{html.escape(str(r.column))}</td>"
+            f"<td>{html.escape(str(r.code))}</td><td>{html.escape(str(r.value))}</td></tr>"
+            for r in issues.itertuples()
+        )
+        more = len(self.issues) - len(issues)
+        tail = f"<p>... and {more} more issues</p>" if more > 0 else ""
+        return (
+            f"{counts}<table><tr><th>row</th><th>column</th><th>problem</th><th>value</th></tr>"
+            f"{cells}</table>{tail}"
+        )
+
     # -- views ---------------------------------------------------------------------------
 
     def only_errors(self) -> Review:
