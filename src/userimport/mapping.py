@@ -87,7 +87,7 @@ class ColumnMapping:
     width: int = 0
     matches: tuple[ColumnMatch, ...] = attrs.field(default=(), converter=_matches)
     department_as_group: bool = False
-    group_separator: str = ","
+    group_separator: str = attrs.field(default=",")
     notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
     @matches.validator

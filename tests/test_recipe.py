@@ -1,0 +1,114 @@
+"""Recipes: decisions saved and replayed on next month's file, with every drift reported."""
+
+from __future__ import annotations
+
+import pytest
+
+from userimport import ImportSettings, UserImportError
+from userimport.headers import detect_header
+from userimport.mapping import suggest_mapping
+from userimport.read import read_table
+from userimport.recipe import Recipe, replay
+from userimport.validation import validate
+
+JANUARY = (
+    "Staff export\n"
+    "Fornavn;Etternavn;Mail;Avdeling;Teams;Notes\n"
+    "Anna;Berg;anna@firma.no;Sales;Oslo|Bergen;x\n"
+    ";Hansen;ole@firma.no;HR;;y\n"
+    "Kari;Dahl;kari@firma.no;Sales;;z\n"
+)
+
+
+def recipe_for(text: str) -> Recipe:
+    """The decisions of January: mail mapped by hand, a separator, an edit and a skip."""
+    table = read_table(text.encode(), delimiter=";")
+    header_row = detect_header(table).row
+    mapping = (
+        suggest_mapping(table, header_row)
+        .map("Mail", "email")
+        .map("Teams", "groups")
+        .map("Notes", "attributes.notes")
+        .with_group_separator("|")
+    )
+    review = validate(table, header_row, mapping).edit(4, first_name="Ole").skip(5)
+    return Recipe.from_review(review, table, header_row, ImportSettings(on_existing="skip"))
+
+
+def test_recipe_round_trips_through_json() -> None:
+    """A recipe saved as JSON reads back equal."""
+    recipe = recipe_for(JANUARY)
+    assert recipe == Recipe.from_json(recipe.to_json())
+    assert {
+        "Mail": "email",
+        "Teams": "groups",
+        "Notes": "attributes.notes",
+    }.items() <= recipe.columns.items()
+    assert [(4, False, {"first_name": "Ole"}), (5, True, {})] == [
+        (r.row, r.skip, dict(r.values)) for r in recipe.rows
+    ]
+
+
+def test_replay_on_the_same_file_reproduces_the_review() -> None:
+    """Replaying on the same file gives the same rows, edits and skips, and no drift."""
+    recipe = recipe_for(JANUARY)
+    replayed = replay(recipe, JANUARY.encode())
+    assert () == replayed.drift
+    rows = replayed.review.rows
+    assert ["valid", "valid", "skipped"] == list(rows["status"])
+    assert "Ole" == rows.loc[4, "first_name"]
+    assert ("Bergen", "Oslo") == rows.loc[3, "groups"]
+    assert "skip" == replayed.settings.on_existing
+
+
+def test_reordered_columns_still_map() -> None:
+    """Columns map by header text, so next month's reordered export maps the same."""
+    reordered = (
+        "Staff export\n"
+        "Mail;Fornavn;Etternavn;Avdeling;Notes;Teams\n"
+        "anna@firma.no;Anna;Berg;Sales;x;Oslo|Bergen\n"
+    )
+    replayed = replay(recipe_for(JANUARY), reordered.encode())
+    assert ("Bergen", "Oslo") == replayed.review.rows.loc[3, "groups"]
+    assert "anna@firma.no" == replayed.review.rows.loc[3, "email"]
+
+
+def test_gone_new_and_renamed_columns_are_drift() -> None:
+    """A gone, new or renamed column is reported and never silently re-guessed."""
+    february = (
+        "Staff export\n"
+        "Fornavn;Etternavn;Mail;Avdeling;Grupper;Notes;Phone\n"
+        "Anna;Berg;anna@firma.no;Sales;Oslo;x;123\n"
+    )
+    replayed = replay(recipe_for(JANUARY), february.encode())
+    kinds = sorted((d.kind, d.column) for d in replayed.drift if d.kind.startswith("column"))
+    assert [("column_new", "Phone"), ("column_renamed", "Grupper")] == kinds
+    assert () == replayed.review.mapping.columns("groups")
+    march = (
+        "Staff export\nFornavn;Etternavn;Mail;Avdeling;Teams\nAnna;Berg;anna@firma.no;Sales;Oslo\n"
+    )
+    replayed = replay(recipe_for(JANUARY), march.encode())
+    assert [("column_missing", "Notes")] == [
+        (d.kind, d.column) for d in replayed.drift if d.kind.startswith("column")
+    ]
+
+
+def test_an_edit_never_lands_on_another_person() -> None:
+    """A row whose content changed keeps its edit out, and a moved row takes its edit along."""
+    changed = JANUARY.replace(";Hansen;ole@firma.no", ";Hansen;ole.h@firma.no")
+    replayed = replay(recipe_for(JANUARY), changed.encode())
+    assert [("row_changed", 4)] == [(d.kind, d.row) for d in replayed.drift]
+    assert "invalid" == replayed.review.rows.loc[4, "status"]
+    moved = JANUARY.replace("Staff export\n", "Staff export\nFebruary\n", 1)
+    replayed = replay(recipe_for(JANUARY), moved.encode())
+    assert {"header_moved", "row_moved"} == {d.kind for d in replayed.drift}
+    assert "Ole" == replayed.review.rows.loc[5, "first_name"]
+    assert "skipped" == replayed.review.rows.loc[6, "status"]
+
+
+def test_bad_recipe_text() -> None:
+    """Text that is not a saved recipe is a UserImportError."""
+    with pytest.raises(UserImportError, match="recipe"):
+        Recipe.from_json("{}")
+    with pytest.raises(UserImportError, match="recipe"):
+        Recipe.from_json("nope")
