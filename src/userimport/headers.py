@@ -1,23 +1,36 @@
 """
 Stage 2: find the row that holds the column headers, or decide that there is none.
+
+The first rows are scored for being a header: cells that are known header words count most,
+then text-likeness, distinct values, fill, and the rows below looking like data. A row that
+holds email addresses is data, so a file that starts with users has no header row.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import attrs
 
+from ._synonyms import lookup
 from .errors import HeaderError
 from .read import RawTable
 
-__all__ = ["HeaderCandidate", "HeaderGuess", "detect_header", "header_names"]
+__all__ = ["SCAN_ROWS", "HeaderCandidate", "HeaderGuess", "detect_header", "header_names"]
+
+#: How many of the first rows are considered.
+SCAN_ROWS = 30
+
+#: A best score below this means the table has no header row.
+THRESHOLD = 0.35
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_KNOWN = {
-    "firstname", "lastname", "email", "emailaddress", "department", "groups", "usergroups",
-    "fornavn", "etternavn", "epost", "avdeling", "brukergrupper", "name", "surname",
-}  # fmt: skip
+_NUMBER_OR_DATE = re.compile(r"[-+]?[\d\s.,:/]+%?|\d{4}-\d\d-\d\d.*")
+
+
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in value)
 
 
 @attrs.frozen(kw_only=True)
@@ -33,7 +46,11 @@ class HeaderCandidate:
 
     row: int
     score: float
-    reasons: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    reasons: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+
+
+def _candidates(value: Iterable[HeaderCandidate]) -> tuple[HeaderCandidate, ...]:
+    return tuple(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -45,16 +62,45 @@ class HeaderGuess:
         row: 0-based index into ``RawTable.rows`` of the header row, or ``None`` when the
             table has no header row.
         confidence: How sure the guess is, in [0, 1].
-        candidates: The rows considered, best first.
+        candidates: The rows considered, best first, each with its reasons.
     """
 
     row: int | None
     confidence: float
-    candidates: tuple[HeaderCandidate, ...] = attrs.field(default=(), converter=tuple)
+    candidates: tuple[HeaderCandidate, ...] = attrs.field(default=(), converter=_candidates)
 
 
-def _norm(cell: str) -> str:
-    return re.sub(r"[^a-z]", "", cell.casefold())
+def _score(cells: list[str], width: int, below_emails: bool, index: int) -> tuple[float, list[str]]:
+    filled = [c for c in cells if c]
+    n = len(filled)
+    emails = sum(bool(_EMAIL.fullmatch(c)) for c in filled)
+    known = sum(lookup(c) is not None for c in filled)
+    texty = sum(not _NUMBER_OR_DATE.fullmatch(c) and not _EMAIL.fullmatch(c) for c in filled)
+    distinct = len({c.casefold() for c in filled})
+    score = (
+        0.6 * known / n
+        + 0.15 * texty / n
+        + 0.05 * distinct / n
+        + 0.1 * min(1.0, n / max(width, 1))
+        + (0.1 if below_emails else 0.0)
+    )
+    reasons = [
+        f"{known} of {n} cells are known header words",
+        f"{texty} of {n} cells are text",
+        f"{n} of {width} columns filled",
+    ]
+    if below_emails:
+        reasons.append("rows below hold email addresses")
+    if emails:
+        score *= 0.2
+        reasons.append(f"{emails} cells are email addresses: a data row")
+    if n == 1 and width > 2:
+        score *= 0.3
+        reasons.append("a single filled cell: a title")
+    if known == 0 and any(len(c) > 60 for c in filled):
+        score *= 0.5
+        reasons.append("long text: a note, not headers")
+    return round(min(score, 1.0), 4), reasons
 
 
 def detect_header(table: RawTable) -> HeaderGuess:
@@ -65,23 +111,28 @@ def detect_header(table: RawTable) -> HeaderGuess:
         table: The table read by :func:`~userimport.read.read_table`.
 
     Returns:
-        The best row (or ``None`` for no header row), a confidence and the ranked candidates.
+        The best row (or ``None`` when the table has no header row), a confidence and the
+        ranked candidates with the reasons for each score.
     """
+    rows = table.rows.iloc[: SCAN_ROWS + 10]
+    width = table.rows.shape[1]
+    texts = [[str(c).strip() for c in r] for r in rows.itertuples(index=False, name=None)]
+    has_email = [any(_EMAIL.fullmatch(c) for c in r) for r in texts]
     candidates = []
-    for i in range(min(30, len(table.rows))):
-        cells = [str(c).strip() for c in table.rows.iloc[i].tolist()]
-        filled = [c for c in cells if c]
-        if not filled:
+    for i, cells in enumerate(texts[:SCAN_ROWS]):
+        if not any(cells):
             continue
-        known = sum(_norm(c) in _KNOWN for c in filled)
-        emails = sum(bool(_EMAIL.fullmatch(c)) for c in filled)
-        score = known / len(filled) if not emails else 0.0
-        reasons = (f"{known} of {len(filled)} cells are known header words",)
+        below = any(has_email[i + 1 : i + 4])
+        score, reasons = _score(cells, width, below, i)
         candidates.append(HeaderCandidate(row=i, score=score, reasons=reasons))
-    candidates.sort(key=lambda c: -c.score)
-    if not candidates or candidates[0].score == 0:
-        return HeaderGuess(row=None, confidence=0.5, candidates=candidates)
-    return HeaderGuess(row=candidates[0].row, confidence=candidates[0].score, candidates=candidates)
+    candidates.sort(key=lambda c: (-c.score, c.row))
+    if not candidates or candidates[0].score < THRESHOLD:
+        top = candidates[0].score if candidates else 0.0
+        return HeaderGuess(row=None, confidence=round(1.0 - top, 4), candidates=candidates)
+    best = candidates[0]
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    confidence = round(min(1.0, best.score * 0.5 + (best.score - runner_up) + 0.25), 4)
+    return HeaderGuess(row=best.row, confidence=max(0.0, confidence), candidates=candidates)
 
 
 def header_names(table: RawTable, header_row: int | None) -> tuple[str, ...]:

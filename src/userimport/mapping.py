@@ -7,8 +7,8 @@ A :class:`ColumnMapping` is immutable; its methods return a new mapping.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -16,6 +16,9 @@ from .errors import MappingError
 from .headers import header_names
 from .model import PROPERTIES
 from .read import RawTable, column_letter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ColumnMapping", "ColumnMatch", "check_property", "suggest_mapping"]
 
@@ -62,6 +65,10 @@ class ColumnMatch:
     reason: str = ""
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in value)
+
+
 def _matches(value: Any) -> tuple[ColumnMatch, ...]:
     return tuple(sorted(value, key=lambda m: m.column))
 
@@ -83,12 +90,12 @@ class ColumnMapping:
         notes: What a person should know about the mapping (competing columns, ...).
     """
 
-    headers: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    headers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     width: int = 0
     matches: tuple[ColumnMatch, ...] = attrs.field(default=(), converter=_matches)
     department_as_group: bool = False
     group_separator: str = attrs.field(default=",")
-    notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
 
     @matches.validator
     def _check(self, attribute: Any, value: tuple[ColumnMatch, ...]) -> None:
@@ -105,7 +112,7 @@ class ColumnMapping:
 
     @group_separator.validator
     def _check_separator(self, attribute: Any, value: str) -> None:
-        if not isinstance(value, str) or not value or value.isspace() and value != "\t":
+        if not isinstance(value, str) or not value or (value.isspace() and value != "\t"):
             raise MappingError(f"the group separator must be a non-blank string, not {value!r}")
 
     # -- reading -------------------------------------------------------------------------
@@ -141,7 +148,9 @@ class ColumnMapping:
     def attribute_names(self) -> tuple[str, ...]:
         """The custom properties mapped, without the ``attributes.`` prefix."""
         return tuple(
-            m.target[len("attributes.") :] for m in self.matches if m.target.startswith("attributes.")
+            m.target[len("attributes.") :]
+            for m in self.matches
+            if m.target.startswith("attributes.")
         )
 
     @property
@@ -194,7 +203,9 @@ class ColumnMapping:
                 return pos - 1
         raise MappingError(f"no column named {text!r}; the headers are {list(self.headers)}")
 
-    def map(self, column: int | str, target: str | None, *, reason: str = "set by hand") -> ColumnMapping:
+    def map(
+        self, column: int | str, target: str | None, *, reason: str = "set by hand"
+    ) -> ColumnMapping:
         """
         Return a mapping where ``column`` feeds ``target`` (``None``: feeds nothing).
 
@@ -279,24 +290,30 @@ class ColumnMapping:
         return mapping
 
 
-_SYNONYMS: dict[str, str] = {
-    "firstname": "first_name", "fornavn": "first_name", "givenname": "first_name",
-    "lastname": "last_name", "etternavn": "last_name", "surname": "last_name",
-    "familyname": "last_name",
-    "email": "email", "emailaddress": "email", "epost": "email", "mail": "email",
-    "department": "department", "avdeling": "department", "dept": "department",
-    "groups": "groups", "usergroups": "groups", "brukergrupper": "groups", "group": "groups",
-    "admin": "is_admin", "isadmin": "is_admin",
-}  # fmt: skip
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.casefold())
+def _email_share(cells: pd.Series) -> tuple[float, float, float]:
+    """Share of filled cells that are addresses, share of rows filled, share of distinct values."""
+    filled = cells[cells != ""]
+    if not len(filled):
+        return 0.0, 0.0, 0.0
+    emails = filled.str.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+|.*<[^@\s<>]+@[^@\s<>]+>")
+    return (
+        float(emails.mean()),
+        len(filled) / len(cells),
+        filled.str.casefold().nunique() / len(filled),
+    )
 
 
 def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
     """
-    Suggest which columns feed which property.
+    Suggest which columns feed which property, and say why.
+
+    Headers are matched after folding case, accents, spacing, punctuation and annotations
+    (``Email Address [Required]``), against synonyms in English, Norwegian, Swedish, Danish
+    and German, then fuzzily. The content decides the email column when the headers do not:
+    a column of addresses is the email, also without a header row; among several, the header
+    words (a manager's or a private address is not the user's), the fill and the share of
+    distinct values decide. A column never feeds two properties, and when two columns compete
+    for one, the weaker is left out and named in :attr:`ColumnMapping.notes`.
 
     Args:
         table: The table read by :func:`~userimport.read.read_table`.
@@ -305,16 +322,138 @@ def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
     Returns:
         A mapping that explains itself (:meth:`ColumnMapping.explain`).
     """
+    from rapidfuzz import fuzz, process
+
+    from ._synonyms import EMAIL_LIKE, SYNONYMS, lookup, normalise
+
     headers = header_names(table, header_row)
     width = table.rows.shape[1]
-    matches: list[ColumnMatch] = []
-    taken: set[str] = set()
-    for i, header in enumerate(headers):
-        target = _SYNONYMS.get(_norm(header))
-        if target is None or (target != "groups" and target in taken):
+    start = 0 if header_row is None else header_row + 1
+    sample = table.rows.iloc[start : start + 200]
+    sample = sample[sample.apply(lambda c: c.astype(str).str.strip() != "").any(axis=1)]
+    claims: list[ColumnMatch] = []
+    stats = {}
+    for i in range(width):
+        cells = sample[i].astype(str).str.strip() if len(sample) else sample.get(i)
+        stats[i] = _email_share(cells) if cells is not None and len(cells) else (0.0, 0.0, 0.0)
+        header = headers[i] if i < len(headers) else ""
+        if not header:
             continue
-        taken.add(target)
-        matches.append(
-            ColumnMatch(column=i, target=target, method="synonym", reason=f"header {header!r}")
+        target = lookup(header)
+        if target is not None:
+            exact = header.strip().casefold() in (target, target.replace("_", " "))
+            claims.append(
+                ColumnMatch(
+                    column=i,
+                    target=target,
+                    method="exact" if exact else "synonym",
+                    score=1.0 if exact else 0.95,
+                    reason=f"header {header!r} is a known name for {target}",
+                )
+            )
+            continue
+        key = normalise(header)
+        if len(key) >= 5 and not any(w in key for w in EMAIL_LIKE):
+            hit = process.extractOne(key, list(SYNONYMS), scorer=fuzz.ratio, score_cutoff=80)
+            if hit is not None:
+                found = SYNONYMS[hit[0]]
+                claims.append(
+                    ColumnMatch(
+                        column=i,
+                        target=found,
+                        method="fuzzy",
+                        score=round(hit[1] / 100 * 0.9, 2),
+                        reason=f"header {header!r} is close to {hit[0]!r} ({hit[1]:.0f}%)",
+                    )
+                )
+    notes: list[str] = []
+    claims = _email_by_content(claims, headers, stats, notes)
+    chosen = _resolve(claims, headers, notes)
+    return ColumnMapping(headers=headers, width=width, matches=chosen, notes=notes)
+
+
+def _email_by_content(
+    claims: list[ColumnMatch],
+    headers: tuple[str, ...],
+    stats: dict[int, tuple[float, float, float]],
+    notes: list[str],
+) -> list[ColumnMatch]:
+    """Let the content pick the email column when no header names one that holds addresses."""
+    from ._synonyms import EMAIL_LIKE, normalise
+
+    named = [m for m in claims if m.target == "email" and stats[m.column][0] >= 0.5]
+    if named:
+        others = [c for c, s in stats.items() if s[0] >= 0.5 and c not in {m.column for m in named}]
+        for column in others:
+            notes.append(
+                f"{_name(headers, column)} also holds addresses; the email is "
+                f"{_name(headers, named[0].column)}, whose header names it"
+            )
+        return claims
+    if any(m.target == "email" and not stats[m.column][1] for m in claims):
+        return claims
+    taken = {m.column for m in claims if m.target != "email"}
+    options = []
+    for column, (share, fill, distinct) in stats.items():
+        if share < 0.5 or column in taken:
+            continue
+        header = headers[column] if column < len(headers) else ""
+        other = any(w in normalise(header) for w in EMAIL_LIKE)
+        options.append((not other, distinct, fill, share, -column, column))
+    if not options:
+        return claims
+    options.sort(reverse=True)
+    best = options[0]
+    column = best[-1]
+    header = headers[column] if column < len(headers) else ""
+    what = f"column {header!r}" if header else f"column {column + 1}"
+    reason = f"{best[3]:.0%} of its cells are email addresses ({best[1]:.0%} distinct)"
+    for rest in options[1:]:
+        h = headers[rest[-1]] if rest[-1] < len(headers) else ""
+        notes.append(
+            f"column {h or rest[-1] + 1!r} also holds addresses but {what} was chosen as the "
+            "email: "
+            + (
+                "its header names someone else's address"
+                if not rest[0]
+                else "fewer of its values are distinct or filled"
+            )
         )
-    return ColumnMapping(headers=headers, width=width, matches=matches)
+    kept = [m for m in claims if m.target != "email"]
+    return [
+        *kept,
+        ColumnMatch(
+            column=column,
+            target="email",
+            method="content",
+            score=round(0.8 * best[3], 2),
+            reason=reason,
+        ),
+    ]
+
+
+def _resolve(
+    claims: list[ColumnMatch], headers: tuple[str, ...], notes: list[str]
+) -> list[ColumnMatch]:
+    """One column per single property: the strongest claim wins; the others are reported."""
+    order = {"exact": 4, "synonym": 3, "content": 2, "fuzzy": 1, "position": 0, "manual": 5}
+    chosen: dict[str, ColumnMatch] = {}
+    groups = []
+    for m in sorted(claims, key=lambda m: (-order[m.method], -m.score, m.column)):
+        if m.target == "groups":
+            groups.append(m)
+            continue
+        if m.target in chosen:
+            winner = chosen[m.target]
+            notes.append(
+                f"{_name(headers, m.column)} also looks like {m.target} ({m.method}) but "
+                f"{_name(headers, winner.column)} is a stronger match; left out"
+            )
+            continue
+        chosen[m.target] = m
+    return [*chosen.values(), *groups]
+
+
+def _name(headers: tuple[str, ...], column: int) -> str:
+    header = headers[column] if column < len(headers) else ""
+    return f"column {header!r}" if header else f"column {column_letter(column)}"

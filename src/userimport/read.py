@@ -6,9 +6,12 @@ No header is applied here and no value is coerced: every cell is the text a pers
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
+import re
+from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Literal
 
 import attrs
@@ -18,7 +21,10 @@ from .errors import EncodingError, FileFormatError, RowLimitError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RawTable", "Source", "column_letter", "read_table"]
+__all__ = ["DELIMITERS", "RawTable", "Source", "column_letter", "read_table"]
+
+#: The delimiters guessed among, in order of preference on a tie.
+DELIMITERS = (",", ";", "\t", "|")
 
 #: What :func:`read_table` accepts: a path, the file's bytes, or a binary file object.
 Source = str | os.PathLike[str] | bytes | IO[bytes]
@@ -41,6 +47,10 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def _strings(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(str(v) for v in value)
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class RawTable:
     """
@@ -57,6 +67,9 @@ class RawTable:
         path: The source's name for messages, or ``None`` for bytes without a name.
         first_row: The spreadsheet row number (1-based) of ``rows.iloc[0]``.
         notes: What was guessed while reading, and why (encoding, delimiter, sheet).
+        lines: For a CSV, the physical line on which each row starts (a quoted value with
+            line breaks makes lines and rows differ); else ``None``.
+        engine: The XLSX engine used (``openpyxl`` or ``calamine``), else ``None``.
     """
 
     rows: pd.DataFrame
@@ -64,10 +77,12 @@ class RawTable:
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
-    sheets: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    sheets: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     path: str | None = None
     first_row: int = 1
-    notes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    lines: tuple[int, ...] | None = None
+    engine: str | None = None
 
     @property
     def name(self) -> str:
@@ -86,14 +101,19 @@ class RawTable:
             index: 0-based row index into :attr:`rows`.
             column: 0-based column index.
         """
-        row = self.row_number(index)
         if self.format == "xlsx":
-            return f"{self.sheet}!{column_letter(column)}{row}"
-        return f"line {row}, column {column + 1}"
+            return f"{self.sheet}!{column_letter(column)}{self.row_number(index)}"
+        line = self.lines[index] if self.lines is not None else self.row_number(index)
+        return f"line {line}, column {column + 1}"
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SEP_HINT = re.compile(r"\A\ufeff?sep=(.)[ \t]*\r?\n", re.IGNORECASE)
+_HEADER_SLACK = 30
 
 
 def _load(source: Source) -> tuple[bytes, str | None]:
-    if isinstance(source, bytes | bytearray):
+    if isinstance(source, bytes | bytearray | memoryview):
         return bytes(source), None
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
@@ -102,31 +122,319 @@ def _load(source: Source) -> tuple[bytes, str | None]:
                 return f.read(), path
         except OSError as e:
             raise FileFormatError(f"{path}: cannot open the file: {e.strerror}", path=path) from e
-    data = source.read()
-    return data, getattr(source, "name", None)
+    try:
+        data = source.read()
+    except (OSError, ValueError) as e:
+        raise FileFormatError(f"cannot read the file object: {e}") from e
+    if not isinstance(data, bytes | bytearray):
+        raise FileFormatError("the file object gave text, not bytes: open it in binary mode ('rb')")
+    name = getattr(source, "name", None)
+    return bytes(data), name if isinstance(name, str) else None
 
 
-def _decode(data: bytes, encoding: str | None, path: str | None) -> tuple[str, str]:
-    candidates = [encoding] if encoding else ["utf-8-sig", "cp1252"]
-    for enc in candidates:
+def _kind(data: bytes, name: str) -> Literal["csv", "xlsx"]:
+    """Tell a workbook from text by the bytes, not by the name."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "xlsx"
+    if data.startswith(_OLE2):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise FileFormatError(
+                f"{name}: the workbook is protected with a password; remove the password in "
+                "Excel (File > Info > Protect Workbook) and save it again",
+                path=name,
+            )
+        raise FileFormatError(
+            f"{name}: this is a legacy Excel 97-2003 file (.xls); open it in Excel and save it "
+            "as .xlsx or .csv",
+            path=name,
+        )
+    if data.startswith((b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b")):
+        raise FileFormatError(
+            f"{name}: this is not a spreadsheet (it looks like a PDF, image or archive); "
+            "upload a .csv or .xlsx file",
+            path=name,
+        )
+    return "csv"
+
+
+def _decode(data: bytes, encoding: str | None, name: str) -> tuple[str, str, str]:
+    """Decode the bytes; return the text, the encoding's name, and why it was chosen."""
+    if encoding is not None:
         try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
+            codec = codecs.lookup(encoding).name
         except LookupError as e:
-            raise EncodingError(f"unknown encoding {enc!r}", path=path) from e
-    raise EncodingError(f"{path or '<bytes>'}: cannot decode the file as {encoding}", path=path)
+            raise EncodingError(f"{name}: unknown encoding {encoding!r}", path=name) from e
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as e:
+            line = data.count(b"\n", 0, e.start) + 1
+            raise EncodingError(
+                f"{name}: the bytes at line {line} (offset {e.start}) are not valid {encoding}; "
+                "leave the encoding out to have it detected",
+                path=name,
+                row=line,
+            ) from e
+        return text.removeprefix("\ufeff"), encoding, f"encoding {encoding} as given"
+    for bom, codec, label in (
+        (codecs.BOM_UTF8, "utf-8-sig", "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), label, f"encoding {label}: the file starts with its mark"
+            except UnicodeDecodeError as e:
+                raise EncodingError(
+                    f"{name}: the file starts with a {label} mark but is not valid {label}",
+                    path=name,
+                ) from e
+    head = data[:4096]
+    if head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a mark: every other byte is zero for Latin text.
+        codec = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        try:
+            return data.decode(codec), codec, f"encoding {codec}: zero bytes between letters"
+        except UnicodeDecodeError:
+            raise FileFormatError(
+                f"{name}: this is a binary file, not a CSV or XLSX file", path=name
+            ) from None
+    try:
+        return data.decode("utf-8"), "utf-8", "encoding utf-8: the bytes are valid UTF-8"
+    except UnicodeDecodeError:
+        pass
+    guess = _guess_single_byte(data)
+    return (
+        data.decode(guess, errors="strict"),
+        guess,
+        (f"encoding {guess}: not UTF-8; the letters read best as {guess}"),
+    )
 
 
-def _sniff_delimiter(text: str) -> str:
-    sample = text[:65536].splitlines()[:50]
-    best, best_score = ",", -1
-    for d in (",", ";", "\t", "|"):
-        counts = [line.count(d) for line in sample if line.strip()]
-        score = min(counts) if counts else 0
-        if score > best_score:
-            best, best_score = d, score
-    return best
+def _guess_single_byte(data: bytes) -> str:
+    """
+    A single-byte encoding for text that is not UTF-8.
+
+    Windows-1252 first (what Excel writes in Western European locales, the Scandinavian
+    letters included), unless its punctuation lands inside words, as DOS code page 850's
+    letters do; charset-normalizer decides between the rest.
+    """
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        inside = re.findall(r"(?<=[A-Za-z])[\u0152-\u2122](?=[A-Za-z])", text)
+        if not inside:
+            return "cp1252"
+        try:
+            dos = data.decode("cp850")
+        except UnicodeDecodeError:
+            return "cp1252"
+        if len(re.findall(r"(?<=[A-Za-z])[æøåÆØÅäöüÄÖÜéè](?=[A-Za-z])", dos)) >= len(inside):
+            return "cp850"
+        return "cp1252"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(
+        data[:200_000], cp_isolation=["cp1250", "cp1257", "cp850", "mac_roman"]
+    ).best()
+    return best.encoding if best is not None else "latin-1"
+
+
+def _sniff_delimiter(text: str) -> tuple[str, str]:
+    """The delimiter whose field counts are most consistent across the first lines."""
+    sample = text[:65536]
+    cut = sample.rfind("\n")
+    if cut > 0 and len(text) > len(sample):
+        sample = sample[:cut]
+    best: tuple[float, int, int] | None = None
+    choice = ","
+    for order, sep in enumerate(DELIMITERS):
+        try:
+            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=sep) if any(r)]
+        except csv.Error:
+            continue
+        counts = counts[:60]
+        if not counts:
+            continue
+        wide = [c for c in counts if c > 1]
+        if not wide:
+            continue
+        mode = max(set(wide), key=wide.count)
+        share = wide.count(mode) / len(counts)
+        score = (share, mode, -order)
+        if best is None or score > best:
+            best, choice = score, sep
+    if best is None:
+        return ",", "delimiter ',': no delimiter splits the lines"
+    label = {"\t": "tab"}.get(choice, repr(choice))
+    return (
+        choice,
+        f"delimiter {label}: it splits {best[0]:.0%} of the first lines into {best[1]} fields",
+    )
+
+
+def _records(text: str, sep: str, first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the physical line it starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+    line = first_line
+    for record in reader:
+        yield line, record
+        line = first_line + reader.line_num
+
+
+def _limit_error(name: str, limit: int, path: str | None) -> RowLimitError:
+    return RowLimitError(
+        f"{name}: the file has more than {limit:,} data rows, the limit; split the file, or "
+        f"raise the limit (max_rows=None for none)",
+        limit=limit,
+        path=path,
+    )
+
+
+def _check_limit(table: RawTable, nonblank: int, max_rows: int | None) -> None:
+    """Exactly: data rows below the header (title lines above it do not count)."""
+    if max_rows is None or nonblank - 1 <= max_rows:
+        return
+    from .headers import detect_header
+
+    header = detect_header(table).row
+    cells = table.rows if header is None else table.rows.iloc[header + 1 :]
+    data_rows = int((cells.apply(lambda c: c.str.strip() != "").any(axis=1)).sum())
+    if data_rows > max_rows:
+        raise _limit_error(table.name, max_rows, table.path)
+
+
+def _frame(records: list[list[str]]) -> pd.DataFrame:
+    import pandas as pd
+
+    while records and not any(c.strip() for c in records[-1]):
+        records.pop()
+    width = max((len(r) for r in records), default=0)
+    padded = [r + [""] * (width - len(r)) if len(r) < width else r for r in records]
+    frame = pd.DataFrame(padded, dtype=object) if padded else pd.DataFrame(dtype=object)
+    frame.columns = pd.RangeIndex(width)
+    return frame
+
+
+def _read_csv(
+    data: bytes,
+    path: str | None,
+    encoding: str | None,
+    delimiter: str | None,
+    max_rows: int | None,
+) -> RawTable:
+    name = path or "<bytes>"
+    text, used, why_encoding = _decode(data, encoding, name)
+    if "\x00" in text:
+        raise FileFormatError(
+            f"{name}: the file holds NUL bytes, so it is not a text (CSV) file; "
+            "if it is a spreadsheet, save it as .xlsx or .csv",
+            path=path,
+        )
+    notes = [why_encoding]
+    first_line = 1
+    hint = _SEP_HINT.match(text)
+    if hint:
+        text = text[hint.end() :]
+        first_line = 2
+        if delimiter is None:
+            delimiter = hint.group(1)
+            notes.append(f"delimiter {delimiter!r}: the file's sep= line says so")
+    if delimiter is None:
+        delimiter, why = _sniff_delimiter(text)
+        notes.append(why)
+    elif not hint:
+        notes.append(f"delimiter {delimiter!r} as given")
+    if len(delimiter) != 1:
+        raise FileFormatError(f"{name}: the delimiter must be one character, not {delimiter!r}")
+    records: list[list[str]] = []
+    lines: list[int] = []
+    nonblank = 0
+    ceiling = None if max_rows is None else max_rows + 1 + _HEADER_SLACK
+    try:
+        for line, record in _records(text, delimiter, first_line):
+            records.append(record)
+            lines.append(line)
+            if any(c.strip() for c in record):
+                nonblank += 1
+                if ceiling is not None and nonblank > ceiling:
+                    raise _limit_error(name, max_rows or 0, path)
+    except csv.Error as e:
+        raise FileFormatError(f"{name}: cannot read the file as CSV: {e}", path=path) from e
+    frame = _frame(records)
+    if frame.empty or nonblank == 0:
+        raise FileFormatError(f"{name}: the file has no data (it is empty)", path=path)
+    table = RawTable(
+        rows=frame,
+        format="csv",
+        encoding=used,
+        delimiter=delimiter,
+        path=path,
+        notes=notes,
+        lines=tuple(lines[: len(frame)]),
+    )
+    _check_limit(table, nonblank, max_rows)
+    return table
+
+
+def _read_xlsx(
+    data: bytes,
+    path: str | None,
+    sheet: str | None,
+    max_rows: int | None,
+    engine: str,
+) -> RawTable:
+    from . import _xlsx
+
+    name = path or "<bytes>"
+    _xlsx.check_archive(data, name)
+    book, used = _xlsx.open_workbook(data, name, engine)
+    try:
+        sheets = _xlsx.workbook_sheets(book, used)
+        if not sheets:
+            raise FileFormatError(f"{name}: the workbook has no worksheets", path=path)
+        if sheet is None:
+            sheet, why = _xlsx.choose_sheet(book, used, sheets)
+        elif sheet not in sheets:
+            raise FileFormatError(
+                f"{name}: there is no sheet {sheet!r}; the sheets are "
+                + ", ".join(repr(s) for s in sheets),
+                path=path,
+            )
+        else:
+            why = f"sheet {sheet!r} as given"
+        records: list[list[str]] = []
+        nonblank = 0
+        ceiling = None if max_rows is None else max_rows + 1 + _HEADER_SLACK
+        for row in _xlsx.sheet_rows(book, used, sheet):
+            records.append(row)
+            if any(c.strip() for c in row):
+                nonblank += 1
+                if ceiling is not None and nonblank > ceiling:
+                    raise _limit_error(name, max_rows or 0, path)
+    except (FileFormatError, RowLimitError):
+        raise
+    except Exception as e:  # a broken sheet inside a valid zip
+        raise FileFormatError(f"{name}: cannot read the workbook: {e}", path=path) from e
+    finally:
+        close = getattr(book, "close", None)
+        if callable(close):
+            close()
+    frame = _frame(records)
+    if frame.empty or nonblank == 0:
+        raise FileFormatError(f"{name}: sheet {sheet!r} is empty", path=path)
+    table = RawTable(
+        rows=frame,
+        format="xlsx",
+        sheet=sheet,
+        sheets=sheets,
+        path=path,
+        notes=[why],
+        engine=used,
+    )
+    _check_limit(table, nonblank, max_rows)
+    return table
 
 
 def read_table(
@@ -136,16 +444,23 @@ def read_table(
     encoding: str | None = None,
     delimiter: str | None = None,
     max_rows: int | None = DEFAULT_MAX_ROWS,
+    engine: Literal["auto", "openpyxl", "calamine"] = "auto",
 ) -> RawTable:
     """
-    Read a CSV or XLSX source into a :class:`RawTable`.
+    Read a CSV or XLSX source into a :class:`RawTable` of text cells.
+
+    The format is told by the bytes, not the name. Nothing is coerced: ``00123``, ``NA`` and
+    ``Null`` stay as typed. Every guess (encoding, delimiter, sheet) is in ``RawTable.notes``.
 
     Args:
         source: A path, the file's bytes, or a binary file object.
         sheet: The worksheet to read (XLSX); by default the one holding the user table.
-        encoding: The text encoding (CSV); guessed when ``None``.
-        delimiter: The field delimiter (CSV); guessed among ``,`` ``;`` tab ``|`` when ``None``.
-        max_rows: Refuse a source with more data rows than this (``None``: no limit).
+        encoding: The text encoding (CSV); detected when ``None``.
+        delimiter: The field delimiter (CSV); detected among ``,`` ``;`` tab ``|`` when
+            ``None`` (an Excel ``sep=`` line is obeyed).
+        max_rows: Refuse a source with more data rows than this (``None``: no limit). Rows
+            above the header row do not count. The file is refused while it is read.
+        engine: The XLSX reader: ``calamine`` when installed (``auto``), else ``openpyxl``.
 
     Returns:
         The table's cells as text.
@@ -155,22 +470,10 @@ def read_table(
         EncodingError: The bytes cannot be decoded.
         RowLimitError: More than ``max_rows`` data rows.
     """
-    import pandas as pd
-
     data, path = _load(source)
     name = path or "<bytes>"
-    if not data.strip():
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise FileFormatError(f"{name}: the file is empty", path=path)
-    text, used_encoding = _decode(data, encoding, path)
-    sep = delimiter or _sniff_delimiter(text)
-    records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
-    width = max((len(r) for r in records), default=0)
-    records = [r + [""] * (width - len(r)) for r in records]
-    nonblank = sum(1 for r in records if any(c.strip() for c in r))
-    if max_rows is not None and nonblank - 1 > max_rows:
-        raise RowLimitError(
-            f"{name}: more than {max_rows} data rows; raise max_rows to read it", limit=max_rows,
-            path=path,
-        )
-    frame = pd.DataFrame(records, dtype=object).fillna("")
-    return RawTable(rows=frame, format="csv", encoding=used_encoding, delimiter=sep, path=path)
+    if _kind(data, name) == "xlsx":
+        return _read_xlsx(data, path, sheet, max_rows, engine)
+    return _read_csv(data, path, encoding, delimiter, max_rows)

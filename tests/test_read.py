@@ -1,0 +1,313 @@
+"""Reading CSV and XLSX files as people export them, into text cells."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.conftest import corpus_dir
+from userimport import EncodingError, FileFormatError, RowLimitError, read_table
+
+CASES = json.loads((corpus_dir() / "expected.json").read_text(encoding="utf-8"))
+
+
+def header_index(rows: list[list[str]], header: list[str]) -> int:
+    for i, row in enumerate(rows):
+        trimmed = list(row)
+        while trimmed and not trimmed[-1]:
+            trimmed.pop()
+        if trimmed == header:
+            return i
+    raise AssertionError(f"header {header} not found")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["file"])
+def test_corpus_files_read_as_expected(case: dict[str, Any], corpus: Path) -> None:
+    """Every corpus file reads with the expected encoding, delimiter, sheet and cells."""
+    table = read_table(corpus / case["file"])
+    for key in ("encoding", "delimiter", "sheet"):
+        if key in case:
+            assert case[key] == getattr(table, key)
+    rows = table.rows.values.tolist()
+    if case["header"] is not None:
+        at = header_index(rows, case["header"])
+        for column, value in case.get("cells", {}).items():
+            assert value == rows[at + 1][case["header"].index(column)]
+
+
+@pytest.mark.parametrize("name", [c["file"] for c in CASES if c["file"].endswith(".xlsx")])
+def test_openpyxl_and_calamine_agree(name: str, corpus: Path) -> None:
+    """Both XLSX engines give the same cells on the corpus."""
+    pytest.importorskip("python_calamine")
+    a = read_table(corpus / name, engine="openpyxl")
+    b = read_table(corpus / name, engine="calamine")
+    assert a.rows.values.tolist() == b.rows.values.tolist()
+    assert (a.sheet, a.sheets) == (b.sheet, b.sheets)
+
+
+def test_values_are_never_coerced() -> None:
+    """Null, NA, 00123 and +47 912 34 567 stay as typed."""
+    table = read_table(b"a,b,c,d\nNull,NA,00123,+47 912 34 567\n")
+    assert ["Null", "NA", "00123", "+47 912 34 567"] == table.rows.iloc[1].tolist()
+
+
+def test_quoted_fields_blank_lines_and_ragged_rows() -> None:
+    """Quoted delimiters and line breaks, blank lines kept as rows, short rows padded, long kept."""
+    data = b'a,b,c\n"x, y","line\nbreak",z\n\nshort\n1,2,3,4\n'
+    table = read_table(data)
+    assert [
+        ["a", "b", "c", ""],
+        ["x, y", "line\nbreak", "z", ""],
+        ["", "", "", ""],
+        ["short", "", "", ""],
+        ["1", "2", "3", "4"],
+    ] == table.rows.values.tolist()
+    assert (1, 2, 4, 5, 6) == table.lines
+    assert "line 4, column 1" == table.locate(2, 0)
+
+
+def test_sep_hint_line() -> None:
+    """Excel's sep= line sets the delimiter and is not a row."""
+    table = read_table(b"sep=;\r\na;b\r\n1,5;2\r\n")
+    assert (";", [["a", "b"], ["1,5", "2"]]) == (table.delimiter, table.rows.values.tolist())
+    assert "line 3, column 2" == table.locate(1, 1)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"), ("cp1252", "cp1252")],
+)
+def test_encodings_are_detected(encoding: str, expected: str) -> None:
+    """UTF-8 with or without BOM, UTF-16 with BOM and Windows-1252 are told apart."""
+    text = "Fornavn;Etternavn\nJørgen;Æsøy\nÅse;Müller\n"
+    table = read_table(text.encode(encoding))
+    assert expected == table.encoding
+    assert ["Jørgen", "Æsøy"] == table.rows.iloc[1].tolist()
+
+
+def test_overrides_and_notes() -> None:
+    """Every guess can be overridden, and the table says what was guessed."""
+    table = read_table(b"a|b;c\n1|2;3\n", delimiter=";", encoding="latin-1")
+    assert [["a|b", "c"], ["1|2", "3"]] == table.rows.values.tolist()
+    assert any("as given" in n for n in table.notes)
+    guessed = read_table(b"a|b\n1|2\n")
+    assert any(n.startswith("delimiter '|'") for n in guessed.notes)
+
+
+def test_bad_explicit_encoding() -> None:
+    """Bytes that are not valid in the encoding given: an EncodingError naming the line."""
+    with pytest.raises(EncodingError, match="line 2"):
+        read_table("a\nø\n".encode("latin-1"), encoding="utf-8")
+    with pytest.raises(EncodingError, match="unknown encoding"):
+        read_table(b"a\n", encoding="klingon")
+
+
+def xlsx(rows: list[list[Any]], sheets: dict[str, list[list[Any]]] | None = None) -> bytes:
+    book = openpyxl.Workbook()
+    book.active.title = "Users"
+    for row in rows:
+        book.active.append(row)
+    for name, content in (sheets or {}).items():
+        sheet = book.create_sheet(name, 0)
+        for row in content:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_cells_as_a_person_sees_them() -> None:
+    """12 not 12.0, ISO dates, TRUE/FALSE, text with leading zeros kept, formulas not run."""
+    data = xlsx(
+        [
+            ["n", "f", "d", "t", "b", "z"],
+            [12, 0.5, dt.datetime(2020, 1, 1), dt.datetime(2020, 1, 1, 13, 45), True, "00123"],
+        ]
+    )
+    table = read_table(data)
+    assert ["12", "0.5", "2020-01-01", "2020-01-01 13:45:00", "TRUE", "00123"] == (
+        table.rows.iloc[1].tolist()
+    )
+    assert ("xlsx", "Users", "Users!B2") == (table.format, table.sheet, table.locate(1, 1))
+
+
+def test_the_sheet_with_users_is_chosen() -> None:
+    """A first sheet of instructions does not win; the choice and its reason are noted."""
+    data = xlsx(
+        [["Email", "Name"], ["a@firma.no", "A"], ["b@firma.no", "B"]],
+        sheets={"Instructions": [["Fill in one user per row"], ["Email is required"]]},
+    )
+    table = read_table(data)
+    assert ("Users", ("Instructions", "Users")) == (table.sheet, table.sheets)
+    assert "Users" in table.notes[0]
+    assert "Instructions" == read_table(data, sheet="Instructions").sheet
+
+
+def test_unknown_sheet() -> None:
+    """A sheet name that does not exist lists the sheets there are."""
+    with pytest.raises(FileFormatError, match="'Users'"):
+        read_table(xlsx([["a"]]), sheet="Nope")
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "legacy Excel"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptedPackage".encode("utf-16-le"), "password"),
+        (b"%PDF-1.4 whatever", "not a spreadsheet"),
+        (b"\x00\x01\x02\x03" * 200, "binary|NUL"),
+    ],
+)
+def test_files_that_are_not_tables(data: bytes, match: str) -> None:
+    """Empty, legacy, encrypted and binary files get a FileFormatError saying what to do."""
+    with pytest.raises(FileFormatError, match=match):
+        read_table(data)
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, content in files.items():
+            z.writestr(name, content)
+    return out.getvalue()
+
+
+def test_zips_that_are_not_workbooks() -> None:
+    """An .ods, a plain zip and a truncated workbook are refused clearly."""
+    ods = zipped({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"})
+    with pytest.raises(FileFormatError, match="OpenDocument"):
+        read_table(ods)
+    with pytest.raises(FileFormatError, match="not an Excel workbook"):
+        read_table(zipped({"a.txt": b"x"}))
+    with pytest.raises(FileFormatError, match="damaged or truncated"):
+        read_table(xlsx([["a"]])[:300])
+
+
+def test_empty_workbook_sheet() -> None:
+    """A workbook whose sheet is empty is a FileFormatError."""
+    with pytest.raises(FileFormatError, match="empty"):
+        read_table(xlsx([]))
+
+
+def test_file_object_and_path(tmp_path: Path) -> None:
+    """A path, bytes and a binary file object read the same, and the path names messages."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    by_path = read_table(path)
+    with path.open("rb") as f:
+        by_file = read_table(f)
+    assert by_path.rows.values.tolist() == by_file.rows.values.tolist()
+    assert str(path) == by_path.path
+    with pytest.raises(FileFormatError, match="cannot open"):
+        read_table(tmp_path / "missing.csv")
+
+
+def rows_csv(n: int, title: bool = False) -> bytes:
+    lines = (["Staff list"] if title else []) + ["Email,Name"]
+    lines += [f"u{i}@firma.no,U" for i in range(n)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_row_limit_exact() -> None:
+    """A file of exactly the limit passes, one more row fails, and title lines do not count."""
+    assert 11 == len(read_table(rows_csv(10), max_rows=10).rows)
+    assert 12 == len(read_table(rows_csv(10, title=True), max_rows=10).rows)
+    with pytest.raises(RowLimitError, match="more than 10 data rows") as info:
+        read_table(rows_csv(11), max_rows=10)
+    assert 10 == info.value.limit
+    assert 12 == len(read_table(rows_csv(11), max_rows=None).rows)
+
+
+def test_row_limit_refuses_a_huge_file_quickly() -> None:
+    """A million-row file is refused fast, without reading it all."""
+    data = rows_csv(1_000_000)
+    start = time.perf_counter()
+    with pytest.raises(RowLimitError):
+        read_table(data)
+    assert time.perf_counter() - start < 5
+
+
+def test_row_limit_in_a_workbook() -> None:
+    """The limit holds for XLSX too."""
+    data = xlsx([["Email"]] + [[f"u{i}@firma.no"] for i in range(50)])
+    with pytest.raises(RowLimitError):
+        read_table(data, max_rows=10)
+
+
+cell = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00"),
+    max_size=8,
+).map(str.strip)
+
+
+plain = st.text(alphabet="abcæøå XYZ0123.@-_'", max_size=8).map(str.strip)
+
+
+@given(
+    st.lists(st.lists(plain, min_size=3, max_size=3), min_size=1, max_size=6),
+    st.sampled_from([",", ";", "\t", "|"]),
+    st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+    st.integers(0, 2),
+)
+def test_csv_round_trip(rows: list[list[str]], sep: str, encoding: str, titles: int) -> None:
+    """Random tables as CSV with any delimiter, encoding and title lines: read and header found."""
+    from userimport import detect_header
+
+    header = ["Email", "First name", "Last name"]
+    body = [header, *rows]
+    out = io.StringIO()
+    for i in range(titles):
+        out.write(f"Title {i}\n")
+    csv.writer(out, delimiter=sep, lineterminator="\r\n").writerows(body)
+    table = read_table(out.getvalue().encode(encoding))
+    assert sep == table.delimiter
+    got = table.rows.values.tolist()[titles:]
+    width = table.rows.shape[1]
+    expected = [r + [""] * (width - len(r)) for r in body]
+    while expected and not any(c.strip() for c in expected[-1]):
+        expected.pop()
+    assert expected == got
+    assert titles == detect_header(table).row
+
+
+@given(
+    st.lists(st.lists(cell, min_size=3, max_size=3), min_size=1, max_size=6),
+    st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_csv_round_trip_any_text(rows: list[list[str]], sep: str) -> None:
+    """Any text, quotes and delimiters in cells included, reads back with the delimiter given."""
+    body = [["Email", "First name", "Last name"], *rows]
+    out = io.StringIO()
+    csv.writer(out, delimiter=sep, lineterminator="\n").writerows(body)
+    table = read_table(out.getvalue().encode("utf-8"), delimiter=sep)
+    width = table.rows.shape[1]
+    expected = [r + [""] * (width - len(r)) for r in body]
+    while expected and not any(c.strip() for c in expected[-1]):
+        expected.pop()
+    assert expected == table.rows.values.tolist()
+
+
+@given(st.lists(st.lists(cell, min_size=2, max_size=2), min_size=1, max_size=5), st.integers(0, 2))
+def test_xlsx_round_trip(rows: list[list[str]], titles: int) -> None:
+    """Random text tables written as XLSX read back, title rows and all."""
+    body = [["Title"]] * titles + [["Email", "Name"], *rows]
+    table = read_table(xlsx([[c or None for c in r] for r in body]), engine="openpyxl")
+    got = table.rows.values.tolist()
+    width = table.rows.shape[1]
+    expected = [r + [""] * (width - len(r)) for r in body]
+    while expected and not any(c.strip() for c in expected[-1]):
+        expected.pop()
+    assert expected == got
