@@ -114,10 +114,15 @@ def test_bad_explicit_encoding() -> None:
 
 
 def xlsx(rows: list[list[Any]], sheets: dict[str, list[list[Any]]] | None = None) -> bytes:
+    """A workbook; text is stored as text (openpyxl would store '=0' as a formula)."""
     book = openpyxl.Workbook()
     book.active.title = "Users"
     for row in rows:
         book.active.append(row)
+    for line in book.active.iter_rows():
+        for c in line:
+            if isinstance(c.value, str):
+                c.data_type = "s"
     for name, content in (sheets or {}).items():
         sheet = book.create_sheet(name, 0)
         for row in content:
