@@ -298,3 +298,41 @@ def test_neutralised_formulas_are_read_back() -> None:
         row["groups"],
     )
     assert "'Tis" == make_review([["'Tis", "B", "a@b.no", "S", ""]]).rows.loc[2, "first_name"]
+
+
+def test_issues_name_the_cell_in_a_csv() -> None:
+    """In a CSV an issue names the physical line and column, also after a multi-line value."""
+    from userimport import detect_header, read_table, suggest_mapping
+
+    data = b'First Name,Last Name,Email,Department\n"Anna\nMarie",Berg,a@b.no,S\n,Dahl,k@b.no,S\n'
+    table = read_table(data)
+    header = detect_header(table).row
+    review = validate(table, header, suggest_mapping(table, header))
+    assert [(3, "line 4, column 1")] == list(
+        zip(review.issues["row"], review.issues["cell"], strict=True)
+    )
+
+
+def test_issues_name_the_cell_in_a_workbook() -> None:
+    """In a workbook an issue names the sheet and cell, as Excel shows it."""
+    import io
+
+    import openpyxl
+
+    from userimport import detect_header, read_table, suggest_mapping
+
+    book = openpyxl.Workbook()
+    book.active.title = "Users"
+    for row in [
+        ["Staff"],
+        ["First Name", "Last Name", "Email", "Department"],
+        ["A", "B", "bad", "S"],
+    ]:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    table = read_table(out.getvalue())
+    header = detect_header(table).row
+    review = validate(table, header, suggest_mapping(table, header))
+    assert ["Users!C3"] == list(review.issues["cell"])
+    assert "Users!C3" == review.report.issues[0].cell

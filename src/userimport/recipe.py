@@ -19,6 +19,7 @@ import attrs
 
 from .errors import UserImportError
 from .model import ImportSettings
+from .validation import HIDDEN
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,7 +81,7 @@ class RowDecision:
 
 def _fingerprints(source: pd.DataFrame) -> pd.Series:
     """One short hash per row of the mapped cells, in a stable column order."""
-    columns = sorted(c for c in source.columns if c != "_extra")
+    columns = sorted(c for c in source.columns if c not in HIDDEN)
     import pandas as pd
 
     if not columns:
@@ -160,7 +161,7 @@ class Recipe:
                 after = review.source.loc[row]
                 for field, value in after.to_dict().items():
                     name = str(field)
-                    if name == "_extra":
+                    if name in HIDDEN:
                         continue
                     old = (
                         "" if before is None or name not in before else str(before.to_dict()[name])

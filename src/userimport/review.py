@@ -12,7 +12,7 @@ import attrs
 
 from .errors import ReviewError
 from .mapping import ColumnMapping, check_property
-from .validation import Checked, ValidationReport, _check
+from .validation import HIDDEN, Checked, ValidationReport, _check
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,6 +65,7 @@ class Review:
         source: The mapped cell texts, one column per property, indexed by row. Never mutated.
         mapping: The mapping that produced ``source``.
         path: The file's name, for messages.
+        sheet: The worksheet, for naming cells (``None`` for a CSV).
         skipped: Rows the reviewer chose not to import.
         edited: Rows the reviewer changed.
         view: The rows shown by ``rows`` and ``issues`` (``None``: all).
@@ -75,6 +76,7 @@ class Review:
     mapping: ColumnMapping
     checked: Checked
     path: str | None = None
+    sheet: str | None = None
     skipped: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
     edited: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
     view: frozenset[int] | None = None
@@ -86,17 +88,19 @@ class Review:
         *,
         mapping: ColumnMapping,
         path: str | None = None,
+        sheet: str | None = None,
         skipped: Iterable[int] = (),
         edited: Iterable[int] = (),
     ) -> Review:
         """Validate ``source`` and return the review of it."""
         skipped = frozenset(skipped)
-        checked = _check(source, mapping, skipped=skipped, path=path)
+        checked = _check(source, mapping, skipped=skipped, path=path, sheet=sheet)
         return cls(
             source=source,
             mapping=mapping,
             checked=checked,
             path=path,
+            sheet=sheet,
             skipped=skipped,
             edited=edited,
         )
@@ -120,7 +124,8 @@ class Review:
         """
         Every issue, one per row of the frame.
 
-        Columns: ``row``, ``field``, ``column``, ``code``, ``severity``, ``value``, ``message``.
+        Columns: ``row``, ``field``, ``column``, ``cell`` (``Users!C17`` or ``line 17, column 3``),
+        ``code``, ``severity``, ``value``, ``message``.
         """
         frame = self.checked.report.frame
         return frame if self.view is None else frame[frame["row"].isin(list(self.view))]
@@ -205,6 +210,8 @@ class Review:
         needle = text.casefold().strip()
         hit = None
         for column in self.source.columns:
+            if column in HIDDEN:
+                continue
             found = self.source[column].astype(str).str.casefold().str.contains(needle, regex=False)
             hit = found if hit is None else hit | found
         rows = frozenset() if hit is None else frozenset(int(r) for r in self.source.index[hit])
@@ -280,6 +287,7 @@ class Review:
             changes.get("source", self.source),
             mapping=self.mapping,
             path=self.path,
+            sheet=self.sheet,
             skipped=changes.get("skipped", self.skipped),
             edited=changes.get("edited", self.edited),
         )

@@ -44,7 +44,19 @@ REQUIRED: tuple[str, ...] = ("first_name", "last_name", "email", "department")
 MAX_LENGTH = 255
 
 #: Columns of :attr:`ValidationReport.frame` and ``Review.issues``.
-ISSUE_COLUMNS: tuple[str, ...] = ("row", "field", "column", "code", "severity", "value", "message")
+ISSUE_COLUMNS: tuple[str, ...] = (
+    "row",
+    "field",
+    "column",
+    "cell",
+    "code",
+    "severity",
+    "value",
+    "message",
+)
+
+#: Columns of a review's source that are bookkeeping, not properties.
+HIDDEN = frozenset({"_extra", "_line"})
 
 Severity = Literal["error", "warning"]
 
@@ -96,6 +108,8 @@ class Issue:
         row: The spreadsheet row number (1-based; the header, if any, is above it).
         field: The property concerned (``email``, ``groups``, ``attributes.title``, ...).
         column: The source column, as a person names it (header text and letter).
+        cell: The cell as a person finds it: ``Users!C17`` in a workbook, ``line 17, column 3``
+            in a CSV.
         value: The cell's text as read.
         message: A sentence for a person, naming the file, row and column.
         severity: ``"error"`` keeps the row out of the import; ``"warning"`` does not.
@@ -105,6 +119,7 @@ class Issue:
     row: int
     field: str
     column: str
+    cell: str
     value: str
     message: str
     severity: Severity = "error"
@@ -231,6 +246,11 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
                 beyond = beyond.str.cat(col.str.strip(), sep=" | ")
             extra = beyond.str.strip(" |").to_numpy()
     source["_extra"] = extra
+    # Where each row starts in the file, so an issue can name the cell (line N in a CSV).
+    lines = table.lines
+    source["_line"] = (
+        [lines[i] for i in data.index[nonblank]] if lines is not None else index.to_numpy()
+    )
     frame = pd.DataFrame(source, index=index)
     return frame.astype(object)
 
@@ -241,6 +261,7 @@ def _check(
     *,
     skipped: frozenset[int] = frozenset(),
     path: str | None = None,
+    sheet: str | None = None,
 ) -> Checked:
     """Normalise ``source`` and find every issue (vectorised, one pandera schema)."""
     import pandas as pd
@@ -250,7 +271,7 @@ def _check(
     is_skipped = source.index.isin(list(skipped))
     norm = pd.DataFrame(index=source.index)
     for field in source.columns:
-        if field in ("groups", "_extra"):
+        if field == "groups" or field in HIDDEN:
             continue
         values = source[field].astype(str)
         norm[field] = _clean_email(values) if field == "email" else _clean(values)
@@ -329,6 +350,7 @@ def _check(
         dupes=dupes,
         mapping=mapping,
         path=path,
+        sheet=sheet,
     )
     rows = norm.copy()
     rows["groups"] = _tuples(long, rows.index)
@@ -339,6 +361,36 @@ def _check(
     rows.loc[rows.index.isin(errors), "status"] = "invalid"
     rows.loc[is_skipped, "status"] = "skipped"
     return Checked(rows=rows, memberships=long, report=ValidationReport(frame=issues))
+
+
+def _cells(
+    out: pd.DataFrame, source: pd.DataFrame, mapping: ColumnMapping, sheet: str | None
+) -> pd.Series:
+    """Each issue's cell as a person finds it: ``Users!C17``, or ``line 17, column 3``."""
+    from .read import column_letter
+
+    first: dict[str, int] = {}
+    for m in mapping.matches:
+        first.setdefault(m.target, m.column)
+    position = out["field"].map(lambda f: first.get(f, -1)).astype("int64")
+    rows = out["row"].astype(str)
+    if sheet is not None:
+        letters = position.map(lambda p: column_letter(p) if p >= 0 else "")
+        return (sheet + "!" + letters + rows).where(position >= 0, sheet + " row " + rows)
+    line = (
+        source["_line"].reindex(out["row"]).astype(str).to_numpy()
+        if "_line" in source
+        else rows.to_numpy()
+    )
+    text = "line " + _series(line, out.index)
+    return (text + ", column " + (position + 1).astype(str)).where(position >= 0, text)
+
+
+def _series(values: Any, index: pd.Index) -> pd.Series:
+    """A Series of ``values`` on ``index`` (keeps the cell arithmetic above readable)."""
+    import pandas as pd
+
+    return pd.Series(values, index=index, dtype=object)
 
 
 def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
@@ -375,6 +427,7 @@ def _issues(
     dupes: pd.Series,
     mapping: ColumnMapping,
     path: str | None,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
     """Turn pandera's failure cases (and the other findings) into the issues frame."""
     import pandas as pd
@@ -428,6 +481,7 @@ def _issues(
         lambda f: labels.get(f, "beyond the header" if f == "row" else f)
     )
 
+    out["cell"] = _cells(out, source, mapping, sheet)
     prefix = f"{path}, row " if path else "row "
     where_text = prefix + out["row"].astype(str) + ", column " + out["column"].astype(str) + ": "
     text = out["code"].map(lambda c: _TEXTS.get(IssueCode(c), ""))
@@ -498,7 +552,8 @@ def validate(
             path=table.path,
         )
     source = _source(table, header_row, mapping)
-    review = Review.from_source(source, mapping=mapping, path=table.path)
+    sheet = table.sheet if table.format == "xlsx" else None
+    review = Review.from_source(source, mapping=mapping, path=table.path, sheet=sheet)
     if strict and not review.is_valid:
         report = review.report
         raise ValidationFailed(
