@@ -772,15 +772,11 @@ def _normalise(store: pd.DataFrame | None) -> Any:
 
 
 def _differs(before: pd.Series, after: pd.Series) -> Any:
+    """Element-wise ``!=`` of two object columns (tuples and dicts compare by value)."""
     import numpy as np
 
-    a = before.to_numpy(dtype=object)
-    b = (
-        after.to_numpy(dtype=object)
-        if hasattr(after, "to_numpy")
-        else np.asarray(after, dtype=object)
-    )
-    return np.fromiter((x != y for x, y in zip(a, b, strict=True)), dtype=bool, count=len(a))
+    pairs = zip(before.to_numpy(dtype=object), after.to_numpy(dtype=object), strict=True)
+    return np.fromiter((x != y for x, y in pairs), dtype=bool, count=len(before))
 
 
 def _updated(
