@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .actions import add_user, delete_user, edit_user, send_welcome_email, set_admin
     from .apply import ApplyResult, apply_plan
     from .errors import (
         DeletionLimitError,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
         UserNotFoundError,
         ValidationFailed,
     )
+    from .export import export_users, write_template
     from .headers import HeaderCandidate, HeaderGuess, detect_header
     from .mapping import ColumnMapping, ColumnMatch, suggest_mapping
     from .model import ChangeSet, ImportSettings, Snapshot, User
@@ -82,20 +84,34 @@ __all__ = [
     "UserRepository",
     "ValidationFailed",
     "ValidationReport",
+    "add_user",
     "apply_plan",
+    "delete_user",
     "detect_header",
+    "edit_user",
+    "export_users",
     "import_file",
     "plan_import",
     "read_table",
+    "send_welcome_email",
+    "set_admin",
     "suggest_mapping",
     "validate",
+    "write_template",
 ]
 
 __version__ = "0.1.0.dev0"
 
 _WHERE = {
+    "add_user": "actions",
+    "delete_user": "actions",
+    "edit_user": "actions",
+    "send_welcome_email": "actions",
+    "set_admin": "actions",
     "ApplyResult": "apply",
     "apply_plan": "apply",
+    "export_users": "export",
+    "write_template": "export",
     "HeaderCandidate": "headers",
     "HeaderGuess": "headers",
     "detect_header": "headers",

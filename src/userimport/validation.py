@@ -68,7 +68,7 @@ _DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
 EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
 
 #: The apostrophe an export puts before a value a spreadsheet would run as a formula.
-NEUTRALISED = r"^'(?=[=+\-@])"
+NEUTRALISED = r"^'(?='*[=+\-@])"
 
 _TRUE = frozenset(
     {"1", "true", "yes", "y", "x", "ja", "j", "sant", "admin", "administrator", "wahr"}

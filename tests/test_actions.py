@@ -1,0 +1,371 @@
+"""The single-user actions: each one plan, one atomic commit, version-checked, with its undo."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN, ANNA, OLE
+from userimport import (
+    ApplyResult,
+    InMemoryUserRepository,
+    RepositoryError,
+    SettingsError,
+    StalePlanError,
+    User,
+    UserNotFoundError,
+    add_user,
+    apply_plan,
+    delete_user,
+    edit_user,
+    send_welcome_email,
+    set_admin,
+)
+from userimport.model import ChangeSet, Snapshot
+from userimport.notify import Notification
+
+KARI = User(
+    email="Kari@Firma.no",
+    first_name="Kari",
+    last_name="Dahl",
+    department="Sales",
+    groups={"Oslo", "Newsroom"},
+)
+
+
+class Recorder:
+    """A notifier that records who it welcomed, or fails every send."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.sent: list[str] = []
+        self.fail = fail
+
+    def send_welcome(self, user: User) -> None:
+        if self.fail:
+            raise ConnectionError("connection dropped")
+        self.sent.append(user.email)
+
+
+class Racing:
+    """A repository where another writer commits right after each snapshot is handed out."""
+
+    def __init__(self, inner: InMemoryUserRepository, other: ChangeSet) -> None:
+        self.inner = inner
+        self.other = other
+
+    def snapshot(self) -> Snapshot:
+        snap = self.inner.snapshot()
+        self.inner.commit(self.other, expected_version=snap.version)
+        return snap
+
+    def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
+        return self.inner.commit(changes, expected_version=expected_version)
+
+
+def undo(result: ApplyResult, repo: InMemoryUserRepository) -> None:
+    """Apply the undo plan of an action."""
+    apply_plan(result.undo, repo)
+
+
+# -- add_user ----------------------------------------------------------------------------------
+
+
+def test_add_user_creates_the_user_and_new_groups(seeded_repo: InMemoryUserRepository) -> None:
+    """add_user creates the user in an existing department, creating the groups that are new."""
+    result = add_user(seeded_repo, KARI)
+    snap = seeded_repo.snapshot()
+    assert (1, 0, 0) == (result.created, result.updated, result.deleted)
+    assert KARI == snap.get("kari@firma.no")
+    assert {"Newsroom"} == set(result.plan.new_groups)
+    assert "Newsroom" in snap.groups
+    assert "create" == result.plan.entries[0].action
+    assert () == result.notifications
+
+
+def test_add_user_uses_stored_spelling(seeded_repo: InMemoryUserRepository) -> None:
+    """A department or group named in another case is the existing one, not a new one."""
+    kari = User(
+        email="kari@firma.no",
+        first_name="Kari",
+        last_name="Dahl",
+        department="sales",
+        groups={"OSLO", "oslo"},
+    )
+    add_user(seeded_repo, kari)
+    stored = seeded_repo.snapshot().get("kari@firma.no")
+    assert stored is not None
+    assert ("Sales", frozenset({"Oslo"})) == (stored.department, stored.groups)
+
+
+def test_add_user_refuses_a_new_department(seeded_repo: InMemoryUserRepository) -> None:
+    """A department that does not exist is refused: new departments come through an import."""
+    before = seeded_repo.snapshot()
+    with pytest.raises(RepositoryError, match="only through an import"):
+        add_user(
+            seeded_repo, User(email="k@firma.no", first_name="K", last_name="D", department="X")
+        )
+    assert before is seeded_repo.snapshot()
+
+
+@pytest.mark.parametrize(
+    ("user", "message"),
+    [
+        (User(email="k@firma.no", last_name="D", department="Sales"), "first_name is empty"),
+        (User(email="k@firma.no", first_name="K", department="Sales"), "last_name is empty"),
+        (User(email="", first_name="K", last_name="D", department="Sales"), "email is empty"),
+        (User(email="not-an-email", first_name="K", last_name="D", department="Sales"), "valid"),
+        (User(email="k@firma.no", first_name="K", last_name="D"), "department is empty"),
+    ],
+)
+def test_add_user_requires_names_email_and_department(
+    user: User, message: str, seeded_repo: InMemoryUserRepository
+) -> None:
+    """A missing name, email or department, or an invalid email, is a SettingsError."""
+    with pytest.raises(SettingsError, match=message):
+        add_user(seeded_repo, user)
+
+
+def test_add_user_refuses_an_existing_email(seeded_repo: InMemoryUserRepository) -> None:
+    """An email that exists (in any case) is refused, pointing at edit_user."""
+    anna = User(email="ANNA.BERG@firma.no", first_name="A", last_name="B", department="Sales")
+    with pytest.raises(RepositoryError, match="edit_user"):
+        add_user(seeded_repo, anna)
+
+
+def test_add_user_sends_the_welcome_email(seeded_repo: InMemoryUserRepository) -> None:
+    """With send_welcome_email the notifier welcomes the new user after the commit."""
+    notifier = Recorder()
+    result = add_user(seeded_repo, KARI, send_welcome_email=True, notifier=notifier)
+    assert [KARI.email] == notifier.sent
+    assert (Notification(email=KARI.email, sent=True),) == result.notifications
+
+
+def test_add_user_reports_a_failing_notifier(seeded_repo: InMemoryUserRepository) -> None:
+    """A failed welcome email is reported in the result; the user is still added."""
+    result = add_user(seeded_repo, KARI, send_welcome_email=True, notifier=Recorder(fail=True))
+    expected = Notification(
+        email=KARI.email, sent=False, error="ConnectionError: connection dropped"
+    )
+    assert (expected,) == result.notifications
+    assert (KARI.email,) == result.not_notified
+    assert KARI.email in seeded_repo.snapshot()
+
+
+def test_add_user_welcome_needs_a_notifier(seeded_repo: InMemoryUserRepository) -> None:
+    """Asking for the welcome email without a notifier changes nothing."""
+    before = seeded_repo.snapshot()
+    with pytest.raises(SettingsError, match="notifier"):
+        add_user(seeded_repo, KARI, send_welcome_email=True)
+    assert before is seeded_repo.snapshot()
+
+
+def test_add_user_can_add_an_admin(seeded_repo: InMemoryUserRepository) -> None:
+    """A user marked as admin is added as an admin."""
+    boss = User(
+        email="b2@firma.no", first_name="B", last_name="S", department="Sales", is_admin=True
+    )
+    add_user(seeded_repo, boss)
+    stored = seeded_repo.snapshot().get("b2@firma.no")
+    assert stored is not None
+    assert True is stored.is_admin
+
+
+def test_add_user_undo_restores(seeded_repo: InMemoryUserRepository) -> None:
+    """The undo deletes the user and the groups the action created."""
+    before = seeded_repo.snapshot().state()
+    undo(add_user(seeded_repo, KARI), seeded_repo)
+    assert before == seeded_repo.snapshot().state()
+
+
+# -- edit_user ---------------------------------------------------------------------------------
+
+
+def test_edit_user_changes_only_the_given_fields(seeded_repo: InMemoryUserRepository) -> None:
+    """edit_user changes the given fields and leaves the others as they were."""
+    result = edit_user(
+        seeded_repo,
+        "ole@firma.no",
+        first_name="Olav",
+        department="sales",
+        groups={"tech", "Drones"},
+    )
+    stored = seeded_repo.snapshot().get("ole@firma.no")
+    expected = User(
+        email="ole@firma.no",
+        first_name="Olav",
+        last_name="Hansen",
+        department="Sales",
+        groups={"Tech", "Drones"},
+        attributes={"title": "Engineer"},
+    )
+    assert expected == stored
+    assert 1 == result.updated
+    assert ("first_name", "department", "groups") == result.plan.entries[0].changed
+    assert {"Drones"} == set(result.plan.new_groups)
+
+
+def test_edit_user_merges_attributes(seeded_repo: InMemoryUserRepository) -> None:
+    """Attributes are merged into the user's; a None value removes one."""
+    edit_user(seeded_repo, "ole@firma.no", attributes={"phone": "+47 1", "title": None})
+    stored = seeded_repo.snapshot().get("ole@firma.no")
+    assert stored is not None
+    assert {"phone": "+47 1"} == dict(stored.attributes)
+
+
+def test_edit_user_without_a_change_commits_nothing(seeded_repo: InMemoryUserRepository) -> None:
+    """Editing a field to its current value changes nothing, not even the version."""
+    before = seeded_repo.snapshot()
+    result = edit_user(seeded_repo, "ANNA.BERG@firma.no", first_name="Anna")
+    assert (0, before.version) == (result.updated, result.version)
+    assert "unchanged" == result.plan.entries[0].action
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "new@firma.no"}, "identity and cannot change"),
+        ({"is_admin": True}, "set_admin"),
+        ({"phone": "1"}, "cannot change phone"),
+        ({"first_name": "  "}, "first_name is empty"),
+        ({"groups": "Oslo"}, "set of names"),
+        ({"attributes": ["title"]}, "mapping"),
+    ],
+)
+def test_edit_user_refuses_bad_fields(
+    fields: dict[str, object], message: str, seeded_repo: InMemoryUserRepository
+) -> None:
+    """The email, admin rights, unknown fields and invalid values are refused clearly."""
+    before = seeded_repo.snapshot()
+    with pytest.raises(SettingsError, match=message):
+        edit_user(seeded_repo, "ole@firma.no", **fields)  # type: ignore[arg-type]
+    assert before is seeded_repo.snapshot()
+
+
+def test_edit_user_refuses_a_new_department(seeded_repo: InMemoryUserRepository) -> None:
+    """A department that does not exist is refused."""
+    with pytest.raises(RepositoryError, match="no department 'Marketing'"):
+        edit_user(seeded_repo, "ole@firma.no", department="Marketing")
+
+
+def test_edit_unknown_user(seeded_repo: InMemoryUserRepository) -> None:
+    """Editing a user that does not exist raises UserNotFoundError."""
+    with pytest.raises(UserNotFoundError, match=r"nobody@firma\.no"):
+        edit_user(seeded_repo, "nobody@firma.no", first_name="X")
+
+
+def test_edit_user_undo_restores(seeded_repo: InMemoryUserRepository) -> None:
+    """The undo gives the user the old fields back and removes the new groups."""
+    before = seeded_repo.snapshot().state()
+    result = edit_user(seeded_repo, "ole@firma.no", last_name="Berg", groups={"New"})
+    undo(result, seeded_repo)
+    assert before == seeded_repo.snapshot().state()
+
+
+# -- delete_user and set_admin -----------------------------------------------------------------
+
+
+def test_delete_user(seeded_repo: InMemoryUserRepository) -> None:
+    """delete_user deletes one user, an admin too."""
+    result = delete_user(seeded_repo, "BOSS@firma.no")
+    assert 1 == result.deleted
+    assert ADMIN.email not in seeded_repo.snapshot()
+
+
+def test_delete_user_undo_restores(seeded_repo: InMemoryUserRepository) -> None:
+    """The undo brings the user back with every field."""
+    before = seeded_repo.snapshot().state()
+    undo(delete_user(seeded_repo, OLE.email), seeded_repo)
+    assert before == seeded_repo.snapshot().state()
+
+
+def test_delete_unknown_user(seeded_repo: InMemoryUserRepository) -> None:
+    """Deleting a user that does not exist raises UserNotFoundError."""
+    with pytest.raises(UserNotFoundError):
+        delete_user(seeded_repo, "nobody@firma.no")
+
+
+@pytest.mark.parametrize(("email", "grant"), [(ANNA.email, True), (ADMIN.email, False)])
+def test_set_admin_grants_and_revokes(
+    email: str, grant: bool, seeded_repo: InMemoryUserRepository
+) -> None:
+    """set_admin grants or revokes admin rights, and its undo restores them."""
+    before = seeded_repo.snapshot().state()
+    result = set_admin(seeded_repo, email, grant)
+    stored = seeded_repo.snapshot().get(email)
+    assert stored is not None
+    assert (grant, 1, ("is_admin",)) == (
+        stored.is_admin,
+        result.updated,
+        result.plan.entries[0].changed,
+    )
+    undo(result, seeded_repo)
+    assert before == seeded_repo.snapshot().state()
+
+
+def test_set_admin_to_the_current_rights(seeded_repo: InMemoryUserRepository) -> None:
+    """Granting rights a user has already changes nothing."""
+    assert 0 == set_admin(seeded_repo, ADMIN.email, True).updated
+
+
+def test_set_admin_needs_a_bool(seeded_repo: InMemoryUserRepository) -> None:
+    """is_admin must be True or False, not a word that might mean either."""
+    with pytest.raises(SettingsError, match="True or False"):
+        set_admin(seeded_repo, ADMIN.email, "no")  # type: ignore[arg-type]
+
+
+def test_set_admin_unknown_user(seeded_repo: InMemoryUserRepository) -> None:
+    """Changing the rights of a user that does not exist raises UserNotFoundError."""
+    with pytest.raises(UserNotFoundError):
+        set_admin(seeded_repo, "nobody@firma.no", True)
+
+
+# -- stale stores ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda repo: add_user(repo, KARI),
+        lambda repo: edit_user(repo, OLE.email, first_name="Olav"),
+        lambda repo: delete_user(repo, OLE.email),
+        lambda repo: set_admin(repo, ANNA.email, True),
+    ],
+    ids=["add", "edit", "delete", "set_admin"],
+)
+def test_actions_refuse_a_store_changed_under_them(
+    action: object, seeded_repo: InMemoryUserRepository
+) -> None:
+    """When another writer commits after the action read the store, StalePlanError; no change."""
+    changed = User.from_dict({**OLE.to_dict(), "last_name": "Other"})
+    racing = Racing(seeded_repo, ChangeSet(update=[changed]))
+    with pytest.raises(StalePlanError):
+        action(racing)  # type: ignore[operator]
+    only_the_other = InMemoryUserRepository([ANNA, ADMIN, changed], groups={"Empty group"})
+    assert only_the_other.snapshot().state() == seeded_repo.snapshot().state()
+
+
+# -- send_welcome_email ------------------------------------------------------------------------
+
+
+def test_send_welcome_email(seeded_repo: InMemoryUserRepository) -> None:
+    """The welcome email goes to an existing user; the store does not change."""
+    before = seeded_repo.snapshot()
+    notifier = Recorder()
+    note = send_welcome_email(seeded_repo, "ole@FIRMA.no", notifier)
+    assert Notification(email=OLE.email, sent=True) == note
+    assert [OLE.email] == notifier.sent
+    assert before is seeded_repo.snapshot()
+
+
+def test_send_welcome_email_failure_is_reported(seeded_repo: InMemoryUserRepository) -> None:
+    """A failing notifier is reported in the Notification, not raised."""
+    note = send_welcome_email(seeded_repo, OLE.email, Recorder(fail=True))
+    assert (
+        Notification(email=OLE.email, sent=False, error="ConnectionError: connection dropped")
+        == note
+    )
+
+
+def test_send_welcome_email_unknown_user(seeded_repo: InMemoryUserRepository) -> None:
+    """Welcoming a user that does not exist raises UserNotFoundError."""
+    with pytest.raises(UserNotFoundError):
+        send_welcome_email(seeded_repo, "nobody@firma.no", Recorder())
