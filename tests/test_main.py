@@ -4,30 +4,30 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from userimport.__main__ import main
+from click.testing import CliRunner
 
-
-def test_demo_runs_on_the_sample(capsys) -> None:  # type: ignore[no-untyped-def]
-    """The demo reads the shipped sample, shows problems, applies, and re-plans to nothing."""
-    assert 0 == main(["demo"])
-    out = capsys.readouterr().out
-    assert "Rows: 8 valid, 2 with problems" in out
-    assert "update anna.berg@example.com" in out
-    assert "Planning the same file again: nothing to do" in out
+from userimport.cli import cli
 
 
-def test_demo_reports_a_bad_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    """A file that cannot be read gives a one-line error and exit code 1."""
-    bad = tmp_path / "empty.csv"
-    bad.write_bytes(b"")
-    assert 1 == main(["demo", str(bad)])
-    assert capsys.readouterr().err.startswith("error: ")
+def test_demo_imports_the_sample_then_has_nothing_to_do(tmp_path: Path) -> None:
+    """The demo imports the shipped sample into the store; run again, it has nothing to do."""
+    db = f"sqlite:///{tmp_path / 'users.db'}"
+    first = CliRunner().invoke(cli, ["--db", db, "demo"])
+    assert 0 == first.exit_code, first.output
+    assert "create 8" in first.output
+    assert "Applied: 8 created" in first.output
+    assert "Planning the same file again: nothing to do." in first.output
+    second = CliRunner().invoke(cli, ["--db", db, "demo"])
+    assert "Nothing to change." in second.output
 
 
-def test_python_dash_m() -> None:
-    """python -m userimport runs as a module."""
+def test_python_dash_m(tmp_path: Path) -> None:
+    """python -m userimport runs the command line."""
+    db = f"sqlite:///{tmp_path / 'users.db'}"
     out = subprocess.run(
-        [sys.executable, "-m", "userimport", "demo"], capture_output=True, text=True, check=True
-    )
+        [sys.executable, "-m", "userimport", "--db", db, "demo"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
     assert "Applied:" in out.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
 from collections.abc import Callable, Iterable
 
@@ -16,7 +18,8 @@ from userimport import (
     UserNotFoundError,
     UserRepository,
 )
-from userimport.model import ChangeSet
+from userimport.model import ChangeSet, Snapshot
+from userimport.sql import SqlUserRepository
 
 Factory = Callable[..., UserRepository]
 
@@ -27,10 +30,89 @@ def memory(
     return InMemoryUserRepository(users, groups=groups, departments=departments)
 
 
-@pytest.fixture(params=[memory], ids=["memory"])
+def postgres_url() -> str:
+    """The test PostgreSQL URL: skip without one locally, fail without one in CI."""
+    url = os.environ.get("USERIMPORT_TEST_POSTGRES_URL", "")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but USERIMPORT_TEST_POSTGRES_URL is not: .ci/run exports it")
+        pytest.skip("set USERIMPORT_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    return url
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the test database: drop and recreate its public schema."""
+    import sqlalchemy as sa
+
+    from userimport.sql import _parse_url
+
+    engine = sa.create_engine(_parse_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
+def seeded(
+    repo: SqlUserRepository,
+    users: Iterable[User] = (),
+    groups: Iterable[str] = (),
+    departments: Iterable[str] = (),
+) -> SqlUserRepository:
+    """Fill an empty SQL store the way InMemoryUserRepository's constructor fills itself."""
+    users = list(users)
+    content = Snapshot.from_users(users, version="", groups=groups, departments=departments)
+    changes = ChangeSet(
+        create=users, create_groups=content.groups, create_departments=content.departments
+    )
+    repo.commit(changes, expected_version=repo.snapshot().version)
+    return repo
+
+
+def memory_factory(request: pytest.FixtureRequest) -> Factory:
+    """Repositories in memory: the reference implementation."""
+    return memory
+
+
+def sqlite_factory(request: pytest.FixtureRequest) -> Factory:
+    """SQL repositories, each on a fresh SQLite file in the test's tmp_path."""
+    tmp_path = request.getfixturevalue("tmp_path")
+    names = itertools.count()
+
+    def make(
+        users: Iterable[User] = (), groups: Iterable[str] = (), departments: Iterable[str] = ()
+    ) -> UserRepository:
+        repo = SqlUserRepository(f"sqlite:///{tmp_path / f'users-{next(names)}.db'}")
+        request.addfinalizer(repo.close)
+        return seeded(repo, users, groups, departments)
+
+    return make
+
+
+def postgres_factory(request: pytest.FixtureRequest) -> Factory:
+    """SQL repositories on PostgreSQL, each on an emptied test database."""
+    url = postgres_url()
+
+    def make(
+        users: Iterable[User] = (), groups: Iterable[str] = (), departments: Iterable[str] = ()
+    ) -> UserRepository:
+        reset_postgres(url)
+        repo = SqlUserRepository(url)
+        request.addfinalizer(repo.close)
+        return seeded(repo, users, groups, departments)
+
+    return make
+
+
+@pytest.fixture(
+    params=[memory_factory, sqlite_factory, postgres_factory],
+    ids=["memory", "sqlite", "postgresql"],
+)
 def make_repo(request: pytest.FixtureRequest) -> Factory:
     """A factory of repositories, one per implementation under contract."""
-    return request.param  # type: ignore[no-any-return]
+    return request.param(request)  # type: ignore[no-any-return]
 
 
 def commit(repo: UserRepository, **changes) -> str:  # type: ignore[no-untyped-def]

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .read import RawTable, read_table
     from .repository import InMemoryUserRepository, UserRepository
     from .review import Overview, Review
+    from .sql import SqlUserRepository
     from .validation import Issue, IssueCode, ValidationReport, validate
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "RowLimitError",
     "SettingsError",
     "Snapshot",
+    "SqlUserRepository",
     "StalePlanError",
     "User",
     "UserImportError",
@@ -135,6 +137,7 @@ _WHERE = {
     "UserRepository": "repository",
     "Overview": "review",
     "Review": "review",
+    "SqlUserRepository": "sql",
     "Issue": "validation",
     "IssueCode": "validation",
     "ValidationReport": "validation",

@@ -1,0 +1,147 @@
+"""
+How the command line shows things: the mapping, the problems, a plan, a result; and the
+rejects file. Rendering only; no decisions are made here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from .apply import ApplyResult
+    from .mapping import ColumnMapping
+    from .plan import Plan
+    from .read import RawTable
+    from .review import Review
+
+__all__ = [
+    "console",
+    "show_issues",
+    "show_mapping",
+    "show_plan",
+    "show_result",
+    "write_rejects",
+]
+
+
+def console() -> Console:
+    """The console for output (plain when not a terminal, so pipes and tests read text)."""
+    return Console(highlight=False, soft_wrap=True)
+
+
+def show_mapping(out: Console, mapping: ColumnMapping) -> None:
+    """Print which column feeds which property, and why."""
+    table = Table(title="Mapping", show_lines=False)
+    for name in ("column", "property", "why"):
+        table.add_column(name)
+    for m in mapping.matches:
+        table.add_row(mapping.label(m.column), m.target, f"{m.method} ({m.score:.2f}): {m.reason}")
+    for column in mapping.unmapped:
+        table.add_row(mapping.label(column), "-", "not imported")
+    out.print(table)
+    extras = [f"group separator {mapping.group_separator!r}"]
+    if mapping.department_as_group:
+        extras.append("department also added as a group")
+    out.print("; ".join(extras) + ".")
+    for note in mapping.notes:
+        out.print(f"Note: {note}")
+
+
+def show_issues(out: Console, review: Review, *, limit: int = 50) -> None:
+    """Print the rows with problems: row, column and message."""
+    issues = review.issues
+    if not len(issues):
+        out.print("No problems found.")
+        return
+    table = Table(title=f"Problems ({len(issues)})")
+    for name in ("row", "column", "severity", "problem"):
+        table.add_column(name)
+    for row in issues.head(limit).itertuples():
+        text = str(row.message).split(": ", 1)[-1]
+        table.add_row(str(row.row), str(row.column), str(row.severity), text)
+    out.print(table)
+    if len(issues) > limit:
+        out.print(f"... and {len(issues) - limit} more.")
+
+
+def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
+    """Print the summary per action, warnings and the changes per user (field: old -> new)."""
+    summary = plan.summary()
+    out.print("Summary: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+    if plan.new_groups:
+        out.print("New groups: " + ", ".join(sorted(plan.new_groups)))
+    if plan.new_departments:
+        out.print("New departments: " + ", ".join(sorted(plan.new_departments)))
+    for warning in plan.warnings:
+        out.print(f"Warning: {warning.message}")
+    for reason in plan.blocked:
+        out.print(f"Blocked: {reason}")
+    changes = plan.changes()
+    if not changes:
+        out.print("Nothing to change.")
+        return
+    table = Table(title=f"Changes ({len(changes)})")
+    for name in ("action", "email", "changes"):
+        table.add_column(name)
+    for entry in changes[:limit]:
+        if entry.action == "update":
+            detail = "; ".join(
+                f"{k}: {_text(v[0])} -> {_text(v[1])}" for k, v in entry.diff().items()
+            )
+        else:
+            detail = entry.reason
+        table.add_row(entry.action, entry.email, detail)
+    out.print(table)
+    if len(changes) > limit:
+        out.print(f"... and {len(changes) - limit} more.")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "(none)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+    return "(none)" if value in (None, "") else str(value)
+
+
+def write_rejects(path: str, table: RawTable, header_row: int | None, review: Review) -> int:
+    """Write the rows with errors, as read, plus a Problems column; return how many."""
+    import csv
+
+    issues = review.issues[review.issues["severity"] == "error"]
+    rows = sorted({int(r) for r in issues["row"]})
+    problems = issues.groupby("row")["message"].agg(
+        lambda m: " | ".join(x.split(": ", 1)[-1] for x in m)
+    )
+    width = table.rows.shape[1]
+    header = (
+        [str(c) for c in table.rows.iloc[header_row]]
+        if header_row is not None
+        else [f"Column {i + 1}" for i in range(width)]
+    )
+    records = [[*header, "Problems"]]
+    for row in rows:
+        cells = [str(c) for c in table.rows.iloc[row - table.first_row]]
+        records.append([*cells, str(problems.get(row, ""))])
+    with open(path, "w", newline="", encoding="utf-8-sig") as f:
+        csv.writer(f).writerows(records)
+    return len(rows)
+
+
+def show_result(out: Console, result: ApplyResult, undo: Path | None) -> None:
+    """Print what applying did, who was not welcomed, and where the undo plan is."""
+    out.print(
+        f"Applied: {result.created} created, {result.updated} updated, {result.deleted} deleted."
+    )
+    sent = sum(n.sent for n in result.notifications)
+    if result.notifications:
+        out.print(f"Welcome emails: {sent} sent, {len(result.not_notified)} failed.")
+        for n in result.notifications:
+            if not n.sent:
+                out.print(f"  not sent to {n.email}: {n.error}")
+    if undo is not None:
+        out.print(f"Undo plan: {undo}  (userimport undo {undo})")

@@ -1,0 +1,817 @@
+"""
+The ``userimport`` command line: a thin click layer over the public API.
+
+Each command parses its options, calls one or two library functions and renders the result.
+A :class:`~userimport.errors.UserImportError` becomes a one-line message and an exit code
+here, and only here.
+
+Exit codes:
+
+- 0: done, no problems;
+- 1: done, but some rows had problems (they were left out);
+- 2: bad usage (unknown option, missing file, a mapping to an unknown property);
+- 3: refused (a stale plan, the deletion limit, an admin guard, or no confirmation);
+- 4: failed (the file or the store could not be read or written).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+try:
+    import click
+    import rich  # noqa: F401
+except ImportError as e:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "the userimport command line needs the 'cli' extra: pip install 'userimport[cli]'"
+    ) from e
+
+from ._display import console, show_issues, show_mapping, show_plan, show_result, write_rejects
+from .errors import (
+    HeaderError,
+    MappingError,
+    PlanError,
+    ReviewError,
+    SettingsError,
+    UserImportError,
+)
+
+if TYPE_CHECKING:
+    from .apply import ApplyResult
+    from .mapping import ColumnMapping
+    from .model import ImportSettings
+    from .notify import SmtpNotifier
+    from .plan import Plan
+    from .read import RawTable
+    from .repository import UserRepository
+    from .review import Review
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_PROBLEMS",
+    "EXIT_REFUSED",
+    "EXIT_USAGE",
+    "cli",
+    "main",
+]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_REFUSED = 3
+EXIT_FAILED = 4
+
+DEFAULT_DB = "sqlite:///users.db"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Refused(click.ClickException):
+    """The library refused to go on (stale plan, deletion limit, declined)."""
+
+    exit_code = EXIT_REFUSED
+
+
+class Failed(click.ClickException):
+    """A file or the store could not be read or written."""
+
+    exit_code = EXIT_FAILED
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn library errors into click errors with the documented exit codes."""
+    try:
+        yield
+    except PlanError as e:
+        raise Refused(str(e)) from e
+    except (MappingError, SettingsError, HeaderError, ReviewError) as e:
+        raise click.UsageError(str(e)) from e
+    except UserImportError as e:
+        raise Failed(str(e)) from e
+
+
+def repository(ctx: click.Context) -> UserRepository:
+    """The store named by ``--db`` / ``USERIMPORT_DB``."""
+    from .sql import SqlUserRepository
+
+    url: str = ctx.find_root().params["db"]
+    return SqlUserRepository(url)
+
+
+# -- shared options -------------------------------------------------------------------------
+
+
+def read_options(f: F) -> F:
+    """Options of reading and header detection."""
+    for decorator in reversed(
+        [
+            click.option("--sheet", help="The worksheet to read (XLSX); default: the user table."),
+            click.option("--encoding", help="The text encoding (CSV); default: detected."),
+            click.option("--delimiter", help="The field delimiter (CSV); default: detected."),
+            click.option(
+                "--header-row",
+                default="auto",
+                show_default=True,
+                help="The spreadsheet row (1 = first) holding the headers, 'none', or 'auto'.",
+            ),
+            click.option(
+                "--max-rows",
+                default="5000",
+                show_default=True,
+                help="Refuse files with more data rows; 'none' for no limit.",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def mapping_options(f: F) -> F:
+    """Options of column mapping and review."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--map",
+                "maps",
+                multiple=True,
+                metavar="COLUMN=PROPERTY",
+                help="Map a column (header text or letter) to a property, e.g. 'Mail=email', "
+                "'F=attributes.title', 'Notes=' to leave it out. Repeatable.",
+            ),
+            click.option(
+                "--group-columns",
+                metavar="COLUMNS",
+                help="Comma-separated columns that all feed user groups.",
+            ),
+            click.option("--group-separator", help="The separator between groups in one cell."),
+            click.option(
+                "--department-as-group",
+                is_flag=True,
+                default=None,
+                help="Also add each user's department as a group.",
+            ),
+            click.option(
+                "--skip-row",
+                "skip_rows",
+                multiple=True,
+                type=int,
+                metavar="N",
+                help="Leave spreadsheet row N out of the import. Repeatable.",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def settings_options(f: F) -> F:
+    """The import settings."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--on-existing",
+                type=click.Choice(["update", "skip"]),
+                default="update",
+                show_default=True,
+                help="What to do with users that already exist.",
+            ),
+            click.option(
+                "--groups",
+                "groups_mode",
+                type=click.Choice(["add", "replace"]),
+                default="add",
+                show_default=True,
+                help="Add the file's groups to a user's, or replace them.",
+            ),
+            click.option(
+                "--delete-missing",
+                is_flag=True,
+                help="Delete users that are not in the file (mirror mode).",
+            ),
+            click.option(
+                "--max-deletes",
+                default="50",
+                show_default=True,
+                help="Refuse to delete more users than this; 'none' for no limit.",
+            ),
+            click.option("--delete-admins", is_flag=True, help="Let mirror mode delete admins."),
+            click.option(
+                "--admin-rights", is_flag=True, help="Let an admin column grant or revoke admin."
+            ),
+            click.option(
+                "--welcome-email", is_flag=True, help="Send a welcome email to created users."
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def smtp_options(f: F) -> F:
+    """Where welcome emails are sent from (also from USERIMPORT_SMTP_* variables)."""
+    for decorator in reversed(
+        [
+            click.option("--smtp-host", envvar="USERIMPORT_SMTP_HOST", default="localhost"),
+            click.option("--smtp-port", envvar="USERIMPORT_SMTP_PORT", default=25, type=int),
+            click.option("--smtp-user", envvar="USERIMPORT_SMTP_USER"),
+            click.option("--smtp-password", envvar="USERIMPORT_SMTP_PASSWORD"),
+            click.option("--smtp-starttls", envvar="USERIMPORT_SMTP_STARTTLS", is_flag=True),
+            click.option(
+                "--sender",
+                envvar="USERIMPORT_SENDER",
+                default="noreply@localhost",
+                help="The From address of welcome emails.",
+            ),
+            click.option("--app-name", envvar="USERIMPORT_APP_NAME", default="the app"),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def recipe_options(f: F) -> F:
+    """``--recipe`` to replay saved decisions, ``--save-recipe`` to save them."""
+    f = click.option(
+        "--save-recipe",
+        type=click.Path(dir_okay=False),
+        help="Save every decision made for this file, to replay on the next one.",
+    )(f)
+    return click.option(
+        "--recipe",
+        type=click.Path(exists=True, dir_okay=False),
+        help="Replay a saved recipe: its reading options, mapping, row edits and settings "
+        "replace the options given here; every drift is reported.",
+    )(f)
+
+
+def yes_option(f: F) -> F:
+    """``--yes``: do not ask for confirmation."""
+    return click.option("--yes", "-y", is_flag=True, help="Apply without asking.")(f)
+
+
+def _limit(value: str, name: str) -> int | None:
+    if value.strip().lower() == "none":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a whole number or 'none'", param_hint=name
+        ) from None
+
+
+def notifier_from(options: dict[str, Any]) -> SmtpNotifier:
+    """An SMTP notifier from the ``smtp_options``."""
+    from .notify import SmtpNotifier
+
+    return SmtpNotifier(
+        options["smtp_host"],
+        options["smtp_port"],
+        sender=options["sender"],
+        app_name=options["app_name"],
+        username=options["smtp_user"],
+        password=options["smtp_password"],
+        starttls=options["smtp_starttls"],
+    )
+
+
+def settings_from(options: dict[str, Any]) -> ImportSettings:
+    """ImportSettings from the ``settings_options``."""
+    from .model import ImportSettings
+
+    return ImportSettings(
+        on_existing=options["on_existing"],
+        groups=options["groups_mode"],
+        delete_missing=options["delete_missing"],
+        max_deletes=_limit(options["max_deletes"], "--max-deletes"),
+        delete_admins=options["delete_admins"],
+        admin_rights=options["admin_rights"],
+        send_welcome_email=options["welcome_email"],
+    )
+
+
+# -- the pipeline up to a review ------------------------------------------------------------
+
+
+def prepare(file: str, options: dict[str, Any]) -> tuple[RawTable, int | None, Review]:
+    """Read, find the header, map and validate, honouring every option given."""
+    from . import detect_header, read_table, suggest_mapping, validate
+
+    out = console()
+    with out.status("Reading…"):
+        table = read_table(
+            file,
+            sheet=options["sheet"],
+            encoding=options["encoding"],
+            delimiter=options["delimiter"],
+            max_rows=_limit(options["max_rows"], "--max-rows"),
+        )
+    header_option = str(options["header_row"]).strip().lower()
+    if header_option == "auto":
+        header_row = detect_header(table).row
+    elif header_option == "none":
+        header_row = None
+    else:
+        number = _limit(header_option, "--header-row")
+        if number is None or number < table.first_row:
+            raise click.BadParameter(
+                "give a row number, 'none' or 'auto'", param_hint="--header-row"
+            )
+        header_row = number - table.first_row
+    mapping = suggest_mapping(table, header_row)
+    mapping = apply_mapping_options(mapping, options)
+    with out.status("Validating…"):
+        review = validate(table, header_row, mapping)
+        if options["skip_rows"]:
+            review = review.skip(*options["skip_rows"])
+    return table, header_row, review
+
+
+def prepare_with_recipe(
+    file: str, options: dict[str, Any]
+) -> tuple[RawTable, int | None, Review, ImportSettings]:
+    """Prepare the review from a recipe (reporting drift) or from the options; save a recipe."""
+    from .recipe import Recipe, replay
+
+    if options.get("recipe"):
+        recipe = Recipe.from_json(Path(options["recipe"]).read_text(encoding="utf-8"))
+        replayed = replay(recipe, file, max_rows=_limit(options["max_rows"], "--max-rows"))
+        out = console()
+        for drift in replayed.drift:
+            out.print(f"Drift: {drift.message}")
+        table, header_row, review = replayed.table, replayed.header_row, replayed.review
+        settings = replayed.settings
+    else:
+        table, header_row, review = prepare(file, options)
+        settings = settings_from(options)
+    if options.get("save_recipe"):
+        recipe = Recipe.from_review(review, table, header_row, settings)
+        Path(options["save_recipe"]).write_text(recipe.to_json(), encoding="utf-8")
+        console().print(f"Saved the recipe to {options['save_recipe']}.")
+    return table, header_row, review, settings
+
+
+def apply_mapping_options(mapping: ColumnMapping, options: dict[str, Any]) -> ColumnMapping:
+    """The suggested mapping changed by ``--map``, ``--group-columns`` and friends."""
+    for item in options["maps"]:
+        column, sep, target = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r} is not COLUMN=PROPERTY", param_hint="--map")
+        mapping = mapping.map(column.strip(), target.strip() or None)
+    if options["group_columns"]:
+        for column in options["group_columns"].split(","):
+            if column.strip():
+                mapping = mapping.map(column.strip(), "groups")
+    if options["group_separator"]:
+        mapping = mapping.with_group_separator(options["group_separator"])
+    if options["department_as_group"]:
+        mapping = mapping.with_department_as_group(True)
+    return mapping
+
+
+def confirm(yes: bool, question: str) -> None:
+    """Ask before changing the store, unless ``--yes``; refuse without a terminal."""
+    if yes:
+        return
+    if not sys.stdin.isatty() and not os.environ.get("USERIMPORT_ASSUME_TTY"):
+        raise Refused("not applied: pass --yes to apply without a terminal to confirm at")
+    if not click.confirm(question, default=False):
+        raise Refused("not applied")
+
+
+def save_undo(result: ApplyResult, path: str | None) -> Path:
+    """Save the undo plan and return where."""
+    if path is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = f"userimport-undo-{stamp}.json"
+    target = Path(path)
+    target.write_text(result.undo.to_json(indent=1), encoding="utf-8")
+    return target
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    envvar="USERIMPORT_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="The user store (also USERIMPORT_DB): sqlite:///FILE or postgresql://...",
+)
+@click.version_option(package_name="userimport")
+def cli(db: str) -> None:
+    """
+    Bulk-import users from CSV and Excel files into the user store.
+
+    \b
+    Example:
+        userimport template staff.xlsx
+        userimport plan staff.xlsx --out plan.json
+        userimport apply plan.json
+    """
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+def template(file: str) -> None:
+    """
+    Write an import template (CSV or XLSX, by the file's suffix).
+
+    \b
+    Example:
+        userimport template staff.xlsx
+    """
+    from .export import write_template
+
+    with library_errors():
+        path = write_template(file)
+    console().print(f"Wrote the template to {path}.")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--separator", default=",", show_default=True, help="Between groups in a cell.")
+@click.pass_context
+def export(ctx: click.Context, file: str, separator: str) -> None:
+    """
+    Export every user of the store (CSV or XLSX, by the file's suffix).
+
+    \b
+    Example:
+        userimport --db sqlite:///users.db export users.csv
+    """
+    from .export import export_users
+
+    with library_errors():
+        path = export_users(repository(ctx), file, separator=separator)
+    console().print(f"Exported the users to {path}.")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@read_options
+@mapping_options
+@settings_options
+@recipe_options
+@click.option("--out", type=click.Path(dir_okay=False), help="Save the plan to this JSON file.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False),
+    help="Write the rows with problems, plus a Problems column, to this CSV file.",
+)
+@click.pass_context
+def plan(
+    ctx: click.Context, /, file: str, out: str | None, rejects: str | None, **options: Any
+) -> None:
+    """
+    Plan an import: show the mapping, the problems and every change, and change nothing.
+
+    Exits with 1 when some rows have problems (they are left out of the plan).
+
+    \b
+    Example:
+        userimport plan staff.csv --delete-missing --out plan.json --rejects fix-me.csv
+    """
+    from .plan import plan_import
+
+    console_ = console()
+    with library_errors():
+        table, header_row, review, settings = prepare_with_recipe(file, options)
+        show_mapping(console_, review.mapping)
+        show_issues(console_, review)
+        the_plan = plan_import(review, repository(ctx), settings)
+    show_plan(console_, the_plan)
+    if out:
+        Path(out).write_text(the_plan.to_json(indent=1), encoding="utf-8")
+        console_.print(f"Saved the plan to {out}; apply it with: userimport apply {out}")
+    if rejects:
+        count = write_rejects(rejects, table, header_row, review)
+        console_.print(f"Wrote {count} rows with problems to {rejects}.")
+    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
+
+
+def _apply(
+    ctx: click.Context,
+    the_plan: Plan,
+    *,
+    yes: bool,
+    undo_out: str | None,
+    options: dict[str, Any],
+) -> ApplyResult:
+    from .apply import apply_plan
+
+    console_ = console()
+    if the_plan.is_empty:
+        console_.print("Nothing to change.")
+        ctx.exit(EXIT_OK)
+    confirm(yes, "Apply these changes?")
+    notifier = notifier_from(options) if the_plan.settings.send_welcome_email else None
+    with library_errors(), console_.status("Applying…"):
+        result = apply_plan(the_plan, repository(ctx), notifier=notifier)
+    show_result(console_, result, save_undo(result, undo_out))
+    return result
+
+
+@cli.command(name="apply")
+@click.argument("plan_file", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
+@yes_option
+@click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
+@smtp_options
+@click.pass_context
+def apply_command(
+    ctx: click.Context, /, plan_file: str, yes: bool, undo_out: str | None, **options: Any
+) -> None:
+    """
+    Apply a saved plan (refused if the store changed since it was made: plan again).
+
+    \b
+    Example:
+        userimport apply plan.json --yes
+    """
+    from .plan import Plan
+
+    with library_errors():
+        the_plan = Plan.from_json(Path(plan_file).read_text(encoding="utf-8"))
+    show_plan(console(), the_plan)
+    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options)
+
+
+@cli.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@read_options
+@mapping_options
+@settings_options
+@recipe_options
+@yes_option
+@click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
+@smtp_options
+@click.pass_context
+def import_command(
+    ctx: click.Context, /, file: str, yes: bool, undo_out: str | None, **options: Any
+) -> None:
+    """
+    Plan an import, show it, ask, apply it, and save the plan that undoes it.
+
+    Exits with 1 when some rows had problems (they were left out).
+
+    \b
+    Example:
+        userimport import staff.xlsx --on-existing skip --yes
+    """
+    from .plan import plan_import
+
+    console_ = console()
+    with library_errors():
+        _, _, review, settings = prepare_with_recipe(file, options)
+        show_mapping(console_, review.mapping)
+        show_issues(console_, review)
+        the_plan = plan_import(review, repository(ctx), settings)
+    show_plan(console_, the_plan)
+    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options)
+    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.argument("undo_file", metavar="UNDO", type=click.Path(exists=True, dir_okay=False))
+@yes_option
+@click.pass_context
+def undo(ctx: click.Context, undo_file: str, yes: bool) -> None:
+    """
+    Undo an import with the undo plan it saved.
+
+    \b
+    Example:
+        userimport undo userimport-undo-20261124-101500.json --yes
+    """
+    from .plan import Plan
+
+    with library_errors():
+        the_plan = Plan.from_json(Path(undo_file).read_text(encoding="utf-8"))
+    show_plan(console(), the_plan)
+    _apply(ctx, the_plan, yes=yes, undo_out=None, options={})
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def demo(ctx: click.Context, file: str | None) -> None:
+    """
+    Import the sample file shipped with userimport (or FILE) into the store, and show it.
+
+    \b
+    Example:
+        userimport demo
+    """
+    from importlib import resources
+
+    from .apply import apply_plan
+    from .plan import plan_import
+
+    console_ = console()
+    source = file or str(resources.files("userimport").joinpath("data/sample_users.csv"))
+    console_.print(f"Importing {source} into {ctx.find_root().params['db']}")
+    options: dict[str, Any] = {
+        "sheet": None, "encoding": None, "delimiter": None, "header_row": "auto",
+        "max_rows": "5000", "maps": (), "group_columns": None, "group_separator": None,
+        "department_as_group": None, "skip_rows": (),
+    }  # fmt: skip
+    with library_errors():
+        _, _, review = prepare(source, options)
+        show_mapping(console_, review.mapping)
+        show_issues(console_, review)
+        store = repository(ctx)
+        the_plan = plan_import(review, store)
+        show_plan(console_, the_plan)
+        if not the_plan.is_empty:
+            result = apply_plan(the_plan, store)
+            show_result(console_, result, None)
+        again = plan_import(review, store)
+    console_.print(
+        "Planning the same file again: "
+        + ("nothing to do." if again.is_empty else str(again.summary()))
+    )
+
+
+# -- single-user actions --------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """
+    Act on one user: add, edit, delete, grant or revoke admin, send the welcome email.
+
+    \b
+    Example:
+        userimport user add kari@firma.no --first-name Kari --last-name Dahl --department Sales
+    """
+
+
+@user.command(name="add")
+@click.argument("email")
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--department", required=True, help="An existing department.")
+@click.option("--group", "groups", multiple=True, help="A group (created if new). Repeatable.")
+@click.option("--welcome-email", is_flag=True, help="Send the welcome email.")
+@smtp_options
+@click.pass_context
+def user_add(
+    ctx: click.Context,
+    /,
+    email: str,
+    first_name: str,
+    last_name: str,
+    department: str,
+    groups: tuple[str, ...],
+    welcome_email: bool,
+    **options: Any,
+) -> None:
+    """
+    Add one user.
+
+    \b
+    Example:
+        userimport user add kari@firma.no --first-name Kari --last-name Dahl --department Sales
+    """
+    from .actions import add_user
+    from .model import User
+
+    new = User(
+        email=email, first_name=first_name, last_name=last_name, department=department,
+        groups=groups,
+    )  # fmt: skip
+    with library_errors():
+        result = add_user(
+            repository(ctx),
+            new,
+            send_welcome_email=welcome_email,
+            notifier=notifier_from(options) if welcome_email else None,
+        )
+    show_result(console(), result, None)
+
+
+@user.command(name="edit")
+@click.argument("email")
+@click.option("--first-name")
+@click.option("--last-name")
+@click.option("--department", help="An existing department.")
+@click.option("--group", "groups", multiple=True, help="The user's groups (replaces). Repeatable.")
+@click.pass_context
+def user_edit(
+    ctx: click.Context,
+    email: str,
+    first_name: str | None,
+    last_name: str | None,
+    department: str | None,
+    groups: tuple[str, ...],
+) -> None:
+    """
+    Edit one user (the email cannot change).
+
+    \b
+    Example:
+        userimport user edit kari@firma.no --department Marketing
+    """
+    from .actions import edit_user
+
+    fields: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "first_name": first_name,
+            "last_name": last_name,
+            "department": department,
+        }.items()
+        if v is not None
+    }
+    if groups:
+        fields["groups"] = frozenset(groups)
+    if not fields:
+        raise click.UsageError(
+            "nothing to change: give --first-name, --last-name, --department or --group"
+        )
+    with library_errors():
+        result = edit_user(repository(ctx), email, **fields)
+    show_result(console(), result, None)
+
+
+@user.command(name="delete")
+@click.argument("email")
+@yes_option
+@click.pass_context
+def user_delete(ctx: click.Context, email: str, yes: bool) -> None:
+    """
+    Delete one user.
+
+    \b
+    Example:
+        userimport user delete kari@firma.no --yes
+    """
+    from .actions import delete_user
+
+    confirm(yes, f"Delete {email}?")
+    with library_errors():
+        result = delete_user(repository(ctx), email)
+    show_result(console(), result, None)
+
+
+@user.command(name="admin")
+@click.argument("email")
+@click.option("--grant/--revoke", required=True, help="Grant or revoke admin rights.")
+@click.pass_context
+def user_admin(ctx: click.Context, email: str, grant: bool) -> None:
+    """
+    Grant or revoke admin rights.
+
+    \b
+    Example:
+        userimport user admin kari@firma.no --grant
+    """
+    from .actions import set_admin
+
+    with library_errors():
+        set_admin(repository(ctx), email, grant)
+    console().print(f"{email} is {'now' if grant else 'no longer'} an admin.")
+
+
+@user.command(name="welcome")
+@click.argument("email")
+@smtp_options
+@click.pass_context
+def user_welcome(ctx: click.Context, /, email: str, **options: Any) -> None:
+    """
+    Send the welcome email to one user.
+
+    \b
+    Example:
+        userimport user welcome kari@firma.no --smtp-host mail.firma.no --sender it@firma.no
+    """
+    from .actions import send_welcome_email
+
+    with library_errors():
+        note = send_welcome_email(repository(ctx), email, notifier_from(options))
+    if not note.sent:
+        raise Failed(f"the welcome email to {email} was not sent: {note.error}")
+    console().print(f"Sent the welcome email to {email}.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return its exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="userimport", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_REFUSED
+    return code if isinstance(code, int) else EXIT_OK

@@ -1,0 +1,526 @@
+"""
+:class:`SqlUserRepository`: a :class:`~userimport.repository.UserRepository` over SQLAlchemy Core.
+
+It stores users in SQLite (the embedded default, ``sqlite:///users.db``) or PostgreSQL
+(``postgresql://user@host/db``, driven by psycopg 3). The tables are created on first use.
+SQLAlchemy is imported only when a repository is made, so ``import userimport`` stays light.
+
+Every ``commit`` checks the version and writes in one transaction that holds the store's write
+lock: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` of the meta row on PostgreSQL.
+Every database failure becomes a :class:`~userimport.errors.RepositoryError` whose message
+never shows the URL's password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .errors import RepositoryError, StalePlanError, UserImportError
+from .model import ChangeSet, Snapshot, User, email_key
+from .repository import check_changes
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+__all__ = ["SCHEMA_VERSION", "SqlUserRepository"]
+
+#: The schema version this library writes; a store with a newer one is refused.
+SCHEMA_VERSION = 1
+
+_META_ID = 1
+#: Key of the PostgreSQL advisory lock that serialises creating the schema.
+_SCHEMA_LOCK = 0x75736572696D70  # "userimp"
+
+
+class _Tables(NamedTuple):
+    metadata: sa.MetaData
+    meta: sa.Table
+    users: sa.Table
+    groups: sa.Table
+    departments: sa.Table
+    memberships: sa.Table
+    attributes: sa.Table
+
+
+_TABLES: _Tables | None = None
+
+
+def _tables() -> _Tables:
+    """Build the table definitions once, on first use (SQLAlchemy is imported lazily)."""
+    global _TABLES
+    if _TABLES is None:
+        import sqlalchemy as sa
+
+        md = sa.MetaData()
+        text = sa.Text
+        meta = sa.Table(
+            "meta",
+            md,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("version", text, nullable=False),
+            sa.Column("schema_version", sa.Integer, nullable=False),
+        )
+        groups = sa.Table("groups", md, sa.Column("name", text, primary_key=True))
+        departments = sa.Table("departments", md, sa.Column("name", text, primary_key=True))
+        users = sa.Table(
+            "users",
+            md,
+            sa.Column("key", text, primary_key=True),
+            sa.Column("email", text, nullable=False),
+            sa.Column("first_name", text, nullable=False),
+            sa.Column("last_name", text, nullable=False),
+            sa.Column("department", text, sa.ForeignKey("departments.name"), nullable=True),
+            sa.Column("is_admin", sa.Boolean, nullable=False),
+        )
+        memberships = sa.Table(
+            "memberships",
+            md,
+            sa.Column(
+                "user_key",
+                text,
+                sa.ForeignKey("users.key", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            sa.Column("group_name", text, sa.ForeignKey("groups.name"), primary_key=True),
+        )
+        attributes = sa.Table(
+            "attributes",
+            md,
+            sa.Column(
+                "user_key",
+                text,
+                sa.ForeignKey("users.key", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            sa.Column("name", text, primary_key=True),
+            sa.Column("value", text, nullable=False),
+        )
+        _TABLES = _Tables(md, meta, users, groups, departments, memberships, attributes)
+    return _TABLES
+
+
+def _parse_url(url: str | sa.URL) -> sa.URL:
+    """Parse ``url`` and pick psycopg 3 for PostgreSQL; raise RepositoryError if unusable."""
+    import sqlalchemy as sa
+
+    try:
+        parsed = sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+        raise RepositoryError(
+            f"not a database URL: {_scrub(str(url))!r}; expected e.g. "
+            "'sqlite:///users.db' or 'postgresql://user@host/dbname'"
+        ) from exc
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "postgres":
+        backend = "postgresql"
+    if backend == "postgresql" and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed.set(drivername="sqlite+pysqlite")
+    shown = parsed.render_as_string(hide_password=True)
+    raise RepositoryError(
+        f"unsupported database URL {shown}: SqlUserRepository supports "
+        "'sqlite:///path' and 'postgresql://...' (psycopg)"
+    )
+
+
+def _scrub(text: str) -> str:
+    """Hide the password of anything that looks like a URL with credentials."""
+    import re
+
+    return re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", text)
+
+
+class SqlUserRepository:
+    """
+    A user store in a SQL database: SQLite (embedded) or PostgreSQL.
+
+    The schema (tables ``users``, ``groups``, ``departments``, ``memberships``, ``attributes``
+    and ``meta``) is created on first use. Snapshots are read in one transaction; commits
+    check the version and write in one transaction that holds the write lock, so of several
+    commits made from the same version exactly one wins.
+
+    Args:
+        url: A SQLAlchemy URL: ``sqlite:///users.db`` (a file, relative to the working
+            directory), ``sqlite:////abs/path.db`` or ``postgresql://user:pw@host/dbname``
+            (``postgresql://`` is driven by psycopg 3, the ``postgresql`` extra).
+        busy_timeout: Seconds to wait for another writer's lock before giving up with a
+            :class:`RepositoryError`.
+
+    Raises:
+        RepositoryError: The URL cannot be parsed, names an unsupported database or a
+            driver that is not installed.
+
+    >>> repo = SqlUserRepository("sqlite://")
+    >>> repo.commit(ChangeSet(create=[User(email="a@firma.no")]),
+    ...             expected_version=repo.snapshot().version) != ""
+    True
+    >>> [u.email for u in repo.snapshot()]
+    ['a@firma.no']
+    >>> repo.close()
+    """
+
+    def __init__(self, url: str = "sqlite:///users.db", *, busy_timeout: float = 5.0) -> None:
+        import sqlalchemy as sa
+
+        self._url = _parse_url(url)
+        self._shown = self._url.render_as_string(hide_password=True)
+        self._busy_timeout = float(busy_timeout)
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        self.dialect = self._url.get_backend_name()
+        # In-memory SQLite lives in one connection; serialise its users instead of locking.
+        self._memory_lock: threading.Lock | None = None
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": self._busy_timeout}
+            if self._url.database in (None, "", ":memory:"):
+                self._memory_lock = threading.Lock()
+                kwargs["poolclass"] = sa.pool.StaticPool
+                kwargs["connect_args"]["check_same_thread"] = False
+        else:
+            lock_ms = max(1, int(self._busy_timeout * 1000))
+            options = self._url.query.get("options", "")
+            if not isinstance(options, str):
+                options = " ".join(options)
+            kwargs["connect_args"] = {
+                "connect_timeout": 10,
+                "options": f"{options} -c lock_timeout={lock_ms}".strip(),
+            }
+            kwargs["pool_pre_ping"] = True
+        try:
+            self._engine = sa.create_engine(self._url, **kwargs)
+        except ImportError as exc:
+            raise RepositoryError(
+                f"the database driver for {self._shown} is not installed ({exc.name}); "
+                "install userimport[postgresql] for PostgreSQL"
+            ) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise RepositoryError(f"cannot use database {self._shown}: {exc}") from exc
+        if self.dialect == "sqlite":
+            sa.event.listen(self._engine, "connect", _sqlite_connect)
+            sa.event.listen(self._engine, "begin", _sqlite_begin)
+
+    def __repr__(self) -> str:
+        return f"SqlUserRepository({self._shown!r})"
+
+    @property
+    def url(self) -> str:
+        """The database URL, with the password hidden."""
+        return self._shown
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine, for an app's own queries and for instrumenting tests."""
+        return self._engine
+
+    def close(self) -> None:
+        """Close the pooled connections; the repository reconnects if used again."""
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlUserRepository:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the protocol -------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """
+        Return every user, group and department, read in one transaction.
+
+        Raises:
+            RepositoryError: The database cannot be reached, is locked, or was made by a
+                newer userimport.
+        """
+        with self._guard("read the users"):
+            self._ensure_schema()
+            with self._transaction(write=False) as conn:
+                version = self._read_meta(conn, lock=False)
+                return self._read_snapshot(conn, version)
+
+    def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
+        """
+        Apply ``changes`` in one transaction if the store is still at ``expected_version``.
+
+        Args:
+            changes: What to create, update and delete.
+            expected_version: The version the change set was planned against.
+
+        Returns:
+            The new version (the current one, unchanged, for an empty change set).
+
+        Raises:
+            StalePlanError: The store is no longer at ``expected_version``.
+            RepositoryError: The change set does not fit the store, or the database failed;
+                nothing was written.
+        """
+        with self._guard("commit the changes"):
+            self._ensure_schema()
+            with self._transaction(write=True) as conn:
+                current = self._read_meta(conn, lock=True)
+                if expected_version != current:
+                    raise StalePlanError(
+                        f"the store changed since the plan was made (plan: {expected_version}, "
+                        f"store: {current}); plan again",
+                        expected=expected_version,
+                        actual=current,
+                    )
+                if changes.is_empty:
+                    return current
+                before = self._read_snapshot(conn, current)
+                check_changes(before, changes)
+                self._write(conn, before, changes)
+                new_version = uuid.uuid4().hex
+                t = _tables()
+                conn.execute(
+                    t.meta.update().where(t.meta.c.id == _META_ID).values(version=new_version)
+                )
+                return new_version
+
+    # -- transactions and errors --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[sa.Connection]:
+        """Open a connection and a transaction: write ones take the write lock first."""
+        with self._memory_lock or contextlib.nullcontext(), self._engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.execution_options(userimport_begin="IMMEDIATE" if write else "DEFERRED")
+            elif not write:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn every SQLAlchemy and driver error into a RepositoryError with a clear message."""
+        import sqlalchemy as sa
+
+        dbapi_error: type[BaseException] = sa.exc.SQLAlchemyError
+        loaded = getattr(self._engine.dialect, "loaded_dbapi", None)
+        if loaded is not None:
+            dbapi_error = loaded.Error
+        try:
+            yield
+        except UserImportError:
+            raise
+        except (sa.exc.SQLAlchemyError, dbapi_error) as exc:
+            raise RepositoryError(self._describe(action, exc)) from exc
+
+    def _describe(self, action: str, exc: BaseException) -> str:
+        import sqlalchemy as sa
+
+        orig = getattr(exc, "orig", None) or exc
+        detail = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        detail = _scrub(detail)
+        if self._url.password:
+            detail = detail.replace(str(self._url.password), "***")
+        lowered = detail.lower()
+        if "database is locked" in lowered or "lock timeout" in lowered or "busy" in lowered:
+            return (
+                f"cannot {action} in {self._shown}: another process holds the lock "
+                f"(waited {self._busy_timeout:g} s); try again ({detail})"
+            )
+        if isinstance(exc, sa.exc.DBAPIError) and (
+            exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)
+        ):
+            return (
+                f"cannot {action} in {self._shown}: the database cannot be reached or the "
+                f"connection was lost; nothing was written ({detail})"
+            )
+        return f"cannot {action} in {self._shown}: {type(orig).__name__}: {detail}"
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        """Create the tables and the meta row on first use, once per repository."""
+        if self._schema_ready:
+            return
+        import sqlalchemy as sa
+
+        t = _tables()
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            with self._transaction(write=False) as conn:
+                ready = sa.inspect(conn).has_table("meta") and (
+                    conn.execute(sa.select(t.meta.c.id)).first() is not None
+                )
+            if not ready:
+                with self._transaction(write=True) as conn:
+                    if self.dialect == "postgresql":
+                        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+                    t.metadata.create_all(conn, checkfirst=True)
+                    if conn.execute(sa.select(t.meta.c.id)).first() is None:
+                        conn.execute(
+                            t.meta.insert().values(
+                                id=_META_ID,
+                                version=uuid.uuid4().hex,
+                                schema_version=SCHEMA_VERSION,
+                            )
+                        )
+            self._schema_ready = True
+
+    def _read_meta(self, conn: sa.Connection, *, lock: bool) -> str:
+        """Return the store's version, checking its schema version (and locking it if asked)."""
+        import sqlalchemy as sa
+
+        t = _tables()
+        query = sa.select(t.meta.c.version, t.meta.c.schema_version).where(t.meta.c.id == _META_ID)
+        if lock and self.dialect == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).one_or_none()
+        if row is None:
+            raise RepositoryError(f"the store {self._shown} has no meta row; it is damaged")
+        if row.schema_version > SCHEMA_VERSION:
+            raise RepositoryError(
+                f"the store {self._shown} has schema version {row.schema_version}, made by a "
+                f"newer userimport; this one knows up to {SCHEMA_VERSION}: upgrade userimport"
+            )
+        return str(row.version)
+
+    # -- reading and writing -------------------------------------------------------------------
+
+    def _read_snapshot(self, conn: sa.Connection, version: str) -> Snapshot:
+        """Read the whole store with five set-based SELECTs."""
+        import sqlalchemy as sa
+
+        t = _tables()
+        groups_of: dict[str, list[str]] = {}
+        for key, group in conn.execute(
+            sa.select(t.memberships.c.user_key, t.memberships.c.group_name)
+        ):
+            groups_of.setdefault(key, []).append(group)
+        attributes_of: dict[str, dict[str, str]] = {}
+        for key, name, value in conn.execute(
+            sa.select(t.attributes.c.user_key, t.attributes.c.name, t.attributes.c.value)
+        ):
+            attributes_of.setdefault(key, {})[name] = value
+        users = {
+            row.key: User(
+                email=row.email,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                department=row.department,
+                groups=groups_of.get(row.key, ()),
+                is_admin=row.is_admin,
+                attributes=attributes_of.get(row.key),
+            )
+            for row in conn.execute(
+                sa.select(
+                    t.users.c.key,
+                    t.users.c.email,
+                    t.users.c.first_name,
+                    t.users.c.last_name,
+                    t.users.c.department,
+                    t.users.c.is_admin,
+                )
+            )
+        }
+        return Snapshot(
+            version=version,
+            users=users,
+            groups=conn.execute(sa.select(t.groups.c.name)).scalars(),
+            departments=conn.execute(sa.select(t.departments.c.name)).scalars(),
+        )
+
+    def _write(self, conn: sa.Connection, before: Snapshot, changes: ChangeSet) -> None:
+        """Apply a checked change set, in the order ChangeSet documents, with executemany."""
+        import sqlalchemy as sa
+
+        t = _tables()
+        _insert(
+            conn, t.groups, [{"name": g} for g in sorted(changes.create_groups - before.groups)]
+        )
+        _insert(
+            conn,
+            t.departments,
+            [{"name": d} for d in sorted(changes.create_departments - before.departments)],
+        )
+        gone = [{"b_key": email_key(e)} for e in changes.delete]
+        changed = [{"b_key": u.key} for u in changes.update]
+        for table in (t.memberships, t.attributes):
+            _delete(conn, table, table.c.user_key, gone + changed)
+        _delete(conn, t.users, t.users.c.key, gone)
+        if changes.update:
+            conn.execute(
+                t.users.update()
+                .where(t.users.c.key == sa.bindparam("b_key"))
+                .values(
+                    email=sa.bindparam("b_email"),
+                    first_name=sa.bindparam("b_first_name"),
+                    last_name=sa.bindparam("b_last_name"),
+                    department=sa.bindparam("b_department"),
+                    is_admin=sa.bindparam("b_is_admin"),
+                ),
+                [{f"b_{k}": v for k, v in _user_row(u).items()} for u in changes.update],
+            )
+        _insert(conn, t.users, [_user_row(u) for u in changes.create])
+        written = (*changes.update, *changes.create)
+        _insert(
+            conn,
+            t.memberships,
+            [{"user_key": u.key, "group_name": g} for u in written for g in sorted(u.groups)],
+        )
+        _insert(
+            conn,
+            t.attributes,
+            [
+                {"user_key": u.key, "name": name, "value": value}
+                for u in written
+                for name, value in sorted(u.attributes.items())
+            ],
+        )
+        _delete(conn, t.groups, t.groups.c.name, [{"b_key": g} for g in changes.delete_groups])
+        _delete(
+            conn,
+            t.departments,
+            t.departments.c.name,
+            [{"b_key": d} for d in changes.delete_departments],
+        )
+
+
+def _user_row(user: User) -> dict[str, Any]:
+    return {
+        "key": user.key,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "department": user.department,
+        "is_admin": user.is_admin,
+    }
+
+
+def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(table.insert(), rows)
+
+
+def _delete(
+    conn: sa.Connection, table: sa.Table, column: sa.Column[Any], rows: list[dict[str, Any]]
+) -> None:
+    import sqlalchemy as sa
+
+    if rows:
+        conn.execute(table.delete().where(column == sa.bindparam("b_key")), rows)
+
+
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    """Let SQLAlchemy, not pysqlite, emit BEGIN; and enforce foreign keys."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """Begin IMMEDIATE for writers (takes the write lock now), DEFERRED for readers."""
+    mode = conn.get_execution_options().get("userimport_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")

@@ -1,0 +1,314 @@
+"""The command line, through click's runner and a real subprocess, checked through the library."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from userimport import Plan
+from userimport.cli import EXIT_FAILED, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_USAGE, cli
+from userimport.sql import SqlUserRepository
+
+STAFF = (
+    "First Name,Last Name,Email,Department,Usergroups\n"
+    'Anna,Berg,anna@firma.no,Sales,"Oslo, Bergen"\n'
+    "Ole,Hansen,ole@firma.no,HR,\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every command in a scratch folder, so undo files never land in the repository."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    """A fresh SQLite store for the command line."""
+    return f"sqlite:///{tmp_path / 'users.db'}"
+
+
+@pytest.fixture
+def staff(tmp_path: Path) -> Path:
+    """A small, valid staff file."""
+    path = tmp_path / "staff.csv"
+    path.write_text(STAFF, encoding="utf-8")
+    return path
+
+
+def run(db: str, *args: str, input: str | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--db", db, *args], input=input, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def emails(db: str) -> set[str]:
+    return set(SqlUserRepository(db).snapshot().users)
+
+
+def test_plan_changes_nothing_and_saves_the_plan(db: str, staff: Path, tmp_path: Path) -> None:
+    """plan shows mapping, summary and changes, saves the plan, and leaves the store alone."""
+    out = tmp_path / "plan.json"
+    code, output = run(db, "plan", str(staff), "--out", str(out))
+    assert EXIT_OK == code, output
+    assert "Mapping" in output
+    assert "create 2" in output
+    assert set() == emails(db)
+    assert 2 == Plan.from_json(out.read_text(encoding="utf-8")).summary()["create"]
+
+
+def test_apply_a_saved_plan_then_it_is_stale(db: str, staff: Path, tmp_path: Path) -> None:
+    """apply commits a saved plan once; applying it again is refused with exit code 3."""
+    out = tmp_path / "plan.json"
+    run(db, "plan", str(staff), "--out", str(out))
+    code, output = run(db, "apply", str(out), "--yes", "--undo-out", str(tmp_path / "undo.json"))
+    assert EXIT_OK == code, output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+    code, output = run(db, "apply", str(out), "--yes")
+    assert EXIT_REFUSED == code
+    assert "plan again" in output
+
+
+def test_import_asks_and_can_be_declined(db: str, staff: Path) -> None:
+    """import asks before applying; answering no changes nothing."""
+    code, _ = run(db, "import", str(staff), input="n\n")
+    assert EXIT_REFUSED == code
+    assert set() == emails(db)
+
+
+def test_default_undo_file(db: str, staff: Path, tmp_path: Path) -> None:
+    """Without --undo-out the undo plan is saved in the current folder, and its path printed."""
+    code, output = run(db, "import", str(staff), "--yes")
+    assert EXIT_OK == code, output
+    saved = list(tmp_path.glob("userimport-undo-*.json"))
+    assert 1 == len(saved)
+    assert saved[0].name in output
+
+
+def test_import_then_undo(db: str, staff: Path, tmp_path: Path) -> None:
+    """import --yes applies and saves an undo plan; undo restores the empty store."""
+    undo = tmp_path / "undo.json"
+    code, output = run(db, "import", str(staff), "--yes", "--undo-out", str(undo))
+    assert EXIT_OK == code, output
+    assert str(undo) in output
+    assert 2 == len(emails(db))
+    code, output = run(db, "undo", str(undo), "--yes")
+    assert EXIT_OK == code, output
+    assert set() == emails(db)
+
+
+def test_round_trip_template_plan_apply_export_plan(db: str, tmp_path: Path) -> None:
+    """template → fill → plan → apply → export → plan again gives nothing to do."""
+    template = tmp_path / "template.csv"
+    assert EXIT_OK == run(db, "template", str(template))[0]
+    lines = template.read_text(encoding="utf-8-sig").splitlines()
+    lines.append("Kari,Dahl,kari@firma.no,Sales,Oslo")
+    template.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, output = run(db, "import", str(template), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    assert EXIT_OK == code, output
+    exported = tmp_path / "users.csv"
+    assert EXIT_OK == run(db, "export", str(exported))[0]
+    code, output = run(db, "plan", str(exported), "--out", str(tmp_path / "p.json"))
+    assert EXIT_OK == code, output
+    assert Plan.from_json((tmp_path / "p.json").read_text(encoding="utf-8")).is_empty
+
+
+def test_problems_exit_1_and_rejects_file(db: str, tmp_path: Path) -> None:
+    """Rows with problems give exit code 1 and a rejects file ready to fix and import again."""
+    path = tmp_path / "bad.csv"
+    path.write_text(STAFF + ",Dahl,kari@firma.no,Sales,\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    code, output = run(db, "plan", str(path), "--rejects", str(rejects))
+    assert EXIT_PROBLEMS == code
+    assert "first_name is empty" in output
+    text = rejects.read_text(encoding="utf-8-sig").splitlines()
+    assert "First Name,Last Name,Email,Department,Usergroups,Problems" == text[0]
+    assert text[1].startswith(",Dahl,kari@firma.no,Sales,,")
+
+
+def test_options_reach_the_library(db: str, tmp_path: Path) -> None:
+    """--header-row, --map, --group-separator, --department-as-group and --skip-row are honoured."""
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "Staff\nMail;Fornavn;Etternavn;Avd;Teams\na@firma.no;A;B;HR;X|Y\nb@firma.no;C;D;HR;\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "p.json"
+    code, output = run(
+        db, "plan", str(path), "--header-row", "2", "--map", "Mail=email",
+        "--map", "Avd=department", "--map", "Teams=groups", "--group-separator", "|",
+        "--department-as-group", "--skip-row", "4", "--out", str(out),
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    plan = Plan.from_json(out.read_text(encoding="utf-8"))
+    a = plan.entry("a@firma.no")
+    assert a is not None
+    assert a.after is not None
+    assert {"X", "Y", "HR"} == a.after.groups
+    b = plan.entry("b@firma.no")
+    assert b is not None
+    assert "skip" == b.action
+
+
+def test_mirror_mode_and_deletion_limit(db: str, staff: Path, tmp_path: Path) -> None:
+    """--delete-missing deletes, and --max-deletes refuses a plan over the limit (exit 3)."""
+    run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    one = tmp_path / "one.csv"
+    one.write_text(STAFF.splitlines()[0] + "\nPer,Lie,per@firma.no,HR,\n", encoding="utf-8")
+    code, _ = run(db, "import", str(one), "--yes", "--delete-missing", "--max-deletes", "1")
+    assert EXIT_REFUSED == code
+    assert 2 == len(emails(db))
+    code, output = run(
+        db, "import", str(one), "--yes", "--delete-missing", "--undo-out", str(tmp_path / "v.json")
+    )
+    assert EXIT_OK == code, output
+    assert {"per@firma.no"} == emails(db)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["plan"], EXIT_USAGE),
+        (["plan", "missing.csv"], EXIT_USAGE),
+        (["plan", "{staff}", "--bogus"], EXIT_USAGE),
+        (["plan", "{staff}", "--map", "Email=nickname"], EXIT_USAGE),
+        (["plan", "{staff}", "--map", "Nope=email"], EXIT_USAGE),
+        (["plan", "{staff}", "--max-rows", "1"], EXIT_FAILED),
+        (["plan", "{staff}", "--on-existing", "merge"], EXIT_USAGE),
+    ],
+)
+def test_bad_usage(db: str, staff: Path, args: list[str], expected: int) -> None:
+    """Bad usage and bad files get a one-line message and the documented exit code."""
+    args = [a.replace("{staff}", str(staff)) for a in args]
+    code, output = run(db, *args)
+    assert expected == code
+    assert "Traceback" not in output
+    assert 1 <= len([line for line in output.splitlines() if line.startswith("Error")]) <= 1
+
+
+def test_single_user_actions(db: str, staff: Path, tmp_path: Path) -> None:
+    """user add/edit/admin/delete go through the store."""
+    run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    code, output = run(
+        db,
+        "user",
+        "add",
+        "kari@firma.no",
+        "--first-name",
+        "Kari",
+        "--last-name",
+        "Dahl",
+        "--department",
+        "Sales",
+        "--group",
+        "Oslo",
+    )
+    assert EXIT_OK == code, output
+    assert EXIT_OK == run(db, "user", "edit", "kari@firma.no", "--department", "HR")[0]
+    assert EXIT_OK == run(db, "user", "admin", "kari@firma.no", "--grant")[0]
+    kari = SqlUserRepository(db).snapshot().get("kari@firma.no")
+    assert kari is not None
+    assert ("HR", True, {"Oslo"}) == (kari.department, kari.is_admin, set(kari.groups))
+    assert EXIT_OK == run(db, "user", "delete", "kari@firma.no", "--yes")[0]
+    assert "kari@firma.no" not in emails(db)
+    code, output = run(
+        db,
+        "user",
+        "add",
+        "x@firma.no",
+        "--first-name",
+        "X",
+        "--last-name",
+        "Y",
+        "--department",
+        "Nowhere",
+    )
+    assert EXIT_USAGE <= code
+    assert "Nowhere" in output
+
+
+def test_db_from_environment(staff: Path, tmp_path: Path) -> None:
+    """USERIMPORT_DB names the store when --db is not given."""
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    result = CliRunner(env={"USERIMPORT_DB": url}).invoke(
+        cli, ["import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json")]
+    )
+    assert EXIT_OK == result.exit_code, result.output
+    assert 2 == len(emails(url))
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    """Every command answers --help, and its help ends with an example."""
+    runner = CliRunner()
+    for name, command in cli.commands.items():
+        sub = getattr(command, "commands", {})
+        for path in [[name]] + [[name, s] for s in sub]:
+            result = runner.invoke(cli, [*path, "--help"])
+            assert EXIT_OK == result.exit_code
+            assert "Example:" in result.output, path
+
+
+def test_console_script_subprocess(staff: Path, tmp_path: Path) -> None:
+    """The installed console script and python -m userimport run the whole flow."""
+    url = f"sqlite:///{tmp_path / 'sub.db'}"
+    script = shutil.which("userimport", path=str(Path(sys.executable).parent))
+    assert script is not None
+    done = subprocess.run(
+        [script, "--db", url, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert EXIT_OK == done.returncode, done.stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "userimport", "--db", url, "plan", str(staff),
+         "--out", str(tmp_path / "p.json")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert EXIT_OK == again.returncode, again.stderr
+    assert (
+        json.loads((tmp_path / "p.json").read_text(encoding="utf-8"))["entries"][0]["action"]
+        == "unchanged"
+    )
+
+
+def test_recipe_saved_and_replayed(db: str, tmp_path: Path) -> None:
+    """--save-recipe keeps the mapping and skips; --recipe replays them and reports drift."""
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "Fornavn;Etternavn;Mail;Avd\nA;B;a@firma.no;HR\nC;D;c@firma.no;HR\n", encoding="utf-8"
+    )
+    recipe = tmp_path / "r.json"
+    code, output = run(
+        db, "plan", str(path), "--map", "Mail=email", "--map", "Avd=department",
+        "--skip-row", "3", "--on-existing", "skip", "--save-recipe", str(recipe),
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    later = tmp_path / "y.csv"
+    later.write_text(
+        "Fornavn;Etternavn;Mail;Avd;Tlf\nA;B;a@firma.no;HR;1\nC;D;c@firma.no;HR;2\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "p.json"
+    code, output = run(db, "plan", str(later), "--recipe", str(recipe), "--out", str(out))
+    assert EXIT_OK == code, output
+    assert "Drift: new column 'Tlf' is left out" in output
+    plan = Plan.from_json(out.read_text(encoding="utf-8"))
+    assert "skip" == plan.settings.on_existing
+    c = plan.entry("c@firma.no")
+    assert c is not None
+    assert "skip" == c.action
+
+
+def test_cli_reference_is_current() -> None:
+    """docs/cli-reference.md is what `python -m userimport._clidoc` generates now."""
+    from userimport._clidoc import reference
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    assert reference() == (docs / "cli-reference.md").read_text(encoding="utf-8")
+    guide = (docs / "cli.md").read_text(encoding="utf-8")
+    for name in cli.commands:
+        assert f"userimport {name}" in guide, name

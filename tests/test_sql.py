@@ -1,0 +1,388 @@
+"""SqlUserRepository: concurrency, schema, failures and round trips on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.test_repository import postgres_url, reset_postgres
+from userimport import (
+    ChangeSet,
+    Plan,
+    RepositoryError,
+    StalePlanError,
+    User,
+    UserRepository,
+    import_file,
+)
+from userimport.sql import SCHEMA_VERSION, SqlUserRepository
+
+Opener = Callable[..., SqlUserRepository]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty store: a fresh SQLite file, or an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'users.db'}"
+    pg = postgres_url()
+    reset_postgres(pg)
+    return pg
+
+
+@pytest.fixture
+def open_repo() -> Iterator[Opener]:
+    """Open repositories that are closed at the end of the test."""
+    repos: list[SqlUserRepository] = []
+
+    def make(url: str, **kwargs: Any) -> SqlUserRepository:
+        repo = SqlUserRepository(url, **kwargs)
+        repos.append(repo)
+        return repo
+
+    yield make
+    for repo in repos:
+        repo.close()
+
+
+def commit(repo: UserRepository, changes: ChangeSet) -> str:
+    """Commit against the current version."""
+    return repo.commit(changes, expected_version=repo.snapshot().version)
+
+
+def everything(snapshot_repo: UserRepository) -> tuple[str, Any]:
+    """The version and the whole content of a store, for before/after comparisons."""
+    snap = snapshot_repo.snapshot()
+    return snap.version, snap.state()
+
+
+SEED = ChangeSet(
+    create=[
+        User(email="anna@firma.no", first_name="Anna", department="Sales", groups={"Oslo"}),
+        User(email="ole@firma.no", groups={"Oslo", "Tech"}, attributes={"title": "Dev"}),
+        User(email="kari@firma.no", department="HR", is_admin=True),
+    ],
+    create_groups={"Oslo", "Tech", "Old"},
+    create_departments={"Sales", "HR", "Gone"},
+)
+
+#: A change set that touches every table and every part of ChangeSet.
+MIXED = ChangeSet(
+    create=[User(email="new@firma.no", department="New", groups={"Fresh"}, attributes={"a": "1"})],
+    update=[User(email="ANNA@firma.no", first_name="Anne", groups={"Tech"}, attributes={"b": "2"})],
+    delete=["ole@firma.no"],
+    create_groups={"Fresh"},
+    create_departments={"New"},
+    delete_groups={"Old"},
+    delete_departments={"Gone"},
+)
+
+
+def test_two_repositories_one_version_one_winner(url: str, open_repo: Opener) -> None:
+    """Two repositories on one database committing from the same version: exactly one wins."""
+    first, second = open_repo(url), open_repo(url)
+    version = first.snapshot().version
+    assert version == second.snapshot().version
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def worker(repo: SqlUserRepository, email: str) -> None:
+        barrier.wait()
+        try:
+            repo.commit(ChangeSet(create=[User(email=email)]), expected_version=version)
+            outcomes.append("won")
+        except StalePlanError:
+            outcomes.append("stale")
+
+    threads = [
+        threading.Thread(target=worker, args=(first, "a@firma.no")),
+        threading.Thread(target=worker, args=(second, "b@firma.no")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert ["stale", "won"] == sorted(outcomes)
+    assert 1 == len(first.snapshot())
+    assert first.snapshot().version == second.snapshot().version != version
+
+
+def test_stale_error_names_both_versions(url: str, open_repo: Opener) -> None:
+    """StalePlanError carries the plan's version and the store's."""
+    repo = open_repo(url)
+    old = repo.snapshot().version
+    new = commit(repo, ChangeSet(create_groups={"G"}))
+    with pytest.raises(StalePlanError) as info:
+        repo.commit(ChangeSet(create_groups={"H"}), expected_version=old)
+    assert (old, new) == (info.value.expected, info.value.actual)
+
+
+def test_schema_is_created_on_first_use(tmp_path: Path, open_repo: Opener) -> None:
+    """A missing SQLite file gets every table and the meta row on the first snapshot."""
+    path = tmp_path / "fresh.db"
+    repo = open_repo(f"sqlite:///{path}")
+    assert not path.exists()
+    version = repo.snapshot().version
+    with sqlite3.connect(path) as db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        meta = db.execute("SELECT version, schema_version FROM meta").fetchall()
+    db.close()
+    expected = {"users", "groups", "departments", "memberships", "attributes", "meta"}
+    assert expected == tables
+    assert [(version, SCHEMA_VERSION)] == meta
+
+
+def test_reopening_keeps_the_data(url: str, open_repo: Opener) -> None:
+    """A second repository on the same database sees the first one's commits."""
+    repo = open_repo(url)
+    commit(repo, SEED)
+    assert everything(repo) == everything(open_repo(url))
+
+
+def test_newer_schema_is_refused(url: str, open_repo: Opener) -> None:
+    """A store whose schema version is newer than the library raises RepositoryError."""
+    repo = open_repo(url)
+    commit(repo, SEED)
+    with repo.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE meta SET schema_version = :v"), {"v": SCHEMA_VERSION + 1})
+    for fresh in (repo, open_repo(url)):
+        with pytest.raises(RepositoryError, match="upgrade userimport"):
+            fresh.snapshot()
+        with pytest.raises(RepositoryError, match="upgrade userimport"):
+            fresh.commit(ChangeSet(create_groups={"X"}), expected_version="whatever")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["not a url", "mysql://u:s3cret@localhost/db", "oracle+cx://u:s3cret@h/db", "sqlite+nope:///x"],
+)
+def test_bad_urls_are_refused(bad: str) -> None:
+    """An unparsable URL or an unsupported database raises RepositoryError, hiding passwords."""
+    with pytest.raises(RepositoryError) as info:
+        SqlUserRepository(bad)
+    assert "s3cret" not in str(info.value)
+
+
+def test_unreachable_server_hides_the_password(open_repo: Opener) -> None:
+    """A PostgreSQL server that cannot be reached raises RepositoryError without the password."""
+    repo = open_repo("postgresql://user:s3cret@127.0.0.1:1/nowhere")
+    assert "s3cret" not in repr(repo)
+    with pytest.raises(RepositoryError, match="cannot be reached") as info:
+        repo.snapshot()
+    assert "s3cret" not in str(info.value)
+    assert "user:***@127.0.0.1:1" in str(info.value)
+
+
+def test_missing_directory_is_a_repository_error(tmp_path: Path, open_repo: Opener) -> None:
+    """A SQLite file in a folder that does not exist raises RepositoryError."""
+    repo = open_repo(f"sqlite:///{tmp_path / 'no' / 'such' / 'users.db'}")
+    with pytest.raises(RepositoryError):
+        repo.snapshot()
+
+
+def test_locked_sqlite_file_fails_fast(tmp_path: Path, open_repo: Opener) -> None:
+    """Another process holding the SQLite lock gives a quick RepositoryError and writes nothing."""
+    path = tmp_path / "users.db"
+    repo = open_repo(f"sqlite:///{path}", busy_timeout=0.2)
+    commit(repo, SEED)
+    before = everything(repo)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        with pytest.raises(RepositoryError, match="another process holds the lock"):
+            commit(open_repo(f"sqlite:///{path}", busy_timeout=0.2), MIXED)
+        with pytest.raises(RepositoryError, match="another process holds the lock"):
+            repo.commit(MIXED, expected_version=before[0])
+        assert time.monotonic() - started < 3
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert before == everything(repo)
+
+
+def commit_failing_at(repo: SqlUserRepository, n: int, version: str) -> str | None:
+    """Commit MIXED with a driver error injected at the nth statement; return the error text."""
+    failing = repo.engine.dialect.loaded_dbapi.OperationalError
+    seen = 0
+
+    def fail_at_n(*args: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == n:
+            raise failing(f"injected failure at statement {n}")
+
+    sa.event.listen(repo.engine, "before_cursor_execute", fail_at_n)
+    try:
+        repo.commit(MIXED, expected_version=version)
+    except RepositoryError as exc:
+        return str(exc)
+    finally:
+        sa.event.remove(repo.engine, "before_cursor_execute", fail_at_n)
+    return None
+
+
+def test_failure_at_any_statement_changes_nothing(url: str, open_repo: Opener) -> None:
+    """A driver error at the Nth statement of a commit, for every N, leaves the store as it was."""
+    repo = open_repo(url)
+    commit(repo, SEED)
+    before = everything(repo)
+    n = 1
+    while (error := commit_failing_at(repo, n, before[0])) is not None:
+        assert f"injected failure at statement {n}" in error
+        assert before == everything(repo)
+        n += 1
+    assert n > 10
+    assert before[1] != everything(repo)[1]
+
+
+def test_lost_connection_mid_commit(open_repo: Opener) -> None:
+    """A PostgreSQL connection killed in the middle of a commit gives RepositoryError, no writes."""
+    url = postgres_url()
+    reset_postgres(url)
+    repo, killer = open_repo(url), open_repo(url)
+    commit(repo, SEED)
+    before = everything(repo)
+    calls = 0
+
+    def kill_own_backend(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            pid = conn.connection.dbapi_connection.info.backend_pid
+            with killer.engine.begin() as k:
+                k.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    sa.event.listen(repo.engine, "before_cursor_execute", kill_own_backend)
+    try:
+        with pytest.raises(RepositoryError, match="connection was lost"):
+            repo.commit(MIXED, expected_version=before[0])
+    finally:
+        sa.event.remove(repo.engine, "before_cursor_execute", kill_own_backend)
+    assert before == everything(repo)
+
+
+HOSTILE = [
+    "Robert'); DROP TABLE users;--",
+    '"; DELETE FROM meta; --',
+    "%s %(name)s :name ? $1 {0}",
+    "back\\slash \\' \\\\",
+    "tab\there\r\nnew line",
+    "😀 emoji, 表, ع, Ærø",
+    "e\u0301 combining and \u200b zero width",
+    "x" * 5000,
+]
+
+
+def test_hostile_strings_round_trip(url: str, open_repo: Opener) -> None:
+    """Quoting, placeholders, escapes, control characters and long text are stored exactly."""
+    users = [
+        User(
+            email=f"u{i}+'\"@firma.no",
+            first_name=text,
+            last_name=text[::-1],
+            department=f"D {text[:50]}",
+            groups={f"G {text[:40]}", "plain"},
+            attributes={text[:30] or "k": text, "same": text},
+        )
+        for i, text in enumerate(HOSTILE)
+    ]
+    repo = open_repo(url)
+    commit(
+        repo,
+        ChangeSet(
+            create=users,
+            create_groups=set().union(*(u.groups for u in users)),
+            create_departments={u.department for u in users if u.department},
+        ),
+    )
+    snap = open_repo(url).snapshot()
+    assert sorted(u.to_dict()["email"] for u in users) == sorted(u.email for u in snap)
+    assert {u.key: u.to_dict() for u in users} == {k: u.to_dict() for k, u in snap.users.items()}
+
+
+def test_ten_thousand_users_round_trip(url: str, open_repo: Opener) -> None:
+    """A 10,000-user commit comes back exactly from a snapshot."""
+    users = [
+        User(
+            email=f"User.{i}@Firma.no",
+            first_name=f"First {i}",
+            last_name=f"Last {i}",
+            department=f"Dept {i % 17}" if i % 5 else None,
+            groups={f"G{i % 7}", f"G{i % 11}"} if i % 3 else set(),
+            is_admin=i % 97 == 0,
+            attributes={"n": str(i), "parity": "odd" if i % 2 else "even"} if i % 4 else {},
+        )
+        for i in range(10_000)
+    ]
+    repo = open_repo(url)
+    commit(
+        repo,
+        ChangeSet(
+            create=users,
+            create_groups=set().union(*(u.groups for u in users)),
+            create_departments={u.department for u in users if u.department},
+        ),
+    )
+    snap = open_repo(url).snapshot()
+    assert {u.key: u.to_dict() for u in users} == {k: u.to_dict() for k, u in snap.users.items()}
+
+
+CSV = (
+    b"First Name,Last Name,Email,Department,Usergroups\n"
+    b'Anna,Berg,anna@firma.no,Sales,"Oslo, Bergen"\n'
+    b"Ole,Hansen,ole@firma.no,HR,\n"
+    b"Kari,Dahl,kari@firma.no,HR,Oslo\n"
+)
+
+
+def test_import_file_then_plan_again_is_empty(url: str, open_repo: Opener) -> None:
+    """import_file applies through SQL, and planning the same file again changes nothing."""
+    repo = open_repo(url)
+    import_file(CSV, repo, dry_run=False)
+    assert {"anna@firma.no", "ole@firma.no", "kari@firma.no"} == set(repo.snapshot().users)
+    again = import_file(CSV, open_repo(url))
+    assert isinstance(again, Plan)
+    assert again.is_empty
+
+
+def test_close_then_reuse(tmp_path: Path) -> None:
+    """A closed repository reconnects when used again, and works as a context manager."""
+    with SqlUserRepository(f"sqlite:///{tmp_path / 'u.db'}") as repo:
+        commit(repo, SEED)
+    assert 3 == len(repo.snapshot())
+    repo.close()
+
+
+def test_in_memory_sqlite_is_shared_between_threads() -> None:
+    """sqlite:// (in memory) is one store for every thread of the repository."""
+    with SqlUserRepository("sqlite://") as repo:
+        commit(repo, SEED)
+        sizes: list[int] = []
+        thread = threading.Thread(target=lambda: sizes.append(len(repo.snapshot())))
+        thread.start()
+        thread.join()
+        assert [3] == sizes
+
+
+def test_locked_postgres_row_fails_fast(open_repo: Opener) -> None:
+    """Another session holding the PostgreSQL meta row gives a quick RepositoryError, no writes."""
+    url = postgres_url()
+    reset_postgres(url)
+    repo, other = open_repo(url, busy_timeout=0.2), open_repo(url)
+    commit(repo, SEED)
+    before = everything(repo)
+    with other.engine.connect() as holder, holder.begin():
+        holder.execute(sa.text("SELECT version FROM meta FOR UPDATE"))
+        started = time.monotonic()
+        with pytest.raises(RepositoryError, match="another process holds the lock"):
+            repo.commit(MIXED, expected_version=before[0])
+        assert time.monotonic() - started < 3
+    assert before == everything(repo)
