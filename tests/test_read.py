@@ -316,3 +316,37 @@ def test_xlsx_round_trip(rows: list[list[str]], titles: int) -> None:
     while expected and not any(c.strip() for c in expected[-1]):
         expected.pop()
     assert expected == got
+
+
+def test_huge_file_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """A 1,000,000-row file on disk is refused having read only its start."""
+    import tracemalloc
+
+    path = tmp_path / "big.csv"
+    with path.open("wb") as f:
+        f.write(b"Email,Name\n")
+        line = b"someone@firma.no,Someone Withalongname\n"
+        for _ in range(100):
+            f.write(line * 10_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(RowLimitError):
+            read_table(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert path.stat().st_size > 30_000_000
+    assert peak < 20_000_000
+
+
+def test_late_non_utf8_byte_falls_back_to_a_single_byte_encoding() -> None:
+    """A file that is ASCII for its first MiB and Windows-1252 later is read right."""
+    rows = (
+        b"Email,Name\n"
+        + b"a@firma.no,Ola Nordmann\n" * 50_000
+        + "b@firma.no,Bjørn\n".encode("cp1252")
+    )
+    table = read_table(rows, max_rows=None)
+    assert ("cp1252", "Bjørn") == (table.encoding, table.rows.iloc[-1, 1])
+    with pytest.raises(EncodingError, match="near line .* not valid utf-8"):
+        read_table(rows, max_rows=None, encoding="utf-8")

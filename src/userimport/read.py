@@ -12,7 +12,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Iterator
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -112,24 +112,45 @@ _SEP_HINT = re.compile(r"\A\ufeff?sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 _HEADER_SLACK = 30
 
 
-def _load(source: Source) -> tuple[bytes, str | None]:
+#: How much of a file is looked at to tell its format, encoding and delimiter.
+HEAD = 1 << 20
+
+
+def _open(source: Source) -> tuple[IO[bytes], str | None, bool]:
+    """A binary stream over the source, its path, and whether we opened it (and must close)."""
     if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), None
+        return io.BytesIO(bytes(source)), None, True
     if isinstance(source, str | os.PathLike):
         path = os.fspath(source)
         try:
-            with open(path, "rb") as f:
-                return f.read(), path
+            return open(path, "rb"), path, True
         except OSError as e:
             raise FileFormatError(f"{path}: cannot open the file: {e.strerror}", path=path) from e
-    try:
-        data = source.read()
-    except (OSError, ValueError) as e:
-        raise FileFormatError(f"cannot read the file object: {e}") from e
-    if not isinstance(data, bytes | bytearray):
-        raise FileFormatError("the file object gave text, not bytes: open it in binary mode ('rb')")
     name = getattr(source, "name", None)
-    return bytes(data), name if isinstance(name, str) else None
+    return source, name if isinstance(name, str) else None, False
+
+
+class _Chain(io.RawIOBase):
+    """The bytes already read (the head), then the rest of the stream, as one raw stream."""
+
+    def __init__(self, head: bytes, rest: IO[bytes] | None) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head.nbytes:
+            n = min(len(buffer), self._head.nbytes)
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        if self._rest is None:
+            return 0
+        chunk = self._rest.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
 
 
 def _kind(data: bytes, name: str) -> Literal["csv", "xlsx"]:
@@ -157,56 +178,70 @@ def _kind(data: bytes, name: str) -> Literal["csv", "xlsx"]:
     return "csv"
 
 
-def _decode(data: bytes, encoding: str | None, name: str) -> tuple[str, str, str]:
-    """Decode the bytes; return the text, the encoding's name, and why it was chosen."""
+def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[str, str, str, str]:
+    """
+    Choose the encoding from the file's first bytes.
+
+    Returns the head decoded, the codec to stream the whole file with, the encoding's name
+    for ``RawTable.encoding``, and why it was chosen.
+    """
+
+    def decoded(codec: str) -> str:
+        return codecs.getincrementaldecoder(codec)(errors="strict").decode(head, final=final)
+
     if encoding is not None:
         try:
             codec = codecs.lookup(encoding).name
         except LookupError as e:
             raise EncodingError(f"{name}: unknown encoding {encoding!r}", path=name) from e
+        if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
+            codec = "utf-8-sig"
         try:
-            text = data.decode(codec)
+            text = decoded(codec)
         except UnicodeDecodeError as e:
-            line = data.count(b"\n", 0, e.start) + 1
+            line = head.count(b"\n", 0, e.start) + 1
             raise EncodingError(
                 f"{name}: the bytes at line {line} (offset {e.start}) are not valid {encoding}; "
                 "leave the encoding out to have it detected",
                 path=name,
                 row=line,
             ) from e
-        return text.removeprefix("\ufeff"), encoding, f"encoding {encoding} as given"
-    for bom, codec, label in (
-        (codecs.BOM_UTF8, "utf-8-sig", "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16", "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16", "utf-16"),
+        return text, codec, encoding, f"encoding {encoding} as given"
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
     ):
-        if data.startswith(bom):
+        if head.startswith(bom):
             try:
-                return data.decode(codec), label, f"encoding {label}: the file starts with its mark"
+                text = decoded(codec)
             except UnicodeDecodeError as e:
                 raise EncodingError(
-                    f"{name}: the file starts with a {label} mark but is not valid {label}",
+                    f"{name}: the file starts with a {codec} mark but is not valid {codec}",
                     path=name,
                 ) from e
-    head = data[:4096]
-    if head.count(b"\x00") > len(head) // 4:
+            return text, codec, codec, f"encoding {codec}: the file starts with its mark"
+    sample = head[:4096]
+    if sample.count(b"\x00") > len(sample) // 4:
         # UTF-16 without a mark: every other byte is zero for Latin text.
-        codec = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        codec = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
         try:
-            return data.decode(codec), codec, f"encoding {codec}: zero bytes between letters"
+            text = decoded(codec)
         except UnicodeDecodeError:
             raise FileFormatError(
                 f"{name}: this is a binary file, not a CSV or XLSX file", path=name
             ) from None
+        return text, codec, codec, f"encoding {codec}: zero bytes between letters"
     try:
-        return data.decode("utf-8"), "utf-8", "encoding utf-8: the bytes are valid UTF-8"
+        return decoded("utf-8"), "utf-8", "utf-8", "encoding utf-8: the bytes are valid UTF-8"
     except UnicodeDecodeError:
         pass
-    guess = _guess_single_byte(data)
+    guess = _guess_single_byte(head)
     return (
-        data.decode(guess, errors="strict"),
+        decoded(guess),
         guess,
-        (f"encoding {guess}: not UTF-8; the letters read best as {guess}"),
+        guess,
+        f"encoding {guess}: not UTF-8; the letters read best as {guess}",
     )
 
 
@@ -241,11 +276,11 @@ def _guess_single_byte(data: bytes) -> str:
     return best.encoding if best is not None else "latin-1"
 
 
-def _sniff_delimiter(text: str) -> tuple[str, str]:
+def _sniff_delimiter(text: str, *, complete: bool = True) -> tuple[str, str]:
     """The delimiter whose field counts are most consistent across the first lines."""
     sample = text[:65536]
     cut = sample.rfind("\n")
-    if cut > 0 and len(text) > len(sample):
+    if cut > 0 and (len(text) > len(sample) or not complete):
         sample = sample[:cut]
     best: tuple[float, int, int] | None = None
     choice = ","
@@ -274,9 +309,9 @@ def _sniff_delimiter(text: str) -> tuple[str, str]:
     )
 
 
-def _records(text: str, sep: str, first_line: int) -> Iterator[tuple[int, list[str]]]:
+def _records(text: IO[str], sep: str, first_line: int) -> Iterator[tuple[int, list[str]]]:
     """Each record with the physical line it starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+    reader = csv.reader(text, delimiter=sep, strict=False)
     line = first_line
     for record in reader:
         yield line, record
@@ -318,36 +353,41 @@ def _frame(records: list[list[str]]) -> pd.DataFrame:
 
 
 def _read_csv(
-    data: bytes,
+    head: bytes,
+    rest: IO[bytes] | None,
     path: str | None,
     encoding: str | None,
     delimiter: str | None,
     max_rows: int | None,
 ) -> RawTable:
+    """Read a CSV from its first bytes and the rest of the stream, stopping at the row limit."""
     name = path or "<bytes>"
-    text, used, why_encoding = _decode(data, encoding, name)
-    if "\x00" in text:
+    head_text, codec, used, why_encoding = _decode(head, encoding, name, final=rest is None)
+    if "\x00" in head_text:
         raise FileFormatError(
             f"{name}: the file holds NUL bytes, so it is not a text (CSV) file; "
             "if it is a spreadsheet, save it as .xlsx or .csv",
             path=path,
         )
     notes = [why_encoding]
-    first_line = 1
-    hint = _SEP_HINT.match(text)
-    if hint:
-        text = text[hint.end() :]
-        first_line = 2
-        if delimiter is None:
-            delimiter = hint.group(1)
-            notes.append(f"delimiter {delimiter!r}: the file's sep= line says so")
-    if delimiter is None:
-        delimiter, why = _sniff_delimiter(text)
+    hint = _SEP_HINT.match(head_text)
+    if hint and delimiter is None:
+        delimiter = hint.group(1)
+        notes.append(f"delimiter {delimiter!r}: the file's sep= line says so")
+    elif delimiter is None:
+        delimiter, why = _sniff_delimiter(head_text, complete=rest is None)
         notes.append(why)
-    elif not hint:
+    else:
         notes.append(f"delimiter {delimiter!r} as given")
     if len(delimiter) != 1:
         raise FileFormatError(f"{name}: the delimiter must be one character, not {delimiter!r}")
+    text = io.TextIOWrapper(
+        io.BufferedReader(_Chain(head, rest)), encoding=codec, errors="strict", newline=""
+    )
+    first_line = 1
+    if hint:
+        text.readline()
+        first_line = 2
     records: list[list[str]] = []
     lines: list[int] = []
     nonblank = 0
@@ -362,6 +402,18 @@ def _read_csv(
                     raise _limit_error(name, max_rows or 0, path)
     except csv.Error as e:
         raise FileFormatError(f"{name}: cannot read the file as CSV: {e}", path=path) from e
+    except UnicodeDecodeError as e:
+        at = lines[-1] + 1 if lines else first_line
+        raise EncodingError(
+            f"{name}: the bytes near line {at} are not valid {used}; "
+            + (
+                "give the file's encoding with encoding=..."
+                if encoding is None
+                else "leave the encoding out to have it detected"
+            ),
+            path=path,
+            row=at,
+        ) from e
     frame = _frame(records)
     if frame.empty or nonblank == 0:
         raise FileFormatError(f"{name}: the file has no data (it is empty)", path=path)
@@ -470,10 +522,41 @@ def read_table(
         EncodingError: The bytes cannot be decoded.
         RowLimitError: More than ``max_rows`` data rows.
     """
-    data, path = _load(source)
+    stream, path, opened = _open(source)
     name = path or "<bytes>"
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
-        raise FileFormatError(f"{name}: the file is empty", path=path)
-    if _kind(data, name) == "xlsx":
-        return _read_xlsx(data, path, sheet, max_rows, engine)
-    return _read_csv(data, path, encoding, delimiter, max_rows)
+    try:
+        try:
+            head = stream.read(HEAD)
+        except (OSError, ValueError) as e:
+            raise FileFormatError(f"{name}: cannot read the file: {e}", path=path) from e
+        if not isinstance(head, bytes | bytearray):
+            raise FileFormatError(
+                "the file object gave text, not bytes: open it in binary mode ('rb')"
+            )
+        head = bytes(head)
+        complete = len(head) < HEAD
+        if complete and not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+            raise FileFormatError(f"{name}: the file is empty", path=path)
+        if _kind(head, name) == "xlsx":
+            data = head if complete else head + stream.read()
+            return _read_xlsx(data, path, sheet, max_rows, engine)
+        try:
+            return _read_csv(
+                head, None if complete else stream, path, encoding, delimiter, max_rows
+            )
+        except EncodingError:
+            # UTF-8 was guessed from the first MiB and a later byte is not UTF-8: read it all
+            # again as the single-byte encoding the whole file fits.
+            if encoding is not None or complete or not stream.seekable():
+                raise
+            stream.seek(0)
+            data = stream.read()
+            guess = _guess_single_byte(data)
+            table = _read_csv(data, None, path, guess, delimiter, max_rows)
+            why = (
+                f"encoding {guess}: not UTF-8 after the first MiB; its letters read best as {guess}"
+            )
+            return attrs.evolve(table, notes=(why, *table.notes[1:]))
+    finally:
+        if opened:
+            stream.close()
