@@ -309,13 +309,15 @@ def _sniff_delimiter(text: str, *, complete: bool = True) -> tuple[str, str]:
     )
 
 
-def _records(text: IO[str], sep: str, first_line: int) -> Iterator[tuple[int, list[str]]]:
-    """Each record with the physical line it starts on."""
+def _records(
+    text: IO[str], sep: str, first_line: int, where: list[int]
+) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the physical line it starts on; ``where[0]`` follows the reader."""
     reader = csv.reader(text, delimiter=sep, strict=False)
-    line = first_line
+    where[0] = first_line
     for record in reader:
-        yield line, record
-        line = first_line + reader.line_num
+        yield where[0], record
+        where[0] = first_line + reader.line_num
 
 
 def _limit_error(name: str, limit: int, path: str | None) -> RowLimitError:
@@ -350,6 +352,36 @@ def _frame(records: list[list[str]]) -> pd.DataFrame:
     frame = pd.DataFrame(padded, dtype=object) if padded else pd.DataFrame(dtype=object)
     frame.columns = pd.RangeIndex(width)
     return frame
+
+
+def _collect(
+    items: Iterable[tuple[int, list[str]]], name: str, path: str | None, max_rows: int | None
+) -> tuple[list[list[str]], list[int], int]:
+    """Gather rows (and their keys), refusing as soon as there are surely too many."""
+    records: list[list[str]] = []
+    keys: list[int] = []
+    nonblank = 0
+    ceiling = None if max_rows is None else max_rows + 1 + _HEADER_SLACK
+    for key, record in items:
+        records.append(record)
+        keys.append(key)
+        if any(c.strip() for c in record):
+            nonblank += 1
+            if ceiling is not None and nonblank > ceiling:
+                raise _limit_error(name, max_rows or 0, path)
+    return records, keys, nonblank
+
+
+def _table(
+    records: list[list[str]], nonblank: int, empty: str, max_rows: int | None, **fields: Any
+) -> RawTable:
+    """The RawTable of the rows read, refusing an empty one and one over the limit."""
+    frame = _frame(records)
+    if frame.empty or nonblank == 0:
+        raise FileFormatError(empty, path=fields.get("path"))
+    table = RawTable(rows=frame, **fields)
+    _check_limit(table, nonblank, max_rows)
+    return table
 
 
 def _read_csv(
@@ -388,22 +420,15 @@ def _read_csv(
     if hint:
         text.readline()
         first_line = 2
-    records: list[list[str]] = []
-    lines: list[int] = []
-    nonblank = 0
-    ceiling = None if max_rows is None else max_rows + 1 + _HEADER_SLACK
+    where = [first_line]
     try:
-        for line, record in _records(text, delimiter, first_line):
-            records.append(record)
-            lines.append(line)
-            if any(c.strip() for c in record):
-                nonblank += 1
-                if ceiling is not None and nonblank > ceiling:
-                    raise _limit_error(name, max_rows or 0, path)
+        records, lines, nonblank = _collect(
+            _records(text, delimiter, first_line, where), name, path, max_rows
+        )
     except csv.Error as e:
         raise FileFormatError(f"{name}: cannot read the file as CSV: {e}", path=path) from e
     except UnicodeDecodeError as e:
-        at = lines[-1] + 1 if lines else first_line
+        at = where[0]
         raise EncodingError(
             f"{name}: the bytes near line {at} are not valid {used}; "
             + (
@@ -414,20 +439,18 @@ def _read_csv(
             path=path,
             row=at,
         ) from e
-    frame = _frame(records)
-    if frame.empty or nonblank == 0:
-        raise FileFormatError(f"{name}: the file has no data (it is empty)", path=path)
-    table = RawTable(
-        rows=frame,
+    return _table(
+        records,
+        nonblank,
+        f"{name}: the file has no data (it is empty)",
+        max_rows,
         format="csv",
         encoding=used,
         delimiter=delimiter,
         path=path,
         notes=notes,
-        lines=tuple(lines[: len(frame)]),
+        lines=tuple(lines),
     )
-    _check_limit(table, nonblank, max_rows)
-    return table
 
 
 def _read_xlsx(
@@ -456,15 +479,8 @@ def _read_xlsx(
             )
         else:
             why = f"sheet {sheet!r} as given"
-        records: list[list[str]] = []
-        nonblank = 0
-        ceiling = None if max_rows is None else max_rows + 1 + _HEADER_SLACK
-        for row in _xlsx.sheet_rows(book, used, sheet):
-            records.append(row)
-            if any(c.strip() for c in row):
-                nonblank += 1
-                if ceiling is not None and nonblank > ceiling:
-                    raise _limit_error(name, max_rows or 0, path)
+        rows = enumerate(_xlsx.sheet_rows(book, used, sheet))
+        records, _, nonblank = _collect(rows, name, path, max_rows)
     except (FileFormatError, RowLimitError):
         raise
     except Exception as e:  # a broken sheet inside a valid zip
@@ -473,11 +489,11 @@ def _read_xlsx(
         close = getattr(book, "close", None)
         if callable(close):
             close()
-    frame = _frame(records)
-    if frame.empty or nonblank == 0:
-        raise FileFormatError(f"{name}: sheet {sheet!r} is empty", path=path)
-    table = RawTable(
-        rows=frame,
+    return _table(
+        records,
+        nonblank,
+        f"{name}: sheet {sheet!r} is empty",
+        max_rows,
         format="xlsx",
         sheet=sheet,
         sheets=sheets,
@@ -485,8 +501,6 @@ def _read_xlsx(
         notes=[why],
         engine=used,
     )
-    _check_limit(table, nonblank, max_rows)
-    return table
 
 
 def read_table(
