@@ -109,132 +109,119 @@ def repository(ctx: click.Context) -> UserRepository:
 # -- shared options -------------------------------------------------------------------------
 
 
-def read_options(f: F) -> F:
-    """Options of reading and header detection."""
-    for decorator in reversed(
-        [
-            click.option("--sheet", help="The worksheet to read (XLSX); default: the user table."),
-            click.option("--encoding", help="The text encoding (CSV); default: detected."),
-            click.option("--delimiter", help="The field delimiter (CSV); default: detected."),
-            click.option(
-                "--header-row",
-                default="auto",
-                show_default=True,
-                help="The spreadsheet row (1 = first) holding the headers, 'none', or 'auto'.",
-            ),
-            click.option(
-                "--max-rows",
-                default="5000",
-                show_default=True,
-                help="Refuse files with more data rows; 'none' for no limit.",
-            ),
-        ]
-    ):
-        f = decorator(f)
-    return f
+def _stack(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """One decorator applying several click options, in the order they are listed."""
+
+    def apply(f: F) -> F:
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
 
 
-def mapping_options(f: F) -> F:
-    """Options of column mapping and review."""
-    for decorator in reversed(
-        [
-            click.option(
-                "--map",
-                "maps",
-                multiple=True,
-                metavar="COLUMN=PROPERTY",
-                help="Map a column (header text or letter) to a property, e.g. 'Mail=email', "
-                "'F=attributes.title', 'Notes=' to leave it out. Repeatable.",
-            ),
-            click.option(
-                "--group-columns",
-                metavar="COLUMNS",
-                help="Comma-separated columns that all feed user groups.",
-            ),
-            click.option("--group-separator", help="The separator between groups in one cell."),
-            click.option(
-                "--department-as-group",
-                is_flag=True,
-                default=None,
-                help="Also add each user's department as a group.",
-            ),
-            click.option(
-                "--skip-row",
-                "skip_rows",
-                multiple=True,
-                type=int,
-                metavar="N",
-                help="Leave spreadsheet row N out of the import. Repeatable.",
-            ),
-        ]
-    ):
-        f = decorator(f)
-    return f
+#: Options of reading and header detection.
+read_options = _stack(
+    click.option("--sheet", help="The worksheet to read (XLSX); default: the user table."),
+    click.option("--encoding", help="The text encoding (CSV); default: detected."),
+    click.option("--delimiter", help="The field delimiter (CSV); default: detected."),
+    click.option(
+        "--header-row",
+        default="auto",
+        show_default=True,
+        help="The spreadsheet row (1 = first) holding the headers, 'none', or 'auto'.",
+    ),
+    click.option(
+        "--max-rows",
+        default="5000",
+        show_default=True,
+        help="Refuse files with more data rows; 'none' for no limit.",
+    ),
+)
 
 
-def settings_options(f: F) -> F:
-    """The import settings."""
-    for decorator in reversed(
-        [
-            click.option(
-                "--on-existing",
-                type=click.Choice(["update", "skip"]),
-                default="update",
-                show_default=True,
-                help="What to do with users that already exist.",
-            ),
-            click.option(
-                "--groups",
-                "groups_mode",
-                type=click.Choice(["add", "replace"]),
-                default="add",
-                show_default=True,
-                help="Add the file's groups to a user's, or replace them.",
-            ),
-            click.option(
-                "--delete-missing",
-                is_flag=True,
-                help="Delete users that are not in the file (mirror mode).",
-            ),
-            click.option(
-                "--max-deletes",
-                default="50",
-                show_default=True,
-                help="Refuse to delete more users than this; 'none' for no limit.",
-            ),
-            click.option("--delete-admins", is_flag=True, help="Let mirror mode delete admins."),
-            click.option(
-                "--admin-rights", is_flag=True, help="Let an admin column grant or revoke admin."
-            ),
-            click.option(
-                "--welcome-email", is_flag=True, help="Send a welcome email to created users."
-            ),
-        ]
-    ):
-        f = decorator(f)
-    return f
+#: Options of column mapping and review.
+mapping_options = _stack(
+    click.option(
+        "--map",
+        "maps",
+        multiple=True,
+        metavar="COLUMN=PROPERTY",
+        help="Map a column (header text or letter) to a property, e.g. 'Mail=email', "
+        "'F=attributes.title', 'Notes=' to leave it out. Repeatable.",
+    ),
+    click.option(
+        "--group-columns",
+        metavar="COLUMNS",
+        help="Comma-separated columns that all feed user groups.",
+    ),
+    click.option("--group-separator", help="The separator between groups in one cell."),
+    click.option(
+        "--department-as-group",
+        is_flag=True,
+        default=None,
+        help="Also add each user's department as a group.",
+    ),
+    click.option(
+        "--skip-row",
+        "skip_rows",
+        multiple=True,
+        type=int,
+        metavar="N",
+        help="Leave spreadsheet row N out of the import. Repeatable.",
+    ),
+)
 
 
-def smtp_options(f: F) -> F:
-    """Where welcome emails are sent from (also from USERIMPORT_SMTP_* variables)."""
-    for decorator in reversed(
-        [
-            click.option("--smtp-host", envvar="USERIMPORT_SMTP_HOST", default="localhost"),
-            click.option("--smtp-port", envvar="USERIMPORT_SMTP_PORT", default=25, type=int),
-            click.option("--smtp-user", envvar="USERIMPORT_SMTP_USER"),
-            click.option("--smtp-password", envvar="USERIMPORT_SMTP_PASSWORD"),
-            click.option("--smtp-starttls", envvar="USERIMPORT_SMTP_STARTTLS", is_flag=True),
-            click.option(
-                "--sender",
-                envvar="USERIMPORT_SENDER",
-                default="noreply@localhost",
-                help="The From address of welcome emails.",
-            ),
-            click.option("--app-name", envvar="USERIMPORT_APP_NAME", default="the app"),
-        ]
-    ):
-        f = decorator(f)
-    return f
+#: The import settings.
+settings_options = _stack(
+    click.option(
+        "--on-existing",
+        type=click.Choice(["update", "skip"]),
+        default="update",
+        show_default=True,
+        help="What to do with users that already exist.",
+    ),
+    click.option(
+        "--groups",
+        "groups_mode",
+        type=click.Choice(["add", "replace"]),
+        default="add",
+        show_default=True,
+        help="Add the file's groups to a user's, or replace them.",
+    ),
+    click.option(
+        "--delete-missing",
+        is_flag=True,
+        help="Delete users that are not in the file (mirror mode).",
+    ),
+    click.option(
+        "--max-deletes",
+        default="50",
+        show_default=True,
+        help="Refuse to delete more users than this; 'none' for no limit.",
+    ),
+    click.option("--delete-admins", is_flag=True, help="Let mirror mode delete admins."),
+    click.option("--admin-rights", is_flag=True, help="Let an admin column grant or revoke admin."),
+    click.option("--welcome-email", is_flag=True, help="Send a welcome email to created users."),
+)
+
+
+#: Where welcome emails are sent from (also from USERIMPORT_SMTP_* variables).
+smtp_options = _stack(
+    click.option("--smtp-host", envvar="USERIMPORT_SMTP_HOST", default="localhost"),
+    click.option("--smtp-port", envvar="USERIMPORT_SMTP_PORT", default=25, type=int),
+    click.option("--smtp-user", envvar="USERIMPORT_SMTP_USER"),
+    click.option("--smtp-password", envvar="USERIMPORT_SMTP_PASSWORD"),
+    click.option("--smtp-starttls", envvar="USERIMPORT_SMTP_STARTTLS", is_flag=True),
+    click.option(
+        "--sender",
+        envvar="USERIMPORT_SENDER",
+        default="noreply@localhost",
+        help="The From address of welcome emails.",
+    ),
+    click.option("--app-name", envvar="USERIMPORT_APP_NAME", default="the app"),
+)
 
 
 def recipe_options(f: F) -> F:
