@@ -59,3 +59,29 @@ def test_guarantees_name_tests_that_exist() -> None:
     for path, name in proofs:
         source = (root / path).read_text(encoding="utf-8")
         assert f"def {name}(" in source, f"{path}::{name} is gone"
+
+
+def python_blocks(page: Path) -> list[str]:
+    """The ```python blocks of a page, in order."""
+    import re
+
+    return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+
+
+PAGES = [p for p in [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))] if python_blocks(p)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_doc_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Python example in the docs runs, in order, next to a staff.csv and staff.xlsx."""
+    from importlib import resources
+
+    monkeypatch.chdir(tmp_path)
+    sample = resources.files("userimport").joinpath("data/sample_users.csv").read_bytes()
+    (tmp_path / "staff.csv").write_bytes(sample)
+    store = userimport.InMemoryUserRepository()
+    userimport.import_file(sample, store, dry_run=False)
+    userimport.export_users(store, tmp_path / "staff.xlsx")
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    for block in python_blocks(page):
+        exec(compile(block, str(page), "exec"), namespace)
