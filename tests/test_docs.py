@@ -85,3 +85,29 @@ def test_doc_examples_run(page: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for block in python_blocks(page):
         exec(compile(block, str(page), "exec"), namespace)
+
+
+def test_example_notebook_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/example.ipynb runs cell by cell, and each cell's last value renders as HTML or text."""
+    import ast
+    import json
+    from importlib import resources
+
+    monkeypatch.chdir(tmp_path)
+    sample = resources.files("userimport").joinpath("data/sample_users.csv").read_bytes()
+    (tmp_path / "staff.csv").write_bytes(sample)
+    notebook = json.loads((DOCS / "example.ipynb").read_text(encoding="utf-8"))
+    namespace: dict[str, object] = {"__name__": "notebook"}
+    shown = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tree = ast.parse("".join(cell["source"]))
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(compile(tree, "notebook", "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), "notebook", "eval"), namespace)
+            render = getattr(value, "_repr_html_", None) or value.__repr__
+            shown.append(render())
+    assert any("<table" in str(s) for s in shown)
+    assert "True" == shown[-1]
