@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -312,3 +313,18 @@ def test_cli_reference_is_current() -> None:
     guide = (docs / "cli.md").read_text(encoding="utf-8")
     for name in cli.commands:
         assert f"userimport {name}" in guide, name
+
+
+def test_import_sends_welcome_emails(db: str, staff: Path, tmp_path: Path, smtp: Any) -> None:
+    """--welcome-email welcomes each created user over SMTP after the commit."""
+    mailbox, port = smtp
+    code, output = run(
+        db, "import", str(staff), "--yes", "--welcome-email", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port), "--sender", "it@firma.no", "--app-name", "Intranett",
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    assert "Welcome emails: 2 sent, 0 failed." in output
+    assert ["anna@firma.no", "ole@firma.no"] == sorted(
+        m["To"].addresses[0].addr_spec for m in mailbox.messages
+    )
+    assert {"Welcome to Intranett"} == {m["Subject"] for m in mailbox.messages}

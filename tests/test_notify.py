@@ -3,59 +3,13 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
-
-from tests.conftest import make_review
+from tests.conftest import Mailbox, make_review
 from userimport import ImportSettings, Notifier, User, apply_plan, plan_import
 from userimport.notify import SmtpNotifier
 
 KARI = User(email="kari@firma.no", first_name="Kari", last_name="<Dahl>", department="Sales")
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps the messages and refuses chosen recipients."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.refuse: set[str] = set()
-        self.drop_after: int | None = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.drop_after is not None and len(self.messages) >= self.drop_after:
-            return "421 4.3.0 closing connection"
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    """A real SMTP server on 127.0.0.1, its mailbox and port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox, port
-    finally:
-        controller.stop()
 
 
 def notifier(port: int, **kw: Any) -> SmtpNotifier:

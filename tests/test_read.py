@@ -348,5 +348,5 @@ def test_late_non_utf8_byte_falls_back_to_a_single_byte_encoding() -> None:
     )
     table = read_table(rows, max_rows=None)
     assert ("cp1252", "Bjørn") == (table.encoding, table.rows.iloc[-1, 1])
-    with pytest.raises(EncodingError, match="near line .* not valid utf-8"):
+    with pytest.raises(EncodingError, match=r"near line .* not valid utf-8"):
         read_table(rows, max_rows=None, encoding="utf-8")
