@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import html
 import json
-import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from ._namecheck import renamed, similar_names
 from .errors import PlanError
 from .model import ChangeSet, ImportSettings, Snapshot, User
 
@@ -524,42 +524,6 @@ def _frame(entries: Iterable[PlanEntry]) -> pd.DataFrame:
 # -- planning --------------------------------------------------------------------------
 
 
-def _fold(name: str) -> str:
-    """Case, accents and spacing folded away, for spotting near-duplicate names."""
-    text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return "".join(text.split())
-
-
-def _similar(new: Iterable[str], existing: Iterable[str], kind: str) -> list[PlanWarning]:
-    """Flag a new name close to an existing (or an earlier new) one: case, accents, a typo."""
-    from rapidfuzz.distance import OSA
-
-    pool = sorted(set(existing))
-    out = []
-    for name in sorted(set(new)):
-        f = _fold(name)
-        limit = 1 if len(f) <= 8 else 2
-        for other in pool:
-            g = _fold(other)
-            # Names that differ in their digits (group-01, group-02) are meant to differ.
-            if [c for c in f if c.isdigit()] != [c for c in g if c.isdigit()]:
-                continue
-            if f == g or (min(len(f), len(g)) >= 4 and OSA.distance(f, g) <= limit):
-                out.append(
-                    PlanWarning(
-                        code="similar_name",
-                        message=f"new {kind} {name!r} looks like {other!r}; "
-                        f"a typo would create a second {kind}",
-                        name=name,
-                        suggestion=other,
-                    )
-                )
-                break
-        pool.append(name)
-    return out
-
-
 def _attributes(frame: pd.DataFrame) -> list[dict[str, str]]:
     cols = [c for c in frame.columns if c.startswith("attributes.")]
     if not cols:
@@ -740,9 +704,9 @@ def plan_import(
     named_groups = set(touched["after_groups"].explode().dropna())
     new_groups = frozenset(named_groups - snap.groups)
     new_departments = frozenset(set(touched["after_department"].dropna()) - {""} - snap.departments)
-    warnings += _similar(new_groups, snap.groups, "group")
-    warnings += _similar(new_departments, snap.departments, "department")
-    warnings += _renamed(frame)
+    warnings += similar_names(new_groups, snap.groups, "group")
+    warnings += similar_names(new_departments, snap.departments, "department")
+    warnings += renamed(frame)
     plan = Plan(
         base_version=snap.version,
         settings=settings,
@@ -809,31 +773,3 @@ def _updated(
         ]
         after["attributes"] = merged
     return after
-
-
-def _renamed(frame: pd.DataFrame) -> list[PlanWarning]:
-    """A deleted and a created user with the same name: probably one person, new email."""
-    deleted = frame[frame["action"] == "delete"]
-    created = frame[frame["action"] == "create"]
-    if not len(deleted) or not len(created):
-        return []
-
-    def names(f: pd.DataFrame, side: str) -> pd.Series:
-        return (
-            f[f"{side}_first_name"].str.casefold() + "\x00" + f[f"{side}_last_name"].str.casefold()
-        )
-
-    gone = dict(zip(names(deleted, "before"), deleted["email"], strict=True))
-    out = []
-    for name, email in zip(names(created, "after"), created["email"], strict=True):
-        if name in gone and name != "\x00":
-            out.append(
-                PlanWarning(
-                    code="looks_renamed",
-                    message=f"{gone[name]} is deleted and {email} created with the same name; "
-                    "an email cannot change, so this moves the person to a new account",
-                    email=email,
-                    suggestion=gone[name],
-                )
-            )
-    return out
