@@ -23,6 +23,10 @@ __all__ = ["cell_text", "choose_sheet", "sheet_rows", "workbook_sheets"]
 MAX_UNPACKED = 1 << 30
 #: ... or that packs more than this tightly (ratio of unpacked to packed size).
 MAX_RATIO = 200
+#: Excel's own limit on the length of a cell.
+MAX_CELL = 32_767
+#: More cells than this in a row is not a user list.
+MAX_CELLS_PER_ROW = 1000
 
 _EMAILISH = "@"
 _HEADER_WORDS = (
@@ -66,7 +70,7 @@ def check_archive(data: bytes, name: str) -> None:
             names = set(archive.namelist())
             infos = archive.infolist()
             mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, EOFError, ValueError) as e:
+    except Exception as e:  # zipfile raises many kinds on a damaged archive; all mean the same
         raise FileFormatError(
             f"{name}: the file looks like a workbook but is damaged or truncated ({e}); "
             "open it in Excel and save it again as .xlsx, or save it as .csv",
@@ -149,8 +153,14 @@ def sheet_rows(book: Any, engine: str, sheet: str) -> Iterator[list[str]]:
         )
     else:
         values = book[sheet].iter_rows(min_row=1, values_only=True)
-    for row in values:
+    for number, row in enumerate(values, start=1):
         cells = [cell_text(v) for v in row]
+        if len(cells) > MAX_CELLS_PER_ROW or any(len(c) > MAX_CELL for c in cells):
+            raise FileFormatError(
+                f"sheet {sheet!r} row {number} holds more than {MAX_CELLS_PER_ROW:,} cells or a "
+                f"cell longer than {MAX_CELL:,} characters (Excel's own limit); "
+                "this is not a user list"
+            )
         while cells and not cells[-1].strip():
             cells.pop()
         yield cells

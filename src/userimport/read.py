@@ -111,6 +111,9 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SEP_HINT = re.compile(r"\A\ufeff?sep=(.)[ \t]*\r?\n", re.IGNORECASE)
 _HEADER_SLACK = 30
 
+#: More columns than this is not a user list (a hostile or broken file): refused.
+MAX_COLUMNS = 1000
+
 
 #: How much of a file is looked at to tell its format, encoding and delimiter.
 HEAD = 1 << 20
@@ -234,8 +237,8 @@ def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[
         return text, codec, codec, f"encoding {codec}: zero bytes between letters"
     try:
         return decoded("utf-8"), "utf-8", "utf-8", "encoding utf-8: the bytes are valid UTF-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        _refuse_mixed(head, e, name)
     guess = _guess_single_byte(head)
     return (
         decoded(guess),
@@ -243,6 +246,20 @@ def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[
         guess,
         f"encoding {guess}: not UTF-8; the letters read best as {guess}",
     )
+
+
+def _refuse_mixed(head: bytes, error: UnicodeDecodeError, name: str) -> None:
+    """Refuse text that is UTF-8 in places and another encoding in others: no guess is right."""
+    text = head.decode("utf-8", errors="surrogateescape")
+    valid = sum(1 for c in text if "\x80" <= c and not "\udc80" <= c <= "\udcff")
+    if valid:
+        line = head.count(b"\n", 0, error.start) + 1
+        raise EncodingError(
+            f"{name}: the file mixes encodings: UTF-8 letters, and at line {line} bytes that "
+            "are not UTF-8; save it again from one program as UTF-8",
+            path=name,
+            row=line,
+        )
 
 
 def _guess_single_byte(data: bytes) -> str:
@@ -310,10 +327,20 @@ def _sniff_delimiter(text: str, *, complete: bool = True) -> tuple[str, str]:
 
 
 def _records(
-    text: IO[str], sep: str, first_line: int, where: list[int]
+    text: IO[str], sep: str, first_line: int, where: list[Any]
 ) -> Iterator[tuple[int, list[str]]]:
-    """Each record with the physical line it starts on; ``where[0]`` follows the reader."""
-    reader = csv.reader(text, delimiter=sep, strict=False)
+    """
+    Each record with the physical line it starts on.
+
+    ``where[0]`` follows the reader's line, ``where[1]`` holds the last physical line read.
+    """
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            where[1] = line
+            yield line
+
+    reader = csv.reader(lines(), delimiter=sep, strict=False)
     where[0] = first_line
     for record in reader:
         yield where[0], record
@@ -363,6 +390,12 @@ def _collect(
     nonblank = 0
     ceiling = None if max_rows is None else max_rows + 1 + _HEADER_SLACK
     for key, record in items:
+        if len(record) > MAX_COLUMNS:
+            raise FileFormatError(
+                f"{name}: row {len(records) + 1} has {len(record):,} cells, more than "
+                f"{MAX_COLUMNS:,} columns; this is not a user list",
+                path=path,
+            )
         records.append(record)
         keys.append(key)
         if any(c.strip() for c in record):
@@ -420,7 +453,7 @@ def _read_csv(
     if hint:
         text.readline()
         first_line = 2
-    where = [first_line]
+    where: list[Any] = [first_line, ""]
     try:
         records, lines, nonblank = _collect(
             _records(text, delimiter, first_line, where), name, path, max_rows
@@ -439,6 +472,20 @@ def _read_csv(
             path=path,
             row=at,
         ) from e
+    last_line = str(where[1]).rstrip("\r\n")
+    if (
+        records
+        and records[-1][-1:]
+        and records[-1][-1].endswith(("\n", "\r"))
+        and not (last_line.endswith('"'))
+    ):
+        # A field whose quote never closed swallows the rest of the file, line breaks and all.
+        raise FileFormatError(
+            f"{name}: a quote opened on line {lines[-1]} is never closed, so the rest of the "
+            "file would be one value; close the quote or remove it",
+            path=path,
+            row=lines[-1],
+        )
     return _table(
         records,
         nonblank,
@@ -481,7 +528,11 @@ def _read_xlsx(
             why = f"sheet {sheet!r} as given"
         rows = enumerate(_xlsx.sheet_rows(book, used, sheet))
         records, _, nonblank = _collect(rows, name, path, max_rows)
-    except (FileFormatError, RowLimitError):
+    except FileFormatError as e:
+        if e.path is None and not str(e).startswith(name):
+            raise FileFormatError(f"{name}: {e}", path=path) from e
+        raise
+    except RowLimitError:
         raise
     except Exception as e:  # a broken sheet inside a valid zip
         raise FileFormatError(f"{name}: cannot read the workbook: {e}", path=path) from e
