@@ -15,6 +15,7 @@ from tests.test_repository import postgres_url, reset_postgres
 from userimport import (
     ChangeSet,
     ImportSettings,
+    InMemoryUserRepository,
     SqlUserRepository,
     StalePlanError,
     User,
@@ -146,3 +147,45 @@ def test_stale_error_is_raised_between_processes(
     subprocess.run([sys.executable, "-c", APPLY_BIG, url, "3"], check=True, capture_output=True)
     with pytest.raises(StalePlanError):
         apply_plan(plan, repo)
+
+
+@pytest.mark.parametrize("target", ["check_changes", "email_key", "Snapshot"])
+def test_in_memory_commit_failing_at_every_point(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An in-memory commit that fails at its Nth step, for every N, leaves the store as it was."""
+    import userimport.repository as module
+    from tests.conftest import ANNA, OLE
+
+    real = getattr(module, target)
+    kari = User(email="kari@firma.no", first_name="K", last_name="D", groups={"New"})
+    changes = ChangeSet(
+        create=[kari], update=[User(email=ANNA.email, first_name="Anne")],
+        delete=[OLE.email], create_groups={"New"},
+    )  # fmt: skip
+    failures = 0
+    for n in range(1, 50):
+        repo = InMemoryUserRepository([ANNA, OLE])
+        before = repo.snapshot()
+        calls = [0]
+
+        def failing(
+            *args: object, _n: int = n, _calls: list[int] = calls, **kwargs: object
+        ) -> object:
+            _calls[0] += 1
+            if _calls[0] == _n:
+                raise RuntimeError("injected")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, target, failing)
+        try:
+            repo.commit(changes, expected_version=before.version)
+        except RuntimeError:
+            failures += 1
+            assert before is repo.snapshot()
+            continue
+        finally:
+            monkeypatch.setattr(module, target, real)
+        assert {"anna.berg@firma.no", "kari@firma.no"} == set(repo.snapshot().users)
+        break
+    assert failures >= 1
