@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.test_repository import postgres_url, reset_postgres
 from userimport import (
@@ -22,6 +24,7 @@ from userimport import (
     UserRepository,
     import_file,
 )
+from userimport.model import Snapshot
 from userimport.sql import SCHEMA_VERSION, SqlUserRepository
 
 Opener = Callable[..., SqlUserRepository]
@@ -386,3 +389,51 @@ def test_locked_postgres_row_fails_fast(open_repo: Opener) -> None:
             repo.commit(MIXED, expected_version=before[0])
         assert time.monotonic() - started < 3
     assert before == everything(repo)
+
+
+any_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=30,
+).filter(lambda t: t.strip() != "")
+
+
+@given(
+    st.lists(
+        st.builds(
+            lambda local, first, last, dept, groups, attrs, admin: User(
+                email=f"{local}@firma.no",
+                first_name=first,
+                last_name=last,
+                department=dept,
+                groups=groups,
+                attributes=attrs,
+                is_admin=admin,
+            ),
+            st.from_regex(r"[a-z0-9'+%._-]{1,12}", fullmatch=True),
+            any_text,
+            any_text,
+            any_text,
+            st.frozensets(any_text, max_size=3),
+            st.dictionaries(any_text, any_text, max_size=2),
+            st.booleans(),
+        ),
+        max_size=5,
+        unique_by=lambda u: u.key,
+    )
+)
+def test_any_text_in_every_field_round_trips(users: list[User]) -> None:
+    """Hypothesis: any text in every field goes in as bound parameters and comes back exact."""
+    import tempfile
+
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SqlUserRepository(f"sqlite:///{folder}/users.db") as repo,
+    ):
+        seeded = Snapshot.from_users(users, version="")
+        repo.commit(
+                ChangeSet(create=users, create_groups=seeded.groups,
+                          create_departments=seeded.departments),
+                expected_version=repo.snapshot().version,
+            )  # fmt: skip
+        assert seeded.state() == repo.snapshot().state()
