@@ -1,5 +1,9 @@
 """
-Stage 3: decide which source columns feed which user property.
+Stage 3: decide which source columns feed which user property, and say why.
+
+Headers are recognised by :mod:`userimport._synonyms` (five languages, annotations stripped,
+fuzzy near misses); the content of the first :data:`SAMPLE_ROWS` data rows decides the email
+column when headers do not, and settles competition between several columns of addresses.
 
 A :class:`ColumnMapping` is immutable; its methods return a new mapping.
 """
@@ -13,19 +17,40 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .errors import MappingError
-from .headers import header_names
+from .headers import EMAIL, _flat_cells, header_names
 from .model import PROPERTIES
 from .read import RawTable, column_letter
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ColumnMapping", "ColumnMatch", "check_property", "suggest_mapping"]
+    from ._synonyms import Recognised, Role
+
+__all__ = [
+    "SAMPLE_ROWS",
+    "ColumnMapping",
+    "ColumnMatch",
+    "check_property",
+    "suggest_mapping",
+]
 
 Method = Literal["exact", "synonym", "fuzzy", "content", "position", "manual"]
 
 #: Properties that at most one column may feed.
 SINGLE = frozenset(p for p in PROPERTIES if p != "groups")
+
+#: How many data rows (the first ones, blank rows left out) the content checks look at.
+SAMPLE_ROWS = 200
+
+# Which claim on a property is stronger.
+_RANK = {"manual": 5, "exact": 4, "synonym": 3, "fuzzy": 2, "content": 1, "position": 0}
+
+# Mail providers of private addresses: a column of these is someone's second address.
+_FREEMAIL = (
+    r"@(?:g(?:oogle)?mail\.com|(?:hotmail|outlook|live|msn|yahoo|ymail|gmx|yandex)\.[a-z.]+"
+    r"|icloud\.com|me\.com|mac\.com|aol\.com|proton\.me|protonmail\.com|web\.de|online\.no"
+    r"|fastmail\.com)>?$"
+)
 
 
 def check_property(name: str) -> str:
@@ -34,6 +59,9 @@ def check_property(name: str) -> str:
 
     Properties: ``first_name``, ``last_name``, ``email``, ``department``, ``groups``,
     ``is_admin`` and ``attributes.<name>``.
+
+    >>> check_property("attributes.title")
+    'attributes.title'
     """
     if name in PROPERTIES:
         return name
@@ -70,7 +98,7 @@ def _strings(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _matches(value: Any) -> tuple[ColumnMatch, ...]:
-    return tuple(sorted(value, key=lambda m: m.column))
+    return tuple(sorted(value, key=lambda m: (m.column, m.target)))
 
 
 @attrs.frozen(kw_only=True)
@@ -88,6 +116,9 @@ class ColumnMapping:
         department_as_group: Also add each user's department to their groups.
         group_separator: The separator between several groups in one cell.
         notes: What a person should know about the mapping (competing columns, ...).
+        rejected: Columns left unmapped although they looked like a property: each as the
+            :class:`ColumnMatch` it would have been, with the reason it was left out (a
+            stronger column won, or it holds someone else's address).
     """
 
     headers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
@@ -96,6 +127,7 @@ class ColumnMapping:
     department_as_group: bool = False
     group_separator: str = attrs.field(default=",")
     notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    rejected: tuple[ColumnMatch, ...] = attrs.field(default=(), converter=_matches)
 
     @matches.validator
     def _check(self, attribute: Any, value: tuple[ColumnMatch, ...]) -> None:
@@ -105,7 +137,7 @@ class ColumnMapping:
             if m.column in seen_columns:
                 raise MappingError(f"column {self.label(m.column)} is mapped twice")
             seen_columns.add(m.column)
-            if m.target in SINGLE or m.target.startswith("attributes."):
+            if m.target != "groups":
                 if m.target in seen_targets:
                     raise MappingError(f"two columns feed {m.target}; only groups may have several")
                 seen_targets.add(m.target)
@@ -119,9 +151,7 @@ class ColumnMapping:
 
     def label(self, column: int) -> str:
         """Name a column for a person: its header text with its letter, or just the letter."""
-        header = self.headers[column] if column < len(self.headers) else ""
-        letter = column_letter(column)
-        return f"{header!r} ({letter})" if header else f"column {letter}"
+        return _label(self.headers, column)
 
     @property
     def targets(self) -> dict[int, str]:
@@ -159,17 +189,70 @@ class ColumnMapping:
         mapped = set(self.targets)
         return tuple(i for i in range(self.width) if i not in mapped)
 
+    def _left_out(self, column: int) -> str:
+        """Why an unmapped column is not imported."""
+        reasons = [
+            f"looks like {m.target}, but {m.reason}" for m in self.rejected if m.column == column
+        ]
+        return "; ".join(reasons)
+
     def explain(self) -> str:
-        """Describe, one line per column, what feeds what and why."""
+        """
+        Describe, one line per column, what feeds what and why, then the notes.
+
+        Returns:
+            Lines such as ``'E-post' (C) -> email (synonym, 0.95): header 'E-post' is a known
+            name for email (Norwegian, Swedish)`` and ``'Notes' (F) -> not imported``.
+        """
         lines = [
             f"{self.label(m.column)} -> {m.target} ({m.method}, {m.score:.2f}): {m.reason}"
             for m in self.matches
         ]
-        lines += [f"{self.label(i)} -> not imported" for i in self.unmapped]
+        for i in self.unmapped:
+            why = self._left_out(i)
+            lines.append(f"{self.label(i)} -> not imported" + (f": {why}" if why else ""))
         if self.department_as_group:
             lines.append("department is also added as a group")
         lines.append(f"group separator: {self.group_separator!r}")
-        return "\n".join(lines + list(self.notes))
+        said = {_left_out_note(self.headers, m) for m in self.rejected}
+        return "\n".join(lines + [n for n in self.notes if n not in said])
+
+    def to_frame(self) -> pd.DataFrame:
+        """
+        Return one row per source column: ``column``, ``letter``, ``header``, ``property``
+        (``""`` when not imported), ``method``, ``score`` and ``reason``.
+
+        A new DataFrame each call; the mapping is not changed.
+        """
+        import pandas as pd
+
+        by_column = {m.column: m for m in self.matches}
+        records = []
+        for i in range(max(self.width, len(self.headers))):
+            m = by_column.get(i)
+            records.append(
+                {
+                    "column": i,
+                    "letter": column_letter(i),
+                    "header": self.headers[i] if i < len(self.headers) else "",
+                    "property": m.target if m else "",
+                    "method": m.method if m else "",
+                    "score": m.score if m else float("nan"),
+                    "reason": m.reason if m else self._left_out(i) or "not imported",
+                }
+            )
+        columns = ["column", "letter", "header", "property", "method", "score", "reason"]
+        return pd.DataFrame(records, columns=columns)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        table = self.to_frame().to_html(index=False, na_rep="", float_format="{:.2f}".format)
+        extras = [f"group separator {self.group_separator!r}"]
+        if self.department_as_group:
+            extras.append("department also added as a group")
+        notes = "".join(f"<p><b>Note:</b> {html.escape(n)}</p>" for n in self.notes)
+        return f"{table}<p>{html.escape('; '.join(extras))}</p>{notes}"
 
     # -- changing ------------------------------------------------------------------------
 
@@ -210,18 +293,30 @@ class ColumnMapping:
         Return a mapping where ``column`` feeds ``target`` (``None``: feeds nothing).
 
         A column that fed ``target`` before is unmapped unless ``target`` is ``groups``.
+
+        Args:
+            column: Position, header text or letter (``"C"``).
+            target: A property (see :func:`check_property`), or ``None``.
+            reason: Why, for :meth:`explain`.
+
+        Raises:
+            MappingError: An unknown column or property.
         """
         pos = self.resolve(column)
         kept = [m for m in self.matches if m.column != pos]
+        rejected = self.rejected
         if target is not None:
             target = check_property(target)
             if target != "groups":
                 kept = [m for m in kept if m.target != target]
             kept.append(ColumnMatch(column=pos, target=target, method="manual", reason=reason))
-        return attrs.evolve(self, matches=kept)
+            rejected = tuple(m for m in rejected if m.column != pos)
+        stale = {_left_out_note(self.headers, m) for m in self.rejected if m not in rejected}
+        notes = [n for n in self.notes if n not in stale]
+        return attrs.evolve(self, matches=kept, rejected=rejected, notes=notes)
 
     def unmap(self, column: int | str) -> ColumnMapping:
-        """Return a mapping where ``column`` feeds nothing."""
+        """Return a mapping where ``column`` (position, header text or letter) feeds nothing."""
         return self.map(column, None)
 
     def with_group_separator(self, separator: str) -> ColumnMapping:
@@ -233,7 +328,7 @@ class ColumnMapping:
         return attrs.evolve(self, department_as_group=value)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the mapping as plain JSON-ready data."""
+        """Return the mapping as plain JSON-ready data; :meth:`from_dict` reads it back."""
         return {
             "headers": list(self.headers),
             "width": self.width,
@@ -241,11 +336,17 @@ class ColumnMapping:
             "department_as_group": self.department_as_group,
             "group_separator": self.group_separator,
             "notes": list(self.notes),
+            "rejected": [attrs.asdict(m) for m in self.rejected],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnMapping:
-        """Build a mapping from :meth:`to_dict` output."""
+        """
+        Build a mapping from :meth:`to_dict` output.
+
+        Raises:
+            MappingError: An unknown property, or a column mapped twice.
+        """
         return cls(
             headers=data.get("headers", ()),
             width=data.get("width", 0),
@@ -253,6 +354,7 @@ class ColumnMapping:
             department_as_group=data.get("department_as_group", False),
             group_separator=data.get("group_separator", ","),
             notes=data.get("notes", ()),
+            rejected=[ColumnMatch(**m) for m in data.get("rejected", ())],
         )
 
     @classmethod
@@ -275,6 +377,9 @@ class ColumnMapping:
                 highest position given plus one).
             department_as_group: Also add the department as a group.
             group_separator: The separator between groups in one cell.
+
+        Raises:
+            MappingError: An unknown column or property.
         """
         if width is None:
             ints = [c for c in columns if isinstance(c, int)]
@@ -290,17 +395,243 @@ class ColumnMapping:
         return mapping
 
 
-def _email_share(cells: pd.Series) -> tuple[float, float, float]:
-    """Share of filled cells that are addresses, share of rows filled, share of distinct values."""
-    filled = cells[cells != ""]
-    if not len(filled):
-        return 0.0, 0.0, 0.0
-    emails = filled.str.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+|.*<[^@\s<>]+@[^@\s<>]+>")
-    return (
-        float(emails.mean()),
-        len(filled) / len(cells),
-        filled.str.casefold().nunique() / len(filled),
+# -- suggesting ----------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class _Profile:
+    """What the sampled cells of one column hold."""
+
+    rows: int
+    filled: int
+    emails: int
+    distinct: int
+    freemail: int
+
+    @property
+    def share(self) -> float:
+        """Share of the filled cells that are email addresses."""
+        return self.emails / self.filled if self.filled else 0.0
+
+    @property
+    def fill(self) -> float:
+        """Share of the sampled rows that fill this column."""
+        return self.filled / self.rows if self.rows else 0.0
+
+    @property
+    def unique(self) -> float:
+        """Share of the addresses that are distinct (a manager's address repeats)."""
+        return self.distinct / self.emails if self.emails else 0.0
+
+    @property
+    def private(self) -> float:
+        """Share of the addresses at free mail providers (gmail-like)."""
+        return self.freemail / self.emails if self.emails else 0.0
+
+    @property
+    def addresses(self) -> bool:
+        """Whether the column holds email addresses."""
+        return self.emails > 0 and self.share >= 0.5
+
+    def describe(self) -> str:
+        """Say what the column holds, for a person."""
+        return (
+            f"{self.share:.0%} of its {self.filled} sampled cells are email addresses, "
+            f"{self.unique:.0%} distinct"
+        )
+
+
+def _profiles(table: RawTable, header_row: int | None) -> list[_Profile]:
+    """Profile every column on the first :data:`SAMPLE_ROWS` non-blank data rows."""
+    import numpy as np
+    import pandas as pd
+
+    start = 0 if header_row is None else header_row + 1
+    # Four times the sample, so that blank rows between data rows do not shrink it.
+    data = table.rows.iloc[start : start + 4 * SAMPLE_ROWS]
+    n_rows, width = data.shape
+    flat = _flat_cells(data)
+    filled = (flat != "").to_numpy(dtype=bool).reshape(n_rows, width)
+    keep = np.flatnonzero(filled.any(axis=1))[:SAMPLE_ROWS]
+    filled = filled[keep]
+    cells = flat.to_numpy(dtype=object).reshape(n_rows, width)[keep].ravel()
+    sample = pd.Series(cells, dtype=object).str.casefold()
+    email = sample.str.fullmatch(EMAIL).to_numpy(dtype=bool)
+    freemail = email & sample.str.contains(_FREEMAIL, regex=True).to_numpy(dtype=bool)
+    column_of = np.tile(np.arange(width), len(keep))
+    folded = sample.to_numpy(dtype=object)
+    addresses = pd.DataFrame({"column": column_of[email], "value": folded[email]})
+    distinct = addresses.drop_duplicates()["column"].value_counts()
+    emails = email.reshape(len(keep), width).sum(axis=0)
+    free = freemail.reshape(len(keep), width).sum(axis=0)
+    return [
+        _Profile(
+            rows=len(keep),
+            filled=int(filled[:, c].sum()),
+            emails=int(emails[c]),
+            distinct=int(distinct.get(c, 0)),
+            freemail=int(free[c]),
+        )
+        for c in range(width)
+    ]
+
+
+@attrs.frozen(kw_only=True)
+class _Option:
+    """A column that may be the email: named so by its header, or holding addresses."""
+
+    column: int
+    header: str
+    found: Recognised | None
+    role: Role
+    role_word: str
+    profile: _Profile
+
+    @property
+    def named(self) -> bool:
+        return self.found is not None and self.found.target == "email"
+
+    @property
+    def method(self) -> Method:
+        return self.found.method if self.found is not None and self.named else "content"
+
+    def key(self) -> tuple[Any, ...]:
+        """Best first, when sorted in reverse; each element is one reason to prefer a column."""
+        p = self.profile
+        return (
+            p.addresses or not p.filled,
+            self.role == "own",
+            self.named,
+            p.unique >= 0.9 or p.emails <= 1,
+            _RANK[self.method],
+            round(p.fill, 2),
+            round(p.unique, 2),
+            -round(p.private, 2),
+            -self.column,
+        )
+
+
+def _why_not(loser: _Option, winner: _Option | None, headers: tuple[str, ...]) -> str:
+    """Why ``loser`` is not the email: the first preference in which ``winner`` beats it."""
+    if loser.role == "other_person" or winner is None:
+        return f"its header says it holds someone else's address ({loser.role_word!r})"
+    label = _label(headers, winner.column)
+    p, w = loser.profile, winner.profile
+    reasons = [
+        "its cells are not email addresses",
+        f"its header says it holds a second address ({loser.role_word or 'numbered'})",
+        f"its header does not name the email, and the header of {label} does",
+        f"its addresses repeat ({p.unique:.0%} distinct), as a manager's or a shared one does",
+        f"{label} is a stronger match ({winner.method} against {loser.method})",
+        f"it is less filled ({p.fill:.0%} against {w.fill:.0%})",
+        f"fewer of its addresses are distinct ({p.unique:.0%} against {w.unique:.0%})",
+        f"more of its addresses are at free mail providers ({p.private:.0%} against "
+        f"{w.private:.0%}), as private addresses are",
+    ]
+    for reason, mine, theirs in zip(reasons, loser.key(), winner.key(), strict=False):
+        if mine != theirs:
+            return reason
+    return f"{label} comes first"
+
+
+def _choose_email(
+    headers: tuple[str, ...],
+    found: list[Recognised | None],
+    profiles: list[_Profile],
+    claimed: set[int],
+) -> tuple[ColumnMatch | None, list[ColumnMatch]]:
+    """The email column, by header words and content; and the columns that lost, with why."""
+    from ._synonyms import role_of
+
+    options = []
+    for c, profile in enumerate(profiles):
+        header = headers[c] if c < len(headers) else ""
+        recognised = found[c]
+        named = recognised is not None and recognised.target == "email"
+        if c in claimed or not (named or profile.addresses):
+            continue
+        role, word = role_of(header)
+        if recognised is not None and named and role == "own":
+            role = recognised.role  # "Email 2": a second address by its number
+        options.append(
+            _Option(
+                column=c,
+                header=header,
+                found=recognised,
+                role=role,
+                role_word=word,
+                profile=profile,
+            )
+        )
+    eligible = [o for o in options if o.role != "other_person"]
+    winner = max(eligible, key=_Option.key) if eligible else None
+    lost = [_lost(o, winner, headers) for o in options if o is not winner]
+    return (_won(winner) if winner is not None else None), lost
+
+
+def _won(option: _Option) -> ColumnMatch:
+    p = option.profile
+    if option.named and option.found is not None:
+        reason = option.found.describe(option.header)
+        score = option.found.score
+        if p.addresses:
+            reason += f"; {p.describe()}"
+        elif p.filled:
+            reason += "; but its sampled cells are not email addresses"
+            score = round(score * 0.4, 2)
+    else:
+        unknown = f"header {option.header!r} is not a known name, but " if option.header else ""
+        reason = unknown + p.describe()
+        score = round(0.9 * p.share, 2)
+    if option.role == "secondary":
+        reason += f"; its header says it is a second address ({option.role_word or 'numbered'})"
+    return ColumnMatch(
+        column=option.column, target="email", method=option.method, score=score, reason=reason
     )
+
+
+def _lost(option: _Option, winner: _Option | None, headers: tuple[str, ...]) -> ColumnMatch:
+    reason = _why_not(option, winner, headers)
+    score = option.found.score if option.named and option.found else round(option.profile.share, 2)
+    return ColumnMatch(
+        column=option.column, target="email", method=option.method, score=score, reason=reason
+    )
+
+
+def _resolve(
+    claims: list[ColumnMatch], headers: tuple[str, ...]
+) -> tuple[list[ColumnMatch], list[ColumnMatch]]:
+    """One column per single property: the strongest claim wins; the others are left out."""
+    chosen: dict[str, ColumnMatch] = {}
+    kept: list[ColumnMatch] = []
+    lost: list[ColumnMatch] = []
+    for m in sorted(claims, key=lambda m: (-_RANK[m.method], -m.score, m.column)):
+        if m.target == "groups":
+            kept.append(m)
+        elif m.target in chosen:
+            winner = chosen[m.target]
+            why = (
+                f"{_label(headers, winner.column)} is a stronger match "
+                f"({winner.method} against {m.method})"
+                if (_RANK[winner.method], winner.score) != (_RANK[m.method], m.score)
+                else f"{_label(headers, winner.column)} names it too, and comes first"
+            )
+            lost.append(attrs.evolve(m, reason=why))
+        else:
+            chosen[m.target] = m
+            kept.append(m)
+    return kept, lost
+
+
+def _left_out_note(headers: tuple[str, ...], m: ColumnMatch) -> str:
+    """The note that says a column was left out, and why."""
+    return f"{_label(headers, m.column)} also looks like {m.target}, but is left out: {m.reason}"
+
+
+def _label(headers: tuple[str, ...], column: int) -> str:
+    header = headers[column] if column < len(headers) else ""
+    letter = column_letter(column)
+    return f"{header!r} ({letter})" if header else f"column {letter}"
 
 
 def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
@@ -309,151 +640,57 @@ def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
 
     Headers are matched after folding case, accents, spacing, punctuation and annotations
     (``Email Address [Required]``), against synonyms in English, Norwegian, Swedish, Danish
-    and German, then fuzzily. The content decides the email column when the headers do not:
-    a column of addresses is the email, also without a header row; among several, the header
-    words (a manager's or a private address is not the user's), the fill and the share of
-    distinct values decide. A column never feeds two properties, and when two columns compete
-    for one, the weaker is left out and named in :attr:`ColumnMapping.notes`.
+    and German, then fuzzily (rapidfuzz). The content of the first :data:`SAMPLE_ROWS` data
+    rows decides the email when the headers do not: a column of addresses is the email, also
+    with no header row. Among several columns of addresses, the header words decide (a
+    manager's address is never the user's; a private or recovery one only when there is no
+    other), then how many addresses are distinct (a manager's repeats), the fill, and how
+    many are at free mail providers. A column never feeds two properties; when two columns
+    claim one, the weaker is left out, listed in :attr:`ColumnMapping.rejected` and named in
+    :attr:`ColumnMapping.notes`.
 
     Args:
         table: The table read by :func:`~userimport.read.read_table`.
-        header_row: 0-based index of the header row, or ``None`` to map by content.
+        header_row: 0-based index of the header row, or ``None`` to map by content (only the
+            email can be found then; map the rest by position with :meth:`ColumnMapping.map`).
 
     Returns:
         A mapping that explains itself (:meth:`ColumnMapping.explain`).
-    """
-    from rapidfuzz import fuzz, process
 
-    from ._synonyms import EMAIL_LIKE, SYNONYMS, lookup, normalise
+    Raises:
+        HeaderError: ``header_row`` is outside the table.
+    """
+    from ._synonyms import recognise_all
 
     headers = header_names(table, header_row)
     width = table.rows.shape[1]
-    start = 0 if header_row is None else header_row + 1
-    sample = table.rows.iloc[start : start + 200]
-    sample = sample[sample.apply(lambda c: c.astype(str).str.strip() != "").any(axis=1)]
-    claims: list[ColumnMatch] = []
-    stats = {}
-    for i in range(width):
-        cells = sample[i].astype(str).str.strip() if len(sample) else sample.get(i)
-        stats[i] = _email_share(cells) if cells is not None and len(cells) else (0.0, 0.0, 0.0)
-        header = headers[i] if i < len(headers) else ""
-        if not header:
-            continue
-        target = lookup(header)
-        if target is not None:
-            exact = header.strip().casefold() in (target, target.replace("_", " "))
+    found = [*recognise_all(headers), *[None] * (width - len(headers))]
+    claims = []
+    for c, r in enumerate(found):
+        if r is not None and r.target is not None and r.target != "email":
+            reason = r.describe(headers[c])
             claims.append(
                 ColumnMatch(
-                    column=i,
-                    target=target,
-                    method="exact" if exact else "synonym",
-                    score=1.0 if exact else 0.95,
-                    reason=f"header {header!r} is a known name for {target}",
+                    column=c, target=r.target, method=r.method, score=r.score, reason=reason
                 )
             )
-            continue
-        key = normalise(header)
-        if len(key) >= 5 and not any(w in key for w in EMAIL_LIKE):
-            hit = process.extractOne(key, list(SYNONYMS), scorer=fuzz.ratio, score_cutoff=80)
-            if hit is not None:
-                found = SYNONYMS[hit[0]]
-                claims.append(
-                    ColumnMatch(
-                        column=i,
-                        target=found,
-                        method="fuzzy",
-                        score=round(hit[1] / 100 * 0.9, 2),
-                        reason=f"header {header!r} is close to {hit[0]!r} ({hit[1]:.0f}%)",
-                    )
-                )
-    notes: list[str] = []
-    claims = _email_by_content(claims, headers, stats, notes)
-    chosen = _resolve(claims, headers, notes)
-    return ColumnMapping(headers=headers, width=width, matches=chosen, notes=notes)
-
-
-def _email_by_content(
-    claims: list[ColumnMatch],
-    headers: tuple[str, ...],
-    stats: dict[int, tuple[float, float, float]],
-    notes: list[str],
-) -> list[ColumnMatch]:
-    """Let the content pick the email column when no header names one that holds addresses."""
-    from ._synonyms import EMAIL_LIKE, normalise
-
-    named = [m for m in claims if m.target == "email" and stats[m.column][0] >= 0.5]
-    if named:
-        others = [c for c, s in stats.items() if s[0] >= 0.5 and c not in {m.column for m in named}]
-        for column in others:
-            notes.append(
-                f"{_name(headers, column)} also holds addresses; the email is "
-                f"{_name(headers, named[0].column)}, whose header names it"
-            )
-        return claims
-    if any(m.target == "email" and not stats[m.column][1] for m in claims):
-        return claims
-    taken = {m.column for m in claims if m.target != "email"}
-    options = []
-    for column, (share, fill, distinct) in stats.items():
-        if share < 0.5 or column in taken:
-            continue
-        header = headers[column] if column < len(headers) else ""
-        other = any(w in normalise(header) for w in EMAIL_LIKE)
-        options.append((not other, distinct, fill, share, -column, column))
-    if not options:
-        return claims
-    options.sort(reverse=True)
-    best = options[0]
-    column = best[-1]
-    header = headers[column] if column < len(headers) else ""
-    what = f"column {header!r}" if header else f"column {column + 1}"
-    reason = f"{best[3]:.0%} of its cells are email addresses ({best[1]:.0%} distinct)"
-    for rest in options[1:]:
-        h = headers[rest[-1]] if rest[-1] < len(headers) else ""
+    claimed = {m.column for m in claims}
+    profiles = _profiles(table, header_row)
+    email, email_lost = _choose_email(headers, found, profiles, claimed)
+    matches, lost = _resolve(claims, headers)
+    if email is not None:
+        matches.append(email)
+    rejected = sorted([*email_lost, *lost], key=lambda m: m.column)
+    notes = [_left_out_note(headers, m) for m in rejected]
+    if email is not None and profiles[email.column].filled and not profiles[email.column].addresses:
         notes.append(
-            f"column {h or rest[-1] + 1!r} also holds addresses but {what} was chosen as the "
-            "email: "
-            + (
-                "its header names someone else's address"
-                if not rest[0]
-                else "fewer of its values are distinct or filled"
-            )
+            f"{_label(headers, email.column)} feeds email by its header, but its cells are not "
+            "email addresses: check the mapping"
         )
-    kept = [m for m in claims if m.target != "email"]
-    return [
-        *kept,
-        ColumnMatch(
-            column=column,
-            target="email",
-            method="content",
-            score=round(0.8 * best[3], 2),
-            reason=reason,
-        ),
-    ]
-
-
-def _resolve(
-    claims: list[ColumnMatch], headers: tuple[str, ...], notes: list[str]
-) -> list[ColumnMatch]:
-    """One column per single property: the strongest claim wins; the others are reported."""
-    order = {"exact": 4, "synonym": 3, "content": 2, "fuzzy": 1, "position": 0, "manual": 5}
-    chosen: dict[str, ColumnMatch] = {}
-    groups = []
-    for m in sorted(claims, key=lambda m: (-order[m.method], -m.score, m.column)):
-        if m.target == "groups":
-            groups.append(m)
-            continue
-        if m.target in chosen:
-            winner = chosen[m.target]
-            notes.append(
-                f"{_name(headers, m.column)} also looks like {m.target} ({m.method}) but "
-                f"{_name(headers, winner.column)} is a stronger match; left out"
-            )
-            continue
-        chosen[m.target] = m
-    return [*chosen.values(), *groups]
-
-
-def _name(headers: tuple[str, ...], column: int) -> str:
-    header = headers[column] if column < len(headers) else ""
-    return f"column {header!r}" if header else f"column {column_letter(column)}"
+    return ColumnMapping(
+        headers=headers,
+        width=width,
+        matches=matches,
+        notes=notes,
+        rejected=rejected,
+    )
