@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from ._namecheck import renamed, similar_names
+from ._saved import saved_json
 from .errors import PlanError
 from .model import ChangeSet, ImportSettings, Snapshot, User
 
@@ -373,14 +374,8 @@ class Plan:
         Raises:
             PlanError: The text is not a saved plan.
         """
+        data = saved_json(text, kind="plan", fmt=_FORMAT, version=_FORMAT_VERSION, error=PlanError)
         try:
-            data = json.loads(text)
-            if data.get("format") != _FORMAT:
-                raise PlanError("this is not a saved userimport plan")
-            if data.get("format_version") != _FORMAT_VERSION:
-                raise PlanError(
-                    f"plan format version {data.get('format_version')} is not supported"
-                )
             entries = [
                 PlanEntry(
                     action=e["action"],
@@ -404,8 +399,6 @@ class Plan:
                 warnings=[PlanWarning(**w) for w in data["warnings"]],
                 source=data.get("source"),
             )
-        except PlanError:
-            raise
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise PlanError(f"cannot read the saved plan: {e}") from e
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import attrs
 
+from ._saved import saved_json
 from .errors import UserImportError
 from .model import ImportSettings
 from .validation import HIDDEN
@@ -215,10 +216,10 @@ class Recipe:
         Raises:
             UserImportError: The text is not a saved recipe.
         """
+        data = saved_json(
+            text, kind="recipe", fmt=_FORMAT, version=_FORMAT_VERSION, error=UserImportError
+        )
         try:
-            data = json.loads(text)
-            if data.get("format") != _FORMAT or data.get("format_version") != _FORMAT_VERSION:
-                raise UserImportError("this is not a saved userimport recipe (version 1)")
             return cls(
                 sheet=data["sheet"],
                 encoding=data["encoding"],
@@ -231,8 +232,6 @@ class Recipe:
                 settings=ImportSettings.from_dict(data["settings"]),
                 rows=[RowDecision(**r) for r in data["rows"]],
             )
-        except UserImportError:
-            raise
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise UserImportError(f"cannot read the saved recipe: {e}") from e
 
