@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from . import _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
@@ -517,13 +518,39 @@ def _frame(entries: Iterable[PlanEntry]) -> pd.DataFrame:
 # -- planning --------------------------------------------------------------------------
 
 
-def _attributes(frame: pd.DataFrame) -> list[dict[str, str]]:
+def _attributes(frame: pd.DataFrame) -> list[dict[str, str]] | None:
+    """Each row's non-empty ``attributes.*`` cells as a dict; ``None`` when none are mapped."""
     cols = [c for c in frame.columns if c.startswith("attributes.")]
     if not cols:
-        return [{} for _ in range(len(frame))]
+        return None
     names = [c[len("attributes.") :] for c in cols]
-    values = frame[cols].to_numpy()
+    values = frame[cols].to_numpy(dtype=object)
     return [{n: v for n, v in zip(names, row, strict=True) if v} for row in values]
+
+
+def _objects(values: Any, n: int) -> Any:
+    """A plan column: an object array (or a list, for tuples and dicts) of ``n`` values."""
+    import numpy as np
+
+    if values is None:
+        return np.full(n, None, dtype=object)
+    if hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=object)
+    if isinstance(values, str | bool | np.bool_):
+        return np.full(n, values, dtype=object)
+    return values
+
+
+def _changed_fields(flags: Any) -> Any:
+    """Each row's changed fields as a tuple, from a rows x FIELDS boolean matrix."""
+    import numpy as np
+
+    codes = flags.astype(np.int64) @ (1 << np.arange(len(FIELDS), dtype=np.int64))
+    unique, inverse = np.unique(codes, return_inverse=True)
+    names = np.empty(len(unique), dtype=object)
+    for i, code in enumerate(unique.tolist()):
+        names[i] = tuple(f for bit, f in enumerate(FIELDS) if code >> bit & 1)
+    return names[inverse.reshape(-1)]
 
 
 def plan_import(
@@ -554,8 +581,10 @@ def plan_import(
     store = snap.frame
     rows = review.checked.rows
     mapping = review.mapping
-    keys = rows["email"].str.casefold()
-    status = rows["status"]
+    keys = _text.casefold(rows["email"])
+    # Where each row's user is in the store (-1: not there); one hash lookup for all rows.
+    at = np.where(keys.to_numpy() != "", store.index.get_indexer(pd.Index(keys)), -1)
+    status = rows["status"].to_numpy()
 
     parts: list[pd.DataFrame] = []
 
@@ -574,48 +603,48 @@ def plan_import(
         if n == 0:
             return
         data: dict[str, Any] = {
-            "action": action,
-            "email": list(email),
-            "key": list(key),
-            "row": list(row),
-            "reason": reason,
+            "action": _objects(action, n),
+            "email": _objects(email, n),
+            "key": _objects(key, n),
+            "row": _objects(pd.Series(row), n),
+            "reason": _objects(reason, n),
             "changed": [()] * n if changed is None else changed,
         }
         for side, src in (("before", before), ("after", after)):
             for field in FIELDS:
-                data[f"{side}_{field}"] = [None] * n if src is None else list(src[field])
+                data[f"{side}_{field}"] = _objects(None if src is None else src[field], n)
         parts.append(pd.DataFrame(data, columns=list(_COLUMNS), dtype=object))
 
     # Rows not imported: errors, or skipped by the reviewer.
-    out = rows[status != "valid"]
-    out_keys = keys[out.index]
-    in_store = out_keys.isin(store.index) & (out_keys != "")
-    for flag, before in ((in_store, store.reindex(out_keys[in_store])), (~in_store, None)):
-        sel = out[flag.to_numpy()]
+    not_valid = status != "valid"
+    for in_store in (True, False):
+        flag = not_valid & ((at >= 0) == in_store)
+        sel = rows[flag]
+        before = _normalise(store.take(at[flag])) if in_store else None
         part(
             "skip",
             email=before["email"] if before is not None else sel["email"],
-            key=out_keys[flag],
+            key=keys[flag],
             row=sel.index,
             reason=np.where(sel["status"] == "skipped", "skipped in review", "row has errors"),
-            before=_normalise(before),
+            before=before,
             after=None,
         )
 
-    valid = rows[status == "valid"]
-    vkeys = keys[valid.index]
-    exists = vkeys.isin(store.index).to_numpy()
-    admin_mapped = "is_admin" in valid.columns
+    valid = status == "valid"
+    exists = valid & (at >= 0)
+    admin_mapped = "is_admin" in rows.columns
     groups_mapped = bool(mapping.group_columns) or mapping.department_as_group
     warnings: list[PlanWarning] = []
 
     # New users.
-    new = valid[~exists]
+    creating = valid & (at < 0)
+    new = rows[creating]
     file_admin = new["is_admin"] if admin_mapped and settings.admin_rights else False
     part(
         "create",
         email=new["email"],
-        key=vkeys[~exists],
+        key=keys[creating],
         row=new.index,
         reason="",
         before=None,
@@ -624,19 +653,19 @@ def plan_import(
             "last_name": new["last_name"],
             "department": new["department"],
             "groups": new["groups"],
-            "is_admin": np.broadcast_to(np.asarray(file_admin, dtype=bool), len(new)),
-            "attributes": _attributes(new),
+            "is_admin": np.broadcast_to(np.asarray(file_admin, dtype=bool), len(new)).copy(),
+            "attributes": _attributes(new) or [{} for _ in range(len(new))],
         },
     )
 
     # Existing users.
-    old = valid[exists]
-    before = _normalise(store.reindex(vkeys[exists]))
+    old = rows[exists]
+    before = _normalise(store.take(at[exists]))
     if settings.on_existing == "skip":
         part(
             "skip",
             email=before["email"],
-            key=vkeys[exists],
+            key=keys[exists],
             row=old.index,
             reason="exists (on_existing='skip')",
             before=before,
@@ -655,23 +684,22 @@ def plan_import(
                     )
                 )
         flags = np.column_stack([_differs(before[f], after[f]) for f in FIELDS])
-        any_change = flags.any(axis=1)
-        changed = [tuple(f for f, c in zip(FIELDS, row, strict=True) if c) for row in flags]
         part(
-            np.where(any_change, "update", "unchanged"),
+            np.where(flags.any(axis=1), "update", "unchanged"),
             email=before["email"],
-            key=vkeys[exists],
+            key=keys[exists],
             row=old.index,
             reason="",
             before=before,
             after=after,
-            changed=changed,
+            changed=_changed_fields(flags),
         )
 
     # Users of the store missing from the file (mirror mode).
     if settings.delete_missing:
-        present = pd.Index(keys[keys != ""].unique())
-        missing = _normalise(store[~store.index.isin(present)])
+        absent = np.ones(len(store), dtype=bool)
+        absent[at[at >= 0]] = False
+        missing = _normalise(store[absent])
         protected = missing["is_admin"].to_numpy(dtype=bool) & (not settings.delete_admins)
         for flag, action, reason in (
             (~protected, "delete", "not in the file (delete_missing=True)"),
@@ -732,8 +760,7 @@ def _differs(before: pd.Series, after: pd.Series) -> Any:
     """Element-wise ``!=`` of two object columns (tuples and dicts compare by value)."""
     import numpy as np
 
-    pairs = zip(before.to_numpy(dtype=object), after.to_numpy(dtype=object), strict=True)
-    return np.fromiter((x != y for x, y in pairs), dtype=bool, count=len(before))
+    return np.asarray(before.to_numpy(dtype=object) != after.to_numpy(dtype=object), dtype=bool)
 
 
 def _updated(
@@ -744,25 +771,31 @@ def _updated(
     groups_mapped: bool,
 ) -> pd.DataFrame:
     """The after-state of existing users updated from the file's non-empty cells."""
+    import numpy as np
+
     after = before.copy()
     for field in ("first_name", "last_name", "department"):
         file = old[field].to_numpy(dtype=object)
-        after[field] = [f if f else b for f, b in zip(file, before[field], strict=True)]
+        after[field] = np.where(file != "", file, before[field].to_numpy(dtype=object))
     if groups_mapped:
         file_groups = old["groups"].to_numpy(dtype=object)
         if settings.groups == "replace":
-            after["groups"] = list(file_groups)
+            after["groups"] = file_groups
         else:
-            after["groups"] = [
-                b if set(f) <= set(b) else tuple(sorted(set(b) | set(f)))
-                for f, b in zip(file_groups, before["groups"], strict=True)
-            ]
+            # Both sides are sorted tuples: only users whose groups differ need the union.
+            stored = before["groups"].to_numpy(dtype=object)
+            merged = stored.copy()
+            for i in np.flatnonzero(file_groups != stored).tolist():
+                f, b = set(file_groups[i]), set(stored[i])
+                if not f <= b:
+                    merged[i] = tuple(sorted(b | f))
+            after["groups"] = merged
     if "is_admin" in old.columns and settings.admin_rights:
         after["is_admin"] = old["is_admin"].to_numpy(dtype=bool)
     file_attrs = _attributes(old)
-    if any(file_attrs):
-        merged: list[Any] = [
+    if file_attrs is not None and any(file_attrs):
+        merged_attrs: list[Any] = [
             {**b, **f} if f else b for f, b in zip(file_attrs, before["attributes"], strict=True)
         ]
-        after["attributes"] = merged
+        after["attributes"] = merged_attrs
     return after

@@ -10,11 +10,13 @@ mapping that cannot work, or when asked to be strict.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from . import _text
 from .errors import MappingError, ValidationFailed
 from .headers import header_names
 from .mapping import ColumnMapping
@@ -66,6 +68,12 @@ _BLANKS = r"[\s\u200b\u200c\u200d\u2060\ufeff]+"
 _LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
 EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
+# The same pattern for RE2 on ASCII text, where Python's \w is exactly [A-Za-z0-9_].
+_ASCII_EMAIL = (
+    EMAIL_PATTERN.replace(r"[^\W\d_]", "[A-Za-z]")
+    .replace(r"[^\W_]", "[A-Za-z0-9]")
+    .replace(r"\w", "A-Za-z0-9_")
+)
 
 #: The apostrophe an export puts before a value a spreadsheet would run as a formula.
 NEUTRALISED = r"^'(?='*[=+\-@])"
@@ -185,21 +193,25 @@ def _clean(text: pd.Series) -> pd.Series:
     A cell that an export neutralised against formula injection (``'=SUM(1)``: an apostrophe
     before ``=``, ``+``, ``-`` or ``@``) is read back as it was typed.
     """
-    needs = text.str.contains(r"[^\S ]|\s\s|[\u200b\u200c\u200d\u2060\ufeff]", regex=True)
-    if needs.any():
-        text = text.where(~needs, text.str.replace(_BLANKS, " ", regex=True))
-    text = text.str.strip()
-    if text.str.startswith("'").any():
-        text = text.str.replace(NEUTRALISED, "", regex=True)
-    return text
+    return _text.unneutralise(_text.collapse_blanks(text))
+
+
+_ANGLED = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
+_MAILTO = re.compile(r"^\s*mailto:\s*", re.IGNORECASE)
+
+
+def _unwrap_email(text: str) -> str:
+    """``Name <a@b.no>`` and ``mailto:a@b.no`` as ``a@b.no`` (one cell)."""
+    inner = _ANGLED.search(text)
+    return _MAILTO.sub("", inner.group(1) if inner else text)
 
 
 def _clean_email(text: pd.Series) -> pd.Series:
     """Take the address out of ``Name <a@b.no>`` and ``mailto:a@b.no``; drop stray blanks."""
     text = _clean(text)
-    inner = text.str.extract(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>", expand=False)
-    text = text.where(inner.isna(), inner)
-    text = text.str.replace(r"^\s*mailto:\s*", "", regex=True, case=False)
+    # Only cells with a '<' or a ':' can hold either form: the rest skip the Python step.
+    wrapped = _text.contains_any(text, "<") | _text.contains_any(text, ":")
+    text = _text.patch(text, wrapped, _unwrap_email)
     return text.str.strip(" \"'<>;,")
 
 
@@ -213,27 +225,28 @@ def _labels(mapping: ColumnMapping) -> dict[str, str]:
 
 def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> pd.DataFrame:
     """The mapped cells as text, one column per property, indexed by spreadsheet row."""
+    import numpy as np
     import pandas as pd
 
     start = 0 if header_row is None else header_row + 1
     data = table.rows.iloc[start:]
     width = data.shape[1]
-    cells = [data.iloc[:, pos].astype(str) for pos in range(width)]
-    nonblank = pd.Series(False, index=data.index)
+    cells = [data.iloc[:, pos].astype("str") for pos in range(width)]
+    nonblank = np.zeros(len(data), dtype=bool)
     for col in cells:
-        nonblank |= col.str.strip() != ""
+        nonblank |= ~_text.is_blank(col)
     cells = [col[nonblank] for col in cells]
     index = pd.Index(data.index[nonblank] + table.first_row, name="row", dtype="int64")
     source: dict[str, Any] = {}
     for m in mapping.matches:
         if m.target != "groups" and m.column < width:
-            source[m.target] = cells[m.column].to_numpy()
+            source[m.target] = cells[m.column].array
     group_columns = [c for c in mapping.group_columns if c < width]
     if group_columns:
         joined = cells[group_columns[0]]
         for c in group_columns[1:]:
             joined = joined.str.cat(cells[c], sep=mapping.group_separator)
-        source["groups"] = joined.to_numpy()
+        source["groups"] = joined.array
     # Cells beyond the last header cell: a longer row is kept and flagged, never cut.
     extra: Any = ""
     if header_row is not None:
@@ -241,18 +254,19 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
         used = max((i + 1 for i, h in enumerate(headers) if h), default=0)
         used = max([used, *(m.column + 1 for m in mapping.matches)])
         if used < width:
-            beyond = cells[used].str.strip()
+            beyond = _text.strip(cells[used])
             for col in cells[used + 1 :]:
-                beyond = beyond.str.cat(col.str.strip(), sep=" | ")
-            extra = beyond.str.strip(" |").to_numpy()
+                beyond = beyond.str.cat(_text.strip(col), sep=" | ")
+            extra = beyond.str.strip(" |").array
     source["_extra"] = extra
     # Where each row starts in the file, so an issue can name the cell (line N in a CSV).
     lines = table.lines
     source["_line"] = (
-        [lines[i] for i in data.index[nonblank]] if lines is not None else index.to_numpy()
+        np.asarray(lines, dtype="int64")[data.index[nonblank].to_numpy()]
+        if lines is not None
+        else index.to_numpy()
     )
-    frame = pd.DataFrame(source, index=index)
-    return frame.astype(object)
+    return pd.DataFrame(source, index=index).astype({"_extra": "str"})
 
 
 def _check(
@@ -273,17 +287,17 @@ def _check(
     for field in source.columns:
         if field == "groups" or field in HIDDEN:
             continue
-        values = source[field].astype(str)
+        values = source[field].astype("str")
         norm[field] = _clean_email(values) if field == "email" else _clean(values)
     for field in REQUIRED:
         if field not in norm:
             norm[field] = ""
-    keys = norm["email"].str.casefold()
+    keys = _text.casefold(norm["email"])
     counted = keys.where((keys != "") & ~is_skipped, "")
     dupes = counted[counted != ""]
     dupes = dupes[dupes.duplicated(keep=False)]
     checks = norm.assign(
-        _extra=source["_extra"].astype(str) if "_extra" in source else "",
+        _extra=source.get("_extra", ""),
         _email_key=counted,
     )
 
@@ -301,7 +315,10 @@ def _check(
         checks=[
             required,
             too_long,
-            check(IssueCode.INVALID_EMAIL, lambda s: (s == "") | s.str.fullmatch(EMAIL_PATTERN)),
+            check(
+                IssueCode.INVALID_EMAIL,
+                lambda s: (s == "") | _text.fullmatch(s, EMAIL_PATTERN, _ASCII_EMAIL),
+            ),
         ]
     )
     columns["_email_key"] = pa.Column(
@@ -316,7 +333,7 @@ def _check(
     if "is_admin" in norm:
         words = _TRUE | _FALSE
         columns["is_admin"] = pa.Column(
-            checks=[check(IssueCode.INVALID_BOOLEAN, lambda s: s.str.casefold().isin(words))]
+            checks=[check(IssueCode.INVALID_BOOLEAN, lambda s: _text.casefold(s).isin(words))]
         )
 
     failures = pd.DataFrame(columns=["column", "check", "index"])
@@ -328,14 +345,14 @@ def _check(
     # Groups: split, trim, drop empty pieces, de-duplicate (case-insensitively) per row.
     group_parts = []
     if "groups" in source:
-        pieces = source["groups"].astype(str).str.split(mapping.group_separator, regex=False)
-        group_parts.append(_clean(pieces.explode().astype(str)))
+        pieces = _text.split_long(source["groups"].astype("str"), mapping.group_separator)
+        group_parts.append(_clean(pieces))
     if mapping.department_as_group:
         group_parts.append(norm["department"])
     if group_parts:
         long = pd.concat(group_parts).rename("group")
         long = long[long != ""].rename_axis("row").reset_index()
-        long = long.assign(_k=long["group"].str.casefold())
+        long = long.assign(_k=_text.casefold(long["group"]))
         long = long.drop_duplicates(["row", "_k"])[["row", "group"]]
     else:
         long = pd.DataFrame({"row": pd.Series(dtype="int64"), "group": pd.Series(dtype=object)})
@@ -355,7 +372,7 @@ def _check(
     rows = norm.copy()
     rows["groups"] = _tuples(long, rows.index)
     if "is_admin" in rows:
-        rows["is_admin"] = rows["is_admin"].str.casefold().isin(_TRUE)
+        rows["is_admin"] = _text.casefold(rows["is_admin"]).isin(_TRUE)
     errors = issues.loc[issues["severity"] == "error", "row"].unique()
     rows["status"] = "valid"
     rows.loc[rows.index.isin(errors), "status"] = "invalid"
@@ -399,14 +416,17 @@ def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
     import pandas as pd
 
     rows = long["row"].to_numpy()
-    names = long["group"].to_numpy(dtype=object)
     if not len(rows):
         return pd.Series([()] * len(index), index=index, dtype=object)
+    names = long["group"].tolist()
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     ends = np.r_[starts[1:], len(rows)]
-    chunks = (tuple(names[a:b]) for a, b in zip(starts, ends, strict=True))
-    by_row = dict(zip(rows[starts].tolist(), chunks, strict=True))
-    return pd.Series([by_row.get(r, ()) for r in index.tolist()], index=index, dtype=object)
+    chunks = [names[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    where = index.get_indexer(pd.Index(rows[starts])).tolist()
+    out = [()] * len(index)
+    for at, names_of_row in zip(where, chunks, strict=True):
+        out[at] = tuple(names_of_row)
+    return pd.Series(out, index=index, dtype=object)
 
 
 _TEXTS = {
@@ -447,9 +467,7 @@ def _issues(
                 {"row": group_long["row"], "field": "groups", "code": IssueCode.TOO_LONG.value}
             )
         )
-    cleaned = (
-        norm["email"] != source["email"].astype(str).str.strip() if "email" in source else None
-    )
+    cleaned = norm["email"] != _text.strip(source["email"]) if "email" in source else None
     if cleaned is not None and cleaned.any():
         rows = norm.index[cleaned & (norm["email"] != "")]
         frames.append(
@@ -470,9 +488,9 @@ def _issues(
         if field == "row":
             col = source["_extra"].astype(str)
         elif field == "email":
-            col = source["email"].astype(str).str.strip()
+            col = _text.strip(source["email"])
         elif field in source:
-            col = source[field].astype(str)
+            col = source[field].astype("str")
         else:
             continue
         values[where] = col.reindex(out.loc[where, "row"]).to_numpy()
@@ -491,7 +509,7 @@ def _issues(
         others = dupes.groupby(dupes).groups
         dup_rows = {key: ", ".join(str(int(r)) for r in sorted(idx)) for key, idx in others.items()}
         is_dup = out["code"] == IssueCode.DUPLICATE_EMAIL.value
-        keys = norm["email"].str.casefold().reindex(out.loc[is_dup, "row"])
+        keys = _text.casefold(norm["email"]).reindex(out.loc[is_dup, "row"])
         out.loc[is_dup, "message"] = (
             where_text[is_dup]
             + "the email "

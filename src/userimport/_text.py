@@ -1,0 +1,148 @@
+"""
+Vectorised text operations on whole columns, with exactly Python's ``str`` semantics.
+
+pandas runs a string method in Python, one cell at a time, whenever Arrow's regex engine (RE2)
+could disagree with Python's ``re`` (``\\s``, ``\\w`` on non-ASCII text, lookaheads). Each
+function here does the common case with an Arrow kernel and hands only the cells where the two
+could differ to Python, so the result is what a loop of ``str`` calls would give, at the speed
+of a column operation.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Every character ``str.isspace`` accepts; BLANKS adds the zero-width ones people paste from
+#: web pages and Word (which ``str.strip`` keeps).
+SPACES = "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
+BLANKS = SPACES + "\u200b\u200c\u200d\u2060\ufeff"
+_BLANK_RUN = "[" + BLANKS + "]+"
+_NEEDS_FOLDING = "[" + BLANKS.replace(" ", "") + "]|  "
+
+
+def _arrow(text: pd.Series) -> Any:
+    import pyarrow as pa
+
+    return pa.array(text.astype("str") if text.dtype != "str" else text)
+
+
+def _series(values: Any, like: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    return pd.Series(pd.array(values, dtype="str"), index=like.index, name=like.name)
+
+
+def patch(
+    text: pd.Series, where: Any, fn: Callable[[str], str], *, source: pd.Series | None = None
+) -> pd.Series:
+    """``text``, where ``where`` is true replaced by ``fn`` (in Python) of ``source``'s cell."""
+    import numpy as np
+
+    mask = np.asarray(where, dtype=bool)
+    if not mask.any():
+        return text
+    out = text.copy()
+    out[mask] = [fn(v) for v in (text if source is None else source)[mask].tolist()]
+    return out
+
+
+def collapse_blanks(text: pd.Series) -> pd.Series:
+    """
+    Trim, and fold every run of blanks (any whitespace, NBSP, zero-width) into one space.
+
+    The same as ``" ".join(...)`` of the non-blank pieces, cell by cell.
+    """
+    import pyarrow.compute as pc
+
+    arr = _arrow(text)
+    if pc.any(pc.match_substring_regex(arr, _NEEDS_FOLDING)).as_py():
+        arr = pc.replace_substring_regex(arr, _BLANK_RUN, " ")
+    return _series(pc.utf8_trim(arr, " "), text)
+
+
+def casefold(text: pd.Series) -> pd.Series:
+    """``str.casefold`` of every cell (Arrow's lower-casing for ASCII, Python for the rest)."""
+    import pyarrow.compute as pc
+
+    arr = _arrow(text)
+    lowered = _series(pc.utf8_lower(arr), text)
+    other = pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
+    return patch(lowered, other, str.casefold, source=text)
+
+
+def unneutralise(text: pd.Series) -> pd.Series:
+    """Drop the apostrophe an export put before a value a spreadsheet would run as a formula."""
+    import pyarrow.compute as pc
+
+    arr = _arrow(text)
+    marked = pc.match_substring_regex(arr, r"^'+[=+\-@]")
+    if not pc.any(marked).as_py():
+        return text
+    return _series(pc.if_else(marked, pc.utf8_slice_codeunits(arr, 1), arr), text)
+
+
+def fullmatch(text: pd.Series, pattern: str, ascii_pattern: str) -> pd.Series:
+    """
+    Whether each cell matches ``pattern`` (Python syntax) as a whole.
+
+    ``ascii_pattern`` is the same pattern written for RE2 on ASCII text (``\\w`` spelled
+    ``[A-Za-z0-9_]`` and so on); cells that are not ASCII are matched by Python's ``re``.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    arr = _arrow(text)
+    matched = pc.match_substring_regex(arr, f"^(?:{ascii_pattern})$").to_numpy(zero_copy_only=False)
+    other = ~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False)
+    result = np.asarray(matched, dtype=bool).copy()
+    if other.any():
+        compiled = re.compile(pattern)
+        result[other] = [compiled.fullmatch(v) is not None for v in text[other].tolist()]
+    return pd.Series(result, index=text.index)
+
+
+def contains_any(text: pd.Series, literal: str, *, ignore_case: bool = False) -> Any:
+    """A boolean array: which cells contain ``literal``."""
+    import pyarrow.compute as pc
+
+    found = pc.match_substring(_arrow(text), literal, ignore_case=ignore_case)
+    return found.to_numpy(zero_copy_only=False)
+
+
+def split_long(text: pd.Series, separator: str) -> pd.Series:
+    """
+    Each cell split on ``separator``, one piece per row of the result, indexed like ``text``.
+
+    The same pieces, in the same order, as ``text.str.split(separator).explode()``.
+    """
+    import pyarrow.compute as pc
+
+    arr = _arrow(text)
+    lists = pc.split_pattern(arr, separator)
+    pieces = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists).to_numpy()
+    import pandas as pd
+
+    return pd.Series(pd.array(pieces, dtype="str"), index=text.index[parents], name=text.name)
+
+
+def is_blank(text: pd.Series) -> Any:
+    """A boolean array: which cells are empty or hold only whitespace (``not s.strip()``)."""
+    import pyarrow.compute as pc
+
+    blank = pc.match_substring_regex(_arrow(text), "^[" + SPACES + "]*$")
+    return blank.to_numpy(zero_copy_only=False)
+
+
+def strip(text: pd.Series) -> pd.Series:
+    """``str.strip()`` of every cell (leading and trailing whitespace as Python sees it)."""
+    import pyarrow.compute as pc
+
+    return _series(pc.utf8_trim(_arrow(text), SPACES), text)

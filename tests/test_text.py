@@ -1,0 +1,70 @@
+"""The vectorised text operations give exactly what Python's ``str`` methods give, cell by cell."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+
+from userimport import _text
+from userimport.validation import _ASCII_EMAIL, EMAIL_PATTERN, NEUTRALISED
+
+# Blanks of every kind, letters whose case folding is special, and the characters the
+# email pattern and the formula neutralisation care about.
+ALPHABET = st.sampled_from(
+    list(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2000\u200b\u2060\ufeff\u3000")
+    + list("aZ09_-.@'=+<>:;,ßẞİıΣσﬁKÅøÆ")
+    + ["\U0001f600"]
+)
+CELLS = st.lists(st.text(ALPHABET, max_size=12), max_size=30)
+
+
+def series(cells: list[str]) -> pd.Series:
+    return pd.Series(cells, dtype="str", index=range(10, 10 + len(cells)))
+
+
+@given(CELLS)
+def test_collapse_blanks_is_split_and_join(cells: list[str]) -> None:
+    """Every run of blanks becomes one space, and the ends are trimmed."""
+    blank = re.compile("[" + _text.BLANKS + "]+")
+    expected = [blank.sub(" ", c).strip(" ") for c in cells]
+    assert expected == _text.collapse_blanks(series(cells)).tolist()
+
+
+@given(CELLS)
+def test_casefold_is_str_casefold(cells: list[str]) -> None:
+    """Case folding matches ``str.casefold``, also for ß, İ and Σ."""
+    assert [c.casefold() for c in cells] == _text.casefold(series(cells)).tolist()
+
+
+@given(CELLS)
+def test_strip_and_is_blank_are_str_strip(cells: list[str]) -> None:
+    """Trimming and blank cells follow ``str.strip`` (zero-width characters are not blank)."""
+    s = series(cells)
+    assert [c.strip() for c in cells] == _text.strip(s).tolist()
+    assert [not c.strip() for c in cells] == _text.is_blank(s).tolist()
+
+
+@given(CELLS)
+def test_unneutralise_is_the_lookahead_regex(cells: list[str]) -> None:
+    """The apostrophe before a formula is dropped exactly where the Python regex drops it."""
+    assert [re.sub(NEUTRALISED, "", c) for c in cells] == _text.unneutralise(series(cells)).tolist()
+
+
+@given(st.lists(st.from_regex(EMAIL_PATTERN, fullmatch=True) | st.text(ALPHABET), max_size=20))
+def test_email_fullmatch_is_python_re(cells: list[str]) -> None:
+    """The RE2 spelling of the email pattern accepts exactly what Python's accepts."""
+    expected = [re.fullmatch(EMAIL_PATTERN, c) is not None for c in cells]
+    assert expected == _text.fullmatch(series(cells), EMAIL_PATTERN, _ASCII_EMAIL).tolist()
+
+
+@given(CELLS, st.sampled_from([",", ";", " | ", "ø"]))
+def test_split_long_is_split_and_explode(cells: list[str], separator: str) -> None:
+    """The long form has every piece, in order, on its row's index."""
+    s = series(cells)
+    expected = s.str.split(separator, regex=False).explode()
+    actual = _text.split_long(s, separator)
+    assert expected.index.tolist() == actual.index.tolist()
+    assert [str(v) for v in expected.tolist()] == actual.tolist()
