@@ -116,3 +116,18 @@ def test_change_set_emptiness() -> None:
     assert not ChangeSet(create_groups={"G"}).is_empty
     with pytest.raises(TypeError):
         ChangeSet(delete="a@b.no")
+
+
+@given(s.stores())
+def test_snapshot_from_frame_is_the_same_store(users: list[User]) -> None:
+    """A snapshot built from another's frame holds the same users, groups and departments."""
+    snap = Snapshot.from_users(users, version="v1", groups={"Empty"}, departments={"Nobody"})
+    again = Snapshot.from_frame(snap.frame, version="v1", groups={"Empty"}, departments={"Nobody"})
+    assert snap.state() == again.state()
+    assert len(snap) == len(again)
+    for user in users:
+        assert user.key in again
+        found = again.get(user.email.upper())
+        assert found is not None
+        assert attrs.asdict(snap.users[user.key]) == attrs.asdict(found)
+    assert again.get("nobody@nowhere.no") is None

@@ -132,6 +132,19 @@ def test_snapshot_of_an_empty_store(make_repo: Factory) -> None:
     assert snap.version
 
 
+def test_snapshot_frame_matches_users_in_python_order(make_repo: Factory) -> None:
+    """The frame's groups are sorted as Python sorts (not by the database's collation)."""
+    names = {"b", "B", "é", "e", "Z", "_x", "Ø", "å"}
+    user = User(email="Kari@Firma.no", first_name="Kari", groups=names, attributes={"n": "1"})
+    snap = make_repo([user, OLE]).snapshot()
+    frame = snap.frame
+    assert tuple(sorted(names)) == frame.loc["kari@firma.no", "groups"]
+    assert {"n": "1"} == frame.loc["kari@firma.no", "attributes"]
+    assert dict(OLE.attributes) == frame.loc["ole@firma.no", "attributes"]
+    assert user == snap.get("kari@firma.no")
+    assert {user.key, OLE.key} == {u.key for u in snap}
+
+
 def test_initial_content(make_repo: Factory) -> None:
     """Users, their groups and departments, and empty groups and departments are all kept."""
     snap = make_repo([ANNA, OLE, ADMIN], groups={"Empty"}, departments={"Nobody"}).snapshot()

@@ -6,6 +6,7 @@ All of them are frozen attrs classes; change them with :func:`attrs.evolve`.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from types import MappingProxyType
@@ -205,7 +206,65 @@ def _frozenset_of_str(value: Iterable[str]) -> frozenset[str]:
     return frozenset(str(v) for v in value)
 
 
+class _FrameUsers(Mapping[str, User]):
+    """
+    The users of a snapshot frame, made into :class:`User` values only when asked for.
+
+    A store read as a frame is planned against without one ``User`` per row; looking up a few
+    users (``snapshot.get``) makes just those, iterating makes all of them once.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._all: dict[str, User] | None = None
+
+    def _make(self, row: tuple[Any, ...]) -> User:
+        email, first, last, department, groups, is_admin, attributes = row
+        return User(
+            email=email,
+            first_name=first,
+            last_name=last,
+            department=department or None,
+            groups=groups,
+            is_admin=bool(is_admin),
+            attributes=attributes,
+        )
+
+    def _users(self) -> dict[str, User]:
+        if self._all is None:
+            rows = self.frame[list(USER_COLUMNS)].itertuples(index=False, name=None)
+            self._all = dict(zip(self.frame.index, map(self._make, rows), strict=True))
+        return self._all
+
+    def __getitem__(self, key: str) -> User:
+        if self._all is not None:
+            return self._all[key]
+        if not isinstance(key, str) or key not in self.frame.index:
+            raise KeyError(key)
+        row = self.frame.iloc[self.frame.index.get_loc(key)]
+        return self._make(tuple(row[c] for c in USER_COLUMNS))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self.frame.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.frame.index.tolist())
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def values(self) -> Any:
+        """Every user, made once."""
+        return self._users().values()
+
+    def items(self) -> Any:
+        """Every key and user, made once."""
+        return self._users().items()
+
+
 def _user_map(value: Mapping[str, User]) -> Mapping[str, User]:
+    if isinstance(value, _FrameUsers):
+        return value
     return MappingProxyType(dict(value))
 
 
@@ -261,6 +320,39 @@ class Snapshot:
             departments=frozenset(all_departments),
         )
 
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        version: str,
+        groups: Iterable[str] = (),
+        departments: Iterable[str] = (),
+    ) -> Snapshot:
+        """
+        Build a snapshot from a frame shaped like :attr:`frame`, without a ``User`` per row.
+
+        The fast way for a repository that reads its store in bulk: planning works on the
+        frame directly, and :class:`User` values are made only for the users looked at.
+
+        Args:
+            frame: Indexed by :func:`email_key` of the email, with the columns of
+                :attr:`frame`: ``email``, ``first_name``, ``last_name``, ``department`` (``""``
+                for none), ``groups`` (sorted tuples), ``is_admin`` (bool), ``attributes``
+                (dicts). Not copied: do not change it afterwards.
+            version: The store's version token.
+            groups: Group names of the store, including empty groups.
+            departments: Department names of the store, including empty ones.
+        """
+        named = itertools.chain.from_iterable(frame["groups"].tolist())
+        used = frame["department"].unique().tolist()
+        return cls(
+            version=version,
+            users=_FrameUsers(frame),
+            groups=frozenset(groups) | frozenset(named),
+            departments=(frozenset(departments) | frozenset(used)) - {""},
+        )
+
     def get(self, email: str) -> User | None:
         """Return the user with this email (any case), or ``None``."""
         return self.users.get(email_key(email))
@@ -304,6 +396,8 @@ class Snapshot:
         """
         import pandas as pd
 
+        if isinstance(self.users, _FrameUsers):
+            return self.users.frame
         users = list(self.users.values())
         return pd.DataFrame(
             {

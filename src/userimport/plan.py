@@ -20,7 +20,7 @@ from . import _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
-from .model import ChangeSet, ImportSettings, Snapshot, User
+from .model import USER_COLUMNS, ChangeSet, ImportSettings, Snapshot, User
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,14 +36,7 @@ Action = Literal["create", "update", "unchanged", "skip", "delete"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "skip", "delete")
 
 #: The fields of a user an import compares (the email is the identity and never changes).
-FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "department",
-    "groups",
-    "is_admin",
-    "attributes",
-)
+FIELDS: tuple[str, ...] = USER_COLUMNS[1:]
 
 _FORMAT = "userimport.plan"
 _FORMAT_VERSION = 1
@@ -484,8 +477,22 @@ def _entry(rec: Mapping[str, Any]) -> PlanEntry:
 
 
 def _users(frame: pd.DataFrame, side: str) -> tuple[User, ...]:
+    """The users of one side of ``frame`` (rows without that side left out)."""
+    cols = ["email", *(f"{side}_{f}" for f in FIELDS)]
     return tuple(
-        u for rec in _records(frame) if (u := _user_at(rec, side, rec["email"])) is not None
+        User(
+            email=email,
+            first_name=first,
+            last_name=last,
+            department=department,
+            groups=groups,
+            is_admin=is_admin,
+            attributes=attributes,
+        )
+        for email, first, last, department, groups, is_admin, attributes in frame[cols].itertuples(
+            index=False, name=None
+        )
+        if first is not None
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Protocol, runtime_checkable
 
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
@@ -54,30 +54,13 @@ def check_changes(snapshot: Snapshot, changes: ChangeSet) -> None:
     updated and deleted ones do, every user's groups and department exist after the commit,
     and no deleted group or department is still in use.
     """
+    check_keys(snapshot.users, snapshot.groups, snapshot.departments, changes)
+    if not (changes.delete_groups or changes.delete_departments):
+        return
     users = dict(snapshot.users)
     for email in changes.delete:
-        if users.pop(email_key(email), None) is None:
-            raise UserNotFoundError(f"cannot delete {email}: no such user")
-    for user in changes.update:
-        if user.key not in users:
-            raise UserNotFoundError(f"cannot update {user.email}: no such user")
-        users[user.key] = user
-    for user in changes.create:
-        if user.key in users:
-            raise RepositoryError(f"cannot create {user.email}: a user with that email exists")
-        users[user.key] = user
-    if len(changes.create) != len({u.key for u in changes.create}):
-        raise RepositoryError("the change set creates the same email twice")
-    groups = (snapshot.groups | changes.create_groups) - changes.delete_groups
-    departments = (snapshot.departments | changes.create_departments) - changes.delete_departments
-    for user in itertools.chain(changes.update, changes.create):
-        unknown = user.groups - groups
-        if unknown:
-            raise RepositoryError(
-                f"{user.email} is in unknown group(s) {', '.join(sorted(unknown))}; create them"
-            )
-        if user.department and user.department not in departments:
-            raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
+        users.pop(email_key(email), None)
+    users.update((u.key, u) for u in itertools.chain(changes.update, changes.create))
     used_groups = set().union(*(u.groups for u in users.values())) if users else set()
     still = changes.delete_groups & used_groups
     if still:
@@ -88,6 +71,46 @@ def check_changes(snapshot: Snapshot, changes: ChangeSet) -> None:
         raise RepositoryError(
             f"cannot delete department(s) still in use: {', '.join(sorted(still))}"
         )
+
+
+def check_keys(
+    keys: Container[str],
+    groups: frozenset[str],
+    departments: frozenset[str],
+    changes: ChangeSet,
+) -> None:
+    """
+    The checks of :func:`check_changes` that need only the store's keys, groups and departments.
+
+    Everything but "no deleted group or department is still in use", which needs every user:
+    a repository may run this alone when the change set deletes no group or department.
+    """
+    deleted: set[str] = set()
+    for email in changes.delete:
+        key = email_key(email)
+        if key not in keys or key in deleted:
+            raise UserNotFoundError(f"cannot delete {email}: no such user")
+        deleted.add(key)
+    for user in changes.update:
+        if user.key not in keys or user.key in deleted:
+            raise UserNotFoundError(f"cannot update {user.email}: no such user")
+    created: set[str] = set()
+    for user in changes.create:
+        if user.key in created:
+            raise RepositoryError("the change set creates the same email twice")
+        if user.key in keys and user.key not in deleted:
+            raise RepositoryError(f"cannot create {user.email}: a user with that email exists")
+        created.add(user.key)
+    groups = (groups | changes.create_groups) - changes.delete_groups
+    departments = (departments | changes.create_departments) - changes.delete_departments
+    for user in itertools.chain(changes.update, changes.create):
+        unknown = user.groups - groups
+        if unknown:
+            raise RepositoryError(
+                f"{user.email} is in unknown group(s) {', '.join(sorted(unknown))}; create them"
+            )
+        if user.department and user.department not in departments:
+            raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
 
 
 class InMemoryUserRepository:

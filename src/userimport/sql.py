@@ -16,12 +16,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RepositoryError, StalePlanError, UserImportError
 from .model import ChangeSet, Snapshot, User, email_key
-from .repository import check_changes
+from .repository import check_changes, check_keys
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -260,6 +260,8 @@ class SqlUserRepository:
             RepositoryError: The change set does not fit the store, or the database failed;
                 nothing was written.
         """
+        import sqlalchemy as sa
+
         with self._guard("commit the changes"):
             self._ensure_schema()
             with self._transaction(write=True) as conn:
@@ -273,11 +275,19 @@ class SqlUserRepository:
                     )
                 if changes.is_empty:
                     return current
-                before = self._read_snapshot(conn, current)
-                check_changes(before, changes)
-                self._write(conn, before, changes)
-                new_version = uuid.uuid4().hex
                 t = _tables()
+                if changes.delete_groups or changes.delete_departments:
+                    full = self._read_snapshot(conn, current)
+                    check_changes(full, changes)
+                    groups, departments = full.groups, full.departments
+                else:
+                    # Checking a change set needs only the keys, groups and departments.
+                    keys = {k for (k,) in _fetch(conn, sa.select(t.users.c.key))}
+                    groups = frozenset(conn.execute(sa.select(t.groups.c.name)).scalars())
+                    departments = frozenset(conn.execute(sa.select(t.departments.c.name)).scalars())
+                    check_keys(keys, groups, departments, changes)
+                self._write(conn, groups, departments, changes)
+                new_version = uuid.uuid4().hex
                 conn.execute(
                     t.meta.update().where(t.meta.c.id == _META_ID).values(version=new_version)
                 )
@@ -387,60 +397,78 @@ class SqlUserRepository:
     # -- reading and writing -------------------------------------------------------------------
 
     def _read_snapshot(self, conn: sa.Connection, version: str) -> Snapshot:
-        """Read the whole store with five set-based SELECTs."""
+        """Read the whole store with five set-based SELECTs, straight into a frame."""
+        import numpy as np
+        import pandas as pd
         import sqlalchemy as sa
 
         t = _tables()
-        groups_of: dict[str, list[str]] = {}
-        for key, group in conn.execute(
-            sa.select(t.memberships.c.user_key, t.memberships.c.group_name)
-        ):
-            groups_of.setdefault(key, []).append(group)
-        attributes_of: dict[str, dict[str, str]] = {}
-        for key, name, value in conn.execute(
-            sa.select(t.attributes.c.user_key, t.attributes.c.name, t.attributes.c.value)
-        ):
-            attributes_of.setdefault(key, {})[name] = value
-        users = {
-            row.key: User(
-                email=row.email,
-                first_name=row.first_name,
-                last_name=row.last_name,
-                department=row.department,
-                groups=groups_of.get(row.key, ()),
-                is_admin=row.is_admin,
-                attributes=attributes_of.get(row.key),
-            )
-            for row in conn.execute(
-                sa.select(
-                    t.users.c.key,
-                    t.users.c.email,
-                    t.users.c.first_name,
-                    t.users.c.last_name,
-                    t.users.c.department,
-                    t.users.c.is_admin,
-                )
-            )
-        }
-        return Snapshot(
+        cols = ("key", "email", "first_name", "last_name", "department", "is_admin")
+        users = _fetch(conn, sa.select(*(t.users.c[c] for c in cols)))
+        columns = list(zip(*users, strict=True)) if users else [()] * len(cols)
+        index = pd.Index(columns[0], name="key", dtype=object)
+        frame = pd.DataFrame(
+            {
+                "email": np.array(columns[1], dtype=object),
+                "first_name": np.array(columns[2], dtype=object),
+                "last_name": np.array(columns[3], dtype=object),
+                "department": np.array([d or "" for d in columns[4]], dtype=object),
+            },
+            index=index,
+        )
+
+        def per_user(rows: Sequence[Any], make: Any) -> list[Any]:
+            """``make(rows)`` for each user, from (key, ...) rows sorted by key; None if none."""
+            out: list[Any] = [None] * len(index)
+            if not rows:
+                return out
+            keys = np.array([r[0] for r in rows], dtype=object)
+            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+            ends = np.r_[starts[1:], len(rows)]
+            where = index.get_indexer(pd.Index(keys[starts], dtype=object))
+            for at, a, b in zip(where.tolist(), starts.tolist(), ends.tolist(), strict=True):
+                out[at] = make(a, b)
+            return out
+
+        m = t.memberships.c
+        # Sorted by code point (Python's order), so each user's groups come out sorted.
+        binary = "C" if self.dialect == "postgresql" else "BINARY"
+        memberships = _fetch(
+            conn,
+            sa.select(m.user_key, m.group_name).order_by(m.user_key, m.group_name.collate(binary)),
+        )
+        names = [r[1] for r in memberships]
+        groups = per_user(memberships, lambda a, b: tuple(names[a:b]))
+        frame["groups"] = [g if g is not None else () for g in groups]
+        frame["is_admin"] = np.array(columns[5], dtype=bool)
+        a = t.attributes.c
+        attributes = _fetch(conn, sa.select(a.user_key, a.name, a.value).order_by(a.user_key))
+        pairs = [(r[1], r[2]) for r in attributes]
+        held = per_user(attributes, lambda a, b: dict(pairs[a:b]))
+        frame["attributes"] = [d if d is not None else {} for d in held]
+        return Snapshot.from_frame(
+            frame,
             version=version,
-            users=users,
             groups=conn.execute(sa.select(t.groups.c.name)).scalars(),
             departments=conn.execute(sa.select(t.departments.c.name)).scalars(),
         )
 
-    def _write(self, conn: sa.Connection, before: Snapshot, changes: ChangeSet) -> None:
+    def _write(
+        self,
+        conn: sa.Connection,
+        groups: frozenset[str],
+        departments: frozenset[str],
+        changes: ChangeSet,
+    ) -> None:
         """Apply a checked change set, in the order ChangeSet documents, with executemany."""
         import sqlalchemy as sa
 
         t = _tables()
-        _insert(
-            conn, t.groups, [{"name": g} for g in sorted(changes.create_groups - before.groups)]
-        )
+        _insert(conn, t.groups, [{"name": g} for g in sorted(changes.create_groups - groups)])
         _insert(
             conn,
             t.departments,
-            [{"name": d} for d in sorted(changes.create_departments - before.departments)],
+            [{"name": d} for d in sorted(changes.create_departments - departments)],
         )
         gone = [{"b_key": email_key(e)} for e in changes.delete]
         changed = [{"b_key": u.key} for u in changes.update]
@@ -448,7 +476,8 @@ class SqlUserRepository:
             _delete(conn, table, table.c.user_key, gone + changed)
         _delete(conn, t.users, t.users.c.key, gone)
         if changes.update:
-            conn.execute(
+            _executemany(
+                conn,
                 t.users.update()
                 .where(t.users.c.key == sa.bindparam("b_key"))
                 .values(
@@ -485,6 +514,21 @@ class SqlUserRepository:
         )
 
 
+def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """
+    Every row of a parameterless SELECT as plain tuples, on the connection's transaction.
+
+    Reading a whole store through the DBAPI cursor skips building a SQLAlchemy ``Row`` per
+    record, which costs more than the query itself.
+    """
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(query.compile(dialect=conn.dialect)))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _user_row(user: User) -> dict[str, Any]:
     return {
         "key": user.key,
@@ -496,9 +540,27 @@ def _user_row(user: User) -> dict[str, Any]:
     }
 
 
+def _executemany(conn: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """
+    Run ``statement`` once per row in one DBAPI ``executemany``, on the open transaction.
+
+    The parameters are still bound by the driver and the statement still goes through
+    SQLAlchemy's execution events; as driver SQL it skips the per-row parameter processing,
+    which costs more than the insert itself for the plain text and boolean columns here.
+    """
+    if not rows:
+        return
+    compiled = statement.compile(dialect=conn.dialect)
+    params: list[Any] = rows
+    if compiled.positional:
+        order = compiled.positiontup or ()
+        params = [tuple(r[name] for name in order) for r in rows]
+    conn.exec_driver_sql(str(compiled), params)
+
+
 def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(table.insert(), rows)
+        _executemany(conn, table.insert(), rows)
 
 
 def _delete(
@@ -507,7 +569,7 @@ def _delete(
     import sqlalchemy as sa
 
     if rows:
-        conn.execute(table.delete().where(column == sa.bindparam("b_key")), rows)
+        _executemany(conn, table.delete().where(column == sa.bindparam("b_key")), rows)
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
