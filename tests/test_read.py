@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -10,6 +11,7 @@ import time
 import zipfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import openpyxl
 import pytest
@@ -17,7 +19,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import corpus_dir
-from userimport import EncodingError, FileFormatError, RowLimitError, read_table
+from userimport import (
+    EncodingError,
+    FileFormatError,
+    RowLimitError,
+    UserImportError,
+    read_table,
+)
+from userimport import read as read
+from userimport.read import DELIMITERS
 
 CASES = json.loads((corpus_dir() / "expected.json").read_text(encoding="utf-8"))
 
@@ -350,3 +360,234 @@ def test_late_non_utf8_byte_falls_back_to_a_single_byte_encoding() -> None:
     assert ("cp1252", "Bjørn") == (table.encoding, table.rows.iloc[-1, 1])
     with pytest.raises(EncodingError, match=r"near line .* not valid utf-8"):
         read_table(rows, max_rows=None, encoding="utf-8")
+    for encoding in (None, "utf-8"):
+        assert careful(rows, max_rows=None, encoding=encoding) == outcome(
+            rows, max_rows=None, encoding=encoding
+        )
+
+
+def careful(source: Any, **options: Any) -> Any:
+    """read_table on the csv module path only, or the error it raises (type and message)."""
+    with mock.patch.object(read, "_fast_csv", return_value=None):
+        return outcome(source, **options)
+
+
+def outcome(source: Any, **options: Any) -> Any:
+    """Everything a RawTable tells, to compare two ways of reading; or the error raised."""
+    try:
+        table = read_table(source, **options)
+    except UserImportError as e:
+        return type(e).__name__, str(e)
+    rows = table.rows
+    return (
+        rows.values.tolist(),
+        [str(t) for t in rows.dtypes],
+        type(rows.index).__name__,
+        list(rows.index),
+        type(rows.columns).__name__,
+        list(rows.columns),
+        table.lines,
+        table.encoding,
+        table.delimiter,
+        table.notes,
+    )
+
+
+def fast_used(source: Any, **options: Any) -> bool:
+    """Whether read_table read ``source`` on the pandas path."""
+    real, results = read._fast_csv, []
+
+    def spy(*args: Any) -> Any:
+        results.append(real(*args))
+        return results[-1]
+
+    with mock.patch.object(read, "_fast_csv", spy), contextlib.suppress(UserImportError):
+        read_table(source, **options)
+    return any(r is not None for r in results)
+
+
+tricky = 'ab æ€😀 ,;\t|"\\\u2028\x85\x0b\x0c\x1c\x1e\xa0'
+
+
+@st.composite
+def csv_texts(draw: st.DrawFn) -> str:
+    """CSV text as people's programs write it, and broken: quotes, blank and ragged lines."""
+    if draw(st.integers(0, 5)) == 0:
+        return draw(st.text(alphabet=st.sampled_from(list('ab,;"\r\n \t\\')), max_size=40))
+    sep = draw(st.sampled_from(DELIMITERS))
+    ends = draw(st.sampled_from(["\n", "\r\n", "\r", "mixed"]))
+    breaks = draw(st.booleans())  # line breaks inside values (else one record per line)
+    field = st.text(alphabet=st.sampled_from(list(tricky + "\r\n" * breaks)), max_size=6)
+    width = draw(st.integers(1, 5))
+    tidy = draw(st.booleans())  # quoted where needed, the first row the widest
+    rows = draw(st.lists(st.lists(st.tuples(field, st.booleans()), max_size=width)))
+    if tidy and rows:
+        rows[0] += [("h", False)] * (width - len(rows[0]))
+    out = []
+    for cells in rows:
+        quoted = [
+            '"' + c.replace('"', '""') + '"'
+            if q or (tidy and any(x in c for x in (sep, '"', "\r", "\n")))
+            else c
+            for c, q in cells
+        ]
+        end = draw(st.sampled_from(["\n", "\r\n", "\r"])) if ends == "mixed" else ends
+        out.append(sep.join(quoted) + end)
+    text = "".join(out)
+    return text if draw(st.booleans()) else text.rstrip("\r\n")
+
+
+@given(
+    csv_texts(),
+    st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]),
+    st.sampled_from([None, *DELIMITERS]),
+    st.sampled_from([None, 0, 1, 3]),
+    st.sampled_from([read.HEAD, 8, 32]),
+)
+def test_fast_and_careful_paths_agree(
+    text: str, encoding: str, delimiter: str | None, max_rows: int | None, head: int
+) -> None:
+    """pandas' parser and the csv module give the same table, line numbers and errors."""
+    data = text.encode(encoding, errors="ignore")
+    options = {"delimiter": delimiter, "max_rows": max_rows}
+    with mock.patch.object(read, "HEAD", head):  # a small head: the rest is streamed
+        assert careful(data, **options) == outcome(data, **options)
+
+
+def test_fast_and_careful_paths_agree_on_a_streamed_file() -> None:
+    """A file bigger than the head, on the fast path, reads as the csv module reads it."""
+    data = b"Email;Note\r\n" + b'a@b.no;"x; y"\r\n\r\n   \r\n' * 40_000 + b"c@d.no;\xc3\xa6\r\n\r\n"
+    assert fast_used(data, max_rows=None)
+    with io.BytesIO(data) as f:
+        fast = outcome(f, max_rows=None)
+        assert f.tell() == len(data)
+    assert careful(io.BytesIO(data), max_rows=None) == fast
+    assert 120_002 == len(fast[0])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"a,b\n1,2\n",
+        b"a;b\r\n1;2\r\n\r\n\r\n",
+        b"a,b,c\r\nx\r\n \r\n,,\r\n",
+        b'"a,1","b""2"\n"",x\n',
+        "Fornavn;Etternavn\nJørgen;Æsøy\n".encode("cp1252"),
+        "\ufeffa,b\n1,2".encode(),
+    ],
+)
+def test_well_formed_files_take_the_fast_path(data: bytes) -> None:
+    """Files with one record per line are read by pandas, with the same result."""
+    assert fast_used(data)
+    assert careful(data) == outcome(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'a,b\n"x\ny",2\n',  # a line break in a value: lines and rows differ
+        b'a,b\n"x\ry",2\n',
+        b"a,b\n1,2,3\n",  # ragged: wider than the first row
+        b"\n\na,b\n",  # pandas refuses leading blank lines
+        b'a,b\n"open,2\n',
+        b"sep=;\na;b\n",
+        "a,b\nJørgen,x\n".encode("utf-16"),
+        ("a\n" + "x" * 200_000 + "\n").encode(),  # over the csv module's field size limit
+    ],
+)
+def test_other_files_take_the_careful_path(data: bytes) -> None:
+    """What the fast path cannot promise to read as the csv module does goes the careful way."""
+    assert not fast_used(data)
+    assert careful(data) == outcome(data)
+
+
+def test_field_size_limit_is_the_csv_modules() -> None:
+    """A value of exactly the csv module's field size limit reads; one more refuses, both ways."""
+    limit = csv.field_size_limit()
+    fits = b"a,b\n1," + b"x" * limit + b"\n"
+    over = b"a,b\n1," + b"x" * (limit + 1) + b"\n"
+    assert careful(fits) == outcome(fits)
+    assert careful(over) == outcome(over)
+    assert "FileFormatError" == outcome(over)[0]
+
+
+@pytest.mark.parametrize("n", [4999, 5000, 5001, 5031, 5032, 5033])
+def test_row_limit_at_the_default_both_ways(n: int) -> None:
+    """Around the default limit (and its header slack) both paths agree, to the row."""
+    data = rows_csv(n)
+    expected = careful(data)
+    assert expected == outcome(data)
+    assert (n > 5000) == (expected[0] == "RowLimitError")
+
+
+def test_unreadable_stream_takes_the_careful_path() -> None:
+    """A stream that cannot seek back is read once, carefully."""
+
+    class Pipe(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self._data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            return self._data.readinto(buffer)
+
+    data = rows_csv(60_000)
+    assert not fast_used(Pipe(data), max_rows=None)
+    assert careful(io.BytesIO(data), max_rows=None) == outcome(Pipe(data), max_rows=None)
+
+
+@given(
+    st.binary(max_size=60).map(lambda b: b.translate(bytes.maketrans(b"\x00\x01\x02", b"\r\n\r"))),
+    st.lists(st.integers(1, 9), min_size=1, max_size=10),
+    st.integers(1, 8),
+)
+def test_scan_counts_lines_as_text_mode_does(data: bytes, sizes: list[int], longest: int) -> None:
+    """Read in any pieces, the scanner counts the lines newline='' splits, and sees long ones."""
+    head, rest = data[: sizes[0]], io.BytesIO(data[sizes[0] :])
+    scan = read._Scan(head, rest, longest)
+    too_long = max(len(part) for part in data.split(b"\n")) > longest
+    try:
+        pieces = [scan.read(size) for size in sizes * 60]
+    except read._Unsafe:
+        assert too_long
+        return
+    assert not too_long
+    assert data == b"".join(pieces)
+    text = data.decode("latin-1")
+    assert len(io.StringIO(text, newline="").readlines()) == scan.lines
+
+
+def write_only_xlsx(rows: list[list[Any]]) -> bytes:
+    """A workbook as openpyxl's write-only mode saves it: no <dimension> in the sheet."""
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Users")
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def xlsx_sources() -> list[bytes]:
+    """Workbooks with and without sheet dimensions, several sheets, and the corpus's."""
+    users = [["Email", "Name", None, "n"], ["a@b.no", "A", None, 1.5], [None, None, None, None]]
+    made = [write_only_xlsx(users), xlsx(users, sheets={"Notes": [["x"], [], [None, "y"]]})]
+    return made + [
+        (corpus_dir() / c["file"]).read_bytes() for c in CASES if c["file"].endswith(".xlsx")
+    ]
+
+
+@pytest.mark.parametrize("data", xlsx_sources())
+def test_openpyxl_reader_is_load_workbook(data: bytes) -> None:
+    """The openpyxl reader that skips openpyxl's wasted pass reads as load_workbook does."""
+    from userimport import _xlsx
+
+    ours = _xlsx.open_workbook(data, "x.xlsx", "openpyxl")[0]
+    theirs = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    assert ours.sheetnames == theirs.sheetnames
+    for a, b in zip(ours.worksheets, theirs.worksheets, strict=True):
+        size = ("min_row", "min_column", "max_row", "max_column", "sheet_state")
+        assert [getattr(a, k) for k in size] == [getattr(b, k) for k in size]
+        assert list(a.iter_rows(values_only=True)) == list(b.iter_rows(values_only=True))

@@ -2,6 +2,8 @@
 Stage 1: read a CSV or XLSX source into a :class:`RawTable` of text cells.
 
 No header is applied here and no value is coerced: every cell is the text a person sees.
+A CSV is parsed by pandas' C parser when the result is provably what the csv module reads
+(one record per line, no ragged or over-long rows, no odd bytes), else by the csv module.
 """
 
 from __future__ import annotations
@@ -356,9 +358,18 @@ def _limit_error(name: str, limit: int, path: str | None) -> RowLimitError:
     )
 
 
-def _check_limit(table: RawTable, nonblank: int, max_rows: int | None) -> None:
+def _filled(cells: Iterable[str]) -> bool:
+    """Whether any cell holds more than white space (one join beats a strip per cell)."""
+    text = "".join(cells)
+    return bool(text) and not text.isspace()
+
+
+def _check_limit(table: RawTable, max_rows: int | None) -> None:
     """Exactly: data rows below the header (title lines above it do not count)."""
-    if max_rows is None or nonblank - 1 <= max_rows:
+    if max_rows is None or len(table.rows) - 1 <= max_rows:
+        return
+    nonblank = sum(map(_filled, table.rows.itertuples(index=False, name=None)))
+    if nonblank - 1 <= max_rows:
         return
     from .headers import detect_header
 
@@ -372,7 +383,7 @@ def _check_limit(table: RawTable, nonblank: int, max_rows: int | None) -> None:
 def _frame(records: list[list[str]]) -> pd.DataFrame:
     import pandas as pd
 
-    while records and not any(c.strip() for c in records[-1]):
+    while records and not _filled(records[-1]):
         records.pop()
     width = max((len(r) for r in records), default=0)
     padded = [r + [""] * (width - len(r)) if len(r) < width else r for r in records]
@@ -383,7 +394,7 @@ def _frame(records: list[list[str]]) -> pd.DataFrame:
 
 def _collect(
     items: Iterable[tuple[int, list[str]]], name: str, path: str | None, max_rows: int | None
-) -> tuple[list[list[str]], list[int], int]:
+) -> tuple[list[list[str]], list[int]]:
     """Gather rows (and their keys), refusing as soon as there are surely too many."""
     records: list[list[str]] = []
     keys: list[int] = []
@@ -398,23 +409,155 @@ def _collect(
             )
         records.append(record)
         keys.append(key)
-        if any(c.strip() for c in record):
+        if ceiling is not None and _filled(record):
             nonblank += 1
-            if ceiling is not None and nonblank > ceiling:
+            if nonblank > ceiling:
                 raise _limit_error(name, max_rows or 0, path)
-    return records, keys, nonblank
+    return records, keys
 
 
-def _table(
-    records: list[list[str]], nonblank: int, empty: str, max_rows: int | None, **fields: Any
-) -> RawTable:
+def _table(frame: pd.DataFrame, empty: str, max_rows: int | None, **fields: Any) -> RawTable:
     """The RawTable of the rows read, refusing an empty one and one over the limit."""
-    frame = _frame(records)
-    if frame.empty or nonblank == 0:
+    if frame.empty:  # every row blank: all were trimmed
         raise FileFormatError(empty, path=fields.get("path"))
     table = RawTable(rows=frame, **fields)
-    _check_limit(table, nonblank, max_rows)
+    _check_limit(table, max_rows)
     return table
+
+
+#: Encodings in which a byte 0x00, 0x0A or 0x0D is always NUL, LF or CR (ASCII-compatible).
+_FAST_CODECS = frozenset(
+    {"utf-8", "utf-8-sig", "ascii", "iso8859-1", "iso8859-15", "cp1252", "cp1250", "cp1257"}
+    | {"cp850", "mac-roman"}
+)
+
+
+class _Unsafe(Exception):
+    """The fast CSV path cannot promise what the csv module would read: read it carefully."""
+
+
+class _Scan(io.RawIOBase):
+    """
+    The head, then the rest of the stream, counting physical lines as ``newline=""`` text
+    splits them (after CR LF, CR or LF), and giving up on a NUL byte or an over-long line.
+    """
+
+    def __init__(self, head: bytes, rest: IO[bytes] | None, longest: int) -> None:
+        self._head = head
+        self._rest = rest
+        self._longest = longest
+        self._run = 0  # bytes since the last LF
+        self._last = b""
+        self.breaks = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            chunk, self._head = self._head, b""
+            if self._rest is not None:
+                chunk += self._rest.read()
+        else:
+            chunk, self._head = self._head[:size], self._head[size:]
+            if len(chunk) < size and self._rest is not None:
+                chunk += self._rest.read(size - len(chunk))
+        if chunk:
+            self._scan(chunk)
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def _scan(self, chunk: bytes) -> None:
+        if b"\0" in chunk:
+            raise _Unsafe("NUL")
+        breaks = chunk.count(b"\n")
+        if b"\r" in chunk:
+            breaks += chunk.count(b"\r") - chunk.count(b"\r\n")
+        if self._last == b"\r" and chunk.startswith(b"\n"):
+            breaks -= 1  # one CR LF across two chunks
+        self.breaks += breaks
+        self._last = chunk[-1:]
+        # No cell spans lines on this path, so no cell is longer than the longest line; a
+        # line with more bytes than the csv module's field limit might hold a cell over it.
+        start, end = 0, len(chunk)
+        while True:
+            window = start + self._longest - self._run + 1
+            if window > end:
+                last = chunk.rfind(b"\n", start)
+                self._run = end - last - 1 if last >= 0 else self._run + end - start
+                return
+            last = chunk.rfind(b"\n", start, window)
+            if last < 0:
+                raise _Unsafe("long line")
+            self._run, start = 0, last + 1
+
+    @property
+    def lines(self) -> int:
+        """The physical lines read: a last line without a line break counts too."""
+        return self.breaks + (self._last not in (b"", b"\r", b"\n"))
+
+
+def _fast_csv(
+    head: bytes, rest: IO[bytes] | None, codec: str, delimiter: str, max_rows: int | None
+) -> tuple[pd.DataFrame, int] | None:
+    """
+    The rows as the csv module path would read them, by pandas' C parser, and the number of
+    records (trailing blank ones included: each is one physical line); ``None`` when that
+    cannot be promised (a value with a line break, a ragged or over-wide row, a bad byte, an
+    open quote, too many rows...), and the stream is then back where it was.
+    """
+    import pandas as pd
+
+    mark = 0
+    if rest is not None:
+        try:
+            if not rest.seekable():
+                return None
+            mark = rest.tell()
+        except (OSError, ValueError):
+            return None
+    scan = _Scan(head, rest, csv.field_size_limit())
+    # One row past the careful path's ceiling: having read it all, the file is below it.
+    nrows = None if max_rows is None else max_rows + 2 + _HEADER_SLACK
+    try:
+        frame = pd.read_csv(
+            scan,
+            sep=delimiter,
+            header=None,
+            dtype=object,
+            engine="c",
+            na_filter=False,
+            skip_blank_lines=False,
+            quotechar='"',
+            quoting=csv.QUOTE_MINIMAL,
+            doublequote=True,
+            encoding=codec,
+            encoding_errors="strict",
+            nrows=nrows,
+        )
+        if (
+            (nrows is not None and len(frame) >= nrows)
+            or len(frame) != scan.lines
+            or frame.shape[1] > MAX_COLUMNS
+        ):
+            raise _Unsafe("not provably the same")
+    except Exception:  # whatever pandas refuses, or reads otherwise, the careful path judges
+        if rest is not None:
+            rest.seek(mark)
+        return None
+    records = len(frame)
+    columns = [frame[c].to_numpy() for c in frame.columns]
+    kept = records
+    while kept and not _filled(column[kept - 1] for column in columns):
+        kept -= 1
+    if kept < records:
+        frame = frame.iloc[:kept]
+    frame.columns = pd.RangeIndex(frame.shape[1])
+    return frame, records
 
 
 def _read_csv(
@@ -446,6 +589,25 @@ def _read_csv(
         notes.append(f"delimiter {delimiter!r} as given")
     if len(delimiter) != 1:
         raise FileFormatError(f"{name}: the delimiter must be one character, not {delimiter!r}")
+    fields: dict[str, Any] = {
+        "format": "csv",
+        "encoding": used,
+        "delimiter": delimiter,
+        "path": path,
+        "notes": notes,
+    }
+    empty = f"{name}: the file has no data (it is empty)"
+    fast = (
+        _fast_csv(head, rest, codec, delimiter, max_rows)
+        if not hint
+        and delimiter in DELIMITERS
+        and codecs.lookup(codec).name in _FAST_CODECS
+        and not head_text.startswith("\ufeff")  # pandas would drop a second BOM
+        else None
+    )
+    if fast is not None:
+        frame, count = fast
+        return _table(frame, empty, max_rows, lines=tuple(range(1, count + 1)), **fields)
     text = io.TextIOWrapper(
         io.BufferedReader(_Chain(head, rest)), encoding=codec, errors="strict", newline=""
     )
@@ -455,7 +617,7 @@ def _read_csv(
         first_line = 2
     where: list[Any] = [first_line, ""]
     try:
-        records, lines, nonblank = _collect(
+        records, lines = _collect(
             _records(text, delimiter, first_line, where), name, path, max_rows
         )
     except csv.Error as e:
@@ -486,18 +648,7 @@ def _read_csv(
             path=path,
             row=lines[-1],
         )
-    return _table(
-        records,
-        nonblank,
-        f"{name}: the file has no data (it is empty)",
-        max_rows,
-        format="csv",
-        encoding=used,
-        delimiter=delimiter,
-        path=path,
-        notes=notes,
-        lines=tuple(lines),
-    )
+    return _table(_frame(records), empty, max_rows, lines=tuple(lines), **fields)
 
 
 def _read_xlsx(
@@ -527,7 +678,7 @@ def _read_xlsx(
         else:
             why = f"sheet {sheet!r} as given"
         rows = enumerate(_xlsx.sheet_rows(book, used, sheet))
-        records, _, nonblank = _collect(rows, name, path, max_rows)
+        records, _ = _collect(rows, name, path, max_rows)
     except FileFormatError as e:
         if e.path is None and not str(e).startswith(name):
             raise FileFormatError(f"{name}: {e}", path=path) from e
@@ -541,8 +692,7 @@ def _read_xlsx(
         if callable(close):
             close()
     return _table(
-        records,
-        nonblank,
+        _frame(records),
         f"{name}: sheet {sheet!r} is empty",
         max_rows,
         format="xlsx",
