@@ -68,3 +68,10 @@ def test_split_long_is_split_and_explode(cells: list[str], separator: str) -> No
     actual = _text.split_long(s, separator)
     assert expected.index.tolist() == actual.index.tolist()
     assert [str(v) for v in expected.tolist()] == actual.tolist()
+
+
+@given(CELLS)
+def test_repeated_is_duplicated_keep_false(cells: list[str]) -> None:
+    """Cells that occur more than once are flagged, every occurrence of them."""
+    s = series(cells)
+    assert s.duplicated(keep=False).tolist() == _text.repeated(s).tolist()

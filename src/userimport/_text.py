@@ -26,10 +26,12 @@ _BLANK_RUN = "[" + BLANKS + "]+"
 _NEEDS_FOLDING = "[" + BLANKS.replace(" ", "") + "]|  "
 
 
-def _arrow(text: pd.Series) -> Any:
+def arrow(text: pd.Series) -> Any:
+    """The cells as one contiguous Arrow string array (no copy when they already are one)."""
     import pyarrow as pa
 
-    return pa.array(text.astype("str") if text.dtype != "str" else text)
+    arr = pa.array(text.astype("str") if text.dtype != "str" else text)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
 def _series(values: Any, like: pd.Series) -> pd.Series:
@@ -60,7 +62,7 @@ def collapse_blanks(text: pd.Series) -> pd.Series:
     """
     import pyarrow.compute as pc
 
-    arr = _arrow(text)
+    arr = arrow(text)
     if pc.any(pc.match_substring_regex(arr, _NEEDS_FOLDING)).as_py():
         arr = pc.replace_substring_regex(arr, _BLANK_RUN, " ")
     return _series(pc.utf8_trim(arr, " "), text)
@@ -70,7 +72,7 @@ def casefold(text: pd.Series) -> pd.Series:
     """``str.casefold`` of every cell (Arrow's lower-casing for ASCII, Python for the rest)."""
     import pyarrow.compute as pc
 
-    arr = _arrow(text)
+    arr = arrow(text)
     lowered = _series(pc.utf8_lower(arr), text)
     other = pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
     return patch(lowered, other, str.casefold, source=text)
@@ -80,7 +82,7 @@ def unneutralise(text: pd.Series) -> pd.Series:
     """Drop the apostrophe an export put before a value a spreadsheet would run as a formula."""
     import pyarrow.compute as pc
 
-    arr = _arrow(text)
+    arr = arrow(text)
     marked = pc.match_substring_regex(arr, r"^'+[=+\-@]")
     if not pc.any(marked).as_py():
         return text
@@ -98,7 +100,7 @@ def fullmatch(text: pd.Series, pattern: str, ascii_pattern: str) -> pd.Series:
     import pandas as pd
     import pyarrow.compute as pc
 
-    arr = _arrow(text)
+    arr = arrow(text)
     matched = pc.match_substring_regex(arr, f"^(?:{ascii_pattern})$").to_numpy(zero_copy_only=False)
     other = ~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False)
     result = np.asarray(matched, dtype=bool).copy()
@@ -112,7 +114,7 @@ def contains_any(text: pd.Series, literal: str, *, ignore_case: bool = False) ->
     """A boolean array: which cells contain ``literal``."""
     import pyarrow.compute as pc
 
-    found = pc.match_substring(_arrow(text), literal, ignore_case=ignore_case)
+    found = pc.match_substring(arrow(text), literal, ignore_case=ignore_case)
     return found.to_numpy(zero_copy_only=False)
 
 
@@ -124,7 +126,7 @@ def split_long(text: pd.Series, separator: str) -> pd.Series:
     """
     import pyarrow.compute as pc
 
-    arr = _arrow(text)
+    arr = arrow(text)
     lists = pc.split_pattern(arr, separator)
     pieces = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists).to_numpy()
@@ -137,7 +139,7 @@ def is_blank(text: pd.Series) -> Any:
     """A boolean array: which cells are empty or hold only whitespace (``not s.strip()``)."""
     import pyarrow.compute as pc
 
-    blank = pc.match_substring_regex(_arrow(text), "^[" + SPACES + "]*$")
+    blank = pc.match_substring_regex(arrow(text), "^[" + SPACES + "]*$")
     return blank.to_numpy(zero_copy_only=False)
 
 
@@ -145,4 +147,20 @@ def strip(text: pd.Series) -> pd.Series:
     """``str.strip()`` of every cell (leading and trailing whitespace as Python sees it)."""
     import pyarrow.compute as pc
 
-    return _series(pc.utf8_trim(_arrow(text), SPACES), text)
+    return _series(pc.utf8_trim(arrow(text), SPACES), text)
+
+
+def codes(text: pd.Series) -> Any:
+    """Integer codes of the cells (equal cells, equal codes), by Arrow's hash table."""
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(arrow(text))
+    return encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
+
+
+def repeated(text: pd.Series) -> Any:
+    """A boolean array: which cells occur more than once (``duplicated(keep=False)``)."""
+    import numpy as np
+
+    found = codes(text)
+    return np.bincount(found)[found] > 1 if len(found) else np.zeros(0, dtype=bool)

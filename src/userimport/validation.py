@@ -295,7 +295,7 @@ def _check(
     keys = _text.casefold(norm["email"])
     counted = keys.where((keys != "") & ~is_skipped, "")
     dupes = counted[counted != ""]
-    dupes = dupes[dupes.duplicated(keep=False)]
+    dupes = dupes[_text.repeated(dupes)]
     checks = norm.assign(
         _extra=source.get("_extra", ""),
         _email_key=counted,
@@ -350,13 +350,9 @@ def _check(
     if mapping.department_as_group:
         group_parts.append(norm["department"])
     if group_parts:
-        long = pd.concat(group_parts).rename("group")
-        long = long[long != ""].rename_axis("row").reset_index()
-        long = long.assign(_k=_text.casefold(long["group"]))
-        long = long.drop_duplicates(["row", "_k"])[["row", "group"]]
+        long = _distinct_sorted(pd.concat(group_parts))
     else:
-        long = pd.DataFrame({"row": pd.Series(dtype="int64"), "group": pd.Series(dtype=object)})
-    long = long.sort_values(["row", "group"], kind="stable").reset_index(drop=True)
+        long = pd.DataFrame({"row": pd.Series(dtype="int64"), "group": pd.Series(dtype="str")})
     group_long_fail = long[long["group"].str.len() > MAX_LENGTH]
 
     issues = _issues(
@@ -410,6 +406,34 @@ def _series(values: Any, index: pd.Index) -> pd.Series:
     return pd.Series(values, index=index, dtype=object)
 
 
+def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
+    """
+    The long form ``row``, ``group`` of cleaned group names indexed by row: empty names
+    dropped, the first spelling of each name kept per row (case-insensitively), sorted by row
+    and then by name in Python's order (code points).
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    groups = groups[groups.to_numpy() != ""]
+    rows = groups.index.to_numpy(dtype="int64")
+    codes = _text.codes(_text.casefold(groups))
+    pair = rows * (int(codes.max(initial=0)) + 1) + codes
+    first = ~pd.Series(pair).duplicated().to_numpy()
+    rows, names = rows[first], _text.arrow(groups).filter(pa.array(first))
+    # Arrow compares UTF-8 bytes, which orders strings by code point, as Python does.
+    order = pc.sort_indices(
+        pa.table({"row": rows, "group": names}),
+        sort_keys=[("row", "ascending"), ("group", "ascending")],
+    ).to_numpy()
+    return pd.DataFrame(
+        {"row": rows[order], "group": pd.array(names.take(order), dtype="str")},
+        index=np.arange(len(order)),
+    )
+
+
 def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
     """Each row's groups as a sorted tuple, from the long form sorted by row and group."""
     import numpy as np
@@ -420,12 +444,12 @@ def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
         return pd.Series([()] * len(index), index=index, dtype=object)
     names = long["group"].tolist()
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    ends = np.r_[starts[1:], len(rows)]
-    chunks = [names[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    ends = np.r_[starts[1:], len(rows)].tolist()
     where = index.get_indexer(pd.Index(rows[starts])).tolist()
-    out = [()] * len(index)
-    for at, names_of_row in zip(where, chunks, strict=True):
-        out[at] = tuple(names_of_row)
+    out: list[tuple[str, ...]] = [()] * len(index)
+    # Tuples straight from slices: no list per row survives to wake the garbage collector.
+    for at, a, b in zip(where, starts.tolist(), ends, strict=True):
+        out[at] = tuple(names[a:b])
     return pd.Series(out, index=index, dtype=object)
 
 
