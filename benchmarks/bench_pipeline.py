@@ -1,34 +1,61 @@
 """
-Stage-by-stage timing of a re-import against an in-memory store, with the floor.
+The import pipeline, stage by stage and end to end, against the floor measured in the same run.
 
 The data comes from ``../shared/bench/gen_users.py`` (used unchanged, so figures compare with
 other importers run on it): an initial file of N users, and a modified one where 10% changed
-department and groups and 5% are new. The floor is the least work any importer must do on
-the same rows: ``pandas.read_csv``, a merge with the current users on email, and one
-``executemany`` of the changed rows into SQLite. Every time is printed with its ratio to the
-floor measured in the same run.
+department and groups and 5% are new. Two scenarios per size:
 
-Usage: python benchmarks/bench_pipeline.py [--rows 5000 100000] [--repeat 3]
+* fresh import: an empty store, the initial file;
+* re-import: a store holding the initial users, the modified file.
+
+Each runs from CSV and from XLSX (the same rows, written with openpyxl; read with the openpyxl
+and the calamine engine), into the in-memory and the SQLite repository. Every (size, scenario,
+format, repository) runs in its own process, so its peak memory (``ru_maxrss``) is its own.
+
+The floor is the least work any importer must do on the same rows: ``pandas.read_csv`` of the
+file(s), a merge with the current users on email, and one ``executemany`` of the changed rows
+into SQLite. Every time is printed with its ratio to the floor of its size and scenario.
+
+Usage: python benchmarks/bench_pipeline.py [--rows 5000 100000] [--repeat N] [--markdown]
+    [--scenarios fresh reimport] [--formats csv openpyxl calamine] [--repos memory sqlite]
+    [--xlsx-max-rows 100000] [--data-dir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib.metadata
 import importlib.util
+import json
+import os
+import platform
 import resource
+import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-
-import userimport as ui
+from typing import Any, Literal
 
 GEN = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_users.py"
+SEED = 42
+
+SCENARIOS = ("fresh", "reimport")
+FORMATS = ("csv", "openpyxl", "calamine")  # csv, or xlsx read with that engine
+REPOS = ("memory", "sqlite")
+Engine = Literal["auto", "openpyxl", "calamine"]
+STAGES = ("read", "header", "mapping", "validate", "snapshot", "plan", "changeset", "apply")
+SCENARIO_TITLE = {
+    "fresh": "fresh import (empty store, initial file)",
+    "reimport": "re-import (store of N users; 10% changed, 5% new)",
+}
+
+
+# -- data -------------------------------------------------------------------------------------
 
 
 def generator() -> Any:
@@ -40,18 +67,57 @@ def generator() -> Any:
     return module
 
 
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """The fastest of ``repeat`` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+def write_xlsx(rows: list[dict[str, str]], header: list[str], path: Path) -> None:
+    """The same rows as the CSV, in one sheet, every cell a string (openpyxl write-only)."""
+    import openpyxl
+
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Users")
+    sheet.append(header)
+    for row in rows:
+        sheet.append([row[c] for c in header])
+    part = path.with_suffix(".part")
+    book.save(part)
+    part.replace(path)
+
+
+def data_files(n: int, folder: Path, xlsx: bool) -> dict[str, Path]:
+    """
+    Generate (or reuse, if already in ``folder``) the files of one size.
+
+    Keys: ``empty`` (the header only: the current users of an empty store), ``initial`` and
+    ``modified`` (CSV), and ``initial.xlsx``, ``modified.xlsx`` when ``xlsx``.
+    """
+    gen = generator()
+    files = {
+        "empty": folder / "empty.csv",
+        "initial": folder / f"users_{n}.csv",
+        "modified": folder / f"users_{n}_modified.csv",
+    }
+    if not files["empty"].exists():
+        gen.write_csv([], str(files["empty"]))
+    if not files["initial"].exists():
+        gen.make_users(n, SEED, str(files["initial"]))
+    if not files["modified"].exists():
+        gen.make_users_modified(n, SEED, str(files["modified"]))
+    if xlsx:
+        files["initial.xlsx"] = folder / f"users_{n}.xlsx"
+        files["modified.xlsx"] = folder / f"users_{n}_modified.xlsx"
+        if not (files["initial.xlsx"].exists() and files["modified.xlsx"].exists()):
+            rows = gen.generate_rows(n, SEED)
+            write_xlsx(rows, gen.HEADER, files["initial.xlsx"])
+            modified, _ = gen.modify_rows(rows, SEED)
+            write_xlsx(modified, gen.HEADER, files["modified.xlsx"])
+    return files
+
+
+# -- the floor --------------------------------------------------------------------------------
 
 
 def floor(initial: Path, modified: Path) -> int:
     """read_csv + merge on email + one executemany of the changed rows."""
+    import pandas as pd
+
     base = pd.read_csv(initial, dtype=str, keep_default_na=False)
     new = pd.read_csv(modified, dtype=str, keep_default_na=False)
     both = new.merge(base, on="email", how="left", suffixes=("", "_old"), indicator=True)
@@ -74,59 +140,412 @@ def floor(initial: Path, modified: Path) -> int:
     return len(changed)
 
 
-def store(initial: Path) -> ui.InMemoryUserRepository:
-    frame = pd.read_csv(initial, dtype=str, keep_default_na=False)
-    users = [
+# -- work done in a child process ---------------------------------------------------------------
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """The fastest of ``repeat`` runs, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def users_of(csv_path: Path) -> list[Any]:
+    """The users of a generated CSV, as the store holds them."""
+    import pandas as pd
+
+    import userimport as ui
+
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    return [
         ui.User(email=e, first_name=f, last_name=last, department=d, groups=g.split(","))
         for e, f, last, d, g in frame[
             ["email", "first_name", "last_name", "department", "groups"]
         ].itertuples(index=False, name=None)
     ]
-    repo = ui.InMemoryUserRepository(users)
-    _ = repo.snapshot().frame  # built once, as a long-lived store would have it
-    return repo
 
 
-def run(n: int, repeat: int, folder: Path) -> list[tuple[str, int, float, float]]:
-    gen = generator()
-    initial, modified = folder / f"u{n}.csv", folder / f"m{n}.csv"
-    gen.make_users(n, 42, str(initial))
-    gen.make_users_modified(n, 42, str(modified))
-    repo = store(initial)
-    t_floor, _ = best(lambda: floor(initial, modified), repeat)
-    t_read, table = best(lambda: ui.read_table(modified, max_rows=None), repeat)
-    t_header, header = best(lambda: ui.detect_header(table).row, repeat)
-    t_map, mapping = best(lambda: ui.suggest_mapping(table, header), repeat)
-    t_validate, review = best(lambda: ui.validate(table, header, mapping), repeat)
-    t_plan, plan = best(lambda: ui.plan_import(review, repo), repeat)
-    t_changes, _ = best(plan.changeset, repeat)
-    total = t_read + t_header + t_map + t_validate + t_plan + t_changes
-    rows = [
-        ("floor", n, t_floor),
-        ("read", n, t_read),
-        ("header", n, t_header),
-        ("mapping", n, t_map),
-        ("validate", n, t_validate),
-        ("plan", n, t_plan),
-        ("changeset", n, t_changes),
-        ("end to end (dry run)", n, total),
+def job_floor(job: dict[str, Any]) -> dict[str, Any]:
+    floor(Path(job["warm_current"]), Path(job["warm"]))  # imports pandas: not timed
+    seconds, changed = best(lambda: floor(Path(job["current"]), Path(job["file"])), job["repeat"])
+    return {"seconds": seconds, "changed": changed}
+
+
+def job_seed(job: dict[str, Any]) -> dict[str, Any]:
+    """Write a SQLite store holding the users of ``job["current"]`` (none for the header only)."""
+    import userimport as ui
+
+    users = users_of(Path(job["current"]))
+    with ui.SqlUserRepository(f"sqlite:///{job['db']}") as repo:
+        version = repo.snapshot().version
+        if users:
+            changes = ui.ChangeSet(
+                create=users,
+                create_groups=set().union(*(u.groups for u in users)),
+                create_departments={u.department for u in users if u.department},
+            )
+            version = repo.commit(changes, expected_version=version)
+    return {"version": version, "users": len(users)}
+
+
+def warm_up(source: Path, engine: Engine, repo: Any) -> None:
+    """Run the whole pipeline once on a small file: imports and first-call costs are not timed."""
+    import userimport as ui
+
+    table = ui.read_table(source, max_rows=None, engine=engine)
+    header = ui.detect_header(table).row
+    review = ui.validate(table, header, ui.suggest_mapping(table, header))
+    ui.apply_plan(ui.plan_import(review, repo), repo)
+
+
+def job_import(job: dict[str, Any]) -> dict[str, Any]:
+    """
+    Run the pipeline ``repeat`` times on a fresh store, timing each stage in one continuous run.
+
+    Stages: read, header, mapping, validate, snapshot (the store's users and their frame),
+    plan (against that snapshot), apply (``apply_plan``: change set, commit). Dry run = read
+    to plan; full = read to apply. The change set is timed apart (``apply`` makes it again).
+    """
+    import userimport as ui
+
+    repeat, source, engine = job["repeat"], Path(job["file"]), job["engine"]
+    if job["repo"] == "memory":
+        warm_up(Path(job["warm"]), engine, ui.InMemoryUserRepository())
+    else:
+        with ui.SqlUserRepository("sqlite://") as scratch:
+            warm_up(Path(job["warm"]), engine, scratch)
+    work = Path(job["work"])
+    users: list[Any] = []
+    if job["repo"] == "memory" and job["scenario"] == "reimport":
+        users = users_of(Path(job["current"]))
+
+    def fresh_repo(i: int) -> Any:
+        if job["repo"] == "memory":
+            return ui.InMemoryUserRepository(users)
+        db = work / f"store_{i}.db"
+        shutil.copyfile(job["db"], db)
+        return ui.SqlUserRepository(f"sqlite:///{db}")
+
+    times: dict[str, list[float]] = {s: [] for s in (*STAGES, "dry run", "full")}
+    before = peak_mib()  # the libraries, the warm-up and (in memory) the store's users
+    plan = result = None
+    for i in range(repeat):
+        repo = fresh_repo(i)
+        gc.collect()
+        t0 = time.perf_counter()
+        table = ui.read_table(source, max_rows=None, engine=engine)
+        t1 = time.perf_counter()
+        header = ui.detect_header(table).row
+        t2 = time.perf_counter()
+        mapping = ui.suggest_mapping(table, header)
+        t3 = time.perf_counter()
+        review = ui.validate(table, header, mapping)
+        t4 = time.perf_counter()
+        snap = repo.snapshot()
+        _ = snap.frame
+        t5 = time.perf_counter()
+        plan = ui.plan_import(review, snap)
+        t6 = time.perf_counter()
+        result = ui.apply_plan(plan, repo)
+        t7 = time.perf_counter()
+        if engine != "auto" and table.engine != engine:
+            raise RuntimeError(f"asked for engine {engine}, read_table used {table.engine}")
+        for name, start, end in (
+            ("read", t0, t1),
+            ("header", t1, t2),
+            ("mapping", t2, t3),
+            ("validate", t3, t4),
+            ("snapshot", t4, t5),
+            ("plan", t5, t6),
+            ("apply", t6, t7),
+            ("dry run", t0, t6),
+            ("full", t0, t7),
+        ):
+            times[name].append(end - start)
+        if job["repo"] == "sqlite":
+            repo.close()
+            (work / f"store_{i}.db").unlink()
+        del repo, table, review, snap
+    assert plan is not None
+    assert result is not None
+    summary = plan.summary()
+    seconds, _ = best(plan.changeset, repeat)
+    times["changeset"].append(seconds)
+    out: dict[str, Any] = {name: min(ts) for name, ts in times.items()}
+    out["created"], out["updated"] = result.created, result.updated
+    out["unchanged"] = summary.get("unchanged", 0)
+    out["peak_before_mib"] = before
+    return out
+
+
+JOBS = {"floor": job_floor, "seed": job_seed, "import": job_import}
+
+
+def worker(spec: str) -> int:
+    job = json.loads(spec)
+    result = JOBS[job["kind"]](job)
+    result["peak_mib"] = peak_mib()
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0
+
+
+def run_job(job: dict[str, Any]) -> dict[str, Any] | None:
+    """Run one job in a new Python process (so its peak memory is its own)."""
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(job)],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        print(f"  job failed (exit {proc.returncode}): {job}", file=sys.stderr)
+        return None
+    result: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
+    return result
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+
+def machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 0
+
+    def version(name: str) -> str:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    try:
+        commit = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    memory = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f", {int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
+    except OSError:
+        pass
+    packages = ", ".join(
+        f"{name} {version(name)}"
+        for name in ("pandas", "pyarrow", "pandera", "openpyxl", "python-calamine", "sqlalchemy")
+    )
+    return [
+        f"CPU: {cpu}, {os.cpu_count()} cores ({usable} usable){memory}",
+        f"Python {platform.python_version()} ({platform.system()} {platform.release()}), "
+        f"SQLite {sqlite3.sqlite_version}",
+        packages,
+        f"userimport {version('userimport')} at {commit}, {time.strftime('%Y-%m-%d %H:%M')}",
     ]
-    return [(name, size, t, t / t_floor) for name, size, t in rows]
+
+
+def cell(seconds: float | None, floor_s: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if not floor_s:
+        return f"{seconds:.3f}"
+    return f"{seconds:.3f} ({seconds / floor_s:.2f}x)"
+
+
+def render(
+    title: str,
+    columns: list[str],
+    rows: list[tuple[str, list[str]]],
+    markdown: bool,
+) -> str:
+    if markdown:
+        out = [f"**{title}**", "", "| stage | " + " | ".join(columns) + " |"]
+        out.append("| --- |" + " --- |" * len(columns))
+        out += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows]
+        return "\n".join(out) + "\n"
+    widths = [max(len(c), *(len(r[1][i]) for r in rows)) for i, c in enumerate(columns)]
+    label = max(len("stage"), *(len(r[0]) for r in rows))
+    out = [
+        title,
+        f"{'stage':<{label}}  "
+        + "  ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)),
+    ]
+    out += [
+        f"{name:<{label}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(cells, widths, strict=True))
+        for name, cells in rows
+    ]
+    return "\n".join(out) + "\n"
+
+
+def block(
+    n: int,
+    scenario: str,
+    floor_result: dict[str, Any] | None,
+    results: dict[str, dict[str, Any] | None],
+    markdown: bool,
+) -> str:
+    """One table: stages as rows, (format, repository) as columns."""
+    floor_s = floor_result["seconds"] if floor_result else None
+    columns = list(results)
+    rows: list[tuple[str, list[str]]] = []
+    rows.append(("floor", [cell(floor_s, floor_s)] * len(columns)))
+
+    def get(col: str, key: str) -> float | None:
+        r = results[col]
+        return None if r is None else r.get(key)
+
+    for stage in STAGES:
+        rows.append((stage, [cell(get(c, stage), floor_s) for c in columns]))
+    rows.append(("dry run (read..plan)", [cell(get(c, "dry run"), floor_s) for c in columns]))
+    rows.append(("full (read..apply)", [cell(get(c, "full"), floor_s) for c in columns]))
+    ratios = []
+    rates = []
+    for c in columns:
+        snap, plan, apply_, full = (get(c, k) for k in ("snapshot", "plan", "apply", "full"))
+        ratios.append(f"{(snap + plan) / apply_:.2f}" if snap and plan and apply_ else "-")
+        rates.append(f"{n / full:,.0f}" if full else "-")
+    rows.append(("(snapshot+plan) / apply", ratios))
+    rows.append(("rows/s (full)", rates))
+    peaks = [f"{r['peak_mib']:.0f}" if r else "-" for r in results.values()]
+    rows.append(("peak MiB", peaks))
+    before = [f"{r['peak_before_mib']:.0f}" if r else "-" for r in results.values()]
+    rows.append(("peak MiB before import", before))
+    r0 = next((r for r in results.values() if r), None)
+    counts = f"; plan: {r0['created']:,} create, {r0['updated']:,} update" if r0 else ""
+    floor_note = ""
+    if floor_result:
+        written, peak = floor_result["changed"], floor_result["peak_mib"]
+        floor_note = f"; floor: {written:,} rows written, peak {peak:.0f} MiB"
+    title = f"{n:,} rows, {SCENARIO_TITLE[scenario]}{counts}{floor_note}"
+    return render(title, columns, rows, markdown)
+
+
+# -- main ---------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--rows", type=int, nargs="+", default=[5000, 100_000])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs per scenario, best kept (default: 3 up to 20,000 rows, else 1)",
+    )
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        choices=FORMATS,
+        default=list(FORMATS),
+        help="csv, or xlsx read with openpyxl / calamine",
+    )
+    parser.add_argument("--repos", nargs="+", choices=REPOS, default=list(REPOS))
+    parser.add_argument(
+        "--xlsx-max-rows",
+        type=int,
+        default=100_000,
+        metavar="N",
+        help="run the XLSX scenarios only up to N rows (default 100000; writing and reading "
+        "1,000,000 rows of XLSX takes many minutes)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the generated files here and reuse them in later runs (default: a "
+        "temporary directory per run)",
+    )
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    print(f"{'stage':<22} {'rows':>9} {'seconds':>9} {'x floor':>8}")
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.worker:
+        return worker(args.worker)
+
+    for line in machine():
+        print(f"{line}  " if args.markdown else line)
+    print()
+    with tempfile.TemporaryDirectory(prefix="userimport-bench-") as tmp:
+        data = args.data_dir or Path(tmp) / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        (data / "warm").mkdir(exist_ok=True)
+        warm = data_files(200, data / "warm", xlsx=any(f != "csv" for f in args.formats))
         for n in args.rows:
-            for name, size, seconds, ratio in run(n, args.repeat, Path(tmp)):
-                print(f"{name:<22} {size:>9} {seconds:>9.3f} {ratio:>8.2f}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory: {peak:.0f} MiB")
+            repeat = args.repeat or (3 if n <= 20_000 else 1)
+            formats = [f for f in args.formats if f == "csv" or n <= args.xlsx_max_rows]
+            started = time.perf_counter()
+            log(f"{n:,} rows: generating the files")
+            files = data_files(n, data, xlsx=any(f != "csv" for f in formats))
+            work = Path(tmp) / f"work_{n}"
+            work.mkdir()
+            for scenario in args.scenarios:
+                current = files["empty"] if scenario == "fresh" else files["initial"]
+                csv_file = files["initial"] if scenario == "fresh" else files["modified"]
+                log(f"{n:,} rows, {scenario}: floor")
+                floor_result = run_job(
+                    {
+                        "kind": "floor",
+                        "warm_current": str(warm["empty"]),
+                        "warm": str(warm["initial"]),
+                        "current": str(current),
+                        "file": str(csv_file),
+                        "repeat": repeat,
+                    }
+                )
+                db = work / f"{scenario}.db"
+                if "sqlite" in args.repos:
+                    log(f"{n:,} rows, {scenario}: seeding the SQLite store")
+                    run_job({"kind": "seed", "current": str(current), "db": str(db)})
+                results: dict[str, dict[str, Any] | None] = {}
+                for fmt in formats:
+                    name = "initial" if scenario == "fresh" else "modified"
+                    source = files[name if fmt == "csv" else f"{name}.xlsx"]
+                    for repo in args.repos:
+                        log(f"{n:,} rows, {scenario}: {fmt} into {repo}")
+                        results[f"{fmt}/{repo}"] = run_job(
+                            {
+                                "kind": "import",
+                                "scenario": scenario,
+                                "repo": repo,
+                                "engine": "auto" if fmt == "csv" else fmt,
+                                "file": str(source),
+                                "warm": str(warm["initial" if fmt == "csv" else "initial.xlsx"]),
+                                "current": str(current),
+                                "db": str(db),
+                                "work": str(work),
+                                "repeat": repeat,
+                            }
+                        )
+                print(block(n, scenario, floor_result, results, args.markdown), flush=True)
+            shutil.rmtree(work)
+            log(f"{n:,} rows done in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
