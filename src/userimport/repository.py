@@ -113,6 +113,22 @@ def check_keys(
             raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
 
 
+def _changed(current: Snapshot, changes: ChangeSet, version: str) -> Snapshot:
+    """The snapshot after ``changes``: only the changed users' rows of the frame are rebuilt."""
+    import pandas as pd
+
+    frame = current.frame
+    gone = [email_key(e) for e in changes.delete] + [u.key for u in changes.update]
+    written = Snapshot.from_users([*changes.update, *changes.create], version=version).frame
+    frame = pd.concat([frame.drop(index=gone), written]) if len(written) else frame.drop(gone)
+    return Snapshot.from_frame(
+        frame,
+        version=version,
+        groups=(current.groups | changes.create_groups) - changes.delete_groups,
+        departments=(current.departments | changes.create_departments) - changes.delete_departments,
+    )
+
+
 class InMemoryUserRepository:
     """
     A user store in memory: the reference implementation of :class:`UserRepository`.
@@ -140,8 +156,12 @@ class InMemoryUserRepository:
         self._lock = threading.Lock()
         self._prefix = uuid.uuid4().hex[:8]
         self._counter = 0
-        self._snapshot = Snapshot.from_users(
+        made = Snapshot.from_users(
             users, version=self._version(), groups=groups, departments=departments
+        )
+        # The store is kept as a frame: planning reads it whole, users are made on demand.
+        self._snapshot = Snapshot.from_frame(
+            made.frame, version=made.version, groups=made.groups, departments=made.departments
         )
 
     def _version(self) -> str:
@@ -165,19 +185,6 @@ class InMemoryUserRepository:
             if changes.is_empty:
                 return current.version
             check_changes(current, changes)
-            users = dict(current.users)
-            for email in changes.delete:
-                del users[email_key(email)]
-            for user in changes.update:
-                users[user.key] = user
-            for user in changes.create:
-                users[user.key] = user
             self._counter += 1
-            self._snapshot = Snapshot(
-                version=self._version(),
-                users=users,
-                groups=(current.groups | changes.create_groups) - changes.delete_groups,
-                departments=(current.departments | changes.create_departments)
-                - changes.delete_departments,
-            )
+            self._snapshot = _changed(current, changes, self._version())
             return self._snapshot.version
