@@ -386,6 +386,13 @@ class Snapshot:
         )
 
     @cached_property
+    def _key_array(self) -> Any:
+        """The keys of :attr:`frame`, in order, as an Arrow array (for hash joins in Arrow)."""
+        import pyarrow as pa
+
+        return pa.array(self.frame.index.to_numpy(dtype=object), type=pa.large_string())
+
+    @cached_property
     def frame(self) -> pd.DataFrame:
         """
         The users as a DataFrame indexed by ``key``.

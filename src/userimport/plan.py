@@ -9,6 +9,7 @@ HTML) and applied later by :func:`~userimport.apply.apply_plan`.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from functools import cached_property
@@ -536,7 +537,7 @@ def _attributes(frame: pd.DataFrame) -> list[dict[str, str]] | None:
 
 
 def _objects(values: Any, n: int) -> Any:
-    """A plan column: an object array (or a list, for tuples and dicts) of ``n`` values."""
+    """A plan column: an object array of ``n`` values (tuples and dicts kept whole)."""
     import numpy as np
 
     if values is None:
@@ -545,7 +546,9 @@ def _objects(values: Any, n: int) -> Any:
         return values.to_numpy(dtype=object)
     if isinstance(values, str | bool | np.bool_):
         return np.full(n, values, dtype=object)
-    return values
+    if isinstance(values, np.ndarray):
+        return values.astype(object, copy=False)
+    return np.fromiter(values, dtype=object, count=n)
 
 
 def _changed_fields(flags: Any) -> Any:
@@ -582,18 +585,21 @@ def plan_import(
     """
     import numpy as np
     import pandas as pd
+    import pyarrow.compute as pc
 
     settings = settings or ImportSettings()
     snap = repository if isinstance(repository, Snapshot) else repository.snapshot()
     store = snap.frame
     rows = review.checked.rows
     mapping = review.mapping
-    keys = _text.casefold(rows["email"])
-    # Where each row's user is in the store (-1: not there); one hash lookup for all rows.
-    at = np.where(keys.to_numpy() != "", store.index.get_indexer(pd.Index(keys)), -1)
-    status = rows["status"].to_numpy()
+    folded = _text.casefold(rows["email"])
+    keys = pd.Index(folded.to_numpy(dtype=object), dtype=object)
+    # Where each row's user is in the store (-1: not there): one hash join, in Arrow.
+    found = pc.index_in(_text.arrow(folded), value_set=snap._key_array)
+    at = np.where(keys != "", pc.fill_null(found, -1).to_numpy(), -1).astype("int64")
+    status = rows["status"].to_numpy(dtype=object)
 
-    parts: list[pd.DataFrame] = []
+    parts: list[dict[str, Any]] = []
 
     def part(
         action: Any,
@@ -615,12 +621,12 @@ def plan_import(
             "key": _objects(key, n),
             "row": _objects(pd.Series(row), n),
             "reason": _objects(reason, n),
-            "changed": [()] * n if changed is None else changed,
+            "changed": _objects(itertools.repeat((), n) if changed is None else changed, n),
         }
         for side, src in (("before", before), ("after", after)):
             for field in FIELDS:
                 data[f"{side}_{field}"] = _objects(None if src is None else src[field], n)
-        parts.append(pd.DataFrame(data, columns=list(_COLUMNS), dtype=object))
+        parts.append(data)
 
     # Rows not imported: errors, or skipped by the reviewer.
     not_valid = status != "valid"
@@ -724,14 +730,21 @@ def plan_import(
             )
 
     frame = (
-        pd.concat(parts, ignore_index=True)
+        # One copy of every column into the frame: no frame per part, no concat of frames.
+        pd.DataFrame(
+            {c: np.concatenate([p[c] for p in parts]) for c in _COLUMNS},
+            columns=list(_COLUMNS),
+            dtype=object,
+            copy=False,
+        )
         if parts
         else pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
     )
     touched = frame[frame["action"].isin(["create", "update"])]
-    named_groups = set(touched["after_groups"].explode().dropna())
+    named_groups = set(itertools.chain.from_iterable(touched["after_groups"].tolist()))
     new_groups = frozenset(named_groups - snap.groups)
-    new_departments = frozenset(set(touched["after_department"].dropna()) - {""} - snap.departments)
+    named_departments = set(touched["after_department"].tolist()) - {"", None}
+    new_departments = frozenset(named_departments - snap.departments)
     warnings += similar_names(new_groups, snap.groups, "group")
     warnings += similar_names(new_departments, snap.departments, "department")
     warnings += renamed(frame)
@@ -763,11 +776,18 @@ def _normalise(store: pd.DataFrame | None) -> Any:
     return store.assign(department=store["department"].where(store["department"] != "", None))
 
 
-def _differs(before: pd.Series, after: pd.Series) -> Any:
+def _differs(before: Any, after: Any) -> Any:
     """Element-wise ``!=`` of two object columns (tuples and dicts compare by value)."""
     import numpy as np
 
-    return np.asarray(before.to_numpy(dtype=object) != after.to_numpy(dtype=object), dtype=bool)
+    return np.asarray(_array(before) != _array(after), dtype=bool)
+
+
+def _array(values: Any) -> Any:
+    """The values of a column as a NumPy array (object for text), without copying one."""
+    import numpy as np
+
+    return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
 
 
 def _updated(
@@ -776,21 +796,26 @@ def _updated(
     *,
     settings: ImportSettings,
     groups_mapped: bool,
-) -> pd.DataFrame:
-    """The after-state of existing users updated from the file's non-empty cells."""
+) -> dict[str, Any]:
+    """The after-state of existing users (column arrays) from the file's non-empty cells."""
     import numpy as np
 
-    after = before.copy()
+    after = {f: _array(before[f]) for f in FIELDS}
     for field in ("first_name", "last_name", "department"):
         file = old[field].to_numpy(dtype=object)
-        after[field] = np.where(file != "", file, before[field].to_numpy(dtype=object))
+        stored = after[field]
+        take = (file != "") & (file != stored)
+        if take.any():  # else the stored column is shared, not copied
+            changed = stored.copy()
+            changed[take] = file[take]
+            after[field] = changed
     if groups_mapped:
         file_groups = old["groups"].to_numpy(dtype=object)
         if settings.groups == "replace":
             after["groups"] = file_groups
         else:
             # Both sides are sorted tuples: only users whose groups differ need the union.
-            stored = before["groups"].to_numpy(dtype=object)
+            stored = after["groups"]
             merged = stored.copy()
             for i in np.flatnonzero(file_groups != stored).tolist():
                 f, b = set(file_groups[i]), set(stored[i])
@@ -801,8 +826,9 @@ def _updated(
         after["is_admin"] = old["is_admin"].to_numpy(dtype=bool)
     file_attrs = _attributes(old)
     if file_attrs is not None and any(file_attrs):
-        merged_attrs: list[Any] = [
-            {**b, **f} if f else b for f, b in zip(file_attrs, before["attributes"], strict=True)
+        merged_attrs = np.empty(len(old), dtype=object)
+        merged_attrs[:] = [
+            {**b, **f} if f else b for f, b in zip(file_attrs, after["attributes"], strict=True)
         ]
         after["attributes"] = merged_attrs
     return after

@@ -415,6 +415,7 @@ class SqlUserRepository:
                 "department": np.array([d or "" for d in columns[4]], dtype=object),
             },
             index=index,
+            dtype=object,  # kept as Python strings, as Snapshot.frame documents
         )
 
         def per_user(rows: Sequence[Any], make: Any) -> list[Any]:
