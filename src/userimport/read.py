@@ -420,7 +420,8 @@ def _table(frame: pd.DataFrame, empty: str, max_rows: int | None, **fields: Any)
     """The RawTable of the rows read, refusing an empty one and one over the limit."""
     if frame.empty:  # every row blank: all were trimmed
         raise FileFormatError(empty, path=fields.get("path"))
-    table = RawTable(rows=frame, **fields)
+    # Arrow-backed text: a third of the memory of Python strings, and what validation uses.
+    table = RawTable(rows=frame.astype("str"), **fields)
     _check_limit(table, max_rows)
     return table
 
