@@ -131,3 +131,22 @@ def test_snapshot_from_frame_is_the_same_store(users: list[User]) -> None:
         assert found is not None
         assert attrs.asdict(snap.users[user.key]) == attrs.asdict(found)
     assert again.get("nobody@nowhere.no") is None
+
+
+@given(s.users())
+def test_clean_user_is_the_user_the_converters_make(user: User) -> None:
+    """Bulk paths skip the converters only for values already in their normal form."""
+    from userimport.model import _clean_user
+
+    again = _clean_user(
+        user.email,
+        user.first_name,
+        user.last_name,
+        user.department,
+        tuple(sorted(user.groups)),
+        user.is_admin,
+        dict(user.attributes),
+    )
+    assert attrs.asdict(user) == attrs.asdict(again)
+    assert user == again
+    assert hash(user) == hash(again)

@@ -75,3 +75,17 @@ def test_repeated_is_duplicated_keep_false(cells: list[str]) -> None:
     """Cells that occur more than once are flagged, every occurrence of them."""
     s = series(cells)
     assert s.duplicated(keep=False).tolist() == _text.repeated(s).tolist()
+
+
+@given(CELLS)
+def test_objects_are_the_cells_sharing_strings(cells: list[str]) -> None:
+    """The object array holds the cells, one string object per distinct value."""
+    values = _text.objects(series(cells))
+    assert cells == values.tolist()
+    assert len({id(v) for v in values}) == len(set(cells))
+
+
+@given(CELLS, st.sampled_from([" ", " \"'<>;,", "aZ"]))
+def test_trim_is_str_strip(cells: list[str], characters: str) -> None:
+    """Trimming given characters matches ``str.strip(characters)``."""
+    assert [c.strip(characters) for c in cells] == _text.trim(series(cells), characters).tolist()

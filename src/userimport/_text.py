@@ -64,8 +64,29 @@ def collapse_blanks(text: pd.Series) -> pd.Series:
 
     arr = arrow(text)
     if pc.any(pc.match_substring_regex(arr, _NEEDS_FOLDING)).as_py():
-        arr = pc.replace_substring_regex(arr, _BLANK_RUN, " ")
-    return _series(pc.utf8_trim(arr, " "), text)
+        return _series(pc.utf8_trim(pc.replace_substring_regex(arr, _BLANK_RUN, " "), " "), text)
+    return trim(text, " ")
+
+
+def trim(text: pd.Series, characters: str) -> pd.Series:
+    """
+    ``str.strip(characters)`` of every cell; ``text`` itself when no cell changes, so a clean
+    column keeps its buffers instead of being copied.
+    """
+    import pyarrow.compute as pc
+
+    arr = arrow(text)
+    trimmed = pc.utf8_trim(arr, characters)
+    if _same_size(arr, trimmed):
+        return text  # trimming only removes: nothing removed, nothing changed
+    return _series(trimmed, text)
+
+
+def _same_size(a: Any, b: Any) -> bool:
+    """Whether two string arrays hold as many bytes (a trim that removed nothing)."""
+    import pyarrow.compute as pc
+
+    return bool(pc.sum(pc.binary_length(a)).as_py() == pc.sum(pc.binary_length(b)).as_py())
 
 
 def casefold(text: pd.Series) -> pd.Series:
@@ -164,3 +185,19 @@ def repeated(text: pd.Series) -> Any:
 
     found = codes(text)
     return np.bincount(found)[found] > 1 if len(found) else np.zeros(0, dtype=bool)
+
+
+def objects(text: pd.Series) -> Any:
+    """
+    The cells as an object array of Python strings, one string object per distinct value.
+
+    For columns that repeat (departments, group and first names), sharing the strings saves
+    most of the memory and the time of making one per cell.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(arrow(text))
+    distinct = np.empty(len(encoded.dictionary), dtype=object)
+    distinct[:] = encoded.dictionary.to_pylist()
+    return distinct[encoded.indices.to_numpy(zero_copy_only=False)]

@@ -21,7 +21,7 @@ from . import _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
-from .model import USER_COLUMNS, ChangeSet, ImportSettings, Snapshot, User
+from .model import USER_COLUMNS, ChangeSet, ImportSettings, Snapshot, User, _clean_user
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -480,21 +480,8 @@ def _entry(rec: Mapping[str, Any]) -> PlanEntry:
 def _users(frame: pd.DataFrame, side: str) -> tuple[User, ...]:
     """The users of one side of ``frame`` (rows without that side left out)."""
     cols = ["email", *(f"{side}_{f}" for f in FIELDS)]
-    return tuple(
-        User(
-            email=email,
-            first_name=first,
-            last_name=last,
-            department=department,
-            groups=groups,
-            is_admin=is_admin,
-            attributes=attributes,
-        )
-        for email, first, last, department, groups, is_admin, attributes in frame[cols].itertuples(
-            index=False, name=None
-        )
-        if first is not None
-    )
+    rows = frame[cols].itertuples(index=False, name=None)
+    return tuple(_clean_user(*row) for row in rows if row[1] is not None)
 
 
 def _frame(entries: Iterable[PlanEntry]) -> pd.DataFrame:
@@ -593,10 +580,19 @@ def plan_import(
     rows = review.checked.rows
     mapping = review.mapping
     folded = _text.casefold(rows["email"])
-    keys = pd.Index(folded.to_numpy(dtype=object), dtype=object)
     # Where each row's user is in the store (-1: not there): one hash join, in Arrow.
     found = pc.index_in(_text.arrow(folded), value_set=snap._key_array)
-    at = np.where(keys != "", pc.fill_null(found, -1).to_numpy(), -1).astype("int64")
+    at = np.where((folded != "").to_numpy(), pc.fill_null(found, -1).to_numpy(), -1)
+    at = at.astype("int64")
+    stored_keys = store.index.to_numpy(dtype=object)
+
+    def keys(flag: Any) -> Any:
+        """The keys of the flagged rows: the store's own strings for users it holds."""
+        out = folded[flag].to_numpy(dtype=object)
+        known = at[flag] >= 0
+        out[known] = stored_keys[at[flag][known]]
+        return out
+
     status = rows["status"].to_numpy(dtype=object)
 
     parts: list[dict[str, Any]] = []
@@ -637,7 +633,7 @@ def plan_import(
         part(
             "skip",
             email=before["email"] if before is not None else sel["email"],
-            key=keys[flag],
+            key=keys(flag),
             row=sel.index,
             reason=np.where(sel["status"] == "skipped", "skipped in review", "row has errors"),
             before=before,
@@ -657,14 +653,14 @@ def plan_import(
     part(
         "create",
         email=new["email"],
-        key=keys[creating],
+        key=folded[creating],
         row=new.index,
         reason="",
         before=None,
         after={
-            "first_name": new["first_name"],
-            "last_name": new["last_name"],
-            "department": new["department"],
+            "first_name": _text.objects(new["first_name"]),
+            "last_name": _text.objects(new["last_name"]),
+            "department": _text.objects(new["department"]),
             "groups": new["groups"],
             "is_admin": np.broadcast_to(np.asarray(file_admin, dtype=bool), len(new)).copy(),
             "attributes": _attributes(new) or [{} for _ in range(len(new))],
@@ -678,7 +674,7 @@ def plan_import(
         part(
             "skip",
             email=before["email"],
-            key=keys[exists],
+            key=stored_keys[at[exists]],
             row=old.index,
             reason="exists (on_existing='skip')",
             before=before,
@@ -700,7 +696,7 @@ def plan_import(
         part(
             np.where(flags.any(axis=1), "update", "unchanged"),
             email=before["email"],
-            key=keys[exists],
+            key=stored_keys[at[exists]],
             row=old.index,
             reason="",
             before=before,
@@ -802,7 +798,7 @@ def _updated(
 
     after = {f: _array(before[f]) for f in FIELDS}
     for field in ("first_name", "last_name", "department"):
-        file = old[field].to_numpy(dtype=object)
+        file = _text.objects(old[field])
         stored = after[field]
         take = (file != "") & (file != stored)
         if take.any():  # else the stored column is shared, not copied

@@ -212,7 +212,7 @@ def _clean_email(text: pd.Series) -> pd.Series:
     # Only cells with a '<' or a ':' can hold either form: the rest skip the Python step.
     wrapped = _text.contains_any(text, "<") | _text.contains_any(text, ":")
     text = _text.patch(text, wrapped, _unwrap_email)
-    return text.str.strip(" \"'<>;,")
+    return _text.trim(text, " \"'<>;,")
 
 
 def _labels(mapping: ColumnMapping) -> dict[str, str]:
@@ -235,7 +235,8 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
     nonblank = np.zeros(len(data), dtype=bool)
     for col in cells:
         nonblank |= ~_text.is_blank(col)
-    cells = [col[nonblank] for col in cells]
+    if not nonblank.all():
+        cells = [col[nonblank] for col in cells]
     index = pd.Index(data.index[nonblank] + table.first_row, name="row", dtype="int64")
     source: dict[str, Any] = {}
     for m in mapping.matches:
@@ -442,7 +443,7 @@ def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
     rows = long["row"].to_numpy()
     if not len(rows):
         return pd.Series([()] * len(index), index=index, dtype=object)
-    names = long["group"].tolist()
+    names = _text.objects(long["group"]).tolist()
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     ends = np.r_[starts[1:], len(rows)].tolist()
     where = index.get_indexer(pd.Index(rows[starts])).tolist()
