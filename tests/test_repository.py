@@ -76,6 +76,17 @@ def memory_factory(request: pytest.FixtureRequest) -> Factory:
     return memory
 
 
+def frame_factory(request: pytest.FixtureRequest) -> Factory:
+    """In-memory repositories filled from another store's snapshot (its frame)."""
+
+    def make(
+        users: Iterable[User] = (), groups: Iterable[str] = (), departments: Iterable[str] = ()
+    ) -> UserRepository:
+        return InMemoryUserRepository.from_snapshot(memory(users, groups, departments).snapshot())
+
+    return make
+
+
 def sqlite_factory(request: pytest.FixtureRequest) -> Factory:
     """SQL repositories, each on a fresh SQLite file in the test's tmp_path."""
     tmp_path = request.getfixturevalue("tmp_path")
@@ -107,8 +118,8 @@ def postgres_factory(request: pytest.FixtureRequest) -> Factory:
 
 
 @pytest.fixture(
-    params=[memory_factory, sqlite_factory, postgres_factory],
-    ids=["memory", "sqlite", "postgresql"],
+    params=[memory_factory, frame_factory, sqlite_factory, postgres_factory],
+    ids=["memory", "memory-from-snapshot", "sqlite", "postgresql"],
 )
 def make_repo(request: pytest.FixtureRequest) -> Factory:
     """A factory of repositories, one per implementation under contract."""
