@@ -147,6 +147,23 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak() -> bool:
+    """Restart the kernel's peak-RSS counter (VmHWM) of this process; False where unsupported."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_since_reset_mib() -> float:
+    """VmHWM: the peak resident memory since the last reset_peak() (or since the start)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """The fastest of ``repeat`` runs, and the last result."""
     times, result = [], None
@@ -171,6 +188,33 @@ def users_of(csv_path: Path) -> list[Any]:
             ["email", "first_name", "last_name", "department", "groups"]
         ].itertuples(index=False, name=None)
     ]
+
+
+def store_of(csv_path: Path) -> Any:
+    """
+    A snapshot of the users of a generated CSV, built as a frame (no ``User`` per row), the
+    way an application fills a large in-memory store (``InMemoryUserRepository.from_snapshot``).
+    """
+    import numpy as np
+    import pandas as pd
+
+    import userimport as ui
+    from userimport.model import email_key
+
+    raw = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    text = {c: raw[c].to_numpy(dtype=object) for c in ("email", "first_name", "last_name")}
+    frame = pd.DataFrame(
+        {
+            **text,
+            "department": raw["department"].to_numpy(dtype=object),
+            "groups": [tuple(sorted(g.split(","))) for g in raw["groups"].tolist()],
+            "is_admin": np.zeros(len(raw), dtype=bool),
+            "attributes": [{} for _ in range(len(raw))],
+        },
+        index=pd.Index([email_key(e) for e in text["email"]], name="key", dtype=object),
+        dtype=object,
+    ).astype({"is_admin": bool})
+    return ui.Snapshot.from_frame(frame, version="seed")
 
 
 def job_floor(job: dict[str, Any]) -> dict[str, Any]:
@@ -223,23 +267,30 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
         with ui.SqlUserRepository("sqlite://") as scratch:
             warm_up(Path(job["warm"]), engine, scratch)
     work = Path(job["work"])
-    users: list[Any] = []
-    if job["repo"] == "memory" and job["scenario"] == "reimport":
-        users = users_of(Path(job["current"]))
+    seed = None
+    if job["repo"] == "memory":
+        seed = store_of(Path(job["current"])) if job["scenario"] == "reimport" else None
 
     def fresh_repo(i: int) -> Any:
         if job["repo"] == "memory":
-            return ui.InMemoryUserRepository(users)
+            if seed is None:
+                return ui.InMemoryUserRepository()
+            return ui.InMemoryUserRepository.from_snapshot(seed)  # shares the seed's frame
         db = work / f"store_{i}.db"
         shutil.copyfile(job["db"], db)
         return ui.SqlUserRepository(f"sqlite:///{db}")
 
+    stores = [fresh_repo(i) for i in range(repeat)] if job["repo"] == "memory" else []
     times: dict[str, list[float]] = {s: [] for s in (*STAGES, "dry run", "full")}
-    before = peak_mib()  # the libraries, the warm-up and (in memory) the store's users
+    before = peak_mib()  # the libraries, the warm-up and (in memory) the store
+    during: list[float] = []
     plan = result = None
     for i in range(repeat):
-        repo = fresh_repo(i)
+        repo = stores[i] if stores else fresh_repo(i)
+        if stores:
+            stores[i] = None
         gc.collect()
+        resettable = reset_peak()
         t0 = time.perf_counter()
         table = ui.read_table(source, max_rows=None, engine=engine)
         t1 = time.perf_counter()
@@ -270,6 +321,8 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
             ("full", t0, t7),
         ):
             times[name].append(end - start)
+        if resettable:
+            during.append(peak_since_reset_mib())
         if job["repo"] == "sqlite":
             repo.close()
             (work / f"store_{i}.db").unlink()
@@ -283,6 +336,7 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
     out["created"], out["updated"] = result.created, result.updated
     out["unchanged"] = summary.get("unchanged", 0)
     out["peak_before_mib"] = before
+    out["peak_during_mib"] = max(during) if during else float("nan")
     return out
 
 
@@ -432,6 +486,8 @@ def block(
     rows.append(("peak MiB", peaks))
     before = [f"{r['peak_before_mib']:.0f}" if r else "-" for r in results.values()]
     rows.append(("peak MiB before import", before))
+    during = [f"{r['peak_during_mib']:.0f}" if r else "-" for r in results.values()]
+    rows.append(("peak MiB during import", during))
     r0 = next((r for r in results.values() if r), None)
     counts = f"; plan: {r0['created']:,} create, {r0['updated']:,} update" if r0 else ""
     floor_note = ""
