@@ -150,3 +150,28 @@ def test_clean_user_is_the_user_the_converters_make(user: User) -> None:
     assert attrs.asdict(user) == attrs.asdict(again)
     assert user == again
     assert hash(user) == hash(again)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_bulk_restores_the_garbage_collector(enabled: bool) -> None:
+    """Bulk work pauses the cyclic collector and leaves it as it found it, also on an error."""
+    import gc
+
+    from userimport.model import bulk
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        inside = []
+
+        def work() -> None:
+            with bulk():
+                inside.append(gc.isenabled())
+                raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            work()
+        assert [False] == inside
+        assert enabled == gc.isenabled()
+    finally:
+        gc.enable() if was else gc.disable()

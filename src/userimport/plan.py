@@ -21,7 +21,7 @@ from . import _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
-from .model import USER_COLUMNS, ChangeSet, ImportSettings, Snapshot, User, _clean_user
+from .model import USER_COLUMNS, ChangeSet, ImportSettings, Snapshot, User, _clean_user, bulk
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -194,9 +194,12 @@ class Plan:
     def changeset(self) -> ChangeSet:
         """The :class:`~userimport.model.ChangeSet` that applying this plan commits."""
         f = self.frame
+        with bulk():
+            create = _users(f[f["action"] == "create"], "after")
+            update = _users(f[f["action"] == "update"], "after")
         return ChangeSet(
-            create=_users(f[f["action"] == "create"], "after"),
-            update=_users(f[f["action"] == "update"], "after"),
+            create=create,
+            update=update,
             delete=tuple(f.loc[f["action"] == "delete", "email"]),
             create_groups=self.new_groups,
             create_departments=self.new_departments,

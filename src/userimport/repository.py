@@ -16,7 +16,7 @@ from collections.abc import Container, Iterable
 from typing import Protocol, runtime_checkable
 
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
-from .model import ChangeSet, Snapshot, User, email_key
+from .model import ChangeSet, Snapshot, User, bulk, email_key
 
 __all__ = ["InMemoryUserRepository", "UserRepository", "check_changes"]
 
@@ -119,7 +119,8 @@ def _changed(current: Snapshot, changes: ChangeSet, version: str) -> Snapshot:
 
     frame = current.frame
     gone = [email_key(e) for e in changes.delete] + [u.key for u in changes.update]
-    written = Snapshot.from_users([*changes.update, *changes.create], version=version).frame
+    with bulk():
+        written = Snapshot.from_users([*changes.update, *changes.create], version=version).frame
     frame = pd.concat([frame.drop(index=gone), written]) if len(written) else frame.drop(gone)
     return Snapshot.from_frame(
         frame,

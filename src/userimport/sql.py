@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RepositoryError, StalePlanError, UserImportError
-from .model import ChangeSet, Snapshot, User, email_key
+from .model import ChangeSet, Snapshot, User, bulk, email_key
 from .repository import check_changes, check_keys
 
 if TYPE_CHECKING:
@@ -242,7 +242,8 @@ class SqlUserRepository:
             self._ensure_schema()
             with self._transaction(write=False) as conn:
                 version = self._read_meta(conn, lock=False)
-                return self._read_snapshot(conn, version)
+                with bulk():
+                    return self._read_snapshot(conn, version)
 
     def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
         """
@@ -277,7 +278,8 @@ class SqlUserRepository:
                     return current
                 t = _tables()
                 if changes.delete_groups or changes.delete_departments:
-                    full = self._read_snapshot(conn, current)
+                    with bulk():
+                        full = self._read_snapshot(conn, current)
                     check_changes(full, changes)
                     groups, departments = full.groups, full.departments
                 else:
@@ -286,7 +288,8 @@ class SqlUserRepository:
                     groups = frozenset(conn.execute(sa.select(t.groups.c.name)).scalars())
                     departments = frozenset(conn.execute(sa.select(t.departments.c.name)).scalars())
                     check_keys(keys, groups, departments, changes)
-                self._write(conn, groups, departments, changes)
+                with bulk():
+                    self._write(conn, groups, departments, changes)
                 new_version = uuid.uuid4().hex
                 conn.execute(
                     t.meta.update().where(t.meta.c.id == _META_ID).values(version=new_version)

@@ -20,6 +20,7 @@ from . import _text
 from .errors import MappingError, ValidationFailed
 from .headers import header_names
 from .mapping import ColumnMapping
+from .model import bulk
 from .read import RawTable
 
 if TYPE_CHECKING:
@@ -367,7 +368,8 @@ def _check(
         sheet=sheet,
     )
     rows = norm.copy()
-    rows["groups"] = _tuples(long, rows.index)
+    with bulk():
+        rows["groups"] = _tuples(long, rows.index)
     if "is_admin" in rows:
         rows["is_admin"] = _text.casefold(rows["is_admin"]).isin(_TRUE)
     errors = issues.loc[issues["severity"] == "error", "row"].unique()
