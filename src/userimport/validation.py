@@ -63,9 +63,6 @@ HIDDEN = frozenset({"_extra", "_line"})
 
 Severity = Literal["error", "warning"]
 
-# Blank-looking characters people paste from web pages and Word: NBSP is whitespace to
-# str.strip(), the zero-width ones are not.
-_BLANKS = r"[\s\u200b\u200c\u200d\u2060\ufeff]+"
 _LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
 _DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
 EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
