@@ -112,6 +112,17 @@ def test_duplicate_emails_flag_every_row_involved() -> None:
     assert ["invalid", "valid", "invalid"] == list(review.rows["status"])
 
 
+def test_each_duplicate_names_the_rows_of_its_own_email() -> None:
+    """Several duplicated emails: every message lists exactly the rows sharing that email."""
+    emails = ["a@firma.no", "b@firma.no", "A@firma.no", "c@firma.no", "B@FIRMA.no", "a@firma.no"]
+    review = make_review([["X", "Y", e, "S", ""] for e in emails])
+    dupes = review.issues[review.issues["code"] == "duplicate_email"]
+    shared = {2: "2, 4, 7", 3: "3, 6", 4: "2, 4, 7", 6: "3, 6", 7: "2, 4, 7"}
+    assert list(shared) == list(dupes["row"])
+    for row, message in zip(dupes["row"], dupes["message"], strict=True):
+        assert message.endswith(f"appears on rows {shared[row]}")
+
+
 def test_groups_are_split_trimmed_deduplicated() -> None:
     """Group cells are split on the separator, trimmed, empty pieces dropped, duplicates removed."""
     review = make_review([["A", "B", "a@b.no", "S", " Oslo ,, Bergen,oslo , Bergen "]])

@@ -385,10 +385,11 @@ def _cells(
     first: dict[str, int] = {}
     for m in mapping.matches:
         first.setdefault(m.target, m.column)
-    position = out["field"].map(lambda f: first.get(f, -1)).astype("int64")
+    position = out["field"].map({f: first.get(f, -1) for f in out["field"].unique()})
+    position = position.astype("int64")
     rows = out["row"].astype(str)
     if sheet is not None:
-        letters = position.map(lambda p: column_letter(p) if p >= 0 else "")
+        letters = position.map({p: column_letter(p) if p >= 0 else "" for p in position.unique()})
         return (sheet + "!" + letters + rows).where(position >= 0, sheet + " row " + rows)
     line = (
         source["_line"].reindex(out["row"]).astype(str).to_numpy()
@@ -462,6 +463,22 @@ _TEXTS = {
 }
 
 
+def _rows_sharing(dupes: pd.Series) -> pd.Series:
+    """For each row of ``dupes`` (row -> email key), every row with its key: ``"2, 7, 9"``."""
+    import numpy as np
+    import pandas as pd
+
+    rows = dupes.index.to_numpy()
+    codes = _text.codes(dupes)
+    order = np.lexsort((rows, codes))
+    ordered, texts = codes[order], rows[order].astype(str).tolist()
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    spans = zip(starts.tolist(), np.r_[starts[1:], len(ordered)].tolist(), strict=True)
+    by_code = np.empty(int(codes.max()) + 1, dtype=object)
+    by_code[ordered[starts]] = [", ".join(texts[a:b]) for a, b in spans]
+    return pd.Series(by_code[codes], index=dupes.index)
+
+
 def _issues(
     *,
     failures: pd.DataFrame,
@@ -474,6 +491,7 @@ def _issues(
     sheet: str | None = None,
 ) -> pd.DataFrame:
     """Turn pandera's failure cases (and the other findings) into the issues frame."""
+    import numpy as np
     import pandas as pd
 
     labels = _labels(mapping)
@@ -503,7 +521,7 @@ def _issues(
         )
     out = pd.concat(frames, ignore_index=True).drop_duplicates(["row", "field", "code"])
     out["row"] = out["row"].astype("int64")
-    out["severity"] = out["code"].map(lambda c: "warning" if c in _WARNINGS else "error")
+    out["severity"] = np.where(out["code"].isin(list(_WARNINGS)), "warning", "error")
 
     # The cell's text: normalised for the mapped fields, the raw extra cells for a long row.
     values = pd.Series("", index=out.index, dtype=object)
@@ -520,26 +538,23 @@ def _issues(
         values[where] = col.reindex(out.loc[where, "row"]).to_numpy()
     out["value"] = values
     out["column"] = out["field"].map(
-        lambda f: labels.get(f, "beyond the header" if f == "row" else f)
+        {f: labels.get(f, "beyond the header" if f == "row" else f) for f in out["field"].unique()}
     )
 
     out["cell"] = _cells(out, source, mapping, sheet)
     prefix = f"{path}, row " if path else "row "
     where_text = prefix + out["row"].astype(str) + ", column " + out["column"].astype(str) + ": "
-    text = out["code"].map(lambda c: _TEXTS.get(IssueCode(c), ""))
+    text = out["code"].map({c.value: t for c, t in _TEXTS.items()}).fillna("")
     what = out["field"].where(out["field"] != "row", "the row")
     out["message"] = where_text + what + " " + text
     if len(dupes):
-        others = dupes.groupby(dupes).groups
-        dup_rows = {key: ", ".join(str(int(r)) for r in sorted(idx)) for key, idx in others.items()}
         is_dup = out["code"] == IssueCode.DUPLICATE_EMAIL.value
-        keys = _text.casefold(norm["email"]).reindex(out.loc[is_dup, "row"])
         out.loc[is_dup, "message"] = (
             where_text[is_dup]
             + "the email "
             + out.loc[is_dup, "value"]
             + " appears on rows "
-            + keys.map(dup_rows).to_numpy()
+            + _rows_sharing(dupes).reindex(out.loc[is_dup, "row"]).to_numpy()
         )
     is_clean = out["code"] == IssueCode.EMAIL_CLEANED.value
     if is_clean.any():
