@@ -89,3 +89,11 @@ def test_objects_are_the_cells_sharing_strings(cells: list[str]) -> None:
 def test_trim_is_str_strip(cells: list[str], characters: str) -> None:
     """Trimming given characters matches ``str.strip(characters)``."""
     assert [c.strip(characters) for c in cells] == _text.trim(series(cells), characters).tolist()
+
+
+def test_spaces_are_every_character_python_calls_whitespace() -> None:
+    """The listed whitespace is exactly what ``str.isspace`` accepts, in this Python."""
+    import sys
+
+    every = "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
+    assert every == _text.SPACES

@@ -178,11 +178,16 @@ class Plan:
 
         Prefer :meth:`to_frame` for many thousands of entries.
         """
-        return tuple(_entry(rec) for rec in _records(self.frame))
+        return _entries(self.frame)
 
     def changes(self) -> tuple[PlanEntry, ...]:
         """The entries that change the store: ``create``, ``update`` and ``delete``."""
-        return tuple(e for e in self.entries if e.action in ("create", "update", "delete"))
+        return self._changes
+
+    @cached_property
+    def _changes(self) -> tuple[PlanEntry, ...]:
+        f = self.frame
+        return _entries(f[f["action"].isin(["create", "update", "delete"])])
 
     def entry(self, email: str) -> PlanEntry | None:
         """The entry for ``email`` (any case), or ``None``."""
@@ -450,21 +455,18 @@ _COLUMNS = (
 
 
 def _user_at(rec: Mapping[str, Any], side: str, email: str) -> User | None:
+    """The user on one side of a plan row (its values are in normal form), or ``None``."""
     if rec[f"{side}_first_name"] is None:
         return None
-    return User(
-        email=email,
-        first_name=rec[f"{side}_first_name"],
-        last_name=rec[f"{side}_last_name"],
-        department=rec[f"{side}_department"],
-        groups=rec[f"{side}_groups"],
-        is_admin=rec[f"{side}_is_admin"],
-        attributes=rec[f"{side}_attributes"],
-    )
+    return _clean_user(email, *(rec[f"{side}_{f}"] for f in FIELDS))
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): v for k, v in rec.items()} for rec in frame.to_dict("records")]
+def _entries(frame: pd.DataFrame) -> tuple[PlanEntry, ...]:
+    """The rows of a plan frame as entries."""
+    cols = list(_COLUMNS)
+    rows = frame[cols].itertuples(index=False, name=None)
+    with bulk():
+        return tuple(_entry(dict(zip(cols, row, strict=True))) for row in rows)
 
 
 def _entry(rec: Mapping[str, Any]) -> PlanEntry:
