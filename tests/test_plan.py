@@ -346,6 +346,24 @@ def test_json_round_trip(seeded_repo) -> None:  # type: ignore[no-untyped-def]
     assert plan.to_frame().equals(back.to_frame())
 
 
+def test_saved_entries_are_each_users_to_dict(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """The JSON is written from the frame, and says exactly what the entries' users say."""
+    plan = plan_import(make_review([ANNA_ROW, NEW_ROW]), seeded_repo, settings(delete_missing=True))
+    expected = [
+        {
+            "action": e.action,
+            "email": e.email,
+            "row": e.row,
+            "reason": e.reason,
+            "changed": list(e.changed),
+            "before": e.before.to_dict() if e.before else None,
+            "after": e.after.to_dict() if e.after else None,
+        }
+        for e in plan.entries
+    ]
+    assert expected == json.loads(plan.to_json())["entries"]
+
+
 @pytest.mark.parametrize(
     "text",
     [

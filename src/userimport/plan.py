@@ -352,18 +352,7 @@ class Plan:
                 "remove_groups": sorted(self.remove_groups),
                 "remove_departments": sorted(self.remove_departments),
                 "warnings": [attrs.asdict(w) for w in self.warnings],
-                "entries": [
-                    {
-                        "action": e.action,
-                        "email": e.email,
-                        "row": e.row,
-                        "reason": e.reason,
-                        "changed": list(e.changed),
-                        "before": e.before.to_dict() if e.before else None,
-                        "after": e.after.to_dict() if e.after else None,
-                    }
-                    for e in self.entries
-                ],
+                "entries": _saved_entries(self.frame),
             },
             indent=indent,
             ensure_ascii=False,
@@ -379,22 +368,24 @@ class Plan:
         """
         data = saved_json(text, kind="plan", fmt=_FORMAT, version=_FORMAT_VERSION, error=PlanError)
         try:
-            entries = [
-                PlanEntry(
-                    action=e["action"],
-                    email=e["email"],
-                    row=e["row"],
-                    reason=e["reason"],
-                    changed=tuple(e["changed"]),
-                    before=User.from_dict(e["before"]) if e["before"] else None,
-                    after=User.from_dict(e["after"]) if e["after"] else None,
-                )
-                for e in data["entries"]
-            ]
+            with bulk():  # a saved file is checked by the converters, user by user
+                entries = [
+                    PlanEntry(
+                        action=e["action"],
+                        email=e["email"],
+                        row=e["row"],
+                        reason=e["reason"],
+                        changed=tuple(e["changed"]),
+                        before=User.from_dict(e["before"]) if e["before"] else None,
+                        after=User.from_dict(e["after"]) if e["after"] else None,
+                    )
+                    for e in data["entries"]
+                ]
+                frame = _frame(entries)
             return cls(
                 base_version=data["base_version"],
                 settings=ImportSettings.from_dict(data["settings"]),
-                frame=_frame(entries),
+                frame=frame,
                 new_groups=data["new_groups"],
                 new_departments=data["new_departments"],
                 remove_groups=data["remove_groups"],
@@ -459,6 +450,40 @@ def _user_at(rec: Mapping[str, Any], side: str, email: str) -> User | None:
     if rec[f"{side}_first_name"] is None:
         return None
     return _clean_user(email, *(rec[f"{side}_{f}"] for f in FIELDS))
+
+
+def _saved_entries(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The entries as :meth:`Plan.to_json` writes them (``User.to_dict`` for each side)."""
+    cols = list(_COLUMNS)
+    n = len(FIELDS)
+
+    def user(email: str, values: tuple[Any, ...]) -> dict[str, Any] | None:
+        first, last, department, groups, is_admin, attributes = values
+        if first is None:
+            return None
+        return {
+            "email": email,
+            "first_name": first,
+            "last_name": last,
+            "department": department or None,
+            "groups": sorted(groups),
+            "is_admin": bool(is_admin),
+            "attributes": dict(sorted(attributes.items())),
+        }
+
+    with bulk():
+        return [
+            {
+                "action": row[0],
+                "email": row[1],
+                "row": None if row[3] is None or row[3] != row[3] else int(row[3]),
+                "reason": row[4],
+                "changed": list(row[5]),
+                "before": user(row[1], row[6 : 6 + n]),
+                "after": user(row[1], row[6 + n :]),
+            }
+            for row in frame[cols].itertuples(index=False, name=None)
+        ]
 
 
 def _entries(frame: pd.DataFrame) -> tuple[PlanEntry, ...]:
