@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, overload
 
 from .errors import FileFormatError, SettingsError
-from .model import Snapshot, User
+from .model import Snapshot
 from .read import DEFAULT_MAX_ROWS, column_letter
 from .repository import UserRepository
 
@@ -127,40 +128,44 @@ def _joiner(separator: str) -> str:
     return separator if separator[-1].isspace() else separator + " "
 
 
-def _table(snapshot: Snapshot, separator: str) -> tuple[list[str], list[list[str]]]:
+def _table(snapshot: Snapshot, separator: str) -> tuple[list[str], list[Sequence[str]]]:
     """The export's header and rows, as the store has them (not yet neutralised)."""
     joiner = _joiner(separator)
     cut = separator.strip() or separator
-    names = sorted({n for u in snapshot for n in u.attributes}, key=lambda n: (n.casefold(), n))
-    users: list[User] = sorted(snapshot, key=lambda u: u.key)
-    rows = []
-    for user in users:
-        clash = sorted(g for g in user.groups if cut in g)
-        if clash:
-            raise SettingsError(
-                f"{user.email} is in group {clash[0]!r}, which holds the group separator "
-                f"{separator!r}, so the export could not be imported back; export with "
-                "another separator, e.g. separator=';'"
-            )
-        rows.append(
-            [
-                user.first_name,
-                user.last_name,
-                user.email,
-                user.department or "",
-                joiner.join(sorted(user.groups)),
-                "yes" if user.is_admin else "no",
-                *(user.attributes.get(n, "") for n in names),
-            ]
-        )
-    return [*CORE_HEADERS, ADMIN_HEADER, *names], rows
+    frame = snapshot.frame.sort_index(kind="stable")  # by email key, as before
+    attributes = frame["attributes"].tolist()
+    names = sorted({n for held in attributes for n in held}, key=lambda n: (n.casefold(), n))
+    groups = frame["groups"].tolist()
+    if any(cut in g for g in itertools.chain.from_iterable(groups)):
+        for email, held in zip(frame["email"].tolist(), groups, strict=True):
+            clash = sorted(g for g in held if cut in g)
+            if clash:
+                raise SettingsError(
+                    f"{email} is in group {clash[0]!r}, which holds the group separator "
+                    f"{separator!r}, so the export could not be imported back; export with "
+                    "another separator, e.g. separator=';'"
+                )
+    columns = [
+        frame["first_name"].tolist(),
+        frame["last_name"].tolist(),
+        frame["email"].tolist(),
+        frame["department"].tolist(),
+        [joiner.join(g) for g in groups],  # each user's groups are sorted in the frame
+        ["yes" if a else "no" for a in frame["is_admin"].tolist()],
+        *([held.get(n, "") for held in attributes] for n in names),
+    ]
+    return [*CORE_HEADERS, ADMIN_HEADER, *names], list(zip(*columns, strict=True))
 
 
 def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    for row in (header, *rows):
-        writer.writerow([neutralise(v) for v in row])
+    # Only a value starting with a sign, an apostrophe or a blank can need neutralising.
+    risky = "=+-@'"
+    writer.writerows(
+        [neutralise(v) if v[:1] in risky or v[:1].isspace() else v for v in row]
+        for row in (header, *rows)
+    )
     # The BOM makes Excel read the file as UTF-8 (æ, ø, å), not as the locale's code page.
     return out.getvalue().encode("utf-8-sig")
 
