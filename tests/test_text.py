@@ -97,3 +97,30 @@ def test_spaces_are_every_character_python_calls_whitespace() -> None:
 
     every = "".join(chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace())
     assert every == _text.SPACES
+
+
+def reference_clean(value: str) -> str:
+    """Validation's cleaning of one cell, written with Python's ``re`` and ``str`` only."""
+    if re.search(r"[^\S ]|\s\s|[\u200b\u200c\u200d\u2060\ufeff]", value):
+        value = re.sub(r"[\s\u200b\u200c\u200d\u2060\ufeff]+", " ", value)
+    return re.sub(NEUTRALISED, "", value.strip())
+
+
+def reference_clean_email(value: str) -> str:
+    """Validation's cleaning of one email cell, with Python's ``re`` and ``str`` only."""
+    value = reference_clean(value)
+    inner = re.search(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>", value)
+    value = re.sub(r"^\s*mailto:\s*", "", inner.group(1) if inner else value, flags=re.I)
+    return value.strip(" \"'<>;,")
+
+
+ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=15) | st.text(ALPHABET)
+
+
+@given(st.lists(ANY_TEXT, max_size=30))
+def test_cleaning_columns_is_cleaning_each_cell(cells: list[str]) -> None:
+    """Column-wise cleaning gives, for any Unicode text, what the per-cell Python code gives."""
+    from userimport.validation import _clean, _clean_email
+
+    assert [reference_clean(c) for c in cells] == _clean(series(cells)).tolist()
+    assert [reference_clean_email(c) for c in cells] == _clean_email(series(cells)).tolist()
