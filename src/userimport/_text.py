@@ -133,12 +133,11 @@ def fullmatch(text: pd.Series, pattern: str, ascii_pattern: str) -> pd.Series:
     return pd.Series(result, index=text.index)
 
 
-def contains_any(text: pd.Series, literal: str, *, ignore_case: bool = False) -> Any:
+def contains_any(text: pd.Series, literal: str) -> Any:
     """A boolean array: which cells contain ``literal``."""
     import pyarrow.compute as pc
 
-    found = pc.match_substring(arrow(text), literal, ignore_case=ignore_case)
-    return found.to_numpy(zero_copy_only=False)
+    return pc.match_substring(arrow(text), literal).to_numpy(zero_copy_only=False)
 
 
 def split_long(text: pd.Series, separator: str) -> pd.Series:
@@ -147,14 +146,12 @@ def split_long(text: pd.Series, separator: str) -> pd.Series:
 
     The same pieces, in the same order, as ``text.str.split(separator).explode()``.
     """
+    import pandas as pd
     import pyarrow.compute as pc
 
-    arr = arrow(text)
-    lists = pc.split_pattern(arr, separator)
+    lists = pc.split_pattern(arrow(text), separator)
     pieces = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists).to_numpy()
-    import pandas as pd
-
     return pd.Series(pd.array(pieces, dtype="str"), index=text.index[parents], name=text.name)
 
 
@@ -168,9 +165,7 @@ def is_blank(text: pd.Series) -> Any:
 
 def strip(text: pd.Series) -> pd.Series:
     """``str.strip()`` of every cell (leading and trailing whitespace as Python sees it)."""
-    import pyarrow.compute as pc
-
-    return _series(pc.utf8_trim(arrow(text), SPACES), text)
+    return trim(text, SPACES)
 
 
 def codes(text: pd.Series) -> Any:
