@@ -121,7 +121,8 @@ def _changed(current: Snapshot, changes: ChangeSet, version: str) -> Snapshot:
     gone = [email_key(e) for e in changes.delete] + [u.key for u in changes.update]
     with bulk():
         written = Snapshot.from_users([*changes.update, *changes.create], version=version).frame
-    frame = pd.concat([frame.drop(index=gone), written]) if len(written) else frame.drop(gone)
+    kept = frame.drop(index=gone)
+    frame = pd.concat([kept, written]) if len(written) else kept
     return Snapshot.from_frame(
         frame,
         version=version,
