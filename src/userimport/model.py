@@ -268,14 +268,12 @@ class _FrameUsers(Mapping[str, User]):
         self.frame = frame
         self._all: dict[str, User] | None = None
 
-    def _make(self, row: tuple[Any, ...]) -> User:
-        return _clean_user(*row)
-
     def _users(self) -> dict[str, User]:
         if self._all is None:
             rows = self.frame[list(USER_COLUMNS)].itertuples(index=False, name=None)
             with bulk():
-                self._all = dict(zip(self.frame.index, map(self._make, rows), strict=True))
+                users = itertools.starmap(_clean_user, rows)
+                self._all = dict(zip(self.frame.index, users, strict=True))
         return self._all
 
     def __getitem__(self, key: str) -> User:
@@ -284,7 +282,8 @@ class _FrameUsers(Mapping[str, User]):
         if not isinstance(key, str) or key not in self.frame.index:
             raise KeyError(key)
         row = self.frame.iloc[self.frame.index.get_loc(key)]
-        return self._make(tuple(row[c] for c in USER_COLUMNS))
+        values: list[Any] = [row[c] for c in USER_COLUMNS]
+        return _clean_user(*values)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self.frame.index
