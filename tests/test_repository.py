@@ -180,6 +180,29 @@ def test_create_update_delete(make_repo: Factory) -> None:
     assert kari.to_dict() == snap.users["kari@firma.no"].to_dict()
 
 
+def test_updates_replace_groups_and_attributes_exactly(make_repo: Factory) -> None:
+    """An update leaves exactly its groups and attributes: added, kept, removed and changed."""
+    repo = make_repo([ANNA, OLE, ADMIN])
+    ole = User(
+        email="OLE@firma.no",
+        first_name="Ole",
+        groups={"Tech", "Oslo"},  # Bergen removed, Tech kept, Oslo added
+        attributes={"title": "Lead", "phone": "123"},  # title changed, phone added
+    )
+    anna = User(email="anna.berg@firma.no", attributes={"title": "Seller"})  # Oslo removed
+    boss = User(email="boss@firma.no", groups={"Leaders"}, is_admin=True)  # groups kept
+    # Deleted and created again in the same commit: none of the old groups survive.
+    ole_again = User(email="ole@firma.no", groups={"Leaders"})
+    commit(repo, update=[ole, anna, boss])
+    snap = repo.snapshot()
+    for user in (ole, anna, boss):
+        assert user.to_dict() == snap.users[user.key].to_dict()
+    commit(repo, delete=["ole@firma.no"], create=[ole_again])
+    assert ole_again.to_dict() == repo.snapshot().users["ole@firma.no"].to_dict()
+    commit(repo, update=[User(email="ole@firma.no")])
+    assert User(email="ole@firma.no").to_dict() == repo.snapshot().users["ole@firma.no"].to_dict()
+
+
 def test_stale_version_is_refused(make_repo: Factory) -> None:
     """A commit against an old version raises StalePlanError and writes nothing."""
     repo = make_repo([ANNA])

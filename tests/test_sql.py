@@ -338,6 +338,27 @@ def test_ten_thousand_users_round_trip(url: str, open_repo: Opener) -> None:
     assert {u.key: u.to_dict() for u in users} == {k: u.to_dict() for k, u in snap.users.items()}
 
 
+def test_commits_touching_more_users_than_a_statement_takes_parameters(tmp_path: Path) -> None:
+    """Looking up a large change set's users is split into statements SQLite accepts."""
+    repo = SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}")
+    sa.event.listen(
+        repo.engine,
+        "connect",
+        lambda dbapi, _: dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 7),
+    )
+    try:
+        users = [User(email=f"u{i}@firma.no", groups={f"G{i % 3}"}) for i in range(50)]
+        commit(repo, ChangeSet(create=users, create_groups={"G0", "G1", "G2"}))
+        moved = [User(email=u.email, groups={"G0", f"G{i % 2 + 1}"}) for i, u in enumerate(users)]
+        commit(repo, ChangeSet(update=moved))
+        with pytest.raises(RepositoryError, match=r"u49@firma\.no"):
+            commit(repo, ChangeSet(create=[User(email="new@firma.no"), users[-1]]))
+        stored = {k: u.to_dict() for k, u in repo.snapshot().users.items()}
+        assert {u.key: u.to_dict() for u in moved} == stored
+    finally:
+        repo.close()
+
+
 CSV = (
     b"First Name,Last Name,Email,Department,Usergroups\n"
     b'Anna,Berg,anna@firma.no,Sales,"Oslo, Bergen"\n'

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RepositoryError, StalePlanError, UserImportError
@@ -283,8 +283,11 @@ class SqlUserRepository:
                     check_changes(full, changes)
                     groups, departments = full.groups, full.departments
                 else:
-                    # Checking a change set needs only the keys, groups and departments.
-                    keys = {k for (k,) in _fetch(conn, sa.select(t.users.c.key))}
+                    # Checking a change set needs only the keys it touches, groups and
+                    # departments: which of those keys exist is one indexed lookup.
+                    touched = {email_key(e) for e in changes.delete}
+                    touched.update(u.key for u in (*changes.update, *changes.create))
+                    keys = {k for (k,) in _rows_where(conn, t.users, ["key"], "key", touched)}
                     groups = frozenset(conn.execute(sa.select(t.groups.c.name)).scalars())
                     departments = frozenset(conn.execute(sa.select(t.departments.c.name)).scalars())
                     check_keys(keys, groups, departments, changes)
@@ -468,54 +471,42 @@ class SqlUserRepository:
         import sqlalchemy as sa
 
         t = _tables()
-        _insert(conn, t.groups, [{"name": g} for g in sorted(changes.create_groups - groups)])
-        _insert(
-            conn,
-            t.departments,
-            [{"name": d} for d in sorted(changes.create_departments - departments)],
-        )
-        gone = [{"b_key": email_key(e)} for e in changes.delete]
-        changed = [{"b_key": u.key} for u in changes.update]
+        _insert(conn, t.groups, [(g,) for g in sorted(changes.create_groups - groups)])
+        new_departments = sorted(changes.create_departments - departments)
+        _insert(conn, t.departments, [(d,) for d in new_departments])
+        # Rows are written in key order: SQLite then walks its indexes in order, not at random.
+        gone = sorted((email_key(e),) for e in changes.delete)
         for table in (t.memberships, t.attributes):
-            _delete(conn, table, table.c.user_key, gone + changed)
-        _delete(conn, t.users, t.users.c.key, gone)
-        if changes.update:
-            _executemany(
-                conn,
-                t.users.update()
-                .where(t.users.c.key == sa.bindparam("b_key"))
-                .values(
-                    email=sa.bindparam("b_email"),
-                    first_name=sa.bindparam("b_first_name"),
-                    last_name=sa.bindparam("b_last_name"),
-                    department=sa.bindparam("b_department"),
-                    is_admin=sa.bindparam("b_is_admin"),
-                ),
-                [{f"b_{k}": v for k, v in _user_row(u).items()} for u in changes.update],
-            )
-        _insert(conn, t.users, [_user_row(u) for u in changes.create])
-        written = (*changes.update, *changes.create)
-        _insert(
+            _delete(conn, table, ["user_key"], gone)
+        _delete(conn, t.users, ["key"], gone)
+        update = sorted((u.key, u) for u in changes.update)
+        create = sorted((u.key, u) for u in changes.create)
+        columns = ["email", "first_name", "last_name", "department", "is_admin"]
+        _executemany(
+            conn,
+            t.users.update()
+            .where(t.users.c.key == sa.bindparam("b_key"))
+            .values({c: sa.bindparam(f"b_{c}") for c in columns}),
+            ["b_key", *(f"b_{c}" for c in columns)],
+            [(k, *_user_row(u)) for k, u in update],
+        )
+        _insert(conn, t.users, [(k, *_user_row(u)) for k, u in create])
+        written = sorted((*update, *create), key=lambda ku: ku[0])
+        updated = [k for k, _ in update]
+        _sync(
             conn,
             t.memberships,
-            [{"user_key": u.key, "group_name": g} for u in written for g in sorted(u.groups)],
+            updated,
+            [(k, g) for k, u in written for g in sorted(u.groups)],
         )
-        _insert(
+        _sync(
             conn,
             t.attributes,
-            [
-                {"user_key": u.key, "name": name, "value": value}
-                for u in written
-                for name, value in sorted(u.attributes.items())
-            ],
+            updated,
+            [(k, *item) for k, u in written for item in sorted(u.attributes.items())],
         )
-        _delete(conn, t.groups, t.groups.c.name, [{"b_key": g} for g in changes.delete_groups])
-        _delete(
-            conn,
-            t.departments,
-            t.departments.c.name,
-            [{"b_key": d} for d in changes.delete_departments],
-        )
+        _delete(conn, t.groups, ["name"], [(g,) for g in sorted(changes.delete_groups)])
+        _delete(conn, t.departments, ["name"], [(d,) for d in sorted(changes.delete_departments)])
 
 
 def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
@@ -533,20 +524,74 @@ def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def _user_row(user: User) -> dict[str, Any]:
-    return {
-        "key": user.key,
-        "email": user.email,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "department": user.department,
-        "is_admin": user.is_admin,
-    }
-
-
-def _executemany(conn: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+def _rows_where(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    column: str,
+    values: Iterable[str],
+) -> list[tuple[Any, ...]]:
     """
-    Run ``statement`` once per row in one DBAPI ``executemany``, on the open transaction.
+    The rows (``columns``) of ``table`` whose ``column`` is one of ``values``.
+
+    One indexed lookup per value, as ``IN`` lists of the most parameters a statement may
+    take; written as driver SQL because SQLAlchemy's expanding ``IN`` costs more to render than
+    the query does to run.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    select = (
+        f"SELECT {', '.join(map(quote, columns))} FROM {quote(table.name)} WHERE {quote(column)}"
+    )
+    values = sorted(values)
+    cursor = conn.connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.execute(f"{select} = ANY(%s)", (values,))
+            return list(cursor.fetchall())
+        import sqlite3
+
+        driver: Any = conn.connection.dbapi_connection
+        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        rows: list[tuple[Any, ...]] = []
+        for at in range(0, len(values), limit):
+            chunk = values[at : at + limit]
+            cursor.execute(f"{select} IN ({', '.join('?' * len(chunk))})", chunk)
+            rows.extend(cursor.fetchall())
+        return rows
+    finally:
+        cursor.close()
+
+
+def _sync(
+    conn: sa.Connection,
+    table: sa.Table,
+    updated: Sequence[str],
+    wanted: list[tuple[Any, ...]],
+) -> None:
+    """
+    Make the rows of ``table`` (the user's key first) of the users just written ``wanted``.
+
+    Only what differs is written: the rows of updated users (keys ``updated``) that are no
+    longer wanted are deleted, and the wanted rows not yet there inserted. An update that
+    keeps a user's groups then writes none of them.
+    """
+    columns = [c.name for c in table.columns]
+    held = set(_rows_where(conn, table, columns, "user_key", updated))
+    # A row is identified by its primary key: the user's key and the next column.
+    _delete(conn, table, columns[:2], sorted({row[:2] for row in held.difference(wanted)}))
+    _insert(conn, table, [row for row in wanted if row not in held])
+
+
+def _user_row(user: User) -> tuple[Any, ...]:
+    """The ``users`` columns after ``key``."""
+    return (user.email, user.first_name, user.last_name, user.department, user.is_admin)
+
+
+def _executemany(
+    conn: sa.Connection, statement: Any, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """
+    Run ``statement`` once per row (the values of its parameters ``names``), in one DBAPI call.
 
     The parameters are still bound by the driver and the statement still goes through
     SQLAlchemy's execution events; as driver SQL it skips the per-row parameter processing,
@@ -555,33 +600,43 @@ def _executemany(conn: sa.Connection, statement: Any, rows: list[dict[str, Any]]
     if not rows:
         return
     compiled = statement.compile(dialect=conn.dialect)
-    params: list[Any] = rows
+    params: Sequence[Any]
     if compiled.positional:
-        order = compiled.positiontup or ()
-        params = [tuple(r[name] for name in order) for r in rows]
+        order = [names.index(name) for name in compiled.positiontup or ()]
+        if order == list(range(len(names))):
+            params = rows
+        else:
+            params = [tuple(row[i] for i in order) for row in rows]
+    else:
+        params = [dict(zip(names, row, strict=True)) for row in rows]
     conn.exec_driver_sql(str(compiled), params)
 
 
-def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        _executemany(conn, table.insert(), rows)
+def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert ``rows``, each a value for every column of ``table`` in order."""
+    _executemany(conn, table.insert(), [c.name for c in table.columns], rows)
 
 
 def _delete(
-    conn: sa.Connection, table: sa.Table, column: sa.Column[Any], rows: list[dict[str, Any]]
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
+    """Delete the rows of ``table`` whose ``columns`` hold one of ``rows``."""
     import sqlalchemy as sa
 
-    if rows:
-        _executemany(conn, table.delete().where(column == sa.bindparam("b_key")), rows)
+    names = [f"b_{c}" for c in columns]
+    where = sa.and_(*(table.c[c] == sa.bindparam(n) for c, n in zip(columns, names, strict=True)))
+    _executemany(conn, table.delete().where(where), names, rows)
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    """Let SQLAlchemy, not pysqlite, emit BEGIN; and enforce foreign keys."""
+    """Let SQLAlchemy, not pysqlite, emit BEGIN; enforce foreign keys; a larger page cache."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Up to 64 MiB of pages (the default is 2 MiB), taken only as pages are read: a
+        # commit to a large store then finds its index pages cached instead of reading them.
+        cursor.execute("PRAGMA cache_size = -65536")
     finally:
         cursor.close()
 
