@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -124,3 +126,19 @@ def test_cleaning_columns_is_cleaning_each_cell(cells: list[str]) -> None:
 
     assert [reference_clean(c) for c in cells] == _clean(series(cells)).tolist()
     assert [reference_clean_email(c) for c in cells] == _clean_email(series(cells)).tolist()
+
+
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["", "a", "b", "a\x00", "\x00b", "ø"]), max_size=3), max_size=12
+    ),
+    st.sampled_from(["string", "large_string"]),
+)
+def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None:
+    """Each owner gets the tuple of its names, in order, and equal tuples are one object."""
+    owner = np.array([i for i, names in enumerate(lists) for _ in names], dtype=np.int64)
+    names = pa.array([n for names in lists for n in names], type=getattr(pa, kind)())
+    made = _text.tuples(owner, names, len(lists) + 1).tolist()
+    assert [tuple(names) for names in lists] + [()] == made
+    if not any("\x00" in n for names in lists for n in names):
+        assert len({id(t) for t in made}) == len(set(made))

@@ -198,3 +198,43 @@ def objects(text: pd.Series) -> Any:
     distinct = np.empty(len(encoded.dictionary), dtype=object)
     distinct[:] = encoded.dictionary.to_pylist()
     return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+
+
+def tuples(owner: Any, names: Any, n: int) -> Any:
+    """
+    For each of ``n`` owners, the tuple of its names (``()`` for an owner with none).
+
+    ``owner`` (ints in ``range(n)``) says whose each of ``names`` (an Arrow string array) is;
+    each owner's names must be adjacent, in the order wanted. Equal tuples are one object: a
+    store whose users share a few combinations of groups holds a few tuples, not one per user,
+    and only those few are made in Python.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.empty(n, dtype=object)
+    out.fill(())
+    owner = np.asarray(owner)
+    if not len(owner):
+        return out
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    bounds = np.r_[starts, len(owner)]
+    if pc.any(pc.match_substring(names, "\x00")).as_py():  # the separator below: no sharing
+        text = names.to_pylist()
+        made = np.empty(len(starts), dtype=object)
+        for i, (a, b) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
+            made[i] = tuple(text[a:b])
+        out[owner[starts]] = made
+        return out
+    # Owners with equal lists of names have equal joined texts, found by one hash table.
+    lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
+    joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
+    encoded = pc.dictionary_encode(joined)
+    which = encoded.indices.to_numpy(zero_copy_only=False)
+    _, first = np.unique(which, return_index=True)
+    made = np.empty(len(first), dtype=object)
+    for i, at in enumerate(first.tolist()):
+        made[i] = tuple(lists[at].values.to_pylist())
+    out[owner[starts]] = made[which]
+    return out

@@ -404,9 +404,16 @@ class SqlUserRepository:
 
     def _read_snapshot(self, conn: sa.Connection, version: str) -> Snapshot:
         """Read the whole store with five set-based SELECTs, straight into a frame."""
+        import itertools
+        import operator
+
         import numpy as np
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
         import sqlalchemy as sa
+
+        from . import _text
 
         t = _tables()
         cols = ("key", "email", "first_name", "last_name", "department", "is_admin")
@@ -423,20 +430,6 @@ class SqlUserRepository:
             index=index,
             dtype=object,  # kept as Python strings, as Snapshot.frame documents
         )
-
-        def per_user(rows: Sequence[Any], make: Any) -> list[Any]:
-            """``make(rows)`` for each user, from (key, ...) rows sorted by key; None if none."""
-            out: list[Any] = [None] * len(index)
-            if not rows:
-                return out
-            keys = np.array([r[0] for r in rows], dtype=object)
-            starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-            ends = np.r_[starts[1:], len(rows)]
-            where = index.get_indexer(pd.Index(keys[starts], dtype=object))
-            for at, a, b in zip(where.tolist(), starts.tolist(), ends.tolist(), strict=True):
-                out[at] = make(a, b)
-            return out
-
         m = t.memberships.c
         # Sorted by code point (Python's order), so each user's groups come out sorted.
         binary = "C" if self.dialect == "postgresql" else "BINARY"
@@ -444,15 +437,23 @@ class SqlUserRepository:
             conn,
             sa.select(m.user_key, m.group_name).order_by(m.user_key, m.group_name.collate(binary)),
         )
-        names = [r[1] for r in memberships]
-        groups = per_user(memberships, lambda a, b: tuple(names[a:b]))
-        frame["groups"] = [g if g is not None else () for g in groups]
+        member_keys, names = zip(*memberships, strict=True) if memberships else ((), ())
+        owner = pc.index_in(
+            pa.array(member_keys, type=pa.large_string()),
+            value_set=pa.array(columns[0], type=pa.large_string()),
+        )
+        frame["groups"] = _text.tuples(
+            owner.to_numpy(zero_copy_only=False), pa.array(names, type=pa.string()), len(index)
+        )
         frame["is_admin"] = np.array(columns[5], dtype=bool)
         a = t.attributes.c
         attributes = _fetch(conn, sa.select(a.user_key, a.name, a.value).order_by(a.user_key))
-        pairs = [(r[1], r[2]) for r in attributes]
-        held = per_user(attributes, lambda a, b: dict(pairs[a:b]))
-        frame["attributes"] = [d if d is not None else {} for d in held]
+        held = {
+            key: {name: value for _, name, value in rows}
+            for key, rows in itertools.groupby(attributes, key=operator.itemgetter(0))
+        }
+        per_user: list[Any] = [held.get(key) or {} for key in columns[0]]
+        frame["attributes"] = per_user
         return Snapshot.from_frame(
             frame,
             version=version,

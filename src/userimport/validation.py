@@ -437,21 +437,11 @@ def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
 
 def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
     """Each row's groups as a sorted tuple, from the long form sorted by row and group."""
-    import numpy as np
     import pandas as pd
 
-    rows = long["row"].to_numpy()
-    if not len(rows):
-        return pd.Series([()] * len(index), index=index, dtype=object)
-    names = _text.objects(long["group"]).tolist()
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    ends = np.r_[starts[1:], len(rows)].tolist()
-    where = index.get_indexer(pd.Index(rows[starts])).tolist()
-    out: list[tuple[str, ...]] = [()] * len(index)
-    # Tuples straight from slices: no list per row survives to wake the garbage collector.
-    for at, a, b in zip(where, starts.tolist(), ends, strict=True):
-        out[at] = tuple(names[a:b])
-    return pd.Series(out, index=index, dtype=object)
+    owner = index.get_indexer(pd.Index(long["row"].to_numpy()))
+    groups = _text.tuples(owner, _text.arrow(long["group"]), len(index))
+    return pd.Series(groups, index=index, dtype=object)
 
 
 _TEXTS = {
