@@ -65,7 +65,9 @@ def _guard(plan: Plan) -> None:
     """Refuse a plan that breaks its own settings (it may have been edited after saving)."""
     settings = plan.settings
     f = plan.frame
-    deletes = int((f["action"] == "delete").sum())
+    action = f["action"].to_numpy()
+    deleting = action == "delete"
+    deletes = int(deleting.sum())
     if settings.max_deletes is not None and deletes > settings.max_deletes:
         raise DeletionLimitError(
             f"the plan deletes {deletes} users, more than max_deletes={settings.max_deletes}; "
@@ -73,14 +75,14 @@ def _guard(plan: Plan) -> None:
             deletes=deletes,
             limit=settings.max_deletes,
         )
-    if not settings.delete_admins:
-        admins = f[(f["action"] == "delete") & (f["before_is_admin"] == True)]  # noqa: E712
+    if not settings.delete_admins and deletes:
+        admins = f[deleting & (f["before_is_admin"] == True)]  # noqa: E712
         if len(admins):
             raise PlanError(
                 f"the plan deletes admin {admins['email'].iloc[0]}, and delete_admins=False"
             )
     if not settings.admin_rights:
-        changes = f[f["action"].isin(["create", "update"])]
+        changes = f[(action == "create") | (action == "update")]
         before = changes["before_is_admin"].fillna(False).astype(bool)
         after = changes["after_is_admin"].fillna(False).astype(bool)
         if (before != after).any():

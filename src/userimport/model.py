@@ -242,18 +242,23 @@ def _clean_user(
     Skips the converters, which cost more than the rest of a bulk apply: only for values
     that went through them (or through validation, which makes the same forms) before.
     """
-    user = object.__new__(User)
-    for name, value in (
-        ("email", email),
-        ("first_name", first_name),
-        ("last_name", last_name),
-        ("department", department or None),
-        ("groups", frozenset(groups)),
-        ("is_admin", bool(is_admin)),
-        ("attributes", MappingProxyType(dict(attributes))),
-    ):
-        object.__setattr__(user, name, value)
+    user = _new(User)
+    set_email, set_first, set_last, set_department, set_groups, set_admin, set_attributes = _SLOTS
+    set_email(user, email)
+    set_first(user, first_name)
+    set_last(user, last_name)
+    set_department(user, department or None)
+    set_groups(user, frozenset(groups))
+    set_admin(user, bool(is_admin))
+    set_attributes(user, MappingProxyType(dict(attributes)) if attributes else _NO_ATTRIBUTES)
     return user
+
+
+_new = object.__new__
+# The setters of User's slots, in USER_COLUMNS order: what object.__setattr__ would look up.
+_SLOTS = tuple(User.__dict__[name].__set__ for name in USER_COLUMNS)
+#: Read-only, so every user without custom properties can share it.
+_NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 
 
 class _FrameUsers(Mapping[str, User]):

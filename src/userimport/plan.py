@@ -199,13 +199,14 @@ class Plan:
     def changeset(self) -> ChangeSet:
         """The :class:`~userimport.model.ChangeSet` that applying this plan commits."""
         f = self.frame
+        action = f["action"].to_numpy()
         with bulk():
-            create = _users(f[f["action"] == "create"], "after")
-            update = _users(f[f["action"] == "update"], "after")
+            create = _users(f[action == "create"], "after")
+            update = _users(f[action == "update"], "after")
         return ChangeSet(
             create=create,
             update=update,
-            delete=tuple(f.loc[f["action"] == "delete", "email"]),
+            delete=tuple(f.loc[action == "delete", "email"]),
             create_groups=self.new_groups,
             create_departments=self.new_departments,
             delete_groups=self.remove_groups,
@@ -403,12 +404,12 @@ class Plan:
         Created users are deleted, updated ones get their old fields back, deleted ones come
         back with their groups, and groups and departments the plan created are removed.
         """
-        f = self.frame
-        f = f[f["action"].isin(["create", "update", "delete"])].copy()
-        flipped = f.copy()
-        for field in FIELDS:
-            flipped[f"before_{field}"] = f[f"after_{field}"]
-            flipped[f"after_{field}"] = f[f"before_{field}"]
+        action = self.frame["action"].to_numpy()
+        f = self.frame[(action == "create") | (action == "update") | (action == "delete")]
+        sides = {"before_": "after_", "after_": "before_"}
+        flipped = f.rename(
+            columns={f"{a}{field}": f"{b}{field}" for a, b in sides.items() for field in FIELDS}
+        )[list(_COLUMNS)]
         flipped["action"] = f["action"].map(
             {"create": "delete", "delete": "create", "update": "update"}
         )
