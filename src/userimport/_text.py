@@ -233,8 +233,13 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
     encoded = pc.dictionary_encode(joined)
     which = encoded.indices.to_numpy(zero_copy_only=False)
     _, first = np.unique(which, return_index=True)
+    # The names of one owner per distinct list, fetched from Arrow in one go.
+    lengths = bounds[first + 1] - bounds[first]
+    ends = np.cumsum(lengths)
+    text = names.take(np.repeat(bounds[first] - (ends - lengths), lengths) + np.arange(ends[-1]))
+    text = text.to_pylist()
     made = np.empty(len(first), dtype=object)
-    for i, at in enumerate(first.tolist()):
-        made[i] = tuple(lists[at].values.to_pylist())
+    for i, (a, b) in enumerate(zip((ends - lengths).tolist(), ends.tolist(), strict=True)):
+        made[i] = tuple(text[a:b])
     out[owner[starts]] = made[which]
     return out
