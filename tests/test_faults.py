@@ -43,7 +43,7 @@ def opened() -> Iterator[Callable[[str], SqlUserRepository]]:
     repos: list[SqlUserRepository] = []
 
     def open_repo(url: str) -> SqlUserRepository:
-        repos.append(SqlUserRepository(url))
+        repos.append(SqlUserRepository(url, cache=False))
         return repos[-1]
 
     yield open_repo

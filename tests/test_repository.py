@@ -87,7 +87,7 @@ def frame_factory(request: pytest.FixtureRequest) -> Factory:
     return make
 
 
-def sqlite_factory(request: pytest.FixtureRequest) -> Factory:
+def sqlite_factory(request: pytest.FixtureRequest, *, cache: bool = False) -> Factory:
     """SQL repositories, each on a fresh SQLite file in the test's tmp_path."""
     tmp_path = request.getfixturevalue("tmp_path")
     names = itertools.count()
@@ -95,11 +95,17 @@ def sqlite_factory(request: pytest.FixtureRequest) -> Factory:
     def make(
         users: Iterable[User] = (), groups: Iterable[str] = (), departments: Iterable[str] = ()
     ) -> UserRepository:
-        repo = SqlUserRepository(f"sqlite:///{tmp_path / f'users-{next(names)}.db'}")
+        url = f"sqlite:///{tmp_path / f'users-{next(names)}.db'}"
+        repo = SqlUserRepository(url, cache=cache)
         request.addfinalizer(repo.close)
         return seeded(repo, users, groups, departments)
 
     return make
+
+
+def cached_sqlite_factory(request: pytest.FixtureRequest) -> Factory:
+    """SQL repositories on SQLite that hand out cached snapshots (the default)."""
+    return sqlite_factory(request, cache=True)
 
 
 def postgres_factory(request: pytest.FixtureRequest) -> Factory:
@@ -110,7 +116,7 @@ def postgres_factory(request: pytest.FixtureRequest) -> Factory:
         users: Iterable[User] = (), groups: Iterable[str] = (), departments: Iterable[str] = ()
     ) -> UserRepository:
         reset_postgres(url)
-        repo = SqlUserRepository(url)
+        repo = SqlUserRepository(url, cache=False)
         request.addfinalizer(repo.close)
         return seeded(repo, users, groups, departments)
 
@@ -118,8 +124,8 @@ def postgres_factory(request: pytest.FixtureRequest) -> Factory:
 
 
 @pytest.fixture(
-    params=[memory_factory, frame_factory, sqlite_factory, postgres_factory],
-    ids=["memory", "memory-from-snapshot", "sqlite", "postgresql"],
+    params=[memory_factory, frame_factory, sqlite_factory, cached_sqlite_factory, postgres_factory],
+    ids=["memory", "memory-from-snapshot", "sqlite", "sqlite-cached", "postgresql"],
 )
 def make_repo(request: pytest.FixtureRequest) -> Factory:
     """A factory of repositories, one per implementation under contract."""

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests import strategies
 from tests.test_repository import postgres_url, reset_postgres
 from userimport import (
     ChangeSet,
@@ -46,7 +47,8 @@ def open_repo() -> Iterator[Opener]:
     repos: list[SqlUserRepository] = []
 
     def make(url: str, **kwargs: Any) -> SqlUserRepository:
-        repo = SqlUserRepository(url, **kwargs)
+        # Uncached unless asked: what these tests read back must come from the database.
+        repo = SqlUserRepository(url, **{"cache": False, **kwargs})
         repos.append(repo)
         return repo
 
@@ -340,7 +342,7 @@ def test_ten_thousand_users_round_trip(url: str, open_repo: Opener) -> None:
 
 def test_commits_touching_more_users_than_a_statement_takes_parameters(tmp_path: Path) -> None:
     """Looking up a large change set's users is split into statements SQLite accepts."""
-    repo = SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}")
+    repo = SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}", cache=False)
     sa.event.listen(
         repo.engine,
         "connect",
@@ -449,7 +451,7 @@ def test_any_text_in_every_field_round_trips(users: list[User]) -> None:
 
     with (
         tempfile.TemporaryDirectory() as folder,
-        SqlUserRepository(f"sqlite:///{folder}/users.db") as repo,
+        SqlUserRepository(f"sqlite:///{folder}/users.db", cache=False) as repo,
     ):
         seeded = Snapshot.from_users(users, version="")
         repo.commit(
@@ -458,3 +460,89 @@ def test_any_text_in_every_field_round_trips(users: list[User]) -> None:
                 expected_version=repo.snapshot().version,
             )  # fmt: skip
         assert seeded.state() == repo.snapshot().state()
+
+
+def test_cached_snapshot_follows_commits(
+    url: str, open_repo: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a commit, the next snapshot is made without reading the users, and is exact."""
+    repo = open_repo(url, cache=True)
+    commit(repo, SEED)
+    version = commit(repo, MIXED)
+    reads: list[str] = []
+    read = SqlUserRepository._read_snapshot
+
+    def counted(self: SqlUserRepository, conn: sa.Connection, version: str) -> Snapshot:
+        reads.append(version)
+        return read(self, conn, version)
+
+    monkeypatch.setattr(SqlUserRepository, "_read_snapshot", counted)
+    snap = repo.snapshot()
+    assert snap is repo.snapshot()
+    assert [] == reads
+    fresh = open_repo(url).snapshot()
+    assert [version] == reads
+    assert (version, fresh.state()) == (snap.version, snap.state())
+
+
+def test_cached_snapshot_sees_other_writers(url: str, open_repo: Opener) -> None:
+    """A commit by another repository (another process) changes the version: read again."""
+    repo, other = open_repo(url, cache=True), open_repo(url)
+    commit(repo, SEED)
+    before = repo.snapshot()
+    commit(other, ChangeSet(delete=["kari@firma.no"]))
+    after = repo.snapshot()
+    assert "kari@firma.no" in before
+    assert "kari@firma.no" not in after
+    assert open_repo(url).snapshot().state() == after.state()
+
+
+def test_failed_commit_leaves_the_cache_right(url: str, open_repo: Opener) -> None:
+    """A commit that fails (stale, inconsistent, or in the database) keeps the cache exact."""
+    repo = open_repo(url, cache=True)
+    commit(repo, SEED)
+    snap = repo.snapshot()
+    with pytest.raises(RepositoryError):
+        commit(repo, ChangeSet(create=[User(email="anna@firma.no")]))
+    with pytest.raises(StalePlanError):
+        repo.commit(MIXED, expected_version="old")
+    assert commit_failing_at(repo, 3, snap.version) is not None
+    assert repo.snapshot().state() == open_repo(url).snapshot().state() == snap.state()
+
+
+def test_cache_can_be_turned_off(tmp_path: Path, open_repo: Opener) -> None:
+    """cache=False reads the tables every time: a write behind userimport's back is seen."""
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    cached, uncached = open_repo(url, cache=True), open_repo(url, cache=False)
+    commit(cached, SEED)
+    assert 3 == len(cached.snapshot()) == len(uncached.snapshot())
+    with cached.engine.begin() as conn:  # not through commit: the version stays
+        conn.exec_driver_sql("DELETE FROM memberships WHERE user_key = 'kari@firma.no'")
+        conn.exec_driver_sql("DELETE FROM users WHERE key = 'kari@firma.no'")
+    assert (3, 2) == (len(cached.snapshot()), len(uncached.snapshot()))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(strategies.stores(), min_size=1, max_size=4))
+def test_cached_snapshots_equal_the_database_after_any_commits(states: list[list[User]]) -> None:
+    """Hypothesis: moving a store through any states, each cached snapshot is what is stored."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/users.db"
+        with SqlUserRepository(url) as repo, SqlUserRepository(url, cache=False) as plain:
+            for users in states:
+                current = repo.snapshot()
+                wanted = {u.key: u for u in users}
+                target = Snapshot.from_users(users, version="")
+                changes = ChangeSet(
+                    create=[u for k, u in wanted.items() if k not in current.users],
+                    update=[u for k, u in wanted.items() if k in current.users],
+                    delete=[u.email for k, u in current.users.items() if k not in wanted],
+                    create_groups=target.groups - current.groups,
+                    create_departments=target.departments - current.departments,
+                )
+                repo.commit(changes, expected_version=current.version)
+                cached = repo.snapshot()
+                assert plain.snapshot().state() == cached.state()
+                assert target.state()[0] == cached.state()[0]  # the users; empty groups stay
