@@ -59,10 +59,11 @@ def renamed(frame: pd.DataFrame) -> list[PlanWarning]:
     """A deleted and a created user with the same name: probably one person, new email."""
     from .plan import PlanWarning
 
-    deleted = frame[frame["action"] == "delete"]
-    created = frame[frame["action"] == "create"]
-    if not len(deleted) or not len(created):
+    action = frame["action"].to_numpy()
+    deleting, creating = action == "delete", action == "create"
+    if not deleting.any() or not creating.any():
         return []
+    deleted, created = frame[deleting], frame[creating]
 
     def names(f: pd.DataFrame, side: str) -> pd.Series:
         return (

@@ -657,7 +657,7 @@ def plan_import(
 
     # Rows not imported: errors, or skipped by the reviewer.
     not_valid = status != "valid"
-    for in_store in (True, False):
+    for in_store in (True, False) if not_valid.any() else ():
         flag = not_valid & ((at >= 0) == in_store)
         sel = rows[flag]
         before = _normalise(store.take(at[flag])) if in_store else None
@@ -767,10 +767,11 @@ def plan_import(
         if parts
         else pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
     )
-    touched = frame[frame["action"].isin(["create", "update"])]
-    named_groups = set(itertools.chain.from_iterable(touched["after_groups"].tolist()))
+    action = frame["action"].to_numpy()
+    touched = (action == "create") | (action == "update")
+    named_groups = set(itertools.chain.from_iterable(frame["after_groups"].to_numpy()[touched]))
     new_groups = frozenset(named_groups - snap.groups)
-    named_departments = set(touched["after_department"].tolist()) - {"", None}
+    named_departments = set(frame["after_department"].to_numpy()[touched].tolist()) - {"", None}
     new_departments = frozenset(named_departments - snap.departments)
     warnings += similar_names(new_groups, snap.groups, "group")
     warnings += similar_names(new_departments, snap.departments, "department")
