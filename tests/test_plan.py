@@ -333,6 +333,17 @@ def test_diff_is_per_field(seeded_repo) -> None:  # type: ignore[no-untyped-def]
     ] == list(zip(diff["field"], diff["before"], diff["after"], strict=True))
 
 
+def test_indented_json_has_one_entry_per_line(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Indented, a saved plan is the same JSON, with each entry on a line of its own."""
+    plan = plan_import(make_review([ANNA_ROW, NEW_ROW]), seeded_repo, settings(delete_missing=True))
+    text = plan.to_json(indent=2)
+    assert json.loads(plan.to_json()) == json.loads(text)
+    entry_lines = [line for line in text.splitlines() if line.startswith('    {"action": ')]
+    assert len(plan.entries) == len(entry_lines) > 2
+    empty = plan_import(make_review([]), InMemoryUserRepository())
+    assert json.loads(empty.to_json()) == json.loads(empty.to_json(indent=2))
+
+
 def test_json_round_trip(seeded_repo) -> None:  # type: ignore[no-untyped-def]
     """A plan saved as JSON reads back with the same entries, settings and version."""
     plan = plan_import(make_review([ANNA_ROW, NEW_ROW]), seeded_repo, settings(delete_missing=True))
