@@ -776,8 +776,8 @@ def plan_import(
         if parts
         else pd.DataFrame({c: pd.Series(dtype=object) for c in _COLUMNS})
     )
-    action = frame["action"].to_numpy()
-    touched = (action == "create") | (action == "update")
+    actions = frame["action"].to_numpy()
+    touched = (actions == "create") | (actions == "update")
     named_groups = set(itertools.chain.from_iterable(frame["after_groups"].to_numpy()[touched]))
     new_groups = frozenset(named_groups - snap.groups)
     named_departments = set(frame["after_department"].to_numpy()[touched].tolist()) - {"", None}
