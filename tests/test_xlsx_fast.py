@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import ParseError
+from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl.reader.strings import read_string_table
 from openpyxl.utils import get_column_letter
 
 from userimport import FileFormatError, RowLimitError, _xlsx, read_table
@@ -268,9 +270,9 @@ numbers = st.one_of(
 ISO = ["2020-01-02", "2020-01-02T03:04:05", "2020-01-02T03:04:05.25", "12:30:00", "1999-12-31"]
 
 
-def text_xml(draw: Any) -> str:
+def text_xml(draw: Any, text: str | None = None) -> str:
     """Cell text as XML: escaped, sometimes character references, CDATA or a comment."""
-    text = draw(texts)
+    text = draw(texts) if text is None else text
     how = draw(st.sampled_from(["escape", "refs", "cdata", "comment"]))
     if how == "refs":
         return "".join(f"&#{ord(c)};" if draw(st.booleans()) else escape(c) for c in text)
@@ -559,12 +561,19 @@ def test_rows_stream() -> None:
 
 
 def test_openpyxl_versions_not_mirrored_read_with_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With an openpyxl the fast reader was not checked against, openpyxl reads every sheet."""
+    """With an openpyxl the fast readers were not checked against, openpyxl reads every sheet
+    and the shared strings."""
     monkeypatch.setattr(_xlsx, "_MIRRORED", ("0.",))
     data = replace_members(BASES[False], {SHEET1: sheet()})
     with pytest.raises(_xlsx._Unsupported):
         next(_xlsx._fast_values(_xlsx._openpyxl(data).worksheets[0]))
     assert_reads_as_openpyxl(data, fast=False)
+    with pytest.raises(_xlsx._Unsupported):
+        _xlsx._fast_strings(io.BytesIO(SST.format(items="<si><t>a</t></si>").encode()))
+    assert strings_outcome(with_table(SST.format(items="".join(RICH_SHARED)))) == (
+        ["plain", "Bold and  plain", "漢字", "a_x000D_b & é", "", "  spaced\n"],
+        None,
+    )
 
 
 def test_a_row_limit_stops_reading_early() -> None:
@@ -574,3 +583,133 @@ def test_a_row_limit_stops_reading_early() -> None:
         read_table(data, engine="openpyxl", max_rows=None)
     with pytest.raises(RowLimitError):
         read_table(data, engine="openpyxl", max_rows=100)
+
+
+# -- the shared string table ----------------------------------------------------------------
+
+SST = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{MAIN}">{{items}}</sst>'
+)
+#: Pieces of text that openpyxl's ``replace('x005F_', '')`` and Excel's escapes play on.
+ESCAPES = ["_x005F_", "x005F_", "_x000D_", "_x005F_x000D_", "x005F_x005F_", "_x0041_", "x005F"]
+SPACES = ["", " ", "  ", "\n", "\r\n", "\t", " \n ", "&#10;", "&#13;"]
+
+
+@st.composite
+def shared_items(draw: Any, p: str) -> str:
+    """One ``<si>`` as Excel or any other writer might write it (``p``: the namespace prefix)."""
+    pieces = st.lists(texts | st.sampled_from(ESCAPES), max_size=4).map("".join)
+    text = text_xml(draw, draw(pieces))
+    spaced = draw(st.sampled_from(SPACES)) + text + draw(st.sampled_from(SPACES))
+    gap = draw(st.sampled_from(["", "\n", "\n  "]))
+    return draw(
+        st.sampled_from(
+            [
+                f"<{p}si><{p}t>{text}</{p}t></{p}si>",
+                f'<{p}si><{p}t xml:space="preserve">{spaced}</{p}t></{p}si>',
+                f"<{p}si>{gap}<{p}t>{spaced}</{p}t>{gap}</{p}si>",
+                f"<{p}si><{p}t/></{p}si>",
+                f"<{p}si><{p}t></{p}t></{p}si>",
+                f"<{p}si/>",
+                f"<{p}si>{gap}</{p}si>",
+                f'<{p}si><{p}r><{p}rPr><{p}b/><{p}sz val="11"/><{p}rFont val="Calibri"/></{p}rPr>'
+                f'<{p}t>{text}</{p}t></{p}r>{gap}<{p}r><{p}t xml:space="preserve">{spaced}</{p}t>'
+                f"</{p}r></{p}si>",
+                f"<{p}si><{p}t>{text}</{p}t><{p}r><{p}t>{spaced}</{p}t></{p}r></{p}si>",
+                f"<{p}si><{p}r><{p}t/></{p}r><{p}r/></{p}si>",
+                f'<{p}si><{p}t>{text}</{p}t><{p}rPh sb="0" eb="2"><{p}t>かんじ{spaced}</{p}t>'
+                f'</{p}rPh><{p}phoneticPr fontId="1" type="noConversion"/></{p}si>',
+                f"<{p}si><{p}t>a</{p}t><{p}t>{text}</{p}t></{p}si>",  # the last one wins
+                f'<{p}si><o:t xmlns:o="urn:other">{text}</o:t></{p}si>',  # a t all the same
+                f"<{p}si><{p}t>{text}</{p}t><{p}extLst/></{p}si>",
+            ]
+        )
+    )
+
+
+@st.composite
+def shared_tables(draw: Any) -> bytes:
+    """A sharedStrings.xml part, its items in the default namespace or a prefixed one."""
+    p = draw(st.sampled_from(["", "x:"]))
+    ns = f'xmlns{":x" if p else ""}="{MAIN}"'
+    gap = draw(st.sampled_from(["", "\n", "\r\n  "]))
+    items = gap.join(draw(st.lists(shared_items(p), max_size=8)))
+    count = f' count="{draw(st.integers(0, 9))}" uniqueCount="3"' if draw(st.booleans()) else ""
+    declaration = draw(st.sampled_from(['<?xml version="1.0" encoding="UTF-8"?>\n', ""]))
+    return f"{declaration}<{p}sst {ns}{count}>{gap}{items}{gap}</{p}sst>".encode()
+
+
+@given(shared_tables())
+def test_shared_string_tables_read_as_openpyxl(xml: bytes) -> None:
+    """Plain, spaced, escaped, empty, rich and phonetic items, Unicode, ``x005F_``: the fast
+    reader reads every table (without giving up) as openpyxl's ``read_string_table``."""
+    assert _xlsx._fast_strings(io.BytesIO(xml)) == read_string_table(io.BytesIO(xml))
+
+
+def with_table(xml: str) -> bytes:
+    """The base workbook with this shared string table (and no string cells)."""
+    return replace_members(BASES[False], {"xl/sharedStrings.xml": xml.encode()})
+
+
+def strings_outcome(data: bytes) -> tuple[Any, Any]:
+    """The shared strings the workbook is opened with, or the failure (kind and message)."""
+    try:
+        return _xlsx._openpyxl(data).worksheets[0]._shared_strings, None
+    except Exception as e:
+        return None, (type(e), str(e), type(e.__cause__))
+
+
+def openpyxl_strings_outcome(data: bytes) -> tuple[Any, Any]:
+    """The same, when openpyxl opens the workbook itself."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return book.worksheets[0]._shared_strings, None
+    except Exception as e:
+        return None, (type(e), str(e), type(e.__cause__))
+
+
+ITEMS = "<si><t>a &amp; b</t></si><si><t>x005F_c</t></si>"
+ENTITY = '<!DOCTYPE sst [<!ENTITY e "eee">]>'
+DTDS = {
+    "doctype": ("<!DOCTYPE sst>", ITEMS),
+    "entities": (ENTITY, ITEMS + "<si><t>&e;</t></si>"),
+    "unused-entity": (ENTITY, ITEMS),
+}
+
+
+@pytest.mark.parametrize(("dtd", "items"), DTDS.values(), ids=DTDS.keys())
+def test_a_dtd_in_the_shared_strings_reads_as_openpyxl(dtd: str, items: str) -> None:
+    """A DTD, with or without entities: the fast reader refuses it, and the workbook opens
+    with openpyxl's strings, or fails just as openpyxl fails on it (defusedxml: entities)."""
+    xml = f'<?xml version="1.0"?>{dtd}<sst xmlns="{MAIN}">{items}</sst>'
+    with pytest.raises(_xlsx._Unsupported):
+        _xlsx._fast_strings(io.BytesIO(xml.encode()))
+    data = with_table(xml)
+    assert strings_outcome(data) == openpyxl_strings_outcome(data)
+    assert strings_outcome(data)[0] == (None if "ENTITY" in dtd else ["a & b", "c"])
+
+
+LEFT = {
+    "nested": "<si><t>a</t><si><t>b</t></si></si>",
+    "attribute": '<si foo="1"><t>a</t></si>',  # openpyxl fails on it
+    "other-element": "<si><t>a</t></si><extLst><ext/></extLst><si><t>b</t></si>",
+    "broken": "<si><t>a</t></si><si><t>b</si>",
+    "bad-reference": "<si><t>a&#0;</t></si>",
+}
+
+
+@pytest.mark.parametrize("items", LEFT.values(), ids=LEFT.keys())
+def test_shared_strings_the_fast_reader_leaves_read_as_openpyxl(items: str) -> None:
+    """A table the fast reader does not take on: openpyxl's strings, or openpyxl's failure."""
+    xml = SST.format(items=items)
+    with pytest.raises((_xlsx._Unsupported, TypeError, ExpatError)):
+        _xlsx._fast_strings(io.BytesIO(xml.encode()))
+    data = with_table(xml)
+    assert strings_outcome(data) == openpyxl_strings_outcome(data)
+
+
+def test_shared_strings_of_another_root_read_as_openpyxl() -> None:
+    """A table whose root is not ``sst`` in the main namespace: as openpyxl reads it."""
+    for xml in [SST.replace(MAIN, "urn:other"), f'<root xmlns="{MAIN}">{{items}}</root>']:
+        data = with_table(xml.format(items=ITEMS))
+        assert strings_outcome(data) == openpyxl_strings_outcome(data)
