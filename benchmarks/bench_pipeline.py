@@ -331,10 +331,11 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
         return ui.SqlUserRepository(f"sqlite:///{db}")
 
     stores = [fresh_repo(i) for i in range(repeat)] if job["repo"] == "memory" else []
+    seed = None  # the stores share its frame until their commits; it need not outlive them
     times: dict[str, list[float]] = {s: [] for s in (*STAGES, "dry run", "full", "plan again")}
     before = peak_mib()  # the libraries, the warm-up and (in memory) the store
     during: list[float] = []
-    plan = result = None
+    counts, summary = (0, 0), {}
     for i in range(repeat):
         repo = stores[i] if stores else fresh_repo(i)
         if stores:
@@ -351,7 +352,7 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
         review = ui.validate(table, header, mapping)
         t4 = time.perf_counter()
         snap = repo.snapshot()
-        _ = snap.frame
+        _ = len(snap.frame)  # builds the frame (in memory) without keeping it here
         t5 = time.perf_counter()
         plan = ui.plan_import(review, snap)
         t6 = time.perf_counter()
@@ -375,6 +376,12 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
             during.append(peak_since_reset_mib())
         # Planning the same review again after the apply (an admin's next dry run): the
         # snapshot is the store's own after its commit, and the plan must come out empty.
+        # What a caller would have let go by then is let go first (the old snapshot, the
+        # result with its undo plan), so the process's peak stays the import's.
+        counts, summary = (result.created, result.updated), plan.summary()
+        seconds, _ = best(plan.changeset, 1)
+        times["changeset"].append(seconds)
+        del snap, result, plan
         t8 = time.perf_counter()
         again = ui.plan_import(review, repo)
         times["plan again"].append(time.perf_counter() - t8)
@@ -383,14 +390,9 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
         if job["repo"] == "sqlite":
             repo.close()
             (work / f"store_{i}.db").unlink()
-        del repo, table, review, snap, again
-    assert plan is not None
-    assert result is not None
-    summary = plan.summary()
-    seconds, _ = best(plan.changeset, repeat)
-    times["changeset"].append(seconds)
+        del repo, table, review, again
     out: dict[str, Any] = {name: min(ts) for name, ts in times.items()}
-    out["created"], out["updated"] = result.created, result.updated
+    out["created"], out["updated"] = counts
     out["unchanged"] = summary.get("unchanged", 0)
     out["peak_before_mib"] = before
     out["peak_during_mib"] = max(during) if during else float("nan")
