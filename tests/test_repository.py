@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
+import userimport.sql
 from tests.conftest import ADMIN, ANNA, OLE
 from userimport import (
     InMemoryUserRepository,
@@ -88,7 +89,7 @@ def frame_factory(request: pytest.FixtureRequest) -> Factory:
 
 
 def sqlite_factory(request: pytest.FixtureRequest, *, cache: bool = False) -> Factory:
-    """SQL repositories, each on a fresh SQLite file in the test's tmp_path."""
+    """SQL repositories, each on a fresh SQLite file in the test's tmp_path (read by ADBC)."""
     tmp_path = request.getfixturevalue("tmp_path")
     names = itertools.count()
 
@@ -108,6 +109,12 @@ def cached_sqlite_factory(request: pytest.FixtureRequest) -> Factory:
     return sqlite_factory(request, cache=True)
 
 
+def sqlite3_factory(request: pytest.FixtureRequest) -> Factory:
+    """SQL repositories on SQLite that read snapshots with the sqlite3 module, not ADBC."""
+    request.getfixturevalue("monkeypatch").setattr(userimport.sql, "_adbc", lambda: None)
+    return sqlite_factory(request)
+
+
 def postgres_factory(request: pytest.FixtureRequest) -> Factory:
     """SQL repositories on PostgreSQL, each on an emptied test database."""
     url = postgres_url()
@@ -124,8 +131,22 @@ def postgres_factory(request: pytest.FixtureRequest) -> Factory:
 
 
 @pytest.fixture(
-    params=[memory_factory, frame_factory, sqlite_factory, cached_sqlite_factory, postgres_factory],
-    ids=["memory", "memory-from-snapshot", "sqlite", "sqlite-cached", "postgresql"],
+    params=[
+        memory_factory,
+        frame_factory,
+        sqlite_factory,
+        sqlite3_factory,
+        cached_sqlite_factory,
+        postgres_factory,
+    ],
+    ids=[
+        "memory",
+        "memory-from-snapshot",
+        "sqlite",
+        "sqlite-sqlite3",
+        "sqlite-cached",
+        "postgresql",
+    ],
 )
 def make_repo(request: pytest.FixtureRequest) -> Factory:
     """A factory of repositories, one per implementation under contract."""

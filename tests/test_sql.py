@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import userimport.sql
 from tests import strategies
 from tests.test_repository import postgres_url, reset_postgres
 from userimport import (
@@ -470,13 +471,13 @@ def test_cached_snapshot_follows_commits(
     commit(repo, SEED)
     version = commit(repo, MIXED)
     reads: list[str] = []
-    read = SqlUserRepository._read_snapshot
+    read = userimport.sql._snapshot_of  # every way of reading the tables ends here
 
-    def counted(self: SqlUserRepository, conn: sa.Connection, version: str) -> Snapshot:
+    def counted(version: str, columns: Any) -> Snapshot:
         reads.append(version)
-        return read(self, conn, version)
+        return read(version, columns)
 
-    monkeypatch.setattr(SqlUserRepository, "_read_snapshot", counted)
+    monkeypatch.setattr(userimport.sql, "_snapshot_of", counted)
     snap = repo.snapshot()
     assert snap is repo.snapshot()
     assert [] == reads
@@ -546,3 +547,72 @@ def test_cached_snapshots_equal_the_database_after_any_commits(states: list[list
                 cached = repo.snapshot()
                 assert plain.snapshot().state() == cached.state()
                 assert target.state()[0] == cached.state()[0]  # the users; empty groups stay
+
+
+def test_a_sqlite_file_is_read_through_adbc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the sqlite-fast extra, snapshots of a SQLite file come from ADBC as Arrow columns."""
+    import pyarrow as pa
+
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    with SqlUserRepository(url, cache=False) as repo:
+        commit(repo, SEED)
+        commit(repo, MIXED)
+        kinds: list[type] = []
+        read = userimport.sql._snapshot_of
+
+        def recorded(version: str, columns: Any) -> Snapshot:
+            kinds.append(type(columns["users"][0]))
+            return read(version, columns)
+
+        monkeypatch.setattr(userimport.sql, "_snapshot_of", recorded)
+        arrow = repo.snapshot()
+        monkeypatch.setattr(userimport.sql, "_adbc", lambda: None)
+        plain = repo.snapshot()
+    assert [pa.ChunkedArray, tuple] == kinds
+    assert (arrow.version, arrow.state()) == (plain.version, plain.state())
+    assert arrow.frame.sort_index().equals(plain.frame.sort_index())
+
+
+def test_adbc_failing_falls_back_to_sqlite3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever stops ADBC (a driver error, a value of an unexpected type), sqlite3 reads."""
+
+    class Broken:
+        @staticmethod
+        def connect(*args: Any, **kwargs: Any) -> Any:
+            raise OSError("[SQLite] Type mismatch in column 5")
+
+    with SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}", cache=False) as repo:
+        commit(repo, SEED)
+        expected = repo.snapshot().state()
+        monkeypatch.setattr(userimport.sql, "_adbc", lambda: Broken)
+        assert expected == repo.snapshot().state()
+
+
+def test_adbc_reads_again_when_the_version_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the version read after the tables is not the one read before, they are read again."""
+    with SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}", cache=False) as repo:
+        commit(repo, SEED)
+        expected = repo.snapshot()
+        reads: list[str] = []
+        read, check = userimport.sql._snapshot_of, SqlUserRepository._checked_meta
+        calls = iter(range(100))
+
+        def counted(version: str, columns: Any) -> Snapshot:
+            reads.append(version)
+            return read(version, columns)
+
+        def moved_once(self: SqlUserRepository, row: Any) -> str:
+            version = check(self, row)
+            return "moved" if next(calls) == 1 else version  # the second meta read
+
+        monkeypatch.setattr(userimport.sql, "_snapshot_of", counted)
+        monkeypatch.setattr(SqlUserRepository, "_checked_meta", moved_once)
+        again = repo.snapshot()
+    assert [expected.version] * 2 == reads
+    assert (expected.version, expected.state()) == (again.version, again.state())

@@ -14,9 +14,10 @@ never shows the URL's password.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import RepositoryError, StalePlanError, UserImportError
@@ -185,8 +186,13 @@ class SqlUserRepository:
         # In-memory SQLite lives in one connection; serialise its users instead of locking.
         self._memory_lock: threading.Lock | None = None
         kwargs: dict[str, Any] = {}
+        #: A SQLite file that snapshots may read through ADBC (the ``sqlite-fast`` extra).
+        self._file: str | None = None
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": self._busy_timeout}
+            database = self._url.database or ""
+            if database not in ("", ":memory:") and not self._url.query:
+                self._file = None if database.startswith("file:") else database
             if self._url.database in (None, "", ":memory:"):
                 self._memory_lock = threading.Lock()
                 kwargs["poolclass"] = sa.pool.StaticPool
@@ -249,18 +255,20 @@ class SqlUserRepository:
         """
         with self._guard("read the users"):
             self._ensure_schema()
-            with self._transaction(write=False) as conn:
-                version = self._read_meta(conn, lock=False)
-                cached = self._cached
-                if cached is not None and cached[0] == version:
-                    with bulk():
-                        snap = cached[1]()
-                else:
-                    with bulk():
-                        snap = self._read_snapshot(conn, version)
+            snap = self._arrow_snapshot() if self._file is not None else None
+            if snap is None:
+                with self._transaction(write=False) as conn:
+                    version = self._read_meta(conn, lock=False)
+                    snap = self._cached_or(version, lambda: self._read_snapshot(conn, version))
         if self._cache:
-            self._cached = (version, lambda: snap)
+            self._cached = (snap.version, lambda: snap)
         return snap
+
+    def _cached_or(self, version: str, read: Callable[[], Snapshot]) -> Snapshot:
+        """The cached snapshot if it is at ``version``, else ``read()``."""
+        cached = self._cached
+        with bulk():
+            return cached[1]() if cached is not None and cached[0] == version else read()
 
     def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
         """
@@ -414,76 +422,79 @@ class SqlUserRepository:
         query = sa.select(t.meta.c.version, t.meta.c.schema_version).where(t.meta.c.id == _META_ID)
         if lock and self.dialect == "postgresql":
             query = query.with_for_update()
-        row = conn.execute(query).one_or_none()
+        return self._checked_meta(conn.execute(query).one_or_none())
+
+    def _checked_meta(self, row: Sequence[Any] | None) -> str:
+        """The version of a ``(version, schema_version)`` meta row, if this library can read it."""
         if row is None:
             raise RepositoryError(f"the store {self._shown} has no meta row; it is damaged")
-        if row.schema_version > SCHEMA_VERSION:
+        version, schema_version = row
+        if int(schema_version) > SCHEMA_VERSION:
             raise RepositoryError(
-                f"the store {self._shown} has schema version {row.schema_version}, made by a "
+                f"the store {self._shown} has schema version {schema_version}, made by a "
                 f"newer userimport; this one knows up to {SCHEMA_VERSION}: upgrade userimport"
             )
-        return str(row.version)
+        return str(version)
 
     # -- reading and writing -------------------------------------------------------------------
 
     def _read_snapshot(self, conn: sa.Connection, version: str) -> Snapshot:
         """Read the whole store with five set-based SELECTs, straight into a frame."""
-        import itertools
-        import operator
-
-        import numpy as np
-        import pandas as pd
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import sqlalchemy as sa
-
-        from . import _text
-
-        t = _tables()
-        cols = ("key", "email", "first_name", "last_name", "department", "is_admin")
-        users = _fetch(conn, sa.select(*(t.users.c[c] for c in cols)))
-        columns = list(zip(*users, strict=True)) if users else [()] * len(cols)
-        index = pd.Index(columns[0], name="key", dtype=object)
-        frame = pd.DataFrame(
-            {
-                "email": np.array(columns[1], dtype=object),
-                "first_name": np.array(columns[2], dtype=object),
-                "last_name": np.array(columns[3], dtype=object),
-                "department": np.array([d or "" for d in columns[4]], dtype=object),
-            },
-            index=index,
-            dtype=object,  # kept as Python strings, as Snapshot.frame documents
-        )
-        m = t.memberships.c
-        # Sorted by code point (Python's order), so each user's groups come out sorted.
-        binary = "C" if self.dialect == "postgresql" else "BINARY"
-        memberships = _fetch(
-            conn,
-            sa.select(m.user_key, m.group_name).order_by(m.user_key, m.group_name.collate(binary)),
-        )
-        member_keys, names = zip(*memberships, strict=True) if memberships else ((), ())
-        owner = pc.index_in(
-            pa.array(member_keys, type=pa.large_string()),
-            value_set=pa.array(columns[0], type=pa.large_string()),
-        )
-        frame["groups"] = _text.tuples(
-            owner.to_numpy(zero_copy_only=False), pa.array(names, type=pa.string()), len(index)
-        )
-        frame["is_admin"] = np.array(columns[5], dtype=bool)
-        a = t.attributes.c
-        attributes = _fetch(conn, sa.select(a.user_key, a.name, a.value).order_by(a.user_key))
-        held = {
-            key: {name: value for _, name, value in rows}
-            for key, rows in itertools.groupby(attributes, key=operator.itemgetter(0))
+        columns = {
+            name: list(zip(*rows, strict=True)) if (rows := _fetch(conn, query)) else None
+            for name, query in _store_queries(self.dialect).items()
         }
-        per_user: list[Any] = [held.get(key) or {} for key in columns[0]]
-        frame["attributes"] = per_user
-        return Snapshot.from_frame(
-            frame,
-            version=version,
-            groups=conn.execute(sa.select(t.groups.c.name)).scalars(),
-            departments=conn.execute(sa.select(t.departments.c.name)).scalars(),
-        )
+        return _snapshot_of(version, columns)
+
+    def _arrow_snapshot(self) -> Snapshot | None:
+        """
+        Read a SQLite file's store through ADBC, whose driver hands whole columns to Arrow
+        instead of making a Python value per cell: twice as fast as the sqlite3 module.
+
+        ``None`` without the ``sqlite-fast`` extra (or if writers kept changing the store
+        while it was read). The reads run in one transaction, and the version is read again
+        at the end: every commit changes it, so an unchanged version proves the reads saw one
+        state.
+        """
+        dbapi = _adbc()
+        if dbapi is None or self._file is None:
+            return None
+        queries = {
+            name: str(query.compile(dialect=self._engine.dialect))
+            for name, query in _store_queries(self.dialect).items()
+        }
+        meta = "SELECT version, schema_version FROM meta WHERE id = 1"
+        try:
+            with (
+                contextlib.closing(dbapi.connect(self._file, autocommit=True)) as con,
+                contextlib.closing(con.cursor()) as cursor,
+            ):
+
+                def fetch(sql: str) -> Any:
+                    cursor.execute(sql)
+                    return cursor.fetch_arrow_table()
+
+                def read(version: str) -> Snapshot:
+                    tables = {name: fetch(sql) for name, sql in queries.items()}
+                    return _snapshot_of(
+                        version, {n: t.columns if t.num_rows else None for n, t in tables.items()}
+                    )
+
+                fetch(f"PRAGMA busy_timeout = {max(1, int(self._busy_timeout * 1000))}")
+                for _ in range(3):
+                    fetch("BEGIN DEFERRED")
+                    try:
+                        version = self._checked_meta(_first_row(fetch(meta)))
+                        snap = self._cached_or(version, functools.partial(read, version))
+                        if self._checked_meta(_first_row(fetch(meta))) == version:
+                            return snap
+                    finally:
+                        fetch("ROLLBACK")
+        except UserImportError:
+            raise
+        except Exception:  # ADBC could not read it (a lock, a value of another type...):
+            pass  # the sqlite3 path reads it, or says why it cannot
+        return None
 
     def _write(
         self,
@@ -532,6 +543,113 @@ class SqlUserRepository:
         )
         _delete(conn, t.groups, ["name"], [(g,) for g in sorted(changes.delete_groups)])
         _delete(conn, t.departments, ["name"], [(d,) for d in sorted(changes.delete_departments)])
+
+
+_USER_COLUMNS = ("key", "email", "first_name", "last_name", "department", "is_admin")
+
+
+def _store_queries(dialect: str) -> dict[str, sa.Select[Any]]:
+    """The SELECTs that read a whole store, in the order :func:`_snapshot_of` takes them."""
+    import sqlalchemy as sa
+
+    t = _tables()
+    m, a = t.memberships.c, t.attributes.c
+    # Sorted by code point (Python's order), so each user's groups come out sorted.
+    binary = "C" if dialect == "postgresql" else "BINARY"
+    u = t.users.c
+    return {
+        # No NULL department: ADBC types a column by its first rows, NULL as a number.
+        "users": sa.select(
+            *(
+                sa.func.coalesce(u[c], sa.literal_column("''")) if c == "department" else u[c]
+                for c in _USER_COLUMNS
+            )
+        ),
+        "memberships": sa.select(m.user_key, m.group_name).order_by(
+            m.user_key, m.group_name.collate(binary)
+        ),
+        "attributes": sa.select(a.user_key, a.name, a.value).order_by(a.user_key),
+        "groups": sa.select(t.groups.c.name),
+        "departments": sa.select(t.departments.c.name),
+    }
+
+
+def _snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Snapshot:
+    """
+    The snapshot of a store read by :func:`_store_queries`: each query's result as its columns
+    (Python sequences, or Arrow arrays from ADBC), ``None`` for no rows.
+    """
+    import itertools
+    import operator
+
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from . import _text
+
+    def objects(column: Any) -> Any:
+        """A column as an array of Python values (object for text)."""
+        if isinstance(column, pa.ChunkedArray):
+            return column.to_numpy()
+        return np.array(column, dtype=object)
+
+    def text(column: Any) -> Any:
+        """A text column as one Arrow array."""
+        if isinstance(column, pa.ChunkedArray):
+            return column.combine_chunks().cast(pa.large_string())
+        return pa.array(column, type=pa.large_string())
+
+    users = columns["users"] or [()] * len(_USER_COLUMNS)
+    key, email, first, last, department, is_admin = users
+    keys = objects(key)
+    frame = pd.DataFrame(
+        {
+            "email": objects(email),
+            "first_name": objects(first),
+            "last_name": objects(last),
+            "department": objects(department),
+        },
+        index=pd.Index(keys, name="key", dtype=object),
+        dtype=object,  # kept as Python strings, as Snapshot.frame documents
+    )
+    member_keys, names = columns["memberships"] or ((), ())
+    owner = pc.index_in(text(member_keys), value_set=text(key))
+    frame["groups"] = _text.tuples(owner.to_numpy(zero_copy_only=False), text(names), len(frame))
+    frame["is_admin"] = objects(is_admin).astype(bool)
+    rows = zip(*(objects(c) for c in columns["attributes"] or ((), (), ())), strict=True)
+    held = {
+        user: {name: value for _, name, value in pairs}
+        for user, pairs in itertools.groupby(rows, key=operator.itemgetter(0))
+    }
+    # One empty dict for every user without custom properties: a frame is never mutated.
+    none: dict[str, str] = {}
+    per_user: list[Any] = [held.get(k, none) for k in keys.tolist()] if held else [none] * len(keys)
+    frame["attributes"] = per_user
+    groups, departments_held = (columns[n] or ((),) for n in ("groups", "departments"))
+    return Snapshot.from_frame(
+        frame,
+        version=version,
+        groups=objects(groups[0]).tolist(),
+        departments=objects(departments_held[0]).tolist(),
+    )
+
+
+def _first_row(table: Any) -> tuple[Any, ...] | None:
+    """The first row of an Arrow table, or None."""
+    rows = table.to_pylist()
+    return tuple(rows[0].values()) if rows else None
+
+
+@functools.cache
+def _adbc() -> Any:
+    """ADBC's SQLite DB-API module (the ``sqlite-fast`` extra), or None."""
+    try:
+        import adbc_driver_sqlite.dbapi
+    except ImportError:
+        return None
+    return adbc_driver_sqlite.dbapi
 
 
 def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
