@@ -230,6 +230,15 @@ def test_updates_replace_groups_and_attributes_exactly(make_repo: Factory) -> No
     assert User(email="ole@firma.no").to_dict() == repo.snapshot().users["ole@firma.no"].to_dict()
 
 
+def test_a_user_updated_twice_in_one_change_set_ends_as_the_last(make_repo: Factory) -> None:
+    """Two updates of one user in a change set: the last one is what is stored."""
+    repo = make_repo([ANNA, OLE])
+    first = User(email="ole@firma.no", first_name="First", groups={"Oslo", "Tech"})
+    last = User(email="OLE@firma.no", first_name="Last", groups={"Bergen"})
+    commit(repo, update=[first, last])
+    assert last.to_dict() == repo.snapshot().users["ole@firma.no"].to_dict()
+
+
 def test_stale_version_is_refused(make_repo: Factory) -> None:
     """A commit against an old version raises StalePlanError and writes nothing."""
     repo = make_repo([ANNA])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import operator
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -515,8 +516,9 @@ class SqlUserRepository:
         for table in (t.memberships, t.attributes):
             _delete(conn, table, ["user_key"], gone)
         _delete(conn, t.users, ["key"], gone)
-        update = sorted((u.key, u) for u in changes.update)
-        create = sorted((u.key, u) for u in changes.create)
+        # A user named twice: the last one counts, as in the in-memory store.
+        update = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
+        create = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
         columns = ["email", "first_name", "last_name", "department", "is_admin"]
         _executemany(
             conn,
@@ -580,7 +582,6 @@ def _snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> S
     (Python sequences, or Arrow arrays from ADBC), ``None`` for no rows.
     """
     import itertools
-    import operator
 
     import numpy as np
     import pandas as pd
