@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -616,3 +617,20 @@ def test_adbc_reads_again_when_the_version_moved(
         again = repo.snapshot()
     assert [expected.version] * 2 == reads
     assert (expected.version, expected.state()) == (again.version, again.state())
+
+
+@pytest.mark.parametrize("adbc", [True, False], ids=["adbc", "sqlite3"])
+def test_a_membership_of_no_user_is_ignored(
+    adbc: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store written with foreign keys off may hold memberships of no user: left out."""
+    if not adbc:
+        monkeypatch.setattr(userimport.sql, "_adbc", lambda: None)
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    with SqlUserRepository(url, cache=False) as repo:
+        commit(repo, SEED)
+        expected = repo.snapshot().state()
+        raw = sqlite3.connect(tmp_path / "users.db")  # foreign keys are off by default
+        with contextlib.closing(raw), raw:
+            raw.execute("INSERT INTO memberships VALUES ('ghost@firma.no', 'Oslo')")
+        assert expected == repo.snapshot().state()

@@ -617,7 +617,13 @@ def _snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> S
     )
     member_keys, names = columns["memberships"] or ((), ())
     owner = pc.index_in(text(member_keys), value_set=text(key))
-    frame["groups"] = _text.tuples(owner.to_numpy(zero_copy_only=False), text(names), len(frame))
+    # A membership of no user (a store written with foreign keys off) is no one's group.
+    held_by = pc.is_valid(owner)
+    frame["groups"] = _text.tuples(
+        owner.filter(held_by).to_numpy(zero_copy_only=False),
+        text(names).filter(held_by),
+        len(frame),
+    )
     frame["is_admin"] = objects(is_admin).astype(bool)
     rows = zip(*(objects(c) for c in columns["attributes"] or ((), (), ())), strict=True)
     held = {
