@@ -221,17 +221,11 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     bounds = np.r_[starts, len(owner)]
     if pc.any(pc.match_substring(names, "\x00")).as_py():  # the separator below: no sharing
-        text = names.to_pylist()
-        made = np.empty(len(starts), dtype=object)
-        for i, (a, b) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
-            made[i] = tuple(text[a:b])
-        out[owner[starts]] = made
-        return out
-    # Owners with equal lists of names have equal joined texts, found by one hash table.
-    lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
-    joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
-    encoded = pc.dictionary_encode(joined)
-    which = encoded.indices.to_numpy(zero_copy_only=False)
+        which = np.arange(len(starts))
+    else:  # owners with equal lists of names have equal joined texts, found by one hash table
+        lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
+        joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
+        which = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False)
     _, first = np.unique(which, return_index=True)
     # The names of one owner per distinct list, fetched from Arrow in one go.
     lengths = bounds[first + 1] - bounds[first]
