@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from types import MappingProxyType
@@ -162,6 +163,15 @@ def _limit(instance: object, attribute: attrs.Attribute[Any], value: object) -> 
         )
 
 
+def _fraction(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (
+        not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1
+    ):
+        raise SettingsError(
+            f"ImportSettings.{attribute.name} must be a number from 0 to 1 or None, not {value!r}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class ImportSettings:
     """
@@ -177,6 +187,10 @@ class ImportSettings:
         send_welcome_email: Send a welcome email to each created user after the commit.
         max_deletes: Refuse to apply a plan that deletes more users than this (``None``: no
             limit). The default, 50, stops a wrong file from emptying a store.
+        max_delete_fraction: Refuse to apply a plan that deletes more than this share of the
+            store's users (``0.1`` is 10 %; ``None``: no limit). Deleting one user is always
+            within it, so a small store can lose one person without raising it. See
+            :meth:`deletion_refusal`.
         delete_admins: Let mirror mode delete admins (never, by default).
         admin_rights: Let a mapped ``is_admin`` column grant or revoke admin rights (never, by
             default: the column is then ignored, with a warning).
@@ -187,8 +201,40 @@ class ImportSettings:
     delete_missing: bool = attrs.field(default=False, converter=bool)
     send_welcome_email: bool = attrs.field(default=False, converter=bool)
     max_deletes: int | None = attrs.field(default=50, validator=_limit)
+    max_delete_fraction: float | None = attrs.field(default=0.1, validator=_fraction)
     delete_admins: bool = attrs.field(default=False, converter=bool)
     admin_rights: bool = attrs.field(default=False, converter=bool)
+
+    def deletion_refusal(self, deletes: int, users: int) -> str | None:
+        """
+        Why deleting ``deletes`` of a store's ``users`` is beyond these settings' limits.
+
+        The absolute limit is ``max_deletes``; the relative one ``max_delete_fraction`` of
+        ``users``, rounded up, and never below one user (as Okta pauses provisioning past a
+        share of its users and Entra's accidental-deletion guard past a count, both hold).
+
+        Args:
+            deletes: How many users a plan deletes.
+            users: How many users the store holds before it.
+
+        Returns:
+            A sentence naming the option that would allow it, or ``None`` when within limits.
+        """
+        if self.max_deletes is not None and deletes > self.max_deletes:
+            return (
+                f"the plan deletes {deletes} users, more than the limit of {self.max_deletes} "
+                "(max_deletes); raise max_deletes if that is what you want"
+            )
+        if self.max_delete_fraction is not None and deletes:
+            allowed = max(1, math.ceil(self.max_delete_fraction * users - 1e-9))
+            if deletes > allowed:
+                share = f"{self.max_delete_fraction:.0%}"
+                return (
+                    f"the plan deletes {deletes} of the store's {users} users, more than "
+                    f"{share} ({allowed}) (max_delete_fraction); raise max_delete_fraction "
+                    "if that is what you want"
+                )
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as plain JSON-ready data."""
