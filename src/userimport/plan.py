@@ -129,6 +129,10 @@ class Plan:
         remove_departments: Departments the plan deletes (only an undo plan does this).
         warnings: What a person should look at first.
         source: The file the plan comes from, if any.
+        holds: Why the file itself forbids applying the plan, whatever the limits (mirror mode
+            with an unreadable email, or with no valid row); part of :attr:`blocked`.
+        store_users: How many users the store held when the plan was made (``None``: not
+            known, as for a plan made from entries); the relative deletion limit counts on it.
     """
 
     base_version: str
@@ -140,6 +144,8 @@ class Plan:
     remove_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
     warnings: tuple[PlanWarning, ...] = attrs.field(default=(), converter=_warnings)
     source: str | None = None
+    holds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    store_users: int | None = None
 
     # -- counts --------------------------------------------------------------------------
 
@@ -159,14 +165,14 @@ class Plan:
     @property
     def blocked(self) -> tuple[str, ...]:
         """Why the plan must not be applied as it is (empty when it may)."""
-        reasons = []
+        reasons = list(self.holds)
         deletes = int((self.frame["action"] == "delete").sum())
-        limit = self.settings.max_deletes
-        if limit is not None and deletes > limit:
-            reasons.append(
-                f"the plan deletes {deletes} users, more than max_deletes={limit}; "
-                "raise max_deletes if that is what you want"
-            )
+        limits = self.settings
+        if self.store_users is None:  # no store size: only the absolute limit can be judged
+            limits = attrs.evolve(limits, max_delete_fraction=None)
+        refusal = limits.deletion_refusal(deletes, self.store_users or 0)
+        if refusal:
+            reasons.append(refusal)
         return tuple(reasons)
 
     # -- entries -------------------------------------------------------------------------
@@ -356,6 +362,8 @@ class Plan:
             "remove_groups": sorted(self.remove_groups),
             "remove_departments": sorted(self.remove_departments),
             "warnings": [attrs.asdict(w) for w in self.warnings],
+            "holds": list(self.holds),
+            "store_users": self.store_users,
         }
         entries = _saved_entries(self.frame)
         if indent is None or not entries:
@@ -402,6 +410,8 @@ class Plan:
                 remove_departments=data["remove_departments"],
                 warnings=[PlanWarning(**w) for w in data["warnings"]],
                 source=data.get("source"),
+                holds=data.get("holds", ()),
+                store_users=data.get("store_users"),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise PlanError(f"cannot read the saved plan: {e}") from e
@@ -426,6 +436,7 @@ class Plan:
         undo_settings = attrs.evolve(
             self.settings,
             max_deletes=None,
+            max_delete_fraction=None,
             delete_admins=True,
             admin_rights=True,
             send_welcome_email=False,
