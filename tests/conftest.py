@@ -27,17 +27,20 @@ HEADER = ["First Name", "Last Name", "Email", "Department", "Groups"]
 CORE = {0: "first_name", 1: "last_name", 2: "email", 3: "department", 4: "groups"}
 
 
+DATA = Path(__file__).resolve().parent / "data"
+
+
 def corpus_dir() -> Path:
-    """Where the shared corpus of messy real-world files lives."""
+    """The corpus of messy real-world files, kept in the repository (``USERIMPORT_CORPUS`` overrides)."""
     env = os.environ.get("USERIMPORT_CORPUS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+    return DATA / "corpus"
 
 
 @pytest.fixture
 def corpus() -> Path:
-    """The shared corpus folder (the tests fail, not skip, when it is missing)."""
+    """The corpus folder (the tests fail, not skip, when it is missing)."""
     path = corpus_dir()
     assert path.is_dir(), f"corpus not found at {path}; set USERIMPORT_CORPUS"
     return path
