@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def corpus_dir() -> Path:
-    """The corpus of messy real-world files, kept in the repository (``USERIMPORT_CORPUS`` overrides)."""
+    """The corpus of messy real-world files in tests/data (``USERIMPORT_CORPUS`` overrides it)."""
     env = os.environ.get("USERIMPORT_CORPUS")
     if env:
         return Path(env)
