@@ -31,3 +31,24 @@ def test_python_dash_m(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "Applied:" in out.stdout
+
+
+def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
+    """With click missing, the console script's entry point names the extra, with no traceback."""
+    code = (
+        "import sys; sys.modules['click'] = None\n"
+        "from userimport.__main__ import main\n"
+        "sys.exit(main())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert 4 == out.returncode
+    assert "pip install 'userimport[cli]'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_console_script_goes_through_the_friendly_entry_point() -> None:
+    """The userimport script starts in __main__.main, which catches a missing extra."""
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "userimport.__main__:main" == pyproject["project"]["scripts"]["userimport"]
