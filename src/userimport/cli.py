@@ -32,7 +32,15 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "the userimport command line needs the 'cli' extra: pip install 'userimport[cli]'"
     ) from e
 
-from ._display import console, show_issues, show_mapping, show_plan, show_result, write_rejects
+from ._display import (
+    console,
+    show_issues,
+    show_mapping,
+    show_plan,
+    show_result,
+    visible,
+    write_rejects,
+)
 from .errors import (
     HeaderError,
     MappingError,
@@ -91,19 +99,35 @@ def library_errors() -> Iterator[None]:
     try:
         yield
     except PlanError as e:
-        raise Refused(str(e)) from e
+        raise Refused(visible(str(e))) from e
     except (MappingError, SettingsError, HeaderError, ReviewError) as e:
-        raise click.UsageError(str(e)) from e
+        raise click.UsageError(visible(str(e))) from e
     except UserImportError as e:
-        raise Failed(str(e)) from e
+        raise Failed(visible(str(e))) from e
 
 
 def repository(ctx: click.Context) -> UserRepository:
-    """The store named by ``--db`` / ``USERIMPORT_DB``."""
+    """
+    The store named by ``--db`` / ``USERIMPORT_DB``.
+
+    An in-memory SQLite database is refused: it would live for one command only, so a saved
+    plan would always look stale (as if another writer had changed the store) and nothing
+    applied would be kept.
+    """
     from .sql import SqlUserRepository
 
     url: str = ctx.find_root().params["db"]
-    return SqlUserRepository(url)
+    with library_errors():
+        store = SqlUserRepository(url)
+    if store.in_memory:
+        store.close()
+        raise click.BadParameter(
+            f"{visible(store.url)} is an in-memory SQLite database, which lives only while one "
+            "command runs: nothing would be kept, and a saved plan would always look stale; "
+            "give a file, e.g. --db sqlite:///users.db",
+            param_hint="'--db' / USERIMPORT_DB",
+        )
+    return store
 
 
 # -- shared options -------------------------------------------------------------------------
@@ -370,7 +394,7 @@ def confirm(yes: bool, question: str) -> None:
         return
     if not sys.stdin.isatty() and not os.environ.get("USERIMPORT_ASSUME_TTY"):
         raise Refused("not applied: pass --yes to apply without a terminal to confirm at")
-    if not click.confirm(question, default=False):
+    if not click.confirm(visible(question), default=False):
         raise Refused("not applied")
 
 
@@ -787,7 +811,7 @@ def user_welcome(ctx: click.Context, /, email: str, **options: Any) -> None:
     with library_errors():
         note = send_welcome_email(repository(ctx), email, notifier_from(options))
     if not note.sent:
-        raise Failed(f"the welcome email to {email} was not sent: {note.error}")
+        raise Failed(visible(f"the welcome email to {email} was not sent: {note.error}"))
     console().print(f"Sent the welcome email to {email}.")
 
 

@@ -194,7 +194,7 @@ class SqlUserRepository:
             database = self._url.database or ""
             if database not in ("", ":memory:") and not self._url.query:
                 self._file = None if database.startswith("file:") else database
-            if self._url.database in (None, "", ":memory:"):
+            if self.in_memory:
                 self._memory_lock = threading.Lock()
                 kwargs["poolclass"] = sa.pool.StaticPool
                 kwargs["connect_args"]["check_same_thread"] = False
@@ -228,6 +228,25 @@ class SqlUserRepository:
     def url(self) -> str:
         """The database URL, with the password hidden."""
         return self._shown
+
+    @property
+    def in_memory(self) -> bool:
+        """
+        Whether the store is an in-memory SQLite database, which lives only as long as the
+        repository: ``sqlite://``, ``sqlite:///:memory:``, a ``file:`` URI with
+        ``mode=memory`` or ``:memory:``.
+        """
+        if self.dialect != "sqlite":
+            return False
+        database = self._url.database or ""
+        if database in ("", ":memory:"):
+            return True
+        if not database.startswith("file:"):
+            return False
+        path, _, query = database[5:].partition("?")
+        modes = self._url.query.get("mode", ())
+        modes = (modes,) if isinstance(modes, str) else modes
+        return path == ":memory:" or "mode=memory" in query.split("&") or "memory" in modes
 
     @property
     def engine(self) -> sa.Engine:
