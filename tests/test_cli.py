@@ -432,3 +432,18 @@ def test_in_memory_database_is_refused(url: str, staff: Path) -> None:
 def test_template_needs_no_store() -> None:
     """Commands that do not use the store run whatever --db says."""
     assert EXIT_OK == run("sqlite://", "template", "t.csv")[0]
+
+
+def test_user_edit_adds_and_removes_groups(db: str, staff: Path, tmp_path: Path) -> None:
+    """user edit --add-group/--remove-group change the stored groups; with --group: usage error."""
+    run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    code, output = run(
+        db, "user", "edit", "anna@firma.no", "--add-group", "Tech", "--remove-group", "oslo"
+    )
+    assert EXIT_OK == code, output
+    anna = SqlUserRepository(db).snapshot().get("anna@firma.no")
+    assert anna is not None
+    assert {"Bergen", "Tech"} == set(anna.groups)
+    code, output = run(db, "user", "edit", "anna@firma.no", "--group", "A", "--add-group", "B")
+    assert EXIT_USAGE == code
+    assert "not both" in output

@@ -717,6 +717,8 @@ def user_add(
 @click.option("--last-name")
 @click.option("--department", help="An existing department.")
 @click.option("--group", "groups", multiple=True, help="The user's groups (replaces). Repeatable.")
+@click.option("--add-group", "add_groups", multiple=True, help="Add a group. Repeatable.")
+@click.option("--remove-group", "remove_groups", multiple=True, help="Remove a group. Repeatable.")
 @click.pass_context
 def user_edit(
     ctx: click.Context,
@@ -725,13 +727,18 @@ def user_edit(
     last_name: str | None,
     department: str | None,
     groups: tuple[str, ...],
+    add_groups: tuple[str, ...],
+    remove_groups: tuple[str, ...],
 ) -> None:
     """
     Edit one user (the email cannot change).
 
+    A change is made to the user as stored when it commits: if another writer changes the
+    store meanwhile, the edit is made again on top of that change, so neither is lost.
+
     \b
     Example:
-        userimport user edit kari@firma.no --department Marketing
+        userimport user edit kari@firma.no --department Marketing --add-group Oslo
     """
     from .actions import edit_user
 
@@ -746,9 +753,14 @@ def user_edit(
     }
     if groups:
         fields["groups"] = frozenset(groups)
+    if add_groups:
+        fields["add_groups"] = frozenset(add_groups)
+    if remove_groups:
+        fields["remove_groups"] = frozenset(remove_groups)
     if not fields:
         raise click.UsageError(
-            "nothing to change: give --first-name, --last-name, --department or --group"
+            "nothing to change: give --first-name, --last-name, --department, --group, "
+            "--add-group or --remove-group"
         )
     with library_errors():
         result = edit_user(repository(ctx), email, **fields)
