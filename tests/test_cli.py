@@ -6,11 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from userimport import Plan
 from userimport.cli import EXIT_FAILED, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_USAGE, cli
@@ -447,3 +450,18 @@ def test_user_edit_adds_and_removes_groups(db: str, staff: Path, tmp_path: Path)
     code, output = run(db, "user", "edit", "anna@firma.no", "--group", "A", "--add-group", "B")
     assert EXIT_USAGE == code
     assert "not both" in output
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="\t"), max_size=60))
+@settings(max_examples=80)
+def test_any_text_prints_as_itself(text: str) -> None:
+    """Whatever a cell holds, the console prints exactly its characters, controls escaped."""
+    import io
+
+    from userimport._display import console, visible
+
+    out = console()
+    out.file = io.StringIO()
+    out.print(text, end="")
+    assert visible(text) == out.file.getvalue()
+    assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in out.file.getvalue())
