@@ -660,6 +660,8 @@ class Proxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.armed: str | None = None
+        #: How many COMMITs to let through before the armed one.
+        self.spare = 0
         self.refuse = False
         self.cuts = 0
         self.after_cut: Callable[[], None] = lambda: None
@@ -689,7 +691,9 @@ class Proxy:
         client, server, swallow = pair_and_flag
         try:
             while data := src.recv(65536):
-                if up and self.armed and _COMMIT in data:
+                if up and self.armed and _COMMIT in data and self.spare:
+                    self.spare -= 1
+                elif up and self.armed and _COMMIT in data:
                     armed, self.armed = self.armed, None
                     if armed == "commit":
                         self._cut(client, server)
@@ -837,3 +841,78 @@ def test_sqlite_commit_failing_at_commit_is_checked(
         with pytest.raises(RepositoryError, match="nothing was written"):
             repo.commit(MIXED, expected_version=before[0])
         assert before == everything(repo)
+
+
+def test_backend_killed_during_commit_says_nothing_was_written(open_repo: Opener) -> None:
+    """pg_terminate_backend while COMMIT runs (a slow deferred trigger): checked; none written."""
+    url = postgres_url()
+    reset_postgres(url)
+    repo, killer = open_repo(url), open_repo(url)
+    commit(repo, SEED)
+    before = everything(killer)
+    with killer.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE FUNCTION slow_commit() RETURNS trigger AS "
+            "$$ BEGIN PERFORM pg_sleep(5); RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        conn.exec_driver_sql(
+            "CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON meta DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+        )
+    killed = threading.Event()
+
+    def kill_while_committing(conn: Any) -> None:
+        pid = conn.connection.dbapi_connection.info.backend_pid
+
+        def kill() -> None:
+            # Each look in its own transaction: pg_stat_activity is fixed within one.
+            while True:
+                with killer.engine.begin() as k:
+                    if k.execute(
+                        sa.text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE pid = :p AND query = 'COMMIT' AND state = 'active'"
+                        ),
+                        {"p": pid},
+                    ).first():
+                        break
+                time.sleep(0.01)
+            killed.set()
+
+        threading.Thread(target=kill, daemon=True).start()
+
+    sa.event.listen(repo.engine, "commit", kill_while_committing)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RepositoryError, match=r"still at version .* nothing was written"):
+            repo.commit(MIXED, expected_version=before[0])
+    finally:
+        sa.event.remove(repo.engine, "commit", kill_while_committing)
+    assert killed.is_set()
+    assert time.monotonic() - started < 4
+    assert before == everything(killer)
+
+
+def test_cli_apply_with_a_lost_reply_reports_and_saves_the_undo(
+    proxied: tuple[Proxy, SqlUserRepository, SqlUserRepository], tmp_path: Path
+) -> None:
+    """userimport apply whose COMMIT reply is lost: applied, reported, and the undo plan saved."""
+    from click.testing import CliRunner
+
+    from userimport.cli import cli
+
+    proxy, repo, direct = proxied
+    staff = tmp_path / "staff.csv"
+    staff.write_text("First Name,Last Name,Email,Department\nNy,Person,ny@firma.no,Sales\n")
+    plan, undo = tmp_path / "plan.json", tmp_path / "undo.json"
+    runner = CliRunner()
+    db = ["--db", repo.url.replace("***", "")]
+    assert 0 == runner.invoke(cli, [*db, "plan", str(staff), "--out", str(plan)]).exit_code
+    proxy.armed, proxy.spare = "reply", 1  # the first COMMIT is the schema check's
+    result = runner.invoke(cli, [*db, "apply", str(plan), "--yes", "--undo-out", str(undo)])
+    assert (0, 1) == (result.exit_code, proxy.cuts), result.output
+    assert "Applied: 1 created" in result.output
+    assert "ny@firma.no" in direct.snapshot()
+    result = runner.invoke(cli, [*db, "undo", str(undo), "--yes"])
+    assert 0 == result.exit_code, result.output
+    assert "ny@firma.no" not in direct.snapshot()

@@ -127,6 +127,7 @@ def repository(ctx: click.Context) -> UserRepository:
             "give a file, e.g. --db sqlite:///users.db",
             param_hint="'--db' / USERIMPORT_DB",
         )
+    ctx.call_on_close(store.close)
     return store
 
 
