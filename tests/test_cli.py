@@ -357,7 +357,7 @@ def wide(db: str, *args: str, input: str | None = None) -> tuple[int, str]:
 def test_markup_in_every_field_is_printed_literally(db: str, tmp_path: Path, text: str) -> None:
     """Names, departments, groups, attributes, emails and file names print as they are."""
     store = SqlUserRepository(db)
-    from userimport import ChangeSet, User
+    from userimport import ChangeSet, User, write_template
 
     anna = User(email="anna@firma.no", first_name="Anna", last_name="Berg", department="HR")
     store.commit(
@@ -368,9 +368,9 @@ def test_markup_in_every_field_is_printed_literally(db: str, tmp_path: Path, tex
     quoted = text.replace('"', '""')
     source = tmp_path / f"staff {text.replace('/', '_')}.csv"
     source.write_text(
-        "First Name,Last Name,Email,Department,Groups,Title\n"
-        f'"{quoted}","L{quoted}",anna@firma.no,"D{quoted}","G{quoted}","T{quoted}"\n'
-        f'Bad,Email,"{quoted}@firma.no",HR,,\n',
+        f'First Name,Last Name,Email,Department,Groups,Title,"H{quoted}"\n'
+        f'"{quoted}","L{quoted}",anna@firma.no,"D{quoted}","G{quoted}","T{quoted}",x\n'
+        f'Bad,Email,"{quoted}@firma.no",HR,,,\n',
         encoding="utf-8",
     )
     out = tmp_path / f"plan {text.replace('/', '_')}.json"
@@ -378,13 +378,19 @@ def test_markup_in_every_field_is_printed_literally(db: str, tmp_path: Path, tex
         db, "plan", str(source), "--out", str(out), "--map", "Title=attributes.title"
     )
     assert EXIT_PROBLEMS == code, output
-    for shown in (f"Anna -> {text}", f"L{text}", f"D{text}", f"G{text}", f"T{text}", str(out)):
+    shown_texts = (f"Anna -> {text}", f"L{text}", f"D{text}", f"G{text}", f"T{text}", f"'H{text}'")
+    for shown in (*shown_texts, str(out)):
         assert shown in output, shown
     broken = tmp_path / f"{text.replace('/', '_')}.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a workbook")
     code, output = wide(db, "plan", str(broken))
     assert EXIT_FAILED == code, output
     assert broken.name in output
+    book = tmp_path / "book.xlsx"
+    write_template(book)
+    code, output = wide(db, "plan", str(book), "--sheet", text)
+    assert EXIT_FAILED == code, output
+    assert f"no sheet '{text}'" in output
     code, output = wide(db, "import", str(source), "--yes", "--undo-out", str(tmp_path / "u.json"))
     assert EXIT_PROBLEMS == code, output
     assert f"Anna -> {text}" in output
