@@ -475,9 +475,12 @@ class SqlUserRepository:
         if isinstance(exc, sa.exc.DBAPIError) and (
             exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)
         ):
+            # Only a commit writes; one that failed before COMMIT was sent wrote nothing (the
+            # server rolls back a transaction whose client is gone). A failed COMMIT is settled.
+            written = "; nothing was written" if action.startswith("commit") else ""
             return (
                 f"cannot {action} in {self._shown}: the database cannot be reached or the "
-                f"connection was lost; nothing was written ({detail})"
+                f"connection was lost{written} ({detail})"
             )
         return f"cannot {action} in {self._shown}: {type(orig).__name__}: {detail}"
 
