@@ -445,3 +445,20 @@ def test_send_welcome_email_unknown_user(seeded_repo: InMemoryUserRepository) ->
     """Welcoming a user that does not exist raises UserNotFoundError."""
     with pytest.raises(UserNotFoundError):
         send_welcome_email(seeded_repo, "nobody@firma.no", Recorder())
+
+
+def test_threads_adding_groups_lose_none(seeded_repo: InMemoryUserRepository) -> None:
+    """4 threads add 10 groups each to one user of the in-memory store: all 40 are kept."""
+    import threading
+
+    def add(me: int) -> None:
+        for n in range(10):
+            edit_user(seeded_repo, ANNA.email, add_groups={f"t{me}-{n}"})
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = {*ANNA.groups, *(f"t{i}-{n}" for i in range(4) for n in range(10))}
+    assert expected == set(seeded_repo.snapshot().users[ANNA.key].groups)
