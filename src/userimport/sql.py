@@ -380,18 +380,22 @@ class SqlUserRepository:
         is at ``version``), raise ``failure`` reworded if it did not (still at ``expected``),
         and :class:`CommitOutcomeUnknown` if the store cannot tell.
 
-        The version is read under the store's write lock, which the failed transaction held:
-        once it is granted, that transaction has ended one way or the other. A store that
-        cannot be reached is asked again after each delay of ``_SETTLE_DELAYS``.
+        On PostgreSQL the version is read under the meta row's lock, which the failed
+        transaction held: once it is granted, that transaction has ended one way or the
+        other, even if its server process had not noticed the lost client yet. SQLite's
+        transaction ended with the call that failed (and a reader rolls back what a broken
+        one left behind), so a plain read tells, even from a disk that takes no more writes.
+        A store that cannot be reached is asked again after each delay of ``_SETTLE_DELAYS``.
         """
         self._cached = None
         cause = failure.__cause__ or failure
         reason: BaseException = failure
+        postgres = self.dialect == "postgresql"
         for delay in _SETTLE_DELAYS:
             time.sleep(delay)
             try:
-                with self._guard("read the version"), self._transaction(write=True) as conn:
-                    now = self._read_meta(conn, lock=True)
+                with self._guard("read the version"), self._transaction(write=postgres) as conn:
+                    now = self._read_meta(conn, lock=postgres)
             except RepositoryError as exc:
                 reason = exc
                 continue
