@@ -414,6 +414,11 @@ def test_control_characters_are_shown_as_escapes(db: str, tmp_path: Path) -> Non
     assert "\x1b" not in output
     assert "\u202e" not in output
     assert "\\x1b]8;;http://x\\x07Sales" in output
+    broken = tmp_path / "\x1b[31mred\u202e.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    code, output = wide(db, "plan", str(broken))
+    assert EXIT_FAILED == code, output
+    assert "\\x1b[31mred\\u202e.xlsx" in output
 
 
 @pytest.mark.parametrize(
