@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import ADMIN, ANNA, OLE
@@ -13,6 +15,7 @@ from userimport import (
     StalePlanError,
     User,
     UserNotFoundError,
+    actions,
     add_user,
     apply_plan,
     delete_user,
@@ -46,15 +49,20 @@ class Recorder:
 
 
 class Racing:
-    """A repository where another writer commits right after each snapshot is handed out."""
+    """A repository where another writer commits right after the first ``times`` snapshots."""
 
-    def __init__(self, inner: InMemoryUserRepository, other: ChangeSet) -> None:
+    def __init__(
+        self, inner: InMemoryUserRepository, other: ChangeSet, *, times: float = 1
+    ) -> None:
         self.inner = inner
         self.other = other
+        self.times = times
 
     def snapshot(self) -> Snapshot:
         snap = self.inner.snapshot()
-        self.inner.commit(self.other, expected_version=snap.version)
+        if self.times > 0:
+            self.times -= 1
+            self.inner.commit(self.other, expected_version=snap.version)
         return snap
 
     def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
@@ -321,26 +329,94 @@ def test_set_admin_unknown_user(seeded_repo: InMemoryUserRepository) -> None:
 # -- stale stores ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "action",
-    [
-        lambda repo: add_user(repo, KARI),
-        lambda repo: edit_user(repo, OLE.email, first_name="Olav"),
-        lambda repo: delete_user(repo, OLE.email),
-        lambda repo: set_admin(repo, ANNA.email, True),
-    ],
-    ids=["add", "edit", "delete", "set_admin"],
-)
-def test_actions_refuse_a_store_changed_under_them(
-    action: object, seeded_repo: InMemoryUserRepository
+ACTIONS = {
+    "add": lambda repo, **kw: add_user(repo, KARI, **kw),
+    "edit": lambda repo, **kw: edit_user(repo, OLE.email, first_name="Olav", **kw),
+    "add_groups": lambda repo, **kw: edit_user(repo, OLE.email, add_groups={"Oslo"}, **kw),
+    "delete": lambda repo, **kw: delete_user(repo, ANNA.email, **kw),
+    "set_admin": lambda repo, **kw: set_admin(repo, ANNA.email, True, **kw),
+}
+
+#: Another writer's change, racing every action: Ole's last name.
+OTHER = ChangeSet(update=[User.from_dict({**OLE.to_dict(), "last_name": "Other"})])
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_actions_try_again_when_the_store_changed_under_them(
+    name: str, seeded_repo: InMemoryUserRepository
 ) -> None:
-    """When another writer commits after the action read the store, StalePlanError; no change."""
-    changed = User.from_dict({**OLE.to_dict(), "last_name": "Other"})
-    racing = Racing(seeded_repo, ChangeSet(update=[changed]))
+    """Another writer commits after the action read the store: the action reads again; both kept."""
+    ACTIONS[name](Racing(seeded_repo, OTHER))
+    expected = InMemoryUserRepository([ANNA, ADMIN, OLE], groups={"Empty group"})
+    expected.commit(OTHER, expected_version=expected.snapshot().version)
+    ACTIONS[name](expected)
+    assert expected.snapshot().state() == seeded_repo.snapshot().state()
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_actions_with_an_expected_version_refuse_a_changed_store(
+    name: str, seeded_repo: InMemoryUserRepository
+) -> None:
+    """With expected_version, a store changed after that version: StalePlanError, no change."""
+    version = seeded_repo.snapshot().version
     with pytest.raises(StalePlanError):
-        action(racing)  # type: ignore[operator]
-    only_the_other = InMemoryUserRepository([ANNA, ADMIN, changed], groups={"Empty group"})
+        ACTIONS[name](Racing(seeded_repo, OTHER), expected_version=version)
+    only_the_other = InMemoryUserRepository([ANNA, ADMIN, OLE], groups={"Empty group"})
+    only_the_other.commit(OTHER, expected_version=only_the_other.snapshot().version)
     assert only_the_other.snapshot().state() == seeded_repo.snapshot().state()
+    with pytest.raises(StalePlanError, match="read it again"):
+        ACTIONS[name](seeded_repo, expected_version=version)
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_actions_at_the_expected_version_apply(
+    name: str, seeded_repo: InMemoryUserRepository
+) -> None:
+    """With expected_version equal to the store's, the action applies as without it."""
+    result = ACTIONS[name](seeded_repo, expected_version=seeded_repo.snapshot().version)
+    assert result.version == seeded_repo.snapshot().version
+
+
+def test_actions_give_up_after_so_many_tries(
+    seeded_repo: InMemoryUserRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that changes under every try: StalePlanError after ATTEMPTS tries, no change."""
+    monkeypatch.setattr(actions, "ATTEMPTS", 3)
+    racing = Racing(seeded_repo, OTHER, times=float("inf"))
+    with pytest.raises(StalePlanError, match="tried 3 times"):
+        edit_user(racing, ANNA.email, first_name="Anne")
+    assert ANNA == seeded_repo.snapshot().get(ANNA.email)
+
+
+def test_edit_user_adds_and_removes_groups(seeded_repo: InMemoryUserRepository) -> None:
+    """add_groups and remove_groups change the stored set; names match in any case."""
+    result = edit_user(
+        seeded_repo, OLE.email, add_groups={"oslo", "Nye"}, remove_groups={"TECH", "Absent"}
+    )
+    assert {"Bergen", "Oslo", "Nye"} == set(seeded_repo.snapshot().users[OLE.key].groups)
+    assert "Nye" in seeded_repo.snapshot().groups
+    undo(result, seeded_repo)
+    assert OLE == seeded_repo.snapshot().get(OLE.email)
+    assert "Nye" not in seeded_repo.snapshot().groups
+    assert 0 == edit_user(seeded_repo, OLE.email, remove_groups={"Absent"}).updated
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"groups": {"A"}, "add_groups": {"B"}},
+        {"groups": {"A"}, "remove_groups": {"B"}},
+        {"add_groups": {"A"}, "remove_groups": {"a"}},
+        {"add_groups": "A"},
+        {"remove_groups": {""}},
+    ],
+)
+def test_edit_user_refuses_contradictory_groups(
+    fields: dict[str, Any], seeded_repo: InMemoryUserRepository
+) -> None:
+    """groups with add/remove_groups, a group both added and removed, or no set: SettingsError."""
+    with pytest.raises(SettingsError):
+        edit_user(seeded_repo, OLE.email, **fields)
 
 
 # -- send_welcome_email ------------------------------------------------------------------------
@@ -369,3 +445,20 @@ def test_send_welcome_email_unknown_user(seeded_repo: InMemoryUserRepository) ->
     """Welcoming a user that does not exist raises UserNotFoundError."""
     with pytest.raises(UserNotFoundError):
         send_welcome_email(seeded_repo, "nobody@firma.no", Recorder())
+
+
+def test_threads_adding_groups_lose_none(seeded_repo: InMemoryUserRepository) -> None:
+    """4 threads add 10 groups each to one user of the in-memory store: all 40 are kept."""
+    import threading
+
+    def add(me: int) -> None:
+        for n in range(10):
+            edit_user(seeded_repo, ANNA.email, add_groups={f"t{me}-{n}"})
+
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    expected = {*ANNA.groups, *(f"t{i}-{n}" for i in range(4) for n in range(10))}
+    assert expected == set(seeded_repo.snapshot().users[ANNA.key].groups)

@@ -6,11 +6,14 @@ import json
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from userimport import Plan
 from userimport.cli import EXIT_FAILED, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_USAGE, cli
@@ -328,3 +331,148 @@ def test_import_sends_welcome_emails(db: str, staff: Path, tmp_path: Path, smtp:
         m["To"].addresses[0].addr_spec for m in mailbox.messages
     )
     assert {"Welcome to Intranett"} == {m["Subject"] for m in mailbox.messages}
+
+
+# -- text from files is shown as text ----------------------------------------------------------
+
+#: Strings that rich would read as markup, emoji codes or terminal control.
+MARKUP = [
+    "[/]",
+    "[red]Sa[/red]les",
+    "[link=http://x]y[/link]",
+    "[bold]",
+    "a:thumbs_up:b",
+]
+
+
+def wide(db: str, *args: str, input: str | None = None) -> tuple[int, str]:
+    """Run a command with a wide terminal, so no table cell is wrapped."""
+    result = CliRunner(env={"COLUMNS": "500"}).invoke(
+        cli, ["--db", db, *args], input=input, catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("text", MARKUP)
+def test_markup_in_every_field_is_printed_literally(db: str, tmp_path: Path, text: str) -> None:
+    """Names, departments, groups, attributes, emails and file names print as they are."""
+    store = SqlUserRepository(db)
+    from userimport import ChangeSet, User, write_template
+
+    anna = User(email="anna@firma.no", first_name="Anna", last_name="Berg", department="HR")
+    store.commit(
+        ChangeSet(create=[anna], create_departments={"HR"}),
+        expected_version=store.snapshot().version,
+    )
+    store.close()
+    quoted = text.replace('"', '""')
+    source = tmp_path / f"staff {text.replace('/', '_')}.csv"
+    source.write_text(
+        f'First Name,Last Name,Email,Department,Groups,Title,"H{quoted}"\n'
+        f'"{quoted}","L{quoted}",anna@firma.no,"D{quoted}","G{quoted}","T{quoted}",x\n'
+        f'Bad,Email,"{quoted}@firma.no",HR,,,\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / f"plan {text.replace('/', '_')}.json"
+    code, output = wide(
+        db, "plan", str(source), "--out", str(out), "--map", "Title=attributes.title"
+    )
+    assert EXIT_PROBLEMS == code, output
+    shown_texts = (f"Anna -> {text}", f"L{text}", f"D{text}", f"G{text}", f"T{text}", f"'H{text}'")
+    for shown in (*shown_texts, str(out)):
+        assert shown in output, shown
+    broken = tmp_path / f"{text.replace('/', '_')}.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    code, output = wide(db, "plan", str(broken))
+    assert EXIT_FAILED == code, output
+    assert broken.name in output
+    book = tmp_path / "book.xlsx"
+    write_template(book)
+    code, output = wide(db, "plan", str(book), "--sheet", text)
+    assert EXIT_FAILED == code, output
+    assert f"no sheet '{text}'" in output
+    code, output = wide(db, "import", str(source), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    assert EXIT_PROBLEMS == code, output
+    assert f"Anna -> {text}" in output
+    code, output = wide(db, "user", "edit", "anna@firma.no", "--group", f"H{text}")
+    assert EXIT_OK == code, output
+    code, output = wide(db, "user", "admin", f"{text}@firma.no", "--grant")
+    assert EXIT_FAILED == code
+    assert f"{text}@firma.no" in output
+
+
+def test_control_characters_are_shown_as_escapes(db: str, tmp_path: Path) -> None:
+    """An ANSI escape or a bidi override in a file reaches the terminal as a visible escape."""
+    source = tmp_path / "staff.csv"
+    source.write_text(
+        "First Name,Last Name,Email,Department\n"
+        "\x1b[2JAnna,Be\u202erg,anna@firma.no,\x1b]8;;http://x\x07Sales\n",
+        encoding="utf-8",
+    )
+    code, output = wide(db, "import", str(source), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    assert EXIT_OK == code, output
+    assert "\x1b" not in output
+    assert "\u202e" not in output
+    assert "\\x1b]8;;http://x\\x07Sales" in output
+    broken = tmp_path / "\x1b[31mred\u202e.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    code, output = wide(db, "plan", str(broken))
+    assert EXIT_FAILED == code, output
+    assert "\\x1b[31mred\\u202e.xlsx" in output
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite://",
+        "sqlite:///:memory:",
+        "sqlite+pysqlite://",
+        "sqlite:///",
+        "sqlite:///file::memory:?cache=shared&uri=true",
+        "sqlite:///file:x?mode=memory&cache=shared&uri=true",
+    ],
+)
+def test_in_memory_database_is_refused(url: str, staff: Path) -> None:
+    """--db naming an in-memory SQLite database is a usage error that says why; no store used."""
+    code, output = run(url, "plan", str(staff))
+    assert EXIT_USAGE == code
+    assert "in-memory SQLite database" in output
+    assert "--db sqlite:///users.db" in output
+    result = CliRunner(env={"USERIMPORT_DB": url}).invoke(cli, ["user", "delete", "a@b.no", "-y"])
+    assert EXIT_USAGE == result.exit_code
+    assert "in-memory" in result.output
+
+
+def test_template_needs_no_store() -> None:
+    """Commands that do not use the store run whatever --db says."""
+    assert EXIT_OK == run("sqlite://", "template", "t.csv")[0]
+
+
+def test_user_edit_adds_and_removes_groups(db: str, staff: Path, tmp_path: Path) -> None:
+    """user edit --add-group/--remove-group change the stored groups; with --group: usage error."""
+    run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    code, output = run(
+        db, "user", "edit", "anna@firma.no", "--add-group", "Tech", "--remove-group", "oslo"
+    )
+    assert EXIT_OK == code, output
+    anna = SqlUserRepository(db).snapshot().get("anna@firma.no")
+    assert anna is not None
+    assert {"Bergen", "Tech"} == set(anna.groups)
+    code, output = run(db, "user", "edit", "anna@firma.no", "--group", "A", "--add-group", "B")
+    assert EXIT_USAGE == code
+    assert "not both" in output
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="\t"), max_size=60))
+@settings(max_examples=80)
+def test_any_text_prints_as_itself(text: str) -> None:
+    """Whatever a cell holds, the console prints exactly its characters, controls escaped."""
+    import io
+
+    from userimport._display import console, visible
+
+    out = console()
+    out.file = io.StringIO()
+    out.print(text, end="")
+    assert visible(text) == out.file.getvalue()
+    assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in out.file.getvalue())

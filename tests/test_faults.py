@@ -189,3 +189,67 @@ def test_in_memory_commit_failing_at_every_point(
         assert {"anna.berg@firma.no", "kari@firma.no"} == set(repo.snapshot().users)
         break
     assert failures >= 1
+
+
+GROUP_RACE = """
+import random, sys, time
+from userimport import SqlUserRepository, StalePlanError, edit_user
+url, me, count, way = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+repo = SqlUserRepository(url)
+repo.snapshot()
+print("ready", flush=True)
+sys.stdin.readline()
+for i in range(count):
+    group = f"p{me}-{i}"
+    if way == "add":
+        edit_user(repo, "anna@firma.no", add_groups={group})
+        continue
+    while True:  # read, compute the new set, and let the action refuse if the store moved
+        snap = repo.snapshot()
+        groups = snap.get("anna@firma.no").groups | {group}
+        try:
+            edit_user(repo, "anna@firma.no", expected_version=snap.version, groups=groups)
+            break
+        except StalePlanError:
+            time.sleep(random.uniform(0, 0.02))
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_racing_single_user_actions_lose_no_update(
+    store: str, tmp_path: Path, opened: Callable[[str], SqlUserRepository]
+) -> None:
+    """4 processes add 20 groups each to one user at once: every one of the 80 is kept."""
+    url = store_url(store, tmp_path)
+    repo = opened(url)
+    anna = User(email="anna@firma.no", first_name="Anna", last_name="Berg", groups={"Start"})
+    repo.commit(
+        ChangeSet(create=[anna], create_groups={"Start"}), expected_version=repo.snapshot().version
+    )
+    ways = ["add", "expected_version"] * 2
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", GROUP_RACE, url, str(i), "20", way],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, way in enumerate(ways)
+    ]
+    for child in children:
+        assert child.stdout is not None
+        assert "ready" == child.stdout.readline().strip(), child.communicate()[1]
+    started = time.monotonic()
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        out, err = child.communicate(timeout=120)
+        assert ("done", 0) == (out.strip(), child.returncode), err
+    took = time.monotonic() - started
+    expected = {"Start", *(f"p{i}-{n}" for i in range(len(ways)) for n in range(20))}
+    assert expected == set(repo.snapshot().users["anna@firma.no"].groups)
+    print(f"{store}: {len(expected) - 1} additions by {len(ways)} processes in {took:.1f} s")

@@ -634,3 +634,285 @@ def test_a_membership_of_no_user_is_ignored(
         with contextlib.closing(raw), raw:
             raw.execute("INSERT INTO memberships VALUES ('ghost@firma.no', 'Oslo')")
         assert expected == repo.snapshot().state()
+
+
+# -- a lost reply to COMMIT ---------------------------------------------------------------------
+
+
+#: The protocol message of a simple query ``COMMIT`` (not ``READ COMMITTED``).
+_COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"
+
+
+class Proxy:
+    """
+    A TCP proxy to the test PostgreSQL server that can cut the connection at ``COMMIT``.
+
+    Armed with ``"reply"``, it passes the next ``COMMIT`` on, lets the server commit, then
+    cuts the connection instead of passing the reply back. Armed with ``"commit"``, it cuts
+    the connection instead of passing ``COMMIT`` on, so the server rolls back. ``refuse``
+    makes it turn new connections away, as a server that cannot be reached.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.armed: str | None = None
+        #: How many COMMITs to let through before the armed one.
+        self.spare = 0
+        self.refuse = False
+        self.cuts = 0
+        self.after_cut: Callable[[], None] = lambda: None
+        self.sockets: list[Any] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.refuse:
+                client.close()
+                continue
+            server = socket.create_connection(self.target)
+            self.sockets += [client, server]
+            swallow = threading.Event()
+            for src, dst, up in ((client, server, True), (server, client, False)):
+                threading.Thread(
+                    target=self._pump, args=(src, dst, up, client, server, swallow), daemon=True
+                ).start()
+
+    def _pump(self, src: Any, dst: Any, up: bool, *pair_and_flag: Any) -> None:
+        client, server, swallow = pair_and_flag
+        try:
+            while data := src.recv(65536):
+                if up and self.armed and _COMMIT in data and self.spare:
+                    self.spare -= 1
+                elif up and self.armed and _COMMIT in data:
+                    armed, self.armed = self.armed, None
+                    if armed == "commit":
+                        self._cut(client, server)
+                        return
+                    swallow.set()
+                elif not up and swallow.is_set():
+                    self.after_cut()
+                    self._cut(client, server)
+                    return
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def _cut(self, *sockets: Any) -> None:
+        import socket
+
+        self.cuts += 1
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+@pytest.fixture
+def proxied(open_repo: Opener) -> Iterator[tuple[Proxy, SqlUserRepository, SqlUserRepository]]:
+    """A proxy, a repository through it and one straight to the server, on a seeded store."""
+    url = postgres_url()
+    reset_postgres(url)
+    parsed = sa.make_url(url)
+    proxy = Proxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+    through = parsed.set(host="127.0.0.1", port=proxy.port, query={"sslmode": "disable"})
+    direct = open_repo(url)
+    commit(direct, SEED)
+    repo = open_repo(through.render_as_string(hide_password=False))
+    repo.snapshot()  # the schema is checked; the next COMMIT through the proxy is the commit's
+    try:
+        yield proxy, repo, direct
+    finally:
+        proxy.close()
+
+
+def test_lost_reply_of_a_commit_that_landed_returns_the_result(
+    proxied: tuple[Proxy, SqlUserRepository, SqlUserRepository],
+) -> None:
+    """PostgreSQL commits but the reply is lost: reconnecting finds the new version; no error."""
+    proxy, repo, direct = proxied
+    from userimport import apply_plan
+
+    plan = import_file(
+        b"First Name,Last Name,Email,Department\nNy,Person,ny@firma.no,Sales\n", repo
+    )
+    proxy.armed = "reply"
+    result = apply_plan(plan, repo)
+    assert 1 == proxy.cuts
+    assert (result.version, 1) == (direct.snapshot().version, result.created)
+    assert "ny@firma.no" in direct.snapshot()
+    apply_plan(result.undo, repo)
+    assert "ny@firma.no" not in direct.snapshot()
+
+
+def test_lost_commit_says_nothing_was_written_after_checking(
+    proxied: tuple[Proxy, SqlUserRepository, SqlUserRepository],
+) -> None:
+    """The connection drops before COMMIT reaches the server: the error says nothing changed."""
+    proxy, repo, direct = proxied
+    before = everything(direct)
+    proxy.armed = "commit"
+    with pytest.raises(RepositoryError, match=r"still at version .*nothing was written") as info:
+        repo.commit(MIXED, expected_version=before[0])
+    assert not isinstance(info.value, userimport.errors.CommitOutcomeUnknown)
+    assert 1 == proxy.cuts
+    assert before == everything(direct)
+    assert before == everything(repo)
+
+
+def test_lost_reply_and_no_server_is_an_unknown_outcome(
+    proxied: tuple[Proxy, SqlUserRepository, SqlUserRepository], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reply lost, server unreachable: CommitOutcomeUnknown, whose version tells the outcome."""
+    proxy, repo, direct = proxied
+    monkeypatch.setattr(userimport.sql, "_SETTLE_DELAYS", (0.0, 0.1))
+    before = everything(direct)
+
+    def unreachable() -> None:
+        proxy.refuse = True
+
+    proxy.after_cut = unreachable
+    proxy.armed = "reply"
+    with pytest.raises(userimport.errors.CommitOutcomeUnknown) as info:
+        repo.commit(MIXED, expected_version=before[0])
+    message = str(info.value)
+    assert "not known whether these changes were written" in message
+    assert info.value.version in message
+    assert (before[0], info.value.version) == (info.value.expected, direct.snapshot().version)
+    proxy.refuse = False
+    assert info.value.version == repo.snapshot().version
+
+
+def test_lost_reply_then_another_writer_is_an_unknown_outcome(
+    proxied: tuple[Proxy, SqlUserRepository, SqlUserRepository],
+) -> None:
+    """Reply lost and another writer commits before the store is asked: CommitOutcomeUnknown."""
+    proxy, repo, direct = proxied
+    before = everything(direct)
+    other = ChangeSet(create=[User(email="other@firma.no")])
+
+    def another_writer() -> None:
+        commit(direct, other)
+
+    proxy.after_cut = another_writer
+    proxy.armed = "reply"
+    with pytest.raises(userimport.errors.CommitOutcomeUnknown, match="another writer"):
+        repo.commit(MIXED, expected_version=before[0])
+    assert {"new@firma.no", "other@firma.no"} <= set(direct.snapshot().users)
+
+
+@pytest.mark.parametrize("landed", [True, False])
+def test_sqlite_commit_failing_at_commit_is_checked(
+    landed: bool, tmp_path: Path, open_repo: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's COMMIT failing after (or before) it wrote: the store is asked, not guessed."""
+    repo = open_repo(f"sqlite:///{tmp_path / 'users.db'}")
+    commit(repo, SEED)
+    before = everything(repo)
+    dialect = repo.engine.dialect
+    real = dialect.do_commit
+
+    def lost(dbapi_connection: Any) -> None:
+        monkeypatch.undo()
+        if landed:
+            real(dbapi_connection)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(dialect, "do_commit", lost)
+    if landed:
+        version = repo.commit(MIXED, expected_version=before[0])
+        assert version == repo.snapshot().version
+        assert "new@firma.no" in repo.snapshot()
+    else:
+        with pytest.raises(RepositoryError, match="nothing was written"):
+            repo.commit(MIXED, expected_version=before[0])
+        assert before == everything(repo)
+
+
+def test_backend_killed_during_commit_says_nothing_was_written(open_repo: Opener) -> None:
+    """pg_terminate_backend while COMMIT runs (a slow deferred trigger): checked; none written."""
+    url = postgres_url()
+    reset_postgres(url)
+    repo, killer = open_repo(url), open_repo(url)
+    commit(repo, SEED)
+    before = everything(killer)
+    with killer.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE FUNCTION slow_commit() RETURNS trigger AS "
+            "$$ BEGIN PERFORM pg_sleep(5); RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        conn.exec_driver_sql(
+            "CREATE CONSTRAINT TRIGGER slow AFTER UPDATE ON meta DEFERRABLE INITIALLY DEFERRED "
+            "FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+        )
+    killed = threading.Event()
+
+    def kill_while_committing(conn: Any) -> None:
+        pid = conn.connection.dbapi_connection.info.backend_pid
+
+        def kill() -> None:
+            # Each look in its own transaction: pg_stat_activity is fixed within one.
+            while True:
+                with killer.engine.begin() as k:
+                    if k.execute(
+                        sa.text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE pid = :p AND query = 'COMMIT' AND state = 'active'"
+                        ),
+                        {"p": pid},
+                    ).first():
+                        break
+                time.sleep(0.01)
+            killed.set()
+
+        threading.Thread(target=kill, daemon=True).start()
+
+    sa.event.listen(repo.engine, "commit", kill_while_committing)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RepositoryError, match=r"still at version .* nothing was written"):
+            repo.commit(MIXED, expected_version=before[0])
+    finally:
+        sa.event.remove(repo.engine, "commit", kill_while_committing)
+    assert killed.is_set()
+    assert time.monotonic() - started < 4
+    assert before == everything(killer)
+
+
+def test_cli_apply_with_a_lost_reply_reports_and_saves_the_undo(
+    proxied: tuple[Proxy, SqlUserRepository, SqlUserRepository], tmp_path: Path
+) -> None:
+    """userimport apply whose COMMIT reply is lost: applied, reported, and the undo plan saved."""
+    from click.testing import CliRunner
+
+    from userimport.cli import cli
+
+    proxy, repo, direct = proxied
+    staff = tmp_path / "staff.csv"
+    staff.write_text("First Name,Last Name,Email,Department\nNy,Person,ny@firma.no,Sales\n")
+    plan, undo = tmp_path / "plan.json", tmp_path / "undo.json"
+    runner = CliRunner()
+    db = ["--db", repo.url.replace("***", "")]
+    assert 0 == runner.invoke(cli, [*db, "plan", str(staff), "--out", str(plan)]).exit_code
+    proxy.armed, proxy.spare = "reply", 1  # the first COMMIT is the schema check's
+    result = runner.invoke(cli, [*db, "apply", str(plan), "--yes", "--undo-out", str(undo)])
+    assert (0, 1) == (result.exit_code, proxy.cuts), result.output
+    assert "Applied: 1 created" in result.output
+    assert "ny@firma.no" in direct.snapshot()
+    result = runner.invoke(cli, [*db, "undo", str(undo), "--yes"])
+    assert 0 == result.exit_code, result.output
+    assert "ny@firma.no" not in direct.snapshot()

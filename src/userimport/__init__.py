@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .actions import add_user, delete_user, edit_user, send_welcome_email, set_admin
     from .apply import ApplyResult, apply_plan
     from .errors import (
+        CommitOutcomeUnknown,
         DeletionLimitError,
         EncodingError,
         FileFormatError,
@@ -52,6 +53,7 @@ __all__ = [
     "ChangeSet",
     "ColumnMapping",
     "ColumnMatch",
+    "CommitOutcomeUnknown",
     "DeletionLimitError",
     "EncodingError",
     "FileFormatError",

@@ -1,15 +1,24 @@
 """
 How the command line shows things: the mapping, the problems, a plan, a result; and the
 rejects file. Rendering only; no decisions are made here.
+
+Text from files and from the store is shown as text, never as rich markup: every string the
+console renders (printed lines, table cells, titles, the status line) passes through
+:meth:`PlainConsole.render_str`, which makes a plain :class:`rich.text.Text` of it, with no
+markup, emoji codes or highlighting, and with control characters shown as escapes. So a group
+named ``[/]`` or ``[red]Sales[/red]``, a ``[link=...]`` or an ANSI escape sequence in a cell
+is printed as the characters it is. Styling, if ever wanted, is given as ``Text`` objects.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from .apply import ApplyResult
@@ -19,18 +28,46 @@ if TYPE_CHECKING:
     from .review import Review
 
 __all__ = [
+    "PlainConsole",
     "console",
     "show_issues",
     "show_mapping",
     "show_plan",
     "show_result",
+    "visible",
     "write_rejects",
 ]
 
+#: C0 and C1 control characters but tab and newline, and the bidirectional overrides and
+#: isolates, which can make a terminal show text other than what the file holds.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
-def console() -> Console:
-    """The console for output (plain when not a terminal, so pipes and tests read text)."""
-    return Console(highlight=False, soft_wrap=True)
+
+def visible(text: str) -> str:
+    """
+    ``text`` with every control character written as its Python escape (``\\x1b``).
+
+    Tab and newline are kept; so is every other character, markup brackets included.
+    """
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+class PlainConsole(Console):
+    """A rich console that renders every string as plain text: see the module docstring."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """Make ``text`` a plain Text: no markup, emoji or highlighting; controls escaped."""
+        keep = {k: options[k] for k in ("style", "justify", "overflow") if k in options}
+        return Text(visible(text), **keep)
+
+
+def console(*, stderr: bool = False) -> Console:
+    """
+    The console for output (plain when not a terminal, so pipes and tests read text).
+
+    Strings given to it are shown literally, never read as markup (see :class:`PlainConsole`).
+    """
+    return PlainConsole(highlight=False, markup=False, emoji=False, soft_wrap=True, stderr=stderr)
 
 
 def show_mapping(out: Console, mapping: ColumnMapping) -> None:

@@ -4,9 +4,18 @@ one welcome email.
 
 Each action reads one snapshot, builds a :class:`~userimport.plan.Plan` of one entry with
 settings that allow exactly that action, and applies it with
-:func:`~userimport.apply.apply_plan`. So an action is atomic, refused with
-:class:`~userimport.errors.StalePlanError` when the store changed under it, and returns an
+:func:`~userimport.apply.apply_plan`. So an action is atomic and returns an
 :class:`~userimport.apply.ApplyResult` whose ``undo`` reverses it.
+
+Actions lose no update under concurrency (optimistic concurrency control): when another
+writer commits between the action's read and its commit, the commit is refused as stale and
+the action starts again from a fresh snapshot, up to :data:`ATTEMPTS` times, waiting a
+random, growing moment between tries (exponential backoff with jitter). What an action
+changes is computed from the snapshot of the try that commits: ``add_groups`` adds to the
+groups the user has *then*, so two processes adding groups to one user both keep theirs.
+A caller that read the store itself and computed a change from it passes that snapshot's
+``expected_version``: the action then refuses with
+:class:`~userimport.errors.StalePlanError` instead of trying again if the store moved.
 
 Group and department names are matched without regard to case: ``sales`` names an existing
 ``Sales``. An action applies at once, so it cannot warn about a near-duplicate name first.
@@ -14,14 +23,16 @@ Group and department names are matched without regard to case: ``sales`` names a
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypedDict, Unpack
 
 import attrs
 
 from .apply import ApplyResult, apply_plan, send_welcome_emails
-from .errors import RepositoryError, SettingsError, UserNotFoundError
+from .errors import RepositoryError, SettingsError, StalePlanError, UserNotFoundError
 from .model import ImportSettings, Snapshot, User
 from .notify import Notification, Notifier
 from .plan import FIELDS, Plan, PlanEntry
@@ -29,6 +40,7 @@ from .repository import UserRepository
 from .validation import EMAIL_PATTERN, MAX_LENGTH
 
 __all__ = [
+    "ATTEMPTS",
     "EDITABLE",
     "UserFields",
     "add_user",
@@ -41,15 +53,65 @@ __all__ = [
 #: The fields :func:`edit_user` changes (the email is the identity and never changes).
 EDITABLE: tuple[str, ...] = ("first_name", "last_name", "department", "groups", "attributes")
 
+#: How many times an action reads the store and tries to commit, while other writers keep
+#: committing in between, before it gives up with StalePlanError.
+ATTEMPTS = 100
+
+#: The longest wait between two tries, in seconds; the first waits are much shorter. Short,
+#: so that an action waiting for its turn is not starved by writers that try more often.
+_LONGEST_WAIT = 0.05
+
 
 class UserFields(TypedDict, total=False):
-    """The keyword arguments of :func:`edit_user`; give only those that change."""
+    """
+    The keyword arguments of :func:`edit_user`; give only those that change.
+
+    ``groups`` replaces the user's groups; ``add_groups`` and ``remove_groups`` change them
+    relative to what the store holds when the change commits (not with ``groups``).
+    """
 
     first_name: str
     last_name: str
     department: str
     groups: Iterable[str]
+    add_groups: Iterable[str]
+    remove_groups: Iterable[str]
     attributes: Mapping[str, str | None]
+
+
+def _optimistic(
+    repository: UserRepository,
+    expected_version: str | None,
+    act: Callable[[Snapshot], ApplyResult],
+) -> ApplyResult:
+    """
+    ``act(snapshot)`` on a fresh snapshot, again while its commit is refused as stale.
+
+    With ``expected_version``, once only, and only if the store is still at that version.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        snapshot = repository.snapshot()
+        if expected_version is not None and snapshot.version != expected_version:
+            raise StalePlanError(
+                f"the store changed since version {expected_version} (it is at "
+                f"{snapshot.version}); read it again",
+                expected=expected_version,
+                actual=snapshot.version,
+            )
+        try:
+            return act(snapshot)
+        except StalePlanError as exc:
+            if expected_version is not None:
+                raise
+            if attempt == ATTEMPTS:
+                raise StalePlanError(
+                    f"other writers kept changing the store: tried {ATTEMPTS} times; try again",
+                    expected=exc.expected,
+                    actual=exc.actual,
+                ) from exc
+        # Exponential backoff with full jitter, so racing writers spread out.
+        time.sleep(random.uniform(0, min(_LONGEST_WAIT, 0.002 * 2**attempt)))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _invalid(message: str) -> SettingsError:
@@ -95,18 +157,26 @@ def _department(snapshot: Snapshot, value: object) -> str:
     return stored
 
 
-def _groups(snapshot: Snapshot, value: object) -> tuple[frozenset[str], frozenset[str]]:
-    """The groups in their stored spelling, and the ones to create."""
+def _names(value: object, field: str) -> list[str]:
+    """Group names given as a set of text, trimmed; SettingsError for anything else."""
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise _invalid(f"groups must be a set of names, not {type(value).__name__}")
-    existing = _by_fold(snapshot.groups)
-    chosen: dict[str, str] = {}
+        raise _invalid(f"{field} must be a set of names, not {type(value).__name__}")
+    names = []
     for raw in value:
         name = raw.strip() if isinstance(raw, str) else ""
         if not name:
             raise _invalid(f"group name {raw!r} is empty or not text")
         if len(name) > MAX_LENGTH:
             raise _invalid(f"group name {name[:40]!r}... is longer than {MAX_LENGTH} characters")
+        names.append(name)
+    return names
+
+
+def _groups(snapshot: Snapshot, value: object) -> tuple[frozenset[str], frozenset[str]]:
+    """The groups in their stored spelling, and the ones to create."""
+    existing = _by_fold(snapshot.groups)
+    chosen: dict[str, str] = {}
+    for name in _names(value, "groups"):
         if name not in snapshot.groups:
             name = existing.get(name.casefold(), name)
         chosen.setdefault(name.casefold(), name)
@@ -181,6 +251,7 @@ def add_user(
     *,
     send_welcome_email: bool = False,
     notifier: Notifier | None = None,
+    expected_version: str | None = None,
 ) -> ApplyResult:
     """
     Add one user to an existing department, creating any new groups.
@@ -195,6 +266,8 @@ def add_user(
         send_welcome_email: Send the welcome email after the commit; a failed send is
             reported in :attr:`ApplyResult.notifications`, never raised.
         notifier: Sends the welcome email; required with ``send_welcome_email``.
+        expected_version: Refuse (rather than try again) unless the store is at this
+            version until the user is added.
 
     Returns:
         What the commit did; ``undo`` deletes the user and the groups it created.
@@ -203,7 +276,8 @@ def add_user(
         SettingsError: A required field is missing or invalid, or a welcome email is asked
             for without a notifier.
         RepositoryError: A user with that email exists, or the department does not.
-        StalePlanError: The store changed while the user was being added.
+        StalePlanError: The store is not at ``expected_version``, or other writers kept
+            changing it for :data:`ATTEMPTS` tries.
 
     >>> from userimport import InMemoryUserRepository
     >>> repo = InMemoryUserRepository(departments=["Sales"])
@@ -218,31 +292,43 @@ def add_user(
         raise _invalid(f"add_user needs a User, not {type(user).__name__}")
     if send_welcome_email and notifier is None:
         raise _invalid("send_welcome_email=True needs a notifier; pass notifier=...")
-    snapshot = repository.snapshot()
     email = _name(user.email, "email")
     if not re.fullmatch(EMAIL_PATTERN, email):
         raise _invalid(f"{email!r} is not a valid email address")
-    if email in snapshot:
-        raise RepositoryError(
-            f"a user with the email {email} exists; edit that user with edit_user instead"
+    first_name = _name(user.first_name, "first_name")
+    last_name = _name(user.last_name, "last_name")
+
+    def act(snapshot: Snapshot) -> ApplyResult:
+        if email in snapshot:
+            raise RepositoryError(
+                f"a user with the email {email} exists; edit that user with edit_user instead"
+            )
+        groups, new_groups = _groups(snapshot, user.groups)
+        new = attrs.evolve(
+            user,
+            first_name=first_name,
+            last_name=last_name,
+            department=_department(snapshot, user.department),
+            groups=groups,
         )
-    groups, new_groups = _groups(snapshot, user.groups)
-    new = attrs.evolve(
-        user,
-        first_name=_name(user.first_name, "first_name"),
-        last_name=_name(user.last_name, "last_name"),
-        department=_department(snapshot, user.department),
-        groups=groups,
-    )
-    entry = PlanEntry(action="create", email=new.email, reason="add_user", after=new)
-    settings = ImportSettings(
-        send_welcome_email=send_welcome_email, max_deletes=0, admin_rights=new.is_admin
-    )
-    return _apply(repository, snapshot, entry, settings, new_groups=new_groups, notifier=notifier)
+        entry = PlanEntry(action="create", email=new.email, reason="add_user", after=new)
+        settings = ImportSettings(
+            send_welcome_email=send_welcome_email, max_deletes=0, admin_rights=new.is_admin
+        )
+        return _apply(
+            repository, snapshot, entry, settings, new_groups=new_groups, notifier=notifier
+        )
+
+    return _optimistic(repository, expected_version, act)
 
 
 def edit_user(
-    repository: UserRepository, email: str, /, **fields: Unpack[UserFields]
+    repository: UserRepository,
+    email: str,
+    /,
+    *,
+    expected_version: str | None = None,
+    **fields: Unpack[UserFields],
 ) -> ApplyResult:
     """
     Change some fields of one user; the email never changes.
@@ -250,20 +336,33 @@ def edit_user(
     Args:
         repository: The store.
         email: The user's email (any case).
+        expected_version: Refuse (rather than try again) unless the store is at this
+            version until the change commits: for a change computed from a snapshot the
+            caller read.
         **fields: Only the fields that change: ``first_name``, ``last_name``,
             ``department`` (an existing one), ``groups`` (the user's new set of groups; new
-            ones are created) and ``attributes`` (merged into the user's; a ``None`` value
-            removes that attribute). Admin rights change through :func:`set_admin`.
+            ones are created), ``add_groups`` and ``remove_groups`` (groups to add to, or
+            take from, the ones the user has when the change commits; a group the user is not
+            in is no change to remove) and ``attributes`` (merged into the user's; a ``None``
+            value removes that attribute). Admin rights change through :func:`set_admin`.
 
     Returns:
         What the commit did (``updated`` is 0 when nothing changes); ``undo`` restores
         the user's fields and removes the groups it created.
 
     Raises:
-        SettingsError: ``email=`` or another field that cannot change, or an invalid value.
+        SettingsError: ``email=`` or another field that cannot change, an invalid value,
+            or ``groups`` given with ``add_groups`` or ``remove_groups``.
         UserNotFoundError: No user has that email.
         RepositoryError: The department does not exist.
-        StalePlanError: The store changed while the user was being edited.
+        StalePlanError: The store is not at ``expected_version``, or other writers kept
+            changing it for :data:`ATTEMPTS` tries.
+
+    >>> from userimport import InMemoryUserRepository
+    >>> repo = InMemoryUserRepository([User(email="kari@firma.no", groups={"Oslo"})])
+    >>> _ = edit_user(repo, "kari@firma.no", add_groups={"Tech"})
+    >>> sorted(repo.snapshot().get("kari@firma.no").groups)
+    ['Oslo', 'Tech']
     """
     given: dict[str, Any] = dict(fields)
     if "email" in given:
@@ -273,58 +372,88 @@ def edit_user(
         )
     if "is_admin" in given:
         raise _invalid("admin rights change through set_admin, not edit_user")
-    unknown = sorted(set(given) - set(EDITABLE))
+    relative = ("add_groups", "remove_groups")
+    unknown = sorted(set(given) - {*EDITABLE, *relative})
     if unknown:
         raise _invalid(
-            f"edit_user cannot change {', '.join(unknown)}; it changes {', '.join(EDITABLE)}"
+            f"edit_user cannot change {', '.join(unknown)}; it changes "
+            f"{', '.join((*EDITABLE, *relative))}"
         )
-    snapshot = repository.snapshot()
-    before = _existing(snapshot, email)
-    changes: dict[str, Any] = {}
-    new_groups: frozenset[str] = frozenset()
-    for field in ("first_name", "last_name"):
-        if field in given:
-            changes[field] = _name(given[field], field)
-    if "department" in given:
-        changes["department"] = _department(snapshot, given["department"])
-    if "groups" in given:
-        changes["groups"], new_groups = _groups(snapshot, given["groups"])
-    if "attributes" in given:
-        changes["attributes"] = _attributes(before.attributes, given["attributes"])
-    after = attrs.evolve(before, **changes)
-    return _update(
-        repository,
-        snapshot,
-        before,
-        after,
-        ImportSettings(max_deletes=0),
-        action="edit_user",
-        new_groups=new_groups,
-    )
+    if "groups" in given and any(r in given for r in relative):
+        raise _invalid("give groups (the new set) or add_groups/remove_groups, not both")
+    names: dict[str, str] = {
+        f: _name(given[f], f) for f in ("first_name", "last_name") if f in given
+    }
+    removed = {n.casefold() for n in _names(given.get("remove_groups", ()), "remove_groups")}
+    both = removed & {n.casefold() for n in _names(given.get("add_groups", ()), "add_groups")}
+    if both:
+        raise _invalid(f"group(s) {', '.join(sorted(both))} both added and removed")
+
+    def act(snapshot: Snapshot) -> ApplyResult:
+        before = _existing(snapshot, email)
+        changes: dict[str, Any] = dict(names)
+        new_groups: frozenset[str] = frozenset()
+        if "department" in given:
+            changes["department"] = _department(snapshot, given["department"])
+        if "groups" in given:
+            changes["groups"], new_groups = _groups(snapshot, given["groups"])
+        elif "add_groups" in given or "remove_groups" in given:
+            added, new_groups = _groups(snapshot, given.get("add_groups", ()))
+            kept = {g for g in before.groups if g.casefold() not in removed}
+            changes["groups"] = frozenset(kept | added)
+        if "attributes" in given:
+            changes["attributes"] = _attributes(before.attributes, given["attributes"])
+        after = attrs.evolve(before, **changes)
+        return _update(
+            repository,
+            snapshot,
+            before,
+            after,
+            ImportSettings(max_deletes=0),
+            action="edit_user",
+            new_groups=new_groups,
+        )
+
+    return _optimistic(repository, expected_version, act)
 
 
-def delete_user(repository: UserRepository, email: str) -> ApplyResult:
+def delete_user(
+    repository: UserRepository, email: str, *, expected_version: str | None = None
+) -> ApplyResult:
     """
     Delete one user (an admin too).
 
     Args:
         repository: The store.
         email: The user's email (any case).
+        expected_version: Refuse (rather than try again) unless the store is at this
+            version until the user is deleted.
 
     Returns:
         What the commit did; ``undo`` brings the user back with every field and group.
 
     Raises:
         UserNotFoundError: No user has that email.
-        StalePlanError: The store changed while the user was being deleted.
+        StalePlanError: The store is not at ``expected_version``, or other writers kept
+            changing it for :data:`ATTEMPTS` tries.
     """
-    snapshot = repository.snapshot()
-    before = _existing(snapshot, email)
-    entry = PlanEntry(action="delete", email=before.email, reason="delete_user", before=before)
-    return _apply(repository, snapshot, entry, ImportSettings(delete_admins=True, max_deletes=1))
+
+    def act(snapshot: Snapshot) -> ApplyResult:
+        before = _existing(snapshot, email)
+        entry = PlanEntry(action="delete", email=before.email, reason="delete_user", before=before)
+        settings = ImportSettings(delete_admins=True, max_deletes=1)
+        return _apply(repository, snapshot, entry, settings)
+
+    return _optimistic(repository, expected_version, act)
 
 
-def set_admin(repository: UserRepository, email: str, is_admin: bool) -> ApplyResult:
+def set_admin(
+    repository: UserRepository,
+    email: str,
+    is_admin: bool,
+    *,
+    expected_version: str | None = None,
+) -> ApplyResult:
     """
     Grant (``is_admin=True``) or revoke (``False``) one user's admin rights.
 
@@ -332,27 +461,27 @@ def set_admin(repository: UserRepository, email: str, is_admin: bool) -> ApplyRe
         repository: The store.
         email: The user's email (any case).
         is_admin: Whether the user is to be an admin.
+        expected_version: Refuse (rather than try again) unless the store is at this
+            version until the rights change.
 
     Returns:
         What the commit did (``updated`` is 0 when the user already had those rights).
 
     Raises:
         UserNotFoundError: No user has that email.
-        StalePlanError: The store changed while the rights were being changed.
+        StalePlanError: The store is not at ``expected_version``, or other writers kept
+            changing it for :data:`ATTEMPTS` tries.
     """
     if not isinstance(is_admin, bool):
         raise _invalid(f"is_admin must be True or False, not {is_admin!r}")
-    snapshot = repository.snapshot()
-    before = _existing(snapshot, email)
-    after = attrs.evolve(before, is_admin=is_admin)
-    return _update(
-        repository,
-        snapshot,
-        before,
-        after,
-        ImportSettings(admin_rights=True, max_deletes=0),
-        action="set_admin",
-    )
+
+    def act(snapshot: Snapshot) -> ApplyResult:
+        before = _existing(snapshot, email)
+        after = attrs.evolve(before, is_admin=is_admin)
+        settings = ImportSettings(admin_rights=True, max_deletes=0)
+        return _update(repository, snapshot, before, after, settings, action="set_admin")
+
+    return _optimistic(repository, expected_version, act)
 
 
 def send_welcome_email(repository: UserRepository, email: str, notifier: Notifier) -> Notification:

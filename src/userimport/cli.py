@@ -32,7 +32,15 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "the userimport command line needs the 'cli' extra: pip install 'userimport[cli]'"
     ) from e
 
-from ._display import console, show_issues, show_mapping, show_plan, show_result, write_rejects
+from ._display import (
+    console,
+    show_issues,
+    show_mapping,
+    show_plan,
+    show_result,
+    visible,
+    write_rejects,
+)
 from .errors import (
     HeaderError,
     MappingError,
@@ -91,19 +99,36 @@ def library_errors() -> Iterator[None]:
     try:
         yield
     except PlanError as e:
-        raise Refused(str(e)) from e
+        raise Refused(visible(str(e))) from e
     except (MappingError, SettingsError, HeaderError, ReviewError) as e:
-        raise click.UsageError(str(e)) from e
+        raise click.UsageError(visible(str(e))) from e
     except UserImportError as e:
-        raise Failed(str(e)) from e
+        raise Failed(visible(str(e))) from e
 
 
 def repository(ctx: click.Context) -> UserRepository:
-    """The store named by ``--db`` / ``USERIMPORT_DB``."""
+    """
+    The store named by ``--db`` / ``USERIMPORT_DB``.
+
+    An in-memory SQLite database is refused: it would live for one command only, so a saved
+    plan would always look stale (as if another writer had changed the store) and nothing
+    applied would be kept.
+    """
     from .sql import SqlUserRepository
 
     url: str = ctx.find_root().params["db"]
-    return SqlUserRepository(url)
+    with library_errors():
+        store = SqlUserRepository(url)
+    if store.in_memory:
+        store.close()
+        raise click.BadParameter(
+            f"{visible(store.url)} is an in-memory SQLite database, which lives only while one "
+            "command runs: nothing would be kept, and a saved plan would always look stale; "
+            "give a file, e.g. --db sqlite:///users.db",
+            param_hint="'--db' / USERIMPORT_DB",
+        )
+    ctx.call_on_close(store.close)
+    return store
 
 
 # -- shared options -------------------------------------------------------------------------
@@ -370,7 +395,7 @@ def confirm(yes: bool, question: str) -> None:
         return
     if not sys.stdin.isatty() and not os.environ.get("USERIMPORT_ASSUME_TTY"):
         raise Refused("not applied: pass --yes to apply without a terminal to confirm at")
-    if not click.confirm(question, default=False):
+    if not click.confirm(visible(question), default=False):
         raise Refused("not applied")
 
 
@@ -693,6 +718,8 @@ def user_add(
 @click.option("--last-name")
 @click.option("--department", help="An existing department.")
 @click.option("--group", "groups", multiple=True, help="The user's groups (replaces). Repeatable.")
+@click.option("--add-group", "add_groups", multiple=True, help="Add a group. Repeatable.")
+@click.option("--remove-group", "remove_groups", multiple=True, help="Remove a group. Repeatable.")
 @click.pass_context
 def user_edit(
     ctx: click.Context,
@@ -701,13 +728,18 @@ def user_edit(
     last_name: str | None,
     department: str | None,
     groups: tuple[str, ...],
+    add_groups: tuple[str, ...],
+    remove_groups: tuple[str, ...],
 ) -> None:
     """
     Edit one user (the email cannot change).
 
+    A change is made to the user as stored when it commits: if another writer changes the
+    store meanwhile, the edit is made again on top of that change, so neither is lost.
+
     \b
     Example:
-        userimport user edit kari@firma.no --department Marketing
+        userimport user edit kari@firma.no --department Marketing --add-group Oslo
     """
     from .actions import edit_user
 
@@ -722,9 +754,14 @@ def user_edit(
     }
     if groups:
         fields["groups"] = frozenset(groups)
+    if add_groups:
+        fields["add_groups"] = frozenset(add_groups)
+    if remove_groups:
+        fields["remove_groups"] = frozenset(remove_groups)
     if not fields:
         raise click.UsageError(
-            "nothing to change: give --first-name, --last-name, --department or --group"
+            "nothing to change: give --first-name, --last-name, --department, --group, "
+            "--add-group or --remove-group"
         )
     with library_errors():
         result = edit_user(repository(ctx), email, **fields)
@@ -787,7 +824,7 @@ def user_welcome(ctx: click.Context, /, email: str, **options: Any) -> None:
     with library_errors():
         note = send_welcome_email(repository(ctx), email, notifier_from(options))
     if not note.sent:
-        raise Failed(f"the welcome email to {email} was not sent: {note.error}")
+        raise Failed(visible(f"the welcome email to {email} was not sent: {note.error}"))
     console().print(f"Sent the welcome email to {email}.")
 
 

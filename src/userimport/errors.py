@@ -22,7 +22,8 @@ only when work must stop.
     │   ├── StalePlanError        the store changed since the plan was made
     │   └── DeletionLimitError    the plan deletes more users than allowed
     └── RepositoryError           the store failed or refused a change set
-        └── UserNotFoundError     (also KeyError) no user with that email
+        ├── UserNotFoundError     (also KeyError) no user with that email
+        └── CommitOutcomeUnknown  the reply to a commit was lost: it may or may not have landed
 
 Each exception carries its context as keyword-only attributes (``path``, ``row``,
 ``column``, ...), and its message names them.
@@ -33,6 +34,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "CommitOutcomeUnknown",
     "DeletionLimitError",
     "EncodingError",
     "FileFormatError",
@@ -177,3 +179,24 @@ class UserNotFoundError(RepositoryError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.message
+
+
+class CommitOutcomeUnknown(RepositoryError):
+    """
+    The connection was lost while a commit was being made, and reconnecting could not tell
+    whether the change set was written: it is either wholly in the store or not at all.
+
+    To find out, read the store's version once it can be reached again: it is ``version``
+    if the commit landed, ``expected`` if nothing was written (any other version: another
+    writer has committed since; check the changes themselves, e.g. by planning the same
+    file again: an empty plan means the import is in the store).
+
+    Args:
+        version: The version the store has if the commit landed.
+        expected: The version the store had before the commit.
+    """
+
+    def __init__(self, message: str, *, version: str, expected: str) -> None:
+        super().__init__(message)
+        self.version = version
+        self.expected = expected

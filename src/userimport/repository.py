@@ -42,6 +42,10 @@ class UserRepository(Protocol):
             StalePlanError: ``expected_version`` is not the current version.
             RepositoryError: The change set does not fit the store (creating an existing
                 user, updating a missing one, an unknown group or department, ...).
+            CommitOutcomeUnknown: Optional: the store was lost while committing and cannot
+                say whether the change set landed. A store that can lose the reply to its
+                commit raises this (or finds out) rather than a RepositoryError that claims
+                nothing was written.
         """
         ...
 

@@ -17,11 +17,12 @@ import contextlib
 import functools
 import operator
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .errors import RepositoryError, StalePlanError, UserImportError
+from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
 from .model import ChangeSet, Snapshot, User, bulk, email_key
 from .repository import _changed, check_changes, check_keys
 
@@ -34,6 +35,8 @@ __all__ = ["SCHEMA_VERSION", "SqlUserRepository"]
 SCHEMA_VERSION = 1
 
 _META_ID = 1
+#: Seconds to wait before each try to read the version after a commit's reply was lost.
+_SETTLE_DELAYS = (0.0, 0.5, 2.0)
 #: Key of the PostgreSQL advisory lock that serialises creating the schema.
 _SCHEMA_LOCK = 0x75736572696D70  # "userimp"
 
@@ -194,7 +197,7 @@ class SqlUserRepository:
             database = self._url.database or ""
             if database not in ("", ":memory:") and not self._url.query:
                 self._file = None if database.startswith("file:") else database
-            if self._url.database in (None, "", ":memory:"):
+            if self.in_memory:
                 self._memory_lock = threading.Lock()
                 kwargs["poolclass"] = sa.pool.StaticPool
                 kwargs["connect_args"]["check_same_thread"] = False
@@ -228,6 +231,25 @@ class SqlUserRepository:
     def url(self) -> str:
         """The database URL, with the password hidden."""
         return self._shown
+
+    @property
+    def in_memory(self) -> bool:
+        """
+        Whether the store is an in-memory SQLite database, which lives only as long as the
+        repository: ``sqlite://``, ``sqlite:///:memory:``, a ``file:`` URI with
+        ``mode=memory`` or ``:memory:``.
+        """
+        if self.dialect != "sqlite":
+            return False
+        database = self._url.database or ""
+        if database in ("", ":memory:"):
+            return True
+        if not database.startswith("file:"):
+            return False
+        path, _, query = database[5:].partition("?")
+        modes = self._url.query.get("mode", ())
+        modes = (modes,) if isinstance(modes, str) else modes
+        return path == ":memory:" or "mode=memory" in query.split("&") or "memory" in modes
 
     @property
     def engine(self) -> sa.Engine:
@@ -275,6 +297,12 @@ class SqlUserRepository:
         """
         Apply ``changes`` in one transaction if the store is still at ``expected_version``.
 
+        The new version is chosen before the transaction commits. So if the connection is
+        lost while committing (the reply to ``COMMIT`` never comes), the repository
+        reconnects, waits for the store's write lock and reads the version: the new one means
+        the commit landed, and this returns normally; the expected one means nothing was
+        written, and this raises :class:`RepositoryError` saying so.
+
         Args:
             changes: What to create, update and delete.
             expected_version: The version the change set was planned against.
@@ -284,53 +312,120 @@ class SqlUserRepository:
 
         Raises:
             StalePlanError: The store is no longer at ``expected_version``.
+            CommitOutcomeUnknown: The connection was lost while committing and the store
+                could not be asked afterwards (or another writer has committed since): the
+                change set is wholly written or not at all; the error says how to find out.
             RepositoryError: The change set does not fit the store, or the database failed;
                 nothing was written.
         """
         import sqlalchemy as sa
 
-        with self._guard("commit the changes"):
-            self._ensure_schema()
-            with self._transaction(write=True) as conn:
-                current = self._read_meta(conn, lock=True)
-                if expected_version != current:
-                    raise StalePlanError(
-                        f"the store changed since the plan was made (plan: {expected_version}, "
-                        f"store: {current}); plan again",
-                        expected=expected_version,
-                        actual=current,
-                    )
-                if changes.is_empty:
-                    return current
-                cached = self._cached
-                t = _tables()
-                if changes.delete_groups or changes.delete_departments:
+        # Chosen before the commit: if its reply is lost, the store's version tells the outcome.
+        new_version = uuid.uuid4().hex
+        committing = False
+        try:
+            with self._guard("commit the changes"):
+                self._ensure_schema()
+                with self._transaction(write=True) as conn:
+                    current = self._read_meta(conn, lock=True)
+                    if expected_version != current:
+                        raise StalePlanError(
+                            f"the store changed since the plan was made (plan: "
+                            f"{expected_version}, store: {current}); plan again",
+                            expected=expected_version,
+                            actual=current,
+                        )
+                    if changes.is_empty:
+                        return current
+                    cached = self._cached
+                    t = _tables()
+                    if changes.delete_groups or changes.delete_departments:
+                        with bulk():
+                            full = self._read_snapshot(conn, current)
+                        check_changes(full, changes)
+                        groups, departments = full.groups, full.departments
+                    else:
+                        # Checking a change set needs only the keys it touches, groups and
+                        # departments: which of those keys exist is one indexed lookup.
+                        touched = {email_key(e) for e in changes.delete}
+                        touched.update(u.key for u in (*changes.update, *changes.create))
+                        keys = {k for (k,) in _rows_where(conn, t.users, ["key"], "key", touched)}
+                        groups = frozenset(conn.execute(sa.select(t.groups.c.name)).scalars())
+                        departments = frozenset(
+                            conn.execute(sa.select(t.departments.c.name)).scalars()
+                        )
+                        check_keys(keys, groups, departments, changes)
                     with bulk():
-                        full = self._read_snapshot(conn, current)
-                    check_changes(full, changes)
-                    groups, departments = full.groups, full.departments
-                else:
-                    # Checking a change set needs only the keys it touches, groups and
-                    # departments: which of those keys exist is one indexed lookup.
-                    touched = {email_key(e) for e in changes.delete}
-                    touched.update(u.key for u in (*changes.update, *changes.create))
-                    keys = {k for (k,) in _rows_where(conn, t.users, ["key"], "key", touched)}
-                    groups = frozenset(conn.execute(sa.select(t.groups.c.name)).scalars())
-                    departments = frozenset(conn.execute(sa.select(t.departments.c.name)).scalars())
-                    check_keys(keys, groups, departments, changes)
-                with bulk():
-                    self._write(conn, groups, departments, changes)
-                new_version = uuid.uuid4().hex
-                conn.execute(
-                    t.meta.update().where(t.meta.c.id == _META_ID).values(version=new_version)
-                )
-            # Committed. The store is now the snapshot it was at, with these changes: made
-            # when next asked for, and only if nothing else has written in between.
-            self._cached = None
-            if cached is not None and cached[0] == current:
-                before = cached[1]
-                self._cached = (new_version, lambda: _changed(before(), changes, new_version))
-            return new_version
+                        self._write(conn, groups, departments, changes)
+                    conn.execute(
+                        t.meta.update().where(t.meta.c.id == _META_ID).values(version=new_version)
+                    )
+                    # Leaving the block sends COMMIT: a failure from here on may be a lost reply.
+                    committing = True
+        except RepositoryError as exc:
+            if not committing or isinstance(exc, CommitOutcomeUnknown):
+                raise
+            self._settle(exc, expected=current, version=new_version)
+        # Committed. The store is now the snapshot it was at, with these changes: made
+        # when next asked for, and only if nothing else has written in between.
+        self._cached = None
+        if cached is not None and cached[0] == current:
+            before = cached[1]
+            self._cached = (new_version, lambda: _changed(before(), changes, new_version))
+        return new_version
+
+    def _settle(self, failure: RepositoryError, *, expected: str, version: str) -> None:
+        """
+        Find out whether a commit whose ``COMMIT`` failed landed: return if it did (the store
+        is at ``version``), raise ``failure`` reworded if it did not (still at ``expected``),
+        and :class:`CommitOutcomeUnknown` if the store cannot tell.
+
+        On PostgreSQL the version is read under the meta row's lock, which the failed
+        transaction held: once it is granted, that transaction has ended one way or the
+        other, even if its server process had not noticed the lost client yet. SQLite's
+        transaction ended with the call that failed (and a reader rolls back what a broken
+        one left behind), so a plain read tells, even from a disk that takes no more writes.
+        A store that cannot be reached is asked again after each delay of ``_SETTLE_DELAYS``.
+        """
+        self._cached = None
+        cause = failure.__cause__ or failure
+        reason: BaseException = failure
+        postgres = self.dialect == "postgresql"
+        for delay in _SETTLE_DELAYS:
+            time.sleep(delay)
+            try:
+                with self._guard("read the version"), self._transaction(write=postgres) as conn:
+                    now = self._read_meta(conn, lock=postgres)
+            except RepositoryError as exc:
+                reason = exc
+                continue
+            if now == version:
+                return
+            if now == expected:
+                raise RepositoryError(
+                    f"cannot commit the changes in {self._shown}: the commit failed "
+                    f"({self._detail(cause)}); checked after reconnecting: the store is still at "
+                    f"version {expected}, so nothing was written"
+                ) from cause
+            raise CommitOutcomeUnknown(
+                f"the connection to {self._shown} was lost while committing, and another "
+                f"writer has committed since (the store is at version {now}): it is not known "
+                "whether these changes were written. Read the store to find out, e.g. plan "
+                "the same file again: an empty plan means the import is in the store",
+                version=version,
+                expected=expected,
+            ) from cause
+        raise CommitOutcomeUnknown(
+            f"the connection to {self._shown} was lost while committing, and the store cannot "
+            f"be asked whether the commit landed ({self._detail(reason.__cause__ or reason)}): "
+            "it is not known whether these "
+            f"changes were written; they are wholly there or not at all. Once the store can be "
+            f"reached, read its version: {version} means they were written, {expected} that "
+            "nothing was (or plan the same file again: an empty plan means the import is in "
+            "the store)",
+            version=version,
+            expected=expected,
+        ) from cause
 
     # -- transactions and errors --------------------------------------------------------------
 
@@ -361,14 +456,20 @@ class SqlUserRepository:
         except (sa.exc.SQLAlchemyError, dbapi_error) as exc:
             raise RepositoryError(self._describe(action, exc)) from exc
 
-    def _describe(self, action: str, exc: BaseException) -> str:
-        import sqlalchemy as sa
-
+    def _detail(self, exc: BaseException) -> str:
+        """The first line of the driver's message, with any password hidden."""
         orig = getattr(exc, "orig", None) or exc
         detail = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         detail = _scrub(detail)
         if self._url.password:
             detail = detail.replace(str(self._url.password), "***")
+        return detail
+
+    def _describe(self, action: str, exc: BaseException) -> str:
+        import sqlalchemy as sa
+
+        orig = getattr(exc, "orig", None) or exc
+        detail = self._detail(exc)
         lowered = detail.lower()
         if "database is locked" in lowered or "lock timeout" in lowered or "busy" in lowered:
             return (
@@ -378,9 +479,12 @@ class SqlUserRepository:
         if isinstance(exc, sa.exc.DBAPIError) and (
             exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)
         ):
+            # Only a commit writes; one that failed before COMMIT was sent wrote nothing (the
+            # server rolls back a transaction whose client is gone). A failed COMMIT is settled.
+            written = "; nothing was written" if action.startswith("commit") else ""
             return (
                 f"cannot {action} in {self._shown}: the database cannot be reached or the "
-                f"connection was lost; nothing was written ({detail})"
+                f"connection was lost{written} ({detail})"
             )
         return f"cannot {action} in {self._shown}: {type(orig).__name__}: {detail}"
 
