@@ -456,13 +456,17 @@ def test_fast_and_careful_paths_agree(
 
 def test_fast_and_careful_paths_agree_on_a_streamed_file() -> None:
     """A file bigger than the head, on the fast path, reads as the csv module reads it."""
-    data = b"Email;Note\r\n" + b'a@b.no;"x; y"\r\n\r\n   \r\n' * 40_000 + b"c@d.no;\xc3\xa6\r\n\r\n"
+    data = (
+        b"Email;Note\r\n"
+        + (b'a@b.no;"x; y"\r\n' * 40 + b"\r\n   \r\n") * 1_500
+        + b"c@d.no;\xc3\xa6\r\n\r\n"
+    )
     assert fast_used(data, max_rows=None)
     with io.BytesIO(data) as f:
         fast = outcome(f, max_rows=None)
         assert f.tell() == len(data)
     assert careful(io.BytesIO(data), max_rows=None) == fast
-    assert 120_002 == len(fast[0])
+    assert 63_002 == len(fast[0])
 
 
 @pytest.mark.parametrize(
