@@ -624,7 +624,7 @@ class _Unsafe(Exception):
 
 #: A line break followed by a line that may be blank (more than the csv module's blank rows:
 #: quotes and every delimiter count), in bytes of an ASCII-compatible encoding.
-_BLANK_AHEAD = re.compile(rb'\n(?=[ \t,;|"]*\r?\n)|\r(?=[ \t,;|"]*\r)')
+_BLANK_AHEAD = re.compile(rb'(?:\n|\r(?!\n))(?=[ \t,;|"]*[\r\n])')
 
 
 class _Scan(io.RawIOBase):
@@ -641,7 +641,8 @@ class _Scan(io.RawIOBase):
         self._longest = longest
         self._run = 0  # bytes since the last LF
         self._last = b""
-        self._tail = b""  # from the last line break read on: its next line is not judged yet
+        self._tail = b"\n"  # from the last line break on (the file's start is one): its
+        # next line is not judged yet
         self.blank = 0
         self.breaks = 0
 
