@@ -640,7 +640,7 @@ def blank_runs(draw: st.DrawFn) -> str:
 def test_blank_rows_read_as_the_csv_module_reads_them(
     text: str, cap: int, one_by_one: int, block: int
 ) -> None:
-    """Runs of blank lines, skipped in bulk, give the csv module's rows and lines, or the gap error."""
+    """Runs of blank lines, skipped in bulk, read as the csv module reads them, or are refused."""
     expected = reference_table(text, ",", cap)
     with (
         mock.patch.object(read, "MAX_BLANK_ROWS", cap),
@@ -719,7 +719,7 @@ def measured(cases: str) -> list[list[Any]]:
 
 
 def test_ten_megabytes_of_blank_lines_in_bounded_time_and_memory() -> None:
-    """10 MB of blank lines of every kind: read in < 3 s and < 300 MB, or refused naming the line."""
+    """10 MB of blank lines of every kind: read in < 3 s and < 300 MB, or refused at the line."""
     cases = r"""
 MB = 10 << 20
 HEAD = b"Email,Name\na@b.no,A\n"
