@@ -20,7 +20,7 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import IO, Any
 from xml.parsers import expat
 
@@ -559,7 +559,7 @@ def _fast_values(ws: Any, runs: bool = False) -> Generator[tuple[Any, ...] | int
                 return
 
 
-def _sheet_values(ws: Any, runs: bool = False) -> Iterator[tuple[Any, ...] | int]:
+def _sheet_values(ws: Any, runs: bool = False) -> Iterator[Sequence[Any] | int]:
     """
     The rows of read-only worksheet ``ws`` exactly as ``ws.iter_rows(min_row=1,
     values_only=True)`` gives them, several times faster: by the fast reader, else by openpyxl.
@@ -763,7 +763,7 @@ def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
         FileFormatError: A row wider than MAX_CELLS_PER_ROW, or a cell over MAX_CELL.
     """
     if engine == "calamine":
-        values: Iterable[Iterable[Any] | int] = book.get_sheet_by_name(sheet).to_python(
+        values: Iterable[Sequence[Any] | int] = book.get_sheet_by_name(sheet).to_python(
             skip_empty_area=False
         )
     else:
@@ -775,6 +775,10 @@ def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
             yield row
             continue
         number += 1
+        if len(row) > MAX_CELLS_PER_ROW:  # padded to a <dimension> far right, perhaps
+            beyond = row[MAX_CELLS_PER_ROW:]
+            if beyond.count(None) + beyond.count("") == len(beyond):
+                row = row[:MAX_CELLS_PER_ROW]
         cells = [v if type(v) is str else cell_text(v) for v in row]
         if len(cells) > MAX_CELLS_PER_ROW or max(map(len, cells), default=0) > MAX_CELL:
             raise FileFormatError(
