@@ -477,3 +477,17 @@ def test_fuzz_blank_runs(parts: list[str], encoding: str) -> None:
     except UserImportError as e:
         message = str(e)
     assert message
+
+
+def test_a_workbook_with_a_drawing_is_still_read_by_calamine() -> None:
+    """Drawings (whose anchors are <xdr:row> elements) do not keep calamine from a workbook."""
+    pytest.importorskip("python_calamine")
+    ns = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+    drawing = (
+        f'<xdr:wsDr xmlns:xdr="{ns}"><xdr:twoCellAnchor><xdr:from><xdr:col>3</xdr:col>'
+        "<xdr:colOff>0</xdr:colOff><xdr:row>1</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from>"
+        "</xdr:twoCellAnchor></xdr:wsDr>"
+    )
+    data = replace_member(BASE, "xl/drawings/drawing1.xml", drawing.encode())
+    table = read_table(data)
+    assert ("calamine", ["a@firma.no", "Anna"]) == (table.engine, table.rows.values.tolist()[-1])

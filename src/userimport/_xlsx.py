@@ -660,13 +660,20 @@ def _part_refusal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, rows: int | N
         columns = _COLUMN_TIERS[tier]
         bound = MAX_GRID // columns if rows is None else min(rows, MAX_GRID // columns)
         below, right = _beyond(bound, columns)
-        tail, wider = b"", False
+        tail, wider, sheet = b"", False, False
         with archive.open(info) as part:
             while not wider:
                 chunk = part.read(_SCAN_CHUNK)
                 window, final = tail + chunk, not chunk
+                tail = window[-_SCAN_OVERLAP:]
+                # calamine reads cells only after a sheetData tag (drawings have <xdr:row>)
+                sheet = sheet or b"sheetData" in window
+                if not sheet:
+                    if final:
+                        return None
+                    continue
                 cut = len(window) if final else len(window) - _SCAN_OVERLAP
-                odd = _ODD_CELL.search(window, 0, len(window))
+                odd = _ODD_CELL.search(window)
                 if odd is not None and odd.start() < cut:
                     return 'it holds a cell not written as <c r="A1">'
                 if _PREFIXED.search(window) is not None:
@@ -681,7 +688,6 @@ def _part_refusal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, rows: int | N
                     return f"a cell lies below row {bound:,} ({columns} columns wide)"
                 elif final:
                     return None
-                tail = window[-_SCAN_OVERLAP:]
 
 
 def calamine_refusal(data: bytes, rows: int | None) -> str | None:

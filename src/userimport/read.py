@@ -446,12 +446,13 @@ def _records(
     source = _Source(text)
     state = _RecordState()
     bulk = sep not in '"\r\n'
+    blank_chars = " \t\r\n" + sep
     blank_line = re.compile(f"[ \t{re.escape(sep)}]*[\r\n]*")
     not_blank = re.compile(f"[^ \t{re.escape(sep)}\r\n]")
 
     def lines() -> Iterator[str]:
         while line := source.readline():
-            if state.boundary and bulk and blank_line.fullmatch(line) is not None:
+            if state.boundary and bulk and not line.strip(blank_chars):
                 count, kept, line = _skip_blank(source, line, blank_line, not_blank)
                 state.runs.append((count, kept))
                 if not line:
