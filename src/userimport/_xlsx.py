@@ -46,7 +46,7 @@ MAX_CELLS_PER_ROW = 1000
 #: calamine holds a sheet as one grid of every cell from its first value to its last, so one
 #: value at XFD1048576 asks for 17 billion cells and aborts the process. It is given no workbook
 #: in which a sheet may reach further than this many cells (rows x columns, counted from A1).
-MAX_GRID = 1 << 22
+MAX_GRID = 1 << 21
 
 _EMAILISH = "@"
 _HEADER_WORDS = (
@@ -774,12 +774,14 @@ def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
         )
     else:
         values = _sheet_values(book[sheet], runs=True)
-    number = 0
+    number = blank = 0  # rows given, and empty rows not given yet
     for row in values:
-        if isinstance(row, int):
-            number += row
-            yield row
+        if isinstance(row, int) or row.count("") == len(row):  # calamine's empty cells are ""
+            blank += row if isinstance(row, int) else 1
             continue
+        if blank:
+            yield blank
+            number, blank = number + blank, 0
         number += 1
         if len(row) > MAX_CELLS_PER_ROW:  # padded to a <dimension> far right, perhaps
             beyond = row[MAX_CELLS_PER_ROW:]
@@ -795,6 +797,8 @@ def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
         while cells and not cells[-1].strip():
             cells.pop()
         yield cells
+    if blank:
+        yield blank
 
 
 def sheet_rows(book: Any, engine: str, sheet: str) -> Iterator[list[str]]:
