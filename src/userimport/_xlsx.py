@@ -598,9 +598,6 @@ def _calamine(data: bytes) -> Any:
 _SCAN_CHUNK, _SCAN_OVERLAP = 1 << 20, 32
 #: The column bounds the scan tries in turn (a sheet's rows may reach MAX_GRID // columns).
 _COLUMN_TIERS = (8, 16, 26, 52, 104, 208, 416, MAX_CELLS_PER_ROW)
-#: A cell tag not written ``<c r="A1"`` (the reference first, upper case, as Excel, openpyxl,
-#: xlsxwriter and LibreOffice write it): calamine would place it by counting.
-_ODD_CELL = re.compile(rb'<c(?:[\t\r\n/>]| (?!r="[A-Z]{1,3}[0-9]{1,7}"))')
 #: An element named ``c`` or ``row`` with a namespace prefix (calamine ignores prefixes).
 _PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
 
@@ -625,18 +622,19 @@ def _greater(limit: str, alphabet: str, longest: int) -> str:
 
 
 @functools.cache
-def _beyond(rows: int, columns: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+def _beyond(rows: int, columns: int) -> re.Pattern[bytes]:
     """
-    Patterns finding a cell below row ``rows``, and the letters of cells right of column
-    ``columns``.
+    One pattern for the cell tags calamine must not be given: one not written ``<c r="A1"``
+    (no group), one below row ``rows`` (group ``below``), and one right of column ``columns``
+    (group ``right``: its letters).
     """
     from .read import column_letter
 
     below = _greater(str(rows), "0123456789", 7)
     right = _greater(column_letter(columns - 1), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
-    return (
-        re.compile(f'<c r="[A-Z]{{1,3}}(?:{below})"'.encode()),
-        re.compile(f'<c r="((?:{right}))[0-9]'.encode()),
+    return re.compile(
+        f'<c(?:[\\t\\r\\n/>]| (?!r="[A-Z]{{1,3}}[0-9]{{1,7}}")'
+        f'| r="(?:(?P<below>[A-Z]{{1,3}}(?:{below}))"|(?P<right>{right})[0-9]))'.encode()
     )
 
 
@@ -659,7 +657,7 @@ def _part_refusal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, rows: int | N
     while True:  # again from the start whenever a wider column lowers the row bound
         columns = _COLUMN_TIERS[tier]
         bound = MAX_GRID // columns if rows is None else min(rows, MAX_GRID // columns)
-        below, right = _beyond(bound, columns)
+        beyond = _beyond(bound, columns)
         tail, wider, sheet = b"", False, False
         with archive.open(info) as part:
             while not wider:
@@ -672,20 +670,23 @@ def _part_refusal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, rows: int | N
                     if final:
                         return None
                     continue
-                cut = len(window) if final else len(window) - _SCAN_OVERLAP
-                odd = _ODD_CELL.search(window)
-                if odd is not None and odd.start() < cut:
-                    return 'it holds a cell not written as <c r="A1">'
                 if _PREFIXED.search(window) is not None:
                     return "it holds cells with a namespace prefix"
-                if right.search(window) is not None:
-                    widest = max(map(_column_number, set(right.findall(window))))
+                found = beyond.search(window)
+                if found is not None and found["right"] is not None:
+                    widest = max(
+                        _column_number(m["right"])
+                        for m in beyond.finditer(window)
+                        if m["right"] is not None
+                    )
                     if widest > _COLUMN_TIERS[-1]:
                         return f"a cell lies in column {widest:,}"
                     tier = next(i for i, c in enumerate(_COLUMN_TIERS) if c >= widest)
                     wider = True
-                elif below.search(window) is not None:
+                elif found is not None and found["below"] is not None:
                     return f"a cell lies below row {bound:,} ({columns} columns wide)"
+                elif found is not None and (final or found.start() < len(window) - _SCAN_OVERLAP):
+                    return 'it holds a cell not written as <c r="A1">'
                 elif final:
                     return None
 
@@ -815,6 +816,8 @@ def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
     The sheet that holds the user table, and why: the most email-like cells and header words
     in its first rows, so that a first sheet of instructions does not win.
     """
+    if len(sheets) == 1:  # nothing to choose: its rows are read once, by the caller
+        return sheets[0], f"sheet {sheets[0]!r} is the only sheet"
     scores = []
     for sheet in sheets:
         emails = words = filled = number = 0
@@ -835,8 +838,6 @@ def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
                     words += 1
         scores.append((emails * 3 + words, filled, sheet, emails))
     best = max(scores, key=lambda s: (s[0], s[1]))
-    if len(sheets) == 1:
-        return best[2], f"sheet {best[2]!r} is the only sheet"
     others = ", ".join(f"{s[2]!r} {s[3]}" for s in scores if s[2] != best[2])
     return best[2], (
         f"sheet {best[2]!r} chosen: it holds {best[3]} email addresses in its first rows "
