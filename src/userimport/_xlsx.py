@@ -777,7 +777,7 @@ def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
         values = _sheet_values(book[sheet], runs=True)
     number = blank = 0  # rows given, and empty rows not given yet
     for row in values:
-        if isinstance(row, int) or row.count("") == len(row):  # calamine's empty cells are ""
+        if isinstance(row, int) or row.count("") + row.count(None) == len(row):
             blank += row if isinstance(row, int) else 1
             continue
         if blank:
