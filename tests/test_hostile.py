@@ -491,3 +491,24 @@ def test_a_workbook_with_a_drawing_is_still_read_by_calamine() -> None:
     data = replace_member(BASE, "xl/drawings/drawing1.xml", drawing.encode())
     table = read_table(data)
     assert ("calamine", ["a@firma.no", "Anna"]) == (table.engine, table.rows.values.tolist()[-1])
+
+
+def test_a_panic_in_calamine_is_a_file_format_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Rust panic in python-calamine (a BaseException) is a FileFormatError, not a traceback."""
+    from userimport import _xlsx
+
+    class PanicException(BaseException):  # as pyo3 names it
+        pass
+
+    def panics(*args: Any) -> Any:
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(_xlsx, "_calamine", panics)
+    with pytest.raises(FileFormatError, match="PanicException: index out of bounds"):
+        read_table(BASE, engine="calamine")
+    monkeypatch.setattr(_xlsx, "sheet_runs", panics)
+    with pytest.raises(FileFormatError, match="cannot read the workbook: index out of bounds"):
+        read_table(BASE, engine="openpyxl")
+    monkeypatch.setattr(_xlsx, "sheet_runs", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        read_table(BASE, engine="openpyxl")

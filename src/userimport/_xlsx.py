@@ -747,13 +747,23 @@ def open_workbook(
         raise
     except ImportError as e:
         raise FileFormatError(f"the {engine} engine is not installed: {e}", path=name) from e
-    except Exception as e:  # any parser failure on a user's file is a format problem
+    except BaseException as e:  # any parser failure on a user's file is a format problem
+        if not isinstance(e, Exception) and not is_panic(e):
+            raise
         raise FileFormatError(
             f"{name}: cannot read the workbook ({type(e).__name__}: {e}); open it in Excel and "
             "save it again as .xlsx, or save it as .csv",
             path=name,
         ) from e
     return book, engine, note
+
+
+def is_panic(error: BaseException) -> bool:
+    """
+    Whether ``error`` is a Rust panic in python-calamine: pyo3 raises ``PanicException``,
+    which derives from ``BaseException`` so that ``except Exception`` does not catch it.
+    """
+    return type(error).__name__ == "PanicException"
 
 
 def workbook_sheets(book: Any, engine: str) -> list[str]:

@@ -899,6 +899,10 @@ def _read_xlsx(
         raise
     except Exception as e:  # a broken sheet inside a valid zip
         raise FileFormatError(f"{name}: cannot read the workbook: {e}", path=path) from e
+    except BaseException as e:
+        if not _xlsx.is_panic(e):
+            raise
+        raise FileFormatError(f"{name}: cannot read the workbook: {e}", path=path) from e
     finally:
         close = getattr(book, "close", None)
         if callable(close):
