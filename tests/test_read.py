@@ -456,13 +456,17 @@ def test_fast_and_careful_paths_agree(
 
 def test_fast_and_careful_paths_agree_on_a_streamed_file() -> None:
     """A file bigger than the head, on the fast path, reads as the csv module reads it."""
-    data = b"Email;Note\r\n" + b'a@b.no;"x; y"\r\n\r\n   \r\n' * 40_000 + b"c@d.no;\xc3\xa6\r\n\r\n"
+    data = (
+        b"Email;Note\r\n"
+        + (b'a@b.no;"x; y"\r\n' * 40 + b"\r\n   \r\n") * 1_500
+        + b"c@d.no;\xc3\xa6\r\n\r\n"
+    )
     assert fast_used(data, max_rows=None)
     with io.BytesIO(data) as f:
         fast = outcome(f, max_rows=None)
         assert f.tell() == len(data)
     assert careful(io.BytesIO(data), max_rows=None) == fast
-    assert 120_002 == len(fast[0])
+    assert 63_002 == len(fast[0])
 
 
 @pytest.mark.parametrize(
@@ -591,3 +595,153 @@ def test_openpyxl_reader_is_load_workbook(data: bytes) -> None:
         size = ("min_row", "min_column", "max_row", "max_column", "sheet_state")
         assert [getattr(a, k) for k in size] == [getattr(b, k) for k in size]
         assert list(a.iter_rows(values_only=True)) == list(b.iter_rows(values_only=True))
+
+
+# -- blank rows --------------------------------------------------------------------------------
+
+BLANK_LINES = ["\n", "\r\n", "\r", "  \n", ",\n", " ,\t,\r\n", ";|\n"]
+
+
+def reference_table(text: str, sep: str, cap: int) -> Any:
+    """What the blank-row rule makes of ``text``: the csv module's rows and lines, trailing
+    blank rows dropped, or the line named when more than ``cap`` blank rows precede values."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+    rows, lines, line = [], [], 1
+    for record in reader:
+        rows.append(record)
+        lines.append(line)
+        line = 1 + reader.line_num
+    filled = [bool("".join(r)) and not "".join(r).isspace() for r in rows]
+    end = max((i + 1 for i, f in enumerate(filled) if f), default=0)
+    blank = 0
+    for i in range(end):
+        blank += not filled[i]
+        if filled[i] and blank > cap:
+            return f"line {lines[i]:,} holds values after {blank:,} blank rows"
+    width = max((len(r) for r in rows[:end]), default=0)
+    return [r + [""] * (width - len(r)) for r in rows[:end]], tuple(lines[:end])
+
+
+@st.composite
+def blank_runs(draw: st.DrawFn) -> str:
+    """Lines of values with runs of blank lines (of every kind) before, between and after."""
+    parts = []
+    for i in range(draw(st.integers(1, 4))):
+        run = draw(st.integers(0, 40))
+        parts.append("".join(draw(st.sampled_from(BLANK_LINES)) for _ in range(run)))
+        parts.append(draw(st.sampled_from([f"a{i},b\n", f"a{i},b\r\n", f'"a{i}\n{i}",b\n'])))
+    parts.append(
+        "".join(draw(st.sampled_from(BLANK_LINES)) for _ in range(draw(st.integers(0, 40))))
+    )
+    return "".join(parts)
+
+
+@given(blank_runs(), st.integers(1, 30), st.sampled_from([3, 64]), st.sampled_from([5, 1 << 16]))
+def test_blank_rows_read_as_the_csv_module_reads_them(
+    text: str, cap: int, one_by_one: int, block: int
+) -> None:
+    """Runs of blank lines, skipped in bulk, read as the csv module reads them, or are refused."""
+    expected = reference_table(text, ",", cap)
+    with (
+        mock.patch.object(read, "MAX_BLANK_ROWS", cap),
+        mock.patch.object(read, "_BLANK_LINES", one_by_one),
+        mock.patch.object(read, "_BLANK_BLOCK", block),
+    ):
+        for got in (outcome(text.encode(), delimiter=","), careful(text.encode(), delimiter=",")):
+            if isinstance(expected, str):
+                assert "FileFormatError" == got[0]
+                assert expected in got[1]
+            else:
+                assert expected == (got[0], got[6])
+
+
+def test_blank_rows_inside_a_table_are_kept_up_to_the_limit() -> None:
+    """10,000 blank rows inside a table are kept (row numbers match); 10,001 are refused."""
+    for path in (outcome, careful):
+        ok = path(b"Email\na@b.no\n" + b"\n" * 10_000 + b"c@d.no\n\n\n", max_rows=None)
+        assert 10_003 == len(ok[0])
+        assert ["c@d.no"] == ok[0][-1]
+        assert 10_003 == ok[6][-1]
+        refused = path(b"Email\na@b.no\n" + b"\n" * 10_001 + b"c@d.no\n", max_rows=None)
+        assert (
+            "FileFormatError",
+            "<bytes>: line 10,004 holds values after 10,001 blank rows in the table, more than "
+            "10,000; a user list has no such gaps: delete the blank rows, or what lies below "
+            "the list, and save the file again",
+        ) == refused
+    with pytest.raises(FileFormatError) as info:
+        read_table(b"Email\na@b.no\n" + b" , \n" * 5_000 + b"x\n" + b"\r\n" * 5_001 + b"c\n")
+    assert 10_005 == info.value.row
+
+
+def test_blank_rows_in_a_workbook() -> None:
+    """Blank rows of a sheet follow the same rule, named by sheet and row."""
+    rows: list[list[Any]] = [["Email"], ["a@b.no"], *[[None]] * 10_001, ["c@d.no"]]
+    data = write_only_xlsx(rows)
+    for engine in ("openpyxl", "calamine"):
+        with pytest.raises(
+            FileFormatError, match=r"sheet 'Users' row 10,004 holds values after 10,001 blank rows"
+        ):
+            read_table(data, engine=engine)  # type: ignore[arg-type]
+    kept = read_table(write_only_xlsx(rows[:-2] + rows[-1:]), engine="openpyxl")
+    assert 10_003 == len(kept.rows)
+
+
+MEASURE = r"""
+import json, resource, sys, time
+import pandas, openpyxl
+from userimport import UserImportError, read_table
+
+def rss():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+for name, engine, data in CASES:
+    before, start = rss(), time.perf_counter()
+    try:
+        table = read_table(data, engine=engine)
+        result = [len(table.rows), table.rows.iloc[-1, 0]]
+    except UserImportError as e:
+        result = [type(e).__name__, str(e)]
+    print(json.dumps([name, engine, time.perf_counter() - start, rss() - before, result]))
+"""
+
+
+def measured(cases: str) -> list[list[Any]]:
+    """Run read_table on each case in a fresh interpreter: its time, peak memory growth, outcome."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", cases + MEASURE], capture_output=True, text=True, timeout=120
+    )
+    assert 0 == done.returncode, done.stderr[-2000:]
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_ten_megabytes_of_blank_lines_in_bounded_time_and_memory() -> None:
+    """10 MB of blank lines of every kind: read in < 3 s and < 300 MB, or refused at the line."""
+    cases = r"""
+MB = 10 << 20
+HEAD = b"Email,Name\na@b.no,A\n"
+CASES = [
+    ("lf", "auto", HEAD + b"\n" * MB),
+    ("crlf", "auto", HEAD + b"\r\n" * (MB // 2)),
+    ("cr", "auto", HEAD.replace(b"\n", b"\r") + b"\r" * MB),
+    ("delimiters", "auto", HEAD + b" ,\t,\r\n" * (MB // 6)),
+    ("utf-16", "auto", (HEAD.decode() + "\n" * (MB // 2)).encode("utf-16")),
+    ("after a quoted line break", "auto", b'Email,Note\na@b.no,"two\nlines"\n' + b"\n" * MB),
+    ("then a value", "auto", HEAD + b"\n" * MB + b"z@b.no,Z\n"),
+]
+"""
+    results = {name: (seconds, peak, result) for name, _, seconds, peak, result in measured(cases)}
+    for name, (seconds, peak, result) in results.items():
+        assert seconds < 3, name
+        assert peak < 300 << 20, name
+        if name != "then a value":
+            assert [2, "a@b.no"] == result, name
+    assert [
+        "FileFormatError",
+        "<bytes>: line 10,485,763 holds values after 10,485,760 blank rows in the table, more "
+        "than 10,000; a user list has no such gaps: delete the blank rows, or what lies below "
+        "the list, and save the file again",
+    ] == results["then a value"][2]

@@ -17,15 +17,23 @@ import datetime as dt
 import functools
 import io
 import itertools
+import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import IO, Any
 from xml.parsers import expat
 
 from .errors import FileFormatError
 
-__all__ = ["cell_text", "choose_sheet", "sheet_rows", "workbook_sheets"]
+__all__ = [
+    "calamine_refusal",
+    "cell_text",
+    "choose_sheet",
+    "sheet_rows",
+    "sheet_runs",
+    "workbook_sheets",
+]
 
 #: Refuse a workbook that unpacks to more than this (a zip bomb posing as a workbook).
 MAX_UNPACKED = 1 << 30
@@ -35,6 +43,10 @@ MAX_RATIO = 200
 MAX_CELL = 32_767
 #: More cells than this in a row is not a user list.
 MAX_CELLS_PER_ROW = 1000
+#: calamine holds a sheet as one grid of every cell from its first value to its last, so one
+#: value at XFD1048576 asks for 17 billion cells and aborts the process. It is given no workbook
+#: in which a sheet may reach further than this many cells (rows x columns, counted from A1).
+MAX_GRID = 1 << 21
 
 _EMAILISH = "@"
 _HEADER_WORDS = (
@@ -519,10 +531,12 @@ def _shared_strings(archive: zipfile.ZipFile, path: str) -> list[str]:
             return strings
 
 
-def _fast_values(ws: Any) -> Generator[tuple[Any, ...], None, None]:
+def _fast_values(ws: Any, runs: bool = False) -> Generator[tuple[Any, ...] | int, None, None]:
     """
     The rows of read-only worksheet ``ws`` as its ``iter_rows(min_row=1, values_only=True)``
     gives them, streamed through expat; raises (at once or midway) on what it cannot mirror.
+    With ``runs``, ``n`` empty rows in a row (rows the sheet does not write) come as the number
+    ``n``, so a sheet that jumps to row 1,048,576 costs no more than one that does not.
     """
     sheet = _SheetParser(ws)
     parser = sheet.parser()
@@ -535,15 +549,17 @@ def _fast_values(ws: Any) -> Generator[tuple[Any, ...], None, None]:
                 chunk = b""
             rows, sheet.rows = sheet.rows, []
             for row in rows:
-                if isinstance(row, int):
+                if not isinstance(row, int):
+                    yield row
+                elif not runs:
                     yield from itertools.repeat(sheet.empty, row)
-                else:
+                elif row > 0:
                     yield row
             if not chunk:
                 return
 
 
-def _sheet_values(ws: Any) -> Iterator[tuple[Any, ...]]:
+def _sheet_values(ws: Any, runs: bool = False) -> Iterator[Sequence[Any] | int]:
     """
     The rows of read-only worksheet ``ws`` exactly as ``ws.iter_rows(min_row=1,
     values_only=True)`` gives them, several times faster: by the fast reader, else by openpyxl.
@@ -554,9 +570,10 @@ def _sheet_values(ws: Any) -> Iterator[tuple[Any, ...]]:
     after many rows. Then openpyxl reads the sheet from the start and its rows are given from
     the first one not given yet. So the rows are always openpyxl's, never a mix, and the sheet
     fails where and as openpyxl fails on it; a late give-up only costs openpyxl's re-reading.
+    With ``runs``, the fast reader's runs of empty rows come as numbers (see :func:`_fast_values`).
     """
     given = 0
-    fast = _fast_values(ws)
+    fast = _fast_values(ws, runs)
     with contextlib.closing(fast):
         while True:
             try:
@@ -566,7 +583,7 @@ def _sheet_values(ws: Any) -> Iterator[tuple[Any, ...]]:
             except Exception:  # whatever the reason: openpyxl knows best
                 break
             yield row
-            given += 1
+            given += row if isinstance(row, int) else 1
     yield from itertools.islice(ws.iter_rows(min_row=1, values_only=True), given, None)
 
 
@@ -576,8 +593,142 @@ def _calamine(data: bytes) -> Any:
     return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
 
 
-def open_workbook(data: bytes, name: str, engine: str) -> tuple[Any, str]:
-    """Open the workbook with the engine asked for (``auto``: calamine when installed)."""
+#: How a part's bytes are read for the scan, and how much of one window is read again in the
+#: next (more than the longest tag the patterns look at, ``<c r="XFD1048576"``).
+_SCAN_CHUNK, _SCAN_OVERLAP = 1 << 20, 32
+#: The column bounds the scan tries in turn (a sheet's rows may reach MAX_GRID // columns).
+_COLUMN_TIERS = (8, 16, 26, 52, 104, 208, 416, MAX_CELLS_PER_ROW)
+#: An element named ``c`` or ``row`` with a namespace prefix (calamine ignores prefixes).
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+
+
+def _greater(limit: str, alphabet: str, longest: int) -> str:
+    """
+    A regular expression for the strings over ``alphabet`` (in its order) of at most
+    ``longest`` characters that are greater than ``limit`` as spreadsheet numbers: longer, or
+    as long and greater letter by letter.
+
+    >>> _greater("15", "0123456789", 3)
+    '[0-9]{3,3}|[2-9][0-9]{1}|1[6-9][0-9]{0}'
+    """
+    first, last = alphabet[0], alphabet[-1]
+    branches = [f"[{first}-{last}]{{{len(limit) + 1},{longest}}}"] if len(limit) < longest else []
+    for i, char in enumerate(limit):
+        above = alphabet[alphabet.index(char) + 1 :]
+        if above:
+            rest = f"[{first}-{last}]{{{len(limit) - i - 1}}}"
+            branches.append(f"{limit[:i]}[{above[0]}-{above[-1]}]{rest}")
+    return "|".join(branches) or "(?!)"
+
+
+@functools.cache
+def _beyond(rows: int, columns: int) -> re.Pattern[bytes]:
+    """
+    One pattern for the cell tags calamine must not be given: one not written ``<c r="A1"``
+    (no group), one below row ``rows`` (group ``below``), and one right of column ``columns``
+    (group ``right``: its letters).
+    """
+    from .read import column_letter
+
+    below = _greater(str(rows), "0123456789", 7)
+    right = _greater(column_letter(columns - 1), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)
+    return re.compile(
+        f'<c(?:[\\t\\r\\n/>]| (?!r="[A-Z]{{1,3}}[0-9]{{1,7}}")'
+        f'| r="(?:(?P<below>[A-Z]{{1,3}}(?:{below}))"|(?P<right>{right})[0-9]))'.encode()
+    )
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _part_refusal(archive: zipfile.ZipFile, info: zipfile.ZipInfo, rows: int | None) -> str | None:
+    """
+    Why calamine must not read this part of the workbook, if it may be a sheet reaching too
+    far: more than ``rows`` rows (``None``: any), more than MAX_CELLS_PER_ROW columns, more
+    than MAX_GRID cells, or cells calamine would place by counting. The bytes are scanned as
+    calamine reads them (a part in UTF-16 reads as empty to it), and the scan stops at the first
+    cell too far, so a sheet of a million rows costs what its first rows cost.
+    """
+    tier = 0
+    while True:  # again from the start whenever a wider column lowers the row bound
+        columns = _COLUMN_TIERS[tier]
+        bound = MAX_GRID // columns if rows is None else min(rows, MAX_GRID // columns)
+        beyond = _beyond(bound, columns)
+        tail, wider, sheet = b"", False, False
+        with archive.open(info) as part:
+            while not wider:
+                chunk = part.read(_SCAN_CHUNK)
+                window, final = tail + chunk, not chunk
+                tail = window[-_SCAN_OVERLAP:]
+                # calamine reads cells only after a sheetData tag (drawings have <xdr:row>)
+                sheet = sheet or b"sheetData" in window
+                if not sheet:
+                    if final:
+                        return None
+                    continue
+                if _PREFIXED.search(window) is not None:
+                    return "it holds cells with a namespace prefix"
+                found = beyond.search(window)
+                if found is not None and found["right"] is not None:
+                    widest = max(
+                        _column_number(m["right"])
+                        for m in beyond.finditer(window)
+                        if m["right"] is not None
+                    )
+                    if widest > _COLUMN_TIERS[-1]:
+                        return f"a cell lies in column {widest:,}"
+                    tier = next(i for i, c in enumerate(_COLUMN_TIERS) if c >= widest)
+                    wider = True
+                elif found is not None and found["below"] is not None:
+                    return f"a cell lies below row {bound:,} ({columns} columns wide)"
+                elif found is not None and (final or found.start() < len(window) - _SCAN_OVERLAP):
+                    return 'it holds a cell not written as <c r="A1">'
+                elif final:
+                    return None
+
+
+def calamine_refusal(data: bytes, rows: int | None) -> str | None:
+    """
+    Why the calamine engine must not read this workbook, or ``None`` when it may.
+
+    calamine reads a whole sheet into one grid spanning its first and last values, before any
+    row is given; a cell far away (``XFD1048576``) makes that grid too large to allocate and
+    aborts the interpreter (python-calamine 0.9). So every part of the archive is scanned
+    first, as bytes, for cells beyond ``rows`` rows (the row limit with its slack, ``None``:
+    no limit), beyond MAX_CELLS_PER_ROW columns or MAX_GRID cells, and for cells written in a
+    way calamine places by counting; openpyxl, which streams, reads such a workbook.
+
+    Args:
+        data: The workbook's bytes (a zip archive checked by :func:`check_archive`).
+        rows: The last row a sheet may reach, or ``None``.
+
+    Returns:
+        The reason, naming the part, or ``None``.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            try:
+                reason = _part_refusal(archive, info, rows)
+            except Exception as e:  # a damaged part: calamine is not trusted with it either
+                reason = f"it cannot be read ({type(e).__name__}: {e})"
+            if reason is not None:
+                return f"{info.filename}: {reason}"
+    return None
+
+
+def open_workbook(
+    data: bytes, name: str, engine: str, rows: int | None = None
+) -> tuple[Any, str, str | None]:
+    """
+    Open the workbook with the engine asked for (``auto``: calamine when installed).
+
+    calamine is used only when :func:`calamine_refusal` finds nothing; else openpyxl, and the
+    third value says why (for ``RawTable.notes``). ``rows`` is the last row a sheet may reach.
+    """
     if engine == "auto":
         try:
             import python_calamine  # noqa: F401
@@ -585,19 +736,34 @@ def open_workbook(data: bytes, name: str, engine: str) -> tuple[Any, str]:
             engine = "calamine"
         except ImportError:
             engine = "openpyxl"
+    note = None
+    if engine == "calamine":
+        reason = calamine_refusal(data, rows)
+        if reason is not None:
+            engine, note = "openpyxl", f"engine openpyxl, not calamine: {reason}"
     try:
         book = _calamine(data) if engine == "calamine" else _openpyxl(data)
     except FileFormatError:
         raise
     except ImportError as e:
         raise FileFormatError(f"the {engine} engine is not installed: {e}", path=name) from e
-    except Exception as e:  # any parser failure on a user's file is a format problem
+    except BaseException as e:  # any parser failure on a user's file is a format problem
+        if not isinstance(e, Exception) and not is_panic(e):
+            raise
         raise FileFormatError(
             f"{name}: cannot read the workbook ({type(e).__name__}: {e}); open it in Excel and "
             "save it again as .xlsx, or save it as .csv",
             path=name,
         ) from e
-    return book, engine
+    return book, engine, note
+
+
+def is_panic(error: BaseException) -> bool:
+    """
+    Whether ``error`` is a Rust panic in python-calamine: pyo3 raises ``PanicException``,
+    which derives from ``BaseException`` so that ``except Exception`` does not catch it.
+    """
+    return type(error).__name__ == "PanicException"
 
 
 def workbook_sheets(book: Any, engine: str) -> list[str]:
@@ -605,25 +771,54 @@ def workbook_sheets(book: Any, engine: str) -> list[str]:
     return list(book.sheet_names if engine == "calamine" else book.sheetnames)
 
 
-def sheet_rows(book: Any, engine: str, sheet: str) -> Iterator[list[str]]:
-    """Every row of ``sheet`` from row 1, as text cells (trailing empty cells trimmed)."""
+def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
+    """
+    Every row of ``sheet`` from row 1, as text cells (trailing empty cells trimmed), but for
+    runs of empty rows the sheet does not write, which may come as their number.
+
+    Raises:
+        FileFormatError: A row wider than MAX_CELLS_PER_ROW, or a cell over MAX_CELL.
+    """
     if engine == "calamine":
-        values: Iterable[Iterable[Any]] = book.get_sheet_by_name(sheet).to_python(
+        values: Iterable[Sequence[Any] | int] = book.get_sheet_by_name(sheet).to_python(
             skip_empty_area=False
         )
     else:
-        values = _sheet_values(book[sheet])
-    for number, row in enumerate(values, start=1):
+        values = _sheet_values(book[sheet], runs=True)
+    number = blank = 0  # rows given, and empty rows not given yet
+    for row in values:
+        if isinstance(row, int) or row.count("") + row.count(None) == len(row):
+            blank += row if isinstance(row, int) else 1
+            continue
+        if blank:
+            yield blank
+            number, blank = number + blank, 0
+        number += 1
+        if len(row) > MAX_CELLS_PER_ROW:  # padded to a <dimension> far right, perhaps
+            beyond = row[MAX_CELLS_PER_ROW:]
+            if beyond.count(None) + beyond.count("") == len(beyond):
+                row = row[:MAX_CELLS_PER_ROW]
         cells = [v if type(v) is str else cell_text(v) for v in row]
         if len(cells) > MAX_CELLS_PER_ROW or max(map(len, cells), default=0) > MAX_CELL:
             raise FileFormatError(
-                f"sheet {sheet!r} row {number} holds more than {MAX_CELLS_PER_ROW:,} cells or a "
-                f"cell longer than {MAX_CELL:,} characters (Excel's own limit); "
-                "this is not a user list"
+                f"sheet {sheet!r} row {number:,} holds more than {MAX_CELLS_PER_ROW:,} cells "
+                f"(it reaches column {len(cells):,}) or a cell longer than {MAX_CELL:,} "
+                "characters (Excel's own limit); this is not a user list"
             )
         while cells and not cells[-1].strip():
             cells.pop()
         yield cells
+    if blank:
+        yield blank
+
+
+def sheet_rows(book: Any, engine: str, sheet: str) -> Iterator[list[str]]:
+    """Every row of ``sheet`` from row 1, as text cells (trailing empty cells trimmed)."""
+    for row in sheet_runs(book, engine, sheet):
+        if isinstance(row, int):
+            yield from ([] for _ in range(row))
+        else:
+            yield row
 
 
 def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
@@ -631,12 +826,17 @@ def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
     The sheet that holds the user table, and why: the most email-like cells and header words
     in its first rows, so that a first sheet of instructions does not win.
     """
+    if len(sheets) == 1:  # nothing to choose: its rows are read once, by the caller
+        return sheets[0], f"sheet {sheets[0]!r} is the only sheet"
     scores = []
     for sheet in sheets:
-        emails = words = filled = 0
-        for i, row in enumerate(sheet_rows(book, engine, sheet)):
-            if i >= 60:
+        emails = words = filled = number = 0
+        for row in sheet_runs(book, engine, sheet):
+            number += row if isinstance(row, int) else 1
+            if number > 60:
                 break
+            if isinstance(row, int):
+                continue
             for cell in row:
                 text = cell.strip().casefold()
                 if not text:
@@ -648,8 +848,6 @@ def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
                     words += 1
         scores.append((emails * 3 + words, filled, sheet, emails))
     best = max(scores, key=lambda s: (s[0], s[1]))
-    if len(sheets) == 1:
-        return best[2], f"sheet {best[2]!r} is the only sheet"
     others = ", ".join(f"{s[2]!r} {s[3]}" for s in scores if s[2] != best[2])
     return best[2], (
         f"sheet {best[2]!r} chosen: it holds {best[3]} email addresses in its first rows "

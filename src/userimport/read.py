@@ -13,7 +13,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -115,6 +115,15 @@ _HEADER_SLACK = 30
 
 #: More columns than this is not a user list (a hostile or broken file): refused.
 MAX_COLUMNS = 1000
+
+#: Blank rows kept inside a table (between filled rows, so that row numbers match the file), at
+#: most, in all; blank rows after the last filled row are skipped however many there are.
+MAX_BLANK_ROWS = 10_000
+#: Blank lines read one by one at a record's start before the rest of the run is skipped in
+#: blocks, and the size of those blocks (characters).
+_BLANK_LINES, _BLANK_BLOCK = 64, 1 << 16
+#: At most this much of a run of blank lines is kept as text, to give back its rows.
+_BLANK_TEXT = 1 << 24
 
 
 #: How much of a file is looked at to tell its format, encoding and delimiter.
@@ -328,25 +337,151 @@ def _sniff_delimiter(text: str, *, complete: bool = True) -> tuple[str, str]:
     )
 
 
+class _Source:
+    """A text stream read by lines or blocks, with text put back in front of it."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._back: io.StringIO | None = None
+
+    def readline(self) -> str:
+        if self._back is not None:
+            line = self._back.readline()
+            if line:
+                return line
+            self._back = None
+        return self._text.readline()
+
+    def read(self, size: int) -> str:
+        if self._back is not None:
+            data = self._back.read(size)
+            if len(data) == size:
+                return data
+            self._back = None
+            return data + self._text.read(size - len(data))
+        return self._text.read(size)
+
+    def put_back(self, text: str) -> None:
+        """Read ``text`` (whole lines but for a last one the stream completes) before the rest."""
+        if text and not text.endswith("\n"):
+            text += self.readline()  # a line cut in two, or a CR whose LF may follow
+        if text:
+            self._back = io.StringIO(text, newline="")
+
+
+def _breaks(text: str) -> int:
+    """The line breaks in ``text`` (CR LF, CR or LF), as ``newline=""`` text splits lines."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _skip_blank(
+    source: _Source, line: str, blank: re.Pattern[str], filled: re.Pattern[str]
+) -> tuple[int, list[str] | None, str]:
+    """
+    Skip a run of blank lines starting with ``line``: the number of lines, their text (``None``
+    when more than MAX_BLANK_ROWS lines or _BLANK_TEXT characters, which are not kept), and the
+    first line after the run (``""`` at the end). The first lines are read one by one, the rest
+    in blocks searched for the first character that is not blank, so that millions of blank
+    lines cost little time and no memory.
+    """
+    kept: list[str] | None = [line]
+    count, size = 1, len(line)
+    while count < _BLANK_LINES:
+        line = source.readline()
+        if not line or blank.fullmatch(line) is None:
+            return count, kept, line
+        count += 1
+        size += len(line)
+        if kept is not None:
+            kept.append(line)
+    last = line
+    while True:
+        block = source.read(_BLANK_BLOCK)
+        if not block:
+            count += bool(last) and not last.endswith(("\r", "\n"))  # a last line unbroken
+            return count, kept, ""
+        found = _blank_end(block, filled)
+        part = block[:found] if found is not None else block
+        count += _breaks(part) - (last.endswith("\r") and part.startswith("\n"))
+        size += len(part)
+        if kept is not None and (count > MAX_BLANK_ROWS or size > _BLANK_TEXT):
+            kept = None
+        if kept is not None:
+            kept.append(part)
+        if found is not None:
+            source.put_back(block[found:])
+            return count, kept, source.readline()
+        last = block
+
+
+def _blank_end(block: str, filled: re.Pattern[str]) -> int | None:
+    """Where the line holding the first character that is not blank starts, or ``None``."""
+    found = filled.search(block)
+    if found is None:
+        return None
+    at = found.start()
+    return max(block.rfind("\n", 0, at), block.rfind("\r", 0, at)) + 1
+
+
+class _RecordState:
+    """What the line source and the record reader tell each other."""
+
+    def __init__(self) -> None:
+        self.boundary = True  # the csv reader is about to start a record
+        self.runs: list[tuple[int, list[str] | None]] = []  # blank runs skipped since
+
+
 def _records(
     text: IO[str], sep: str, first_line: int, where: list[Any]
-) -> Iterator[tuple[int, list[str]]]:
+) -> Iterator[tuple[int, list[str] | int]]:
     """
     Each record with the physical line it starts on.
 
-    ``where[0]`` follows the reader's line, ``where[1]`` holds the last physical line read.
+    A run of blank lines (nothing but spaces, tabs and delimiters) where a record starts never
+    reaches the csv module: it is skipped in bulk and comes as its rows (each line split at the
+    delimiter, as the csv module splits a line without quotes), or, when too long to keep, as
+    its number of lines. ``where[0]`` follows the reader's line, ``where[1]`` holds the last
+    physical line read.
     """
+    source = _Source(text)
+    state = _RecordState()
+    bulk = sep not in '"\r\n'
+    blank_chars = " \t\r\n" + sep
+    blank_line = re.compile(f"[ \t{re.escape(sep)}]*[\r\n]*")
+    not_blank = re.compile(f"[^ \t{re.escape(sep)}\r\n]")
 
     def lines() -> Iterator[str]:
-        for line in text:
+        while line := source.readline():
+            if state.boundary and bulk and not line.strip(blank_chars):
+                count, kept, line = _skip_blank(source, line, blank_line, not_blank)
+                state.runs.append((count, kept))
+                if not line:
+                    return
+            state.boundary = False
             where[1] = line
             yield line
 
     reader = csv.reader(lines(), delimiter=sep, strict=False)
-    where[0] = first_line
-    for record in reader:
-        yield where[0], record
-        where[0] = first_line + reader.line_num
+    line = where[0] = first_line
+    skipped = 0
+    while True:
+        state.boundary = True
+        record = next(reader, None)
+        for count, kept in state.runs:
+            if kept is None:
+                yield line, count
+            else:
+                for i, text_line in enumerate(io.StringIO("".join(kept), newline="")):
+                    cells = text_line.rstrip("\r\n")
+                    yield line + i, cells.split(sep) if cells else []
+            line += count
+            skipped += count
+        state.runs.clear()
+        if record is None:
+            return
+        where[0] = line
+        yield line, record
+        line = where[0] = first_line + reader.line_num + skipped
 
 
 def _limit_error(name: str, limit: int, path: str | None) -> RowLimitError:
@@ -392,28 +527,79 @@ def _frame(records: list[list[str]]) -> pd.DataFrame:
     return frame
 
 
+def _gap_error(name: str, path: str | None, place: str, row: int, blank: int) -> FileFormatError:
+    return FileFormatError(
+        f"{name}: {place} holds values after {blank:,} blank rows in the table, more than "
+        f"{MAX_BLANK_ROWS:,}; a user list has no such gaps: delete the blank rows, or what lies "
+        "below the list, and save the file again",
+        path=path,
+        row=row,
+    )
+
+
 def _collect(
-    items: Iterable[tuple[int, list[str]]], name: str, path: str | None, max_rows: int | None
-) -> tuple[list[list[str]], list[int]]:
-    """Gather rows (and their keys), refusing as soon as there are surely too many."""
+    items: Iterable[tuple[int, list[str] | int]],
+    name: str,
+    path: str | None,
+    max_rows: int | None,
+    place: Callable[[int], tuple[str, int]],
+) -> tuple[list[list[str]], list[int], tuple[int, list[str]] | None]:
+    """
+    Gather rows (and their keys), refusing as soon as there are surely too many.
+
+    An item is a row, or the number ``n`` of blank rows from its key on (keys go up by one
+    per row). Blank rows are held back until a filled row follows, so that any number of them
+    at the end costs no memory; at most MAX_BLANK_ROWS of them inside the table are kept.
+    ``place(key)`` names a row for messages, with its number. Returns the rows (trailing blank
+    ones left out), their keys, and the last row read, blank or not, with its key.
+    """
     records: list[list[str]] = []
     keys: list[int] = []
-    nonblank = 0
+    nonblank = kept = waiting = 0  # filled rows, blank rows kept, blank rows held back
+    held: list[list[str]] = []
+    held_keys: list[int] = []
+    last: tuple[int, list[str]] | None = None
     ceiling = None if max_rows is None else max_rows + 1 + _HEADER_SLACK
     for key, record in items:
+        if isinstance(record, int):
+            room = max(0, MAX_BLANK_ROWS + 1 - kept - waiting)
+            held.extend([] for _ in range(min(record, room)))
+            held_keys.extend(range(key, key + min(record, room)))
+            waiting += record
+            last = (key, [])
+            continue
+        last = (key, record)
         if len(record) > MAX_COLUMNS:
+            where, row = place(key)
             raise FileFormatError(
-                f"{name}: row {len(records) + 1} has {len(record):,} cells, more than "
+                f"{name}: {where} has {len(record):,} cells, more than "
                 f"{MAX_COLUMNS:,} columns; this is not a user list",
                 path=path,
+                row=row,
             )
+        if not _filled(record):
+            if kept + waiting <= MAX_BLANK_ROWS:
+                held.append(record)
+                held_keys.append(key)
+            waiting += 1
+            continue
+        if waiting:
+            kept += waiting
+            if kept > MAX_BLANK_ROWS:
+                where, row = place(key)
+                raise _gap_error(name, path, where, row, kept)
+            records.extend(held)
+            keys.extend(held_keys)
+            held.clear()
+            held_keys.clear()
+            waiting = 0
         records.append(record)
         keys.append(key)
-        if ceiling is not None and _filled(record):
+        if ceiling is not None:
             nonblank += 1
             if nonblank > ceiling:
                 raise _limit_error(name, max_rows or 0, path)
-    return records, keys
+    return records, keys, last
 
 
 def _table(frame: pd.DataFrame, empty: str, max_rows: int | None, **fields: Any) -> RawTable:
@@ -437,10 +623,17 @@ class _Unsafe(Exception):
     """The fast CSV path cannot promise what the csv module would read: read it carefully."""
 
 
+#: A line break followed by a line that may be blank (more than the csv module's blank rows:
+#: quotes and every delimiter count), in bytes of an ASCII-compatible encoding.
+_BLANK_AHEAD = re.compile(rb'(?:\n|\r(?!\n))(?=[ \t,;|"]*[\r\n])')
+
+
 class _Scan(io.RawIOBase):
     """
     The head, then the rest of the stream, counting physical lines as ``newline=""`` text
-    splits them (after CR LF, CR or LF), and giving up on a NUL byte or an over-long line.
+    splits them (after CR LF, CR or LF), and giving up on a NUL byte, an over-long line, or
+    more lines that may be blank than a table may keep (MAX_BLANK_ROWS: then the careful path
+    applies the rule, and skips them in bulk).
     """
 
     def __init__(self, head: bytes, rest: IO[bytes] | None, longest: int) -> None:
@@ -449,6 +642,9 @@ class _Scan(io.RawIOBase):
         self._longest = longest
         self._run = 0  # bytes since the last LF
         self._last = b""
+        self._tail = b"\n"  # from the last line break on (the file's start is one): its
+        # next line is not judged yet
+        self.blank = 0
         self.breaks = 0
 
     def readable(self) -> bool:
@@ -482,6 +678,12 @@ class _Scan(io.RawIOBase):
             breaks -= 1  # one CR LF across two chunks
         self.breaks += breaks
         self._last = chunk[-1:]
+        judged = self._tail + chunk
+        self.blank += len(_BLANK_AHEAD.findall(judged))
+        if self.blank > MAX_BLANK_ROWS:
+            raise _Unsafe("blank lines")
+        last_break = max(judged.rfind(b"\n"), judged.rfind(b"\r"))
+        self._tail = judged[last_break:] if last_break >= 0 else b""
         # No cell spans lines on this path, so no cell is longer than the longest line; a
         # line with more bytes than the csv module's field limit might hold a cell over it.
         start, end = 0, len(chunk)
@@ -607,8 +809,8 @@ def _read_csv(
         else None
     )
     if fast is not None:
-        frame, count = fast
-        return _table(frame, empty, max_rows, lines=tuple(range(1, count + 1)), **fields)
+        frame, _ = fast  # one line per row: the lines of trailing blank rows are not kept
+        return _table(frame, empty, max_rows, lines=tuple(range(1, len(frame) + 1)), **fields)
     text = io.TextIOWrapper(
         io.BufferedReader(_Chain(head, rest)), encoding=codec, errors="strict", newline=""
     )
@@ -617,9 +819,13 @@ def _read_csv(
         text.readline()
         first_line = 2
     where: list[Any] = [first_line, ""]
+
+    def place(line: int) -> tuple[str, int]:
+        return f"line {line:,}", line
+
     try:
-        records, lines = _collect(
-            _records(text, delimiter, first_line, where), name, path, max_rows
+        records, lines, last = _collect(
+            _records(text, delimiter, first_line, where), name, path, max_rows, place
         )
     except csv.Error as e:
         raise FileFormatError(f"{name}: cannot read the file as CSV: {e}", path=path) from e
@@ -636,18 +842,14 @@ def _read_csv(
             row=at,
         ) from e
     last_line = str(where[1]).rstrip("\r\n")
-    if (
-        records
-        and records[-1][-1:]
-        and records[-1][-1].endswith(("\n", "\r"))
-        and not (last_line.endswith('"'))
-    ):
+    if last and last[1][-1:] and last[1][-1].endswith(("\n", "\r")) and not last_line.endswith('"'):
         # A field whose quote never closed swallows the rest of the file, line breaks and all.
+        opened = last[0]
         raise FileFormatError(
-            f"{name}: a quote opened on line {lines[-1]} is never closed, so the rest of the "
+            f"{name}: a quote opened on line {opened} is never closed, so the rest of the "
             "file would be one value; close the quote or remove it",
             path=path,
-            row=lines[-1],
+            row=opened,
         )
     return _table(_frame(records), empty, max_rows, lines=tuple(lines), **fields)
 
@@ -663,7 +865,10 @@ def _read_xlsx(
 
     name = path or "<bytes>"
     _xlsx.check_archive(data, name)
-    book, used = _xlsx.open_workbook(data, name, engine)
+    # The last row a sheet may reach for calamine: the rows the limit allows, with the
+    # header's slack and the blank rows a table may hold.
+    reach = None if max_rows is None else max_rows + 1 + _HEADER_SLACK + MAX_BLANK_ROWS
+    book, used, engine_note = _xlsx.open_workbook(data, name, engine, reach)
     try:
         sheets = _xlsx.workbook_sheets(book, used)
         if not sheets:
@@ -678,8 +883,14 @@ def _read_xlsx(
             )
         else:
             why = f"sheet {sheet!r} as given"
-        rows = enumerate(_xlsx.sheet_rows(book, used, sheet))
-        records, _ = _collect(rows, name, path, max_rows)
+        chosen = sheet
+
+        def place(index: int) -> tuple[str, int]:
+            return f"sheet {chosen!r} row {index + 1:,}", index + 1
+
+        records = _collect(
+            _numbered(_xlsx.sheet_runs(book, used, sheet)), name, path, max_rows, place
+        )[0]
     except FileFormatError as e:
         if e.path is None and not str(e).startswith(name):
             raise FileFormatError(f"{name}: {e}", path=path) from e
@@ -687,6 +898,10 @@ def _read_xlsx(
     except RowLimitError:
         raise
     except Exception as e:  # a broken sheet inside a valid zip
+        raise FileFormatError(f"{name}: cannot read the workbook: {e}", path=path) from e
+    except BaseException as e:
+        if not _xlsx.is_panic(e):
+            raise
         raise FileFormatError(f"{name}: cannot read the workbook: {e}", path=path) from e
     finally:
         close = getattr(book, "close", None)
@@ -700,9 +915,17 @@ def _read_xlsx(
         sheet=sheet,
         sheets=sheets,
         path=path,
-        notes=[why],
+        notes=[why] if engine_note is None else [why, engine_note],
         engine=used,
     )
+
+
+def _numbered(rows: Iterable[list[str] | int]) -> Iterator[tuple[int, list[str] | int]]:
+    """Each row (or run of ``n`` blank rows) with the 0-based index of its first row."""
+    index = 0
+    for row in rows:
+        yield index, row
+        index += row if isinstance(row, int) else 1
 
 
 def read_table(
