@@ -118,8 +118,11 @@ class _Sample:
     profiles: list[_Profile]
 
 
-def _sample(table: RawTable, header_row: int | None) -> _Sample:
-    """Profile every column on the first :data:`SAMPLE_ROWS` non-blank data rows."""
+def _sample(table: RawTable, header_row: int | None, footer: tuple[int, ...] = ()) -> _Sample:
+    """
+    Profile every column on the first :data:`SAMPLE_ROWS` non-blank data rows (the rows of
+    ``footer`` left out).
+    """
     import numpy as np
     import pandas as pd
 
@@ -129,7 +132,8 @@ def _sample(table: RawTable, header_row: int | None) -> _Sample:
     n_rows, width = data.shape
     flat = _flat_cells(data)
     filled = (flat != "").to_numpy(dtype=bool).reshape(n_rows, width)
-    keep = np.flatnonzero(filled.any(axis=1))[:SAMPLE_ROWS]
+    data_row = filled.any(axis=1) & ~data.index.isin(footer)
+    keep = np.flatnonzero(data_row)[:SAMPLE_ROWS]
     filled = filled[keep]
     grid = flat.to_numpy(dtype=object).reshape(n_rows, width)[keep]
     cells = pd.DataFrame(grid, index=data.index[keep] + table.first_row, dtype=object)
@@ -371,9 +375,8 @@ def _name_split(
     label = column_label(headers, column)
     if share >= COMMA_SHARE:
         reason = (
-            f"{share:.0%} of its sampled names are written 'Surname, Given names' "
-            f"(such as {with_comma!r}): before the comma is the last name, after it the first "
-            "name; a name without the comma is a problem on its row"
+            f"{share:.0%} of its sampled names have the comma (such as {with_comma!r}); "
+            "a name without it is a problem on its row"
         )
         note = f"{label} holds whole names: it feeds last_name and first_name; {reason}"
         return NameSplit(column=column, rule="last_comma_first", reason=reason), [note]
@@ -437,7 +440,9 @@ def suggest(table: RawTable, header_row: int | None) -> ColumnMapping:
                 )
             )
     claimed = {m.column for m in claims}
-    sample = _sample(table, header_row)
+    start = 0 if header_row is None else header_row + 1
+    footer = find_footer(table.rows, start, table.first_row, EMAIL)
+    sample = _sample(table, header_row, footer.rows)
     profiles = sample.profiles
     email, email_lost = _choose_email(headers, found, profiles, claimed)
     matches, lost = _resolve(claims, headers)
@@ -452,8 +457,6 @@ def suggest(table: RawTable, header_row: int | None) -> ColumnMapping:
         )
     split, split_notes = _name_split(headers, found, sample, matches)
     separator, separator_notes = _group_separator(headers, sample, matches)
-    start = 0 if header_row is None else header_row + 1
-    footer = find_footer(table.rows, start, table.first_row, EMAIL)
     return ColumnMapping(
         headers=headers,
         width=width,

@@ -334,6 +334,10 @@ def header_names(table: RawTable, header_row: int | None) -> tuple[str, ...]:
     """
     Return the header text of every column (``""`` for a blank header cell).
 
+    In a two-row header (``Navn`` over ``Fornavn`` and ``Etternavn``, with ``Avdeling`` merged
+    down over both rows), a blank cell of the lower row takes the name above it, so the
+    columns merged down are not lost.
+
     Args:
         table: The table.
         header_row: 0-based index of the header row, or ``None`` for no header (returns ``()``).
@@ -349,4 +353,21 @@ def header_names(table: RawTable, header_row: int | None) -> tuple[str, ...]:
             f"(the table has {len(table.rows)} rows)",
             path=table.path,
         )
-    return tuple(str(c).strip() for c in table.rows.iloc[header_row].tolist())
+    cells = [str(c).strip() for c in table.rows.iloc[header_row].tolist()]
+    if header_row > 0 and "" in cells:
+        above = [str(c).strip() for c in table.rows.iloc[header_row - 1].tolist()]
+        if _is_band(above, cells):
+            cells = [cell or over for cell, over in zip(cells, above, strict=True)]
+    return tuple(cells)
+
+
+def _is_band(above: list[str], cells: list[str]) -> bool:
+    """
+    Whether ``above`` is the upper row of a two-row header over ``cells``: names spanning
+    sub-headers (``Navn`` over ``Fornavn``, ``Etternavn``) beside names merged down over both
+    rows, which a spreadsheet leaves blank in the lower row.
+    """
+    named = {a for a in above if a}
+    over_names = any(a and c for a, c in zip(above, cells, strict=True))
+    over_blanks = any(a and not c for a, c in zip(above, cells, strict=True))
+    return len(named) >= 2 and over_names and over_blanks

@@ -59,7 +59,7 @@ ISSUE_COLUMNS: tuple[str, ...] = (
 )
 
 #: Columns of a review's source that are bookkeeping, not properties.
-HIDDEN = frozenset({"_extra", "_line"})
+HIDDEN = frozenset({"_extra", "_line", "_unsplit"})
 
 Severity = Literal["error", "warning"]
 
@@ -99,6 +99,8 @@ class IssueCode(enum.StrEnum):
     INVALID_BOOLEAN = "invalid_boolean"
     #: Warning: the email was cleaned (``Name <a@b.no>``, ``mailto:``, stray blanks).
     EMAIL_CLEANED = "email_cleaned"
+    #: A whole name that the mapping's name split cannot split (``Anna Berg`` with no comma).
+    NAME_NOT_SPLIT = "name_not_split"
 
 
 _WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value})
@@ -218,6 +220,8 @@ def _labels(mapping: ColumnMapping) -> dict[str, str]:
     for m in mapping.matches:
         label = mapping.label(m.column)
         labels[m.target] = f"{labels[m.target]}, {label}" if m.target in labels else label
+    if mapping.name_split is not None:
+        labels["first_name"] = labels["last_name"] = mapping.label(mapping.name_split.column)
     return labels
 
 
@@ -233,6 +237,8 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
     nonblank = np.zeros(len(data), dtype=bool)
     for col in cells:
         nonblank |= ~_text.is_blank(col)
+    # Footer lines under the table (totals, page numbers) are not users: left out.
+    nonblank &= ~data.index.isin(mapping.footer_rows)
     if not nonblank.all():
         cells = [col[nonblank] for col in cells]
     index = pd.Index(data.index[nonblank] + table.first_row, name="row", dtype="int64")
@@ -240,6 +246,11 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
     for m in mapping.matches:
         if m.target != "groups" and m.column < width:
             source[m.target] = cells[m.column].array
+    split = mapping.name_split
+    if split is not None and split.column < width:
+        first, last, bad = split.apply(cells[split.column])
+        source["first_name"], source["last_name"] = first.array, last.array
+        source["_unsplit"] = np.where(bad, "x", "")
     group_columns = [c for c in mapping.group_columns if c < width]
     if group_columns:
         joined = cells[group_columns[0]]
@@ -298,6 +309,7 @@ def _check(
     checks = norm.assign(
         _extra=source.get("_extra", ""),
         _email_key=counted,
+        _unsplit=source.get("_unsplit", ""),
     )
 
     def check(code: IssueCode, test: Any) -> pa.Check:
@@ -329,6 +341,7 @@ def _check(
         ]
     )
     columns["_extra"] = pa.Column(checks=[check(IssueCode.EXTRA_CELLS, lambda s: s == "")])
+    columns["_unsplit"] = pa.Column(checks=[check(IssueCode.NAME_NOT_SPLIT, lambda s: s == "")])
     if "is_admin" in norm:
         words = _TRUE | _FALSE
         columns["is_admin"] = pa.Column(
@@ -385,6 +398,8 @@ def _cells(
     first: dict[str, int] = {}
     for m in mapping.matches:
         first.setdefault(m.target, m.column)
+    if mapping.name_split is not None:
+        first["first_name"] = first["last_name"] = mapping.name_split.column
     position = out["field"].map({f: first.get(f, -1) for f in out["field"].unique()})
     position = position.astype("int64")
     rows = out["row"].astype(str)
@@ -489,7 +504,9 @@ def _issues(
     if len(failures):
         f = failures.rename(columns={"column": "field", "check": "code", "index": "row"})
         f = f.assign(
-            field=f["field"].replace({"_email_key": "email", "_extra": "row"}),
+            field=f["field"].replace(
+                {"_email_key": "email", "_extra": "row", "_unsplit": "last_name"}
+            ),
             row=f["row"].astype("int64"),
         )
         frames.append(f)
@@ -545,6 +562,15 @@ def _issues(
             + out.loc[is_dup, "value"]
             + " appears on rows "
             + _rows_sharing(dupes).reindex(out.loc[is_dup, "row"]).to_numpy()
+        )
+    unsplit = out["code"] == IssueCode.NAME_NOT_SPLIT.value
+    if unsplit.any() and mapping.name_split is not None:
+        out.loc[unsplit, "message"] = (
+            where_text[unsplit]
+            + "the name "
+            + out.loc[unsplit, "value"].map(repr)
+            + " cannot be split into a last and a first name, read as "
+            + mapping.name_split.describe()
         )
     is_clean = out["code"] == IssueCode.EMAIL_CLEANED.value
     if is_clean.any():
