@@ -319,8 +319,10 @@ def _recognise_inside(header: str) -> Recognised | None:
     names of two properties names none, except a first and a last name together, which is a
     whole name (``Etternavn, fornavn``).
     """
-    tokens = fold(_ANNOTATION.sub(" ", header)).split()
-    if len(tokens) < 2:
+    text = _ANNOTATION.sub(" ", header).strip()
+    tokens = fold(text).split()
+    # A technical name (``legalAgeGroupClassification``) is not a question.
+    if len(tokens) < 2 or not re.search(r"[\s,?:]", text):
         return None
     hits: list[_Known] = []
     used: set[int] = set()
