@@ -54,6 +54,8 @@ _FOOTERS = {
         r"^(?:grand )?(?:total|totalt|totaal|totale|totaux|sum|summa|summe|gesamt|i alt"
         r"|yhteensa|samtals|alls|razem|suma|antal|antall|anzahl|aantal|lukumaara|fjoldi"
         r"|liczba|count|number of|nombre de|numero de|numero di|numero total)\b"
+        r"|\b(?:totalt?|total|i alt|insgesamt|yhteensa|samtals|totaal|razem)\b.*\d"
+        r"|\d.*\b(?:totalt?|total|i alt|insgesamt|yhteensa|samtals|totaal|razem)$"
     ),
     "a page number": (
         r"\b(?:page|side|sida|seite|sivu|pagina|strona|bladsida|bls|pag|p) \d+ "
@@ -70,7 +72,11 @@ _FOOTERS = {
         r"|exportiert|tulostettu|luotu|afgedrukt|gegenereerd|geexporteerd|imprime|genere"
         r"|exporte|impreso|generado|exportado|stampato|generato|esportato|wydrukowano"
         r"|wygenerowano|impresso|gerado|prentad|buid til)\b|^end of (?:report|list)"
-        r"|^slutt pa rapport"
+        r"|^slutt pa rapport|^(?:report|rapport|bericht|raportti|skyrsla|verslag|rapporto"
+        r"|informe|raport|relatorio)\b.*\d|^(?:kilde|source|quelle|kalla|lahde|bron|fonte"
+        r"|fuente|zrodlo|heimild)\b|^(?:last updated|sist oppdatert|senast uppdaterad"
+        r"|zuletzt aktualisiert|sidst opdateret|paivitetty|laatst bijgewerkt|mis a jour"
+        r"|actualizado|aggiornato|zaktualizowano|atualizado)\b"
     ),
 }
 _FOOTER = {what: re.compile(pattern) for what, pattern in _FOOTERS.items()}
@@ -135,7 +141,7 @@ def comma_names(cells: pd.Series) -> tuple[float, str, str]:
     filled = cells[cells.str.strip() != ""]
     if not len(filled):
         return 0.0, "", ""
-    comma = filled.str.fullmatch(r"\s*[^,，@]*\S[^,，@]*[,，]\s*\S[^,，@]*", na=False)
+    comma = filled.str.fullmatch(r"\s*[^,，@\d]*\S[^,，@\d]*[,，]\s*\S[^,，@\d]*", na=False)
     with_comma = filled[comma.to_numpy(dtype=bool)]
     without = filled[~comma.to_numpy(dtype=bool)]
     return (

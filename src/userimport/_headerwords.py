@@ -13,6 +13,7 @@ Primavera). A name appears once per language; "|" goes between names.
 from __future__ import annotations
 
 __all__ = [
+    "AT_WORK",
     "FULL_NAME",
     "LANGUAGES",
     "NAME_PREFIX",
@@ -52,7 +53,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fi": "etunimi|etunimet|kutsumanimi",
         "is": "fornafn|eiginnafn",
         "nl": "voornaam|voornamen|roepnaam",
-        "fr": "prénom|prénoms",
+        "fr": "prénom|prénoms|prénom usuel",
         "es": "nombre|nombres|nombre de pila",
         "it": "nome",
         "pl": "imię|imiona",
@@ -67,7 +68,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fi": "sukunimi",
         "is": "eftirnafn|kenninafn|föðurnafn|ættarnafn",
         "nl": "achternaam|familienaam|geslachtsnaam",
-        "fr": "nom|nom de famille",
+        "fr": "nom|nom de famille|nom d'usage|nom de naissance",
         "es": "apellido|apellidos|primer apellido",
         "it": "cognome",
         "pl": "nazwisko",
@@ -173,7 +174,7 @@ SIGN_IN: dict[str, str] = {
 
 #: Names of a column holding a person's whole name (``Anna Berg`` or ``Berg, Anna``).
 FULL_NAME: dict[str, str] = {
-    "en": "name|full name|display name|employee name|employee|real name|person name",
+    "en": "name|full name|display name|employee name|employee|real name|person name|person",
     "no": "navn|fullt navn|fullstendig navn|ansatt|visningsnavn|medarbeider",
     "sv": "namn|fullständigt namn|anställd|medarbetare|visningsnamn",
     "da": "navn|fulde navn|fuldt navn|medarbejder|ansat",
@@ -267,4 +268,13 @@ OTHER_PERSON = (
     "|vorgesetzten|vorgesetzter|approver|sponsor|assistant|parent|guardian|foresatt|esimies"
     "|esihenkilö|yfirmaður|leidinggevende|responsable|jefe|responsabile|przełożony|kierownik"
     "|chefia|gestor|supérieur"
+)
+
+#: Words that say an address (or a phone) is the one used at work: a header holding one is
+#: read without it (``E-mail werk``, ``Email służbowy``, ``Adresse mail professionnelle``).
+AT_WORK = (
+    "work|business|office|company|corporate|jobb|arbeid|arbeit|geschäftlich|geschäftliche"
+    "|dienstlich|dienstliche|tjänst|arbete|arbejde|työ|werk|zakelijk|zakelijke|travail"
+    "|professionnel|professionnelle|pro|trabajo|corporativo|corporativa|lavoro|aziendale"
+    "|służbowy|służbowa|trabalho|profissional|empresa|firma|firmen|vinnu"
 )

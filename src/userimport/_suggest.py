@@ -57,6 +57,8 @@ _FREEMAIL = (
 #: A whole-name column is read as ``Surname, Given names`` when this share of its sampled
 #: cells has one comma with a name on each side.
 COMMA_SHARE = 0.6
+# Under a header that does not name a whole name, nearly every cell must be such a name.
+_CONTENT_SHARE = 0.9
 # Below this share, the names have no comma: their order is a person's choice.
 _NO_COMMA_SHARE = 0.1
 
@@ -216,12 +218,11 @@ def _why_not(loser: _Option, winner: _Option | None, headers: tuple[str, ...]) -
         return f"its header says it holds someone else's address ({loser.role_word!r})"
     label = column_label(headers, winner.column)
     p, w = loser.profile, winner.profile
-    word = loser.found.word if loser.found is not None else ""
     reasons = [
         "its cells are not email addresses",
         f"its header says it holds a second address ({loser.role_word or 'numbered'})",
         (
-            f"its header names a sign-in name ({word!r}), not a mailbox, and the header of "
+            f"its header {loser.header!r} names a sign-in name, not a mailbox, and the header of "
             f"{label} names the mailbox (a row without a mailbox address is a problem to fix, "
             "not a reason to take the sign-in name)"
             if loser.kind == "sign_in"
@@ -368,6 +369,15 @@ def _name_split(
     ]
     measured = [(c, *comma_names(sample.cells[c].astype(str))) for c in whole]
     measured = [m for m in measured if m[2] or m[3]]
+    if not any(m[1] >= COMMA_SHARE for m in measured):
+        # An unknown header over names written "Surname, Given names" (``Medlem``).
+        unknown = [
+            c
+            for c, r in enumerate(found)
+            if r is None and c not in mapped and c < sample.cells.shape[1]
+        ]
+        by_content = [(c, *comma_names(sample.cells[c].astype(str))) for c in unknown]
+        measured += [m for m in by_content if m[1] >= _CONTENT_SHARE]
     if not measured:
         return None, []
     best = max(measured, key=lambda m: (m[1], -m[0]))
@@ -378,6 +388,8 @@ def _name_split(
             f"{share:.0%} of its sampled names have the comma (such as {with_comma!r}); "
             "a name without it is a problem on its row"
         )
+        if found[column] is None:
+            reason = f"its header is not a known name, but {reason}"
         note = f"{label} holds whole names: it feeds last_name and first_name; {reason}"
         return NameSplit(column=column, rule="last_comma_first", reason=reason), [note]
     if share <= _NO_COMMA_SHARE:

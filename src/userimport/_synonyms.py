@@ -22,6 +22,7 @@ from typing import Literal
 import attrs
 
 from ._headerwords import (
+    AT_WORK,
     FULL_NAME,
     LANGUAGES,
     NAME_PREFIX,
@@ -249,6 +250,16 @@ def _strip_qualifiers(header: str) -> str:
     return "".join(tokens)
 
 
+_AT_WORK = frozenset(fold(w) for w in _words(AT_WORK))
+
+
+def _without_work_words(header: str) -> str:
+    """The normalised header without the words that say it is the work one (``E-mail werk``)."""
+    tokens = fold(_ANNOTATION.sub(" ", header)).split()
+    kept = [t for t in tokens if t not in _AT_WORK]
+    return "".join(kept) if kept and len(kept) < len(tokens) else ""
+
+
 def _exact(key: str) -> tuple[_Known, str] | None:
     """A known name for ``key``, also as a numbered group or email column (``Group 2``)."""
     known = _KNOWN.get(key)
@@ -269,6 +280,8 @@ def _recognise_exactly(header: str) -> Recognised | None:
         return None
     role, _ = role_of(header)
     hit = _exact(key)
+    if hit is None and _without_work_words(header):
+        hit = _exact(_without_work_words(header))
     if hit is None and role != "own":
         hit = _exact(_strip_qualifiers(header))
         if hit is None or hit[0].target != "email":

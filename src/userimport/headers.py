@@ -60,8 +60,9 @@ _LONG_TEXT = 60
 # The score is a weighted sum of shares in [0, 1]; known header words count most.
 _WEIGHTS = {"known": 0.45, "contrast": 0.15, "text": 0.10, "distinct": 0.05, "fill": 0.10}
 _BELOW_WEIGHT = 0.15
-# How much a known cell counts: a property's name, a column that feeds none, a near miss.
-_KNOWN_WEIGHT = {"property": 1.0, "other": 0.8, "fuzzy": 0.7}
+# How much a known cell counts: a property's name, a column that feeds none, a near miss, a
+# property's name inside a question.
+_KNOWN_WEIGHT = {"property": 1.0, "other": 0.8, "fuzzy": 0.7, "partial": 0.6}
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -155,8 +156,8 @@ def _flat_cells(frame: Any) -> Any:
 def _weight(found: Recognised | None) -> float:
     if found is None:
         return 0.0
-    if found.method == "fuzzy":
-        return _KNOWN_WEIGHT["fuzzy"]
+    if found.method in ("fuzzy", "partial"):
+        return _KNOWN_WEIGHT[found.method]
     if found.target is None or found.role != "own":
         return _KNOWN_WEIGHT["other"]
     return _KNOWN_WEIGHT["property"]
@@ -183,7 +184,7 @@ def _features(rows: Any) -> _Features:
 
     # Header words: each distinct short text of the scanned rows is recognised once.
     scanned = flat.iloc[: scan * width]
-    short_text = (own.ravel() == 1) & (lengths[:scan].ravel() <= _LONG_TEXT)
+    short_text = (own.ravel() == 1) & (lengths[:scan].ravel() <= 2 * _LONG_TEXT)
     values = list(pd.unique(scanned[short_text]))
     found = dict(zip(values, recognise_all(values), strict=True))
     weights = {v: _weight(r) for v, r in found.items() if r is not None}
