@@ -186,10 +186,10 @@ def find_footer(rows: pd.DataFrame, start: int, first_row: int, email: str) -> F
         filled = [c for c in cells if c]
         if not filled:
             continue
-        if len(filled) > max(2, width // 3) or any(re.fullmatch(email, c) for c in filled):
+        if len(filled) > max(3, width // 2) or any(re.fullmatch(email, c) for c in filled):
             break
         why = _why_footer(filled)
-        if why is None:
+        if why is None or (len(filled) > max(2, width // 3) and why.startswith("a sentence")):
             break
         position = int(tail.index[index])
         found.append(position)

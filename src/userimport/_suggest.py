@@ -336,9 +336,13 @@ def _resolve(
             kept.append(m)
         elif m.target in chosen:
             winner = chosen[m.target]
+            strength = (
+                f"{winner.method} against {m.method}"
+                if winner.method != m.method
+                else f"{winner.method} {winner.score:.2f} against {m.score:.2f}"
+            )
             why = (
-                f"{column_label(headers, winner.column)} is a stronger match "
-                f"({winner.method} against {m.method})"
+                f"{column_label(headers, winner.column)} is a stronger match ({strength})"
                 if (_RANK[winner.method], winner.score) != (_RANK[m.method], m.score)
                 else f"{column_label(headers, winner.column)} names it too, and comes first"
             )

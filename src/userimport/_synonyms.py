@@ -298,7 +298,8 @@ def _recognise_exactly(header: str) -> Recognised | None:
     return Recognised(
         target=known.target,
         method="exact" if exact else "synonym",
-        score=1.0 if exact else 0.95,
+        # A two-letter abbreviation (LDAP's ``sn``) yields to a spelled-out name (``Surname``).
+        score=1.0 if exact else (0.95 if len(key) > 2 else 0.9),
         word=known.word,
         languages=known.languages,
         role=role,
