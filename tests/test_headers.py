@@ -279,3 +279,16 @@ def test_a_powershell_type_line_is_passed_over() -> None:
         *[[f"K{i}", "Lie", f"klie{i}", f"klie{i}@corp.local", f"k{i}@corp.no"] for i in range(5)],
     ]
     assert 1 == detect_header(make_table(rows)).row
+
+
+def test_two_row_header_with_many_names_merged_down() -> None:
+    """With more names merged down than split, the lower row is still the header."""
+    band = ["Ansattnr", "Navn", "", "Kontakt", "", "Avdeling", "Grupper", "Startdato"]
+    lower = ["", "Fornavn", "Etternavn", "E-post", "Mobil", "", "", ""]
+    data = [[f"{i}", f"K{i}", "Lie", f"k{i}@f.no", "+47", "IT", "Oslo", "2024"] for i in range(8)]
+    table = make_table([["Ansattoversikt"], [], band, lower, *data])
+    guess = detect_header(table)
+    assert 3 == guess.row
+    assert "the upper row of a two-row header" in guess.explain()
+    expected = ("Ansattnr", "Fornavn", "Etternavn", "E-post", "Mobil", "Avdeling", "Grupper")
+    assert (*expected, "Startdato") == header_names(table, 3)

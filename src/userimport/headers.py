@@ -141,6 +141,7 @@ class _Features:
     below_rows: npt.NDArray[Any]
     above_emails: npt.NDArray[Any]
     repeats: npt.NDArray[Any]
+    band: npt.NDArray[Any]
     width: int
     words: tuple[tuple[str, ...], ...]
 
@@ -217,10 +218,26 @@ def _features(rows: Any) -> _Features:
         recurs |= padded[:scan] == padded[k : k + scan]
     key_value = scanned.str.fullmatch(_KEY_VALUE).to_numpy(dtype=bool).reshape(scan, width)
 
+    # A two-row header: the upper row names cells of the row below and, merged down, cells
+    # the row below leaves blank; those count in the lower row, and the upper is no header.
+    names, below_filled = own[:-1] == 1, own[1:] > 0
+    band = (
+        (distinct.to_numpy(dtype=int)[:-1] >= 2)
+        & (names & below_filled).any(axis=1)
+        & (names & ~below_filled).any(axis=1)
+        & ~(own[:-1] == 2).any(axis=1)
+        # ... over a row of names too, not over data.
+        & ~(own[1:] == 2).any(axis=1)
+        & ((own[1:] == 1).sum(axis=1) >= 0.8 * below_filled.sum(axis=1))
+    )
+    merged = np.zeros((scan, width), dtype=bool)
+    merged[1:] = names & ~below_filled & band[:, None]
+    merged_known = np.zeros(scan)
+    merged_known[1:] = (known[:-1] * merged[1:]).sum(axis=1)
     return _Features(
-        filled=(own > 0).sum(axis=1),
-        known=known.sum(axis=1),
-        text=(own == 1).sum(axis=1),
+        filled=(own > 0).sum(axis=1) + merged.sum(axis=1),
+        known=known.sum(axis=1) + merged_known,
+        text=(own == 1).sum(axis=1) + merged.sum(axis=1),
         emails=(own == 2).sum(axis=1),
         numbers=(own == 3).sum(axis=1),
         distinct=distinct.to_numpy(dtype=int),
@@ -228,12 +245,13 @@ def _features(rows: Any) -> _Features:
         key_value=(key_value & (own == 1)).any(axis=1),
         contrast=(compared & (own != mode)).sum(axis=1),
         compared=compared.sum(axis=1),
-        covered=((own > 0) & data_columns).sum(axis=1),
+        covered=(((own > 0) | merged) & data_columns).sum(axis=1),
         data_columns=data_columns.sum(axis=1),
         below=row_email[hi] - row_email[lo],
         below_rows=row_filled[hi] - row_filled[lo],
         above_emails=row_email[:scan] > 0,
         repeats=(recurs & (own > 0)).sum(axis=1),
+        band=np.r_[band, False],
         width=int((kinds > 0).any(axis=0).sum()),
         words=tuple(tuple(w for w in r if isinstance(w, str)) for r in words),
     )
@@ -270,6 +288,12 @@ def _scores(f: _Features) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
         ((f.filled <= 2) & f.key_value, 0.4, "a 'name: value' line: a preamble"),
         (f.long & (parts["known"] < 0.5), 0.5, "long text: a note, not headers"),
         (f.numbers * 2 > f.filled, 0.5, "mostly numbers or dates: data"),
+        (
+            f.band,
+            0.6,
+            "it names cells of the row below and, merged down, cells that row leaves blank: "
+            "the upper row of a two-row header",
+        ),
     ]
     for mask, factor, _ in penalties:
         score = np.where(mask, score * factor, score)
