@@ -747,3 +747,28 @@ def test_suggestion_reads_a_sample_of_a_long_table() -> None:
         suggest_mapping(table, 0)
         timings.append(time.perf_counter() - start)
     assert timings[1] < 5 * timings[0] + 0.2
+
+
+NAME_PART = st.text(
+    alphabet=st.characters(categories=["L"], exclude_characters=",，"), min_size=1, max_size=8
+).map(str.strip)
+GROUP = st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøåÄÖ-", min_size=1, max_size=10)
+
+
+@given(st.lists(st.tuples(NAME_PART, st.lists(NAME_PART, min_size=1, max_size=3)), min_size=1))
+def test_comma_names_split_back_into_their_parts(names: list[tuple[str, list[str]]]) -> None:
+    """``Surname, Given names`` always splits back into the surname and the given names."""
+    cells = pd.Series([f"{last}, {' '.join(given)}" for last, given in names], dtype="str")
+    first, last, bad = NameSplit(column=0).apply(cells)
+    expected = ([" ".join(g) for _, g in names], [s for s, _ in names], [False] * len(names))
+    assert expected == (first.tolist(), last.tolist(), bad.tolist())
+
+
+@given(
+    st.sampled_from([";", "|", " / ", "\n", ","]),
+    st.lists(st.lists(GROUP, min_size=2, max_size=3), min_size=2, max_size=8),
+)
+def test_the_separator_joining_group_names_is_found(separator: str, cells: list[list[str]]) -> None:
+    """Group names joined by any likely separator give that separator back."""
+    rows = [[f"u{i}@firma.no", separator.join(names)] for i, names in enumerate(cells)]
+    assert separator == suggest(["Email", "Groups"], *rows).group_separator
