@@ -258,7 +258,7 @@ def test_explain_lists_every_column() -> None:
     assert [
         "'Email' (A) -> email (exact, 1.00): header 'Email' is the name of email; 100% of its "
         "1 sampled cells are email addresses, 100% distinct",
-        "'Notes' (B) -> not imported",
+        "'Notes' (B) -> not imported: a known column that feeds no property ('notes')",
         "'Manager email' (C) -> not imported: looks like email, but its header says it holds "
         "someone else's address ('manager')",
         "group separator: ','",

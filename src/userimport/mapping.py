@@ -285,7 +285,23 @@ class ColumnMapping:
         reasons = [
             f"looks like {m.target}, but {m.reason}" for m in self.rejected if m.column == column
         ]
-        return "; ".join(reasons)
+        if reasons or column >= len(self.headers):
+            return "; ".join(reasons)
+        from ._synonyms import recognise
+
+        header = self.headers[column]
+        found = recognise(header) if header else None
+        if not header:
+            return "it has no header"
+        if found is None:
+            return "its header is not a known name (map it to attributes.<name> to keep it)"
+        if found.kind == "full_name":
+            return "a whole name; see the notes"
+        if found.kind == "name_prefix":
+            return "a name prefix, never the last name"
+        if found.target is None:
+            return f"a known column that feeds no property ({found.word!r})"
+        return ""
 
     def explain(self) -> str:
         """
