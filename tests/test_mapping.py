@@ -772,3 +772,11 @@ def test_the_separator_joining_group_names_is_found(separator: str, cells: list[
     """Group names joined by any likely separator give that separator back."""
     rows = [[f"u{i}@firma.no", separator.join(names)] for i, names in enumerate(cells)]
     assert separator == suggest(["Email", "Groups"], *rows).group_separator
+
+
+def test_a_powershell_type_name_is_no_group() -> None:
+    """``MemberOf`` holding Export-Csv's type name feeds no groups, and says how to fix it."""
+    junk = "Microsoft.ActiveDirectory.Management.ADPropertyValueCollection"
+    mapping = suggest(["EmailAddress", "MemberOf"], ["a@b.no", junk], ["c@b.no", junk])
+    assert () == mapping.group_columns
+    assert "PowerShell's type name" in mapping.rejected[0].reason

@@ -54,6 +54,9 @@ _FREEMAIL = (
     r"|fastmail\.com)>?$"
 )
 
+# What PowerShell's Export-Csv writes for a property holding several values (``MemberOf``).
+_TYPE_NAME = r"(?:Microsoft\.ActiveDirectory\.Management|System)\.[\w.]+(?:\[\])?"
+
 #: A whole-name column is read as ``Surname, Given names`` when this share of its sampled
 #: cells has one comma with a name on each side.
 COMMA_SHARE = 0.6
@@ -353,6 +356,30 @@ def _resolve(
     return kept, lost
 
 
+def _type_names(
+    claims: list[ColumnMatch], sample: _Sample, headers: tuple[str, ...]
+) -> tuple[list[ColumnMatch], list[ColumnMatch]]:
+    """
+    Leave out a column whose cells are mostly a .NET type name: PowerShell's ``Export-Csv``
+    writes ``Microsoft.ActiveDirectory.Management.ADPropertyValueCollection`` for a property
+    holding several values, such as ``MemberOf``.
+    """
+    kept, junk = [], []
+    for m in claims:
+        cells = sample.cells[m.column].astype(str) if m.column < sample.cells.shape[1] else None
+        filled = cells[cells != ""] if cells is not None else None
+        if filled is not None and len(filled) and filled.str.fullmatch(_TYPE_NAME).mean() >= 0.5:
+            reason = (
+                f"its cells hold PowerShell's type name ({filled.iloc[0]!r}), not values: "
+                "export it with its values joined "
+                "(@{n='MemberOf';e={$_.MemberOf -join ';'}})"
+            )
+            junk.append(attrs.evolve(m, reason=reason))
+        else:
+            kept.append(m)
+    return kept, junk
+
+
 def _name_split(
     headers: tuple[str, ...],
     found: list[Recognised | None],
@@ -455,16 +482,17 @@ def suggest(table: RawTable, header_row: int | None) -> ColumnMapping:
                     column=c, target=r.target, method=r.method, score=r.score, reason=reason
                 )
             )
-    claimed = {m.column for m in claims}
     start = 0 if header_row is None else header_row + 1
     footer = find_footer(table.rows, start, table.first_row, EMAIL)
     sample = _sample(table, header_row, footer.rows)
+    claims, junk = _type_names(claims, sample, headers)
+    claimed = {m.column for m in claims} | {m.column for m in junk}
     profiles = sample.profiles
     email, email_lost = _choose_email(headers, found, profiles, claimed)
     matches, lost = _resolve(claims, headers)
     if email is not None:
         matches.append(email)
-    rejected = sorted([*email_lost, *lost], key=lambda m: m.column)
+    rejected = sorted([*email_lost, *lost, *junk], key=lambda m: m.column)
     notes = [left_out_note(headers, m) for m in rejected]
     if email is not None and profiles[email.column].filled and not profiles[email.column].addresses:
         notes.append(
