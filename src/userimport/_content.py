@@ -141,7 +141,7 @@ def comma_names(cells: pd.Series) -> tuple[float, str, str]:
     filled = cells[cells.str.strip() != ""]
     if not len(filled):
         return 0.0, "", ""
-    comma = filled.str.fullmatch(r"\s*[^,，@\d]*\S[^,，@\d]*[,，]\s*\S[^,，@\d]*", na=False)
+    comma = filled.str.fullmatch(r"\s*[^,，、@\d]*\S[^,，、@\d]*[,，、]\s*\S[^,，、@\d]*", na=False)
     with_comma = filled[comma.to_numpy(dtype=bool)]
     without = filled[~comma.to_numpy(dtype=bool)]
     return (

@@ -97,7 +97,8 @@ class NameSplit:
     One source column holding whole names, split into ``first_name`` and ``last_name``.
 
     A cell that the rule cannot split (no comma for ``last_comma_first``, a single word for
-    the others) is a problem on its row (``name_not_split``), never a guess.
+    the others) is a problem on its row (``name_not_split``), never a guess. The full-width
+    ``，`` and ideographic ``、`` commas count as commas.
 
     Args:
         column: 0-based position of the source column.
@@ -134,7 +135,7 @@ class NameSplit:
         """
         text = names.astype("str").str.strip()
         if self.rule == "last_comma_first":
-            parts = text.str.replace("，", ",", regex=False).str.partition(",")
+            parts = text.str.replace(r"[，、]", ",", regex=True).str.partition(",")
             last, first = parts[0].str.strip(), parts[2].str.strip()
         elif self.rule == "first_last":
             parts = text.str.rpartition(" ")
