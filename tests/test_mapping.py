@@ -780,3 +780,16 @@ def test_a_powershell_type_name_is_no_group() -> None:
     mapping = suggest(["EmailAddress", "MemberOf"], ["a@b.no", junk], ["c@b.no", junk])
     assert () == mapping.group_columns
     assert "PowerShell's type name" in mapping.rejected[0].reason
+
+
+def test_every_group_name_holding_a_separator_is_warned_in_the_review() -> None:
+    """Validation warns on each row whose group name holds another likely separator."""
+    rows = [["a@b.no", "A", "B", "IT", "Oslo, Norge;Drift"], ["c@b.no", "C", "D", "IT", "Salg;HR"]]
+    table = make_table([["Email", "First", "Last", "Dept", "Groups"], *rows])
+    review = validate(table, 0, suggest_mapping(table, 0))
+    warned = review.issues[review.issues["code"] == "group_name_separator"]
+    assert ([2], ["warning"], True) == (
+        warned["row"].tolist(),
+        warned["severity"].tolist(),
+        review.is_valid,
+    )

@@ -101,9 +101,14 @@ class IssueCode(enum.StrEnum):
     EMAIL_CLEANED = "email_cleaned"
     #: A whole name that the mapping's name split cannot split (``Anna Berg`` with no comma).
     NAME_NOT_SPLIT = "name_not_split"
+    #: Warning: a group name holds a likely separator other than the mapping's
+    #: (``Oslo, Norge`` when ``;`` separates groups): check the group separator.
+    GROUP_NAME_SEPARATOR = "group_name_separator"
 
 
-_WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value})
+_WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value, IssueCode.GROUP_NAME_SEPARATOR.value})
+# Separators people put between groups; a group name holding another one is warned about.
+_LIKELY_SEPARATORS = (";", "|", ",", " / ")
 
 
 @attrs.frozen(kw_only=True)
@@ -356,9 +361,11 @@ def _check(
 
     # Groups: split, trim, drop empty pieces, de-duplicate (case-insensitively) per row.
     group_parts = []
+    held: pd.Index = pd.Index([], dtype="int64")
     if "groups" in source:
-        pieces = _text.split_long(source["groups"].astype("str"), mapping.group_separator)
-        group_parts.append(_clean(pieces))
+        pieces = _clean(_text.split_long(source["groups"].astype("str"), mapping.group_separator))
+        group_parts.append(pieces)
+        held = _separator_held(pieces, mapping.group_separator)
     if mapping.department_as_group:
         group_parts.append(norm["department"])
     if group_parts:
@@ -370,6 +377,7 @@ def _check(
     issues = _issues(
         failures=failures,
         group_long=group_long_fail,
+        separator_held=held,
         source=source,
         norm=norm,
         dupes=dupes,
@@ -387,6 +395,17 @@ def _check(
     rows.loc[rows.index.isin(errors), "status"] = "invalid"
     rows.loc[is_skipped, "status"] = "skipped"
     return Checked(rows=rows, memberships=long, report=ValidationReport(frame=issues))
+
+
+def _separator_held(pieces: pd.Series, separator: str) -> pd.Index:
+    """The rows with a group name holding a likely separator other than ``separator``."""
+    import numpy as np
+
+    hit = np.zeros(len(pieces), dtype=bool)
+    for likely in _LIKELY_SEPARATORS:
+        if likely.strip() != separator.strip():
+            hit |= _text.contains_any(pieces, likely)
+    return pieces.index[hit].unique()
 
 
 def _cells(
@@ -465,6 +484,10 @@ _TEXTS = {
     IssueCode.TOO_LONG: f"is longer than {MAX_LENGTH} characters",
     IssueCode.EXTRA_CELLS: "has cells beyond the last header column (a delimiter inside a value?)",
     IssueCode.INVALID_BOOLEAN: "is neither yes nor no",
+    IssueCode.GROUP_NAME_SEPARATOR: (
+        "hold a group name with ';', '|', ',' or ' / ' inside, which often separates "
+        "groups: check the group separator"
+    ),
 }
 
 
@@ -489,6 +512,7 @@ def _issues(
     failures: pd.DataFrame,
     group_long: pd.DataFrame,
     source: pd.DataFrame,
+    separator_held: pd.Index | None = None,
     norm: pd.DataFrame,
     dupes: pd.Series,
     mapping: ColumnMapping,
@@ -514,6 +538,16 @@ def _issues(
         frames.append(
             pd.DataFrame(
                 {"row": group_long["row"], "field": "groups", "code": IssueCode.TOO_LONG.value}
+            )
+        )
+    if separator_held is not None and len(separator_held):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "row": separator_held,
+                    "field": "groups",
+                    "code": IssueCode.GROUP_NAME_SEPARATOR.value,
+                }
             )
         )
     cleaned = norm["email"] != _text.strip(source["email"]) if "email" in source else None
