@@ -9,7 +9,7 @@ the cost does not grow with the table.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -204,8 +204,3 @@ def find_footer(rows: pd.DataFrame, start: int, first_row: int, email: str) -> F
         "neither valid nor invalid: " + "; ".join(reversed(notes))
     )
     return Footer(rows=tuple(sorted(found)), notes=(summary,))
-
-
-def sign_in_count(addresses: Any) -> int:
-    """How many of ``addresses`` (casefolded text) look like sign-in names."""
-    return int(addresses.str.contains(SIGN_IN_ADDRESS, regex=True).sum())

@@ -226,9 +226,10 @@ def _features(rows: Any) -> _Features:
         & (names & below_filled).any(axis=1)
         & (names & ~below_filled).any(axis=1)
         & ~(own[:-1] == 2).any(axis=1)
-        # ... over a row of names too, not over data.
+        # ... over a row of header words too, not over data.
         & ~(own[1:] == 2).any(axis=1)
         & ((own[1:] == 1).sum(axis=1) >= 0.8 * below_filled.sum(axis=1))
+        & ((known[1:] > 0).sum(axis=1) >= 2)
     )
     merged = np.zeros((scan, width), dtype=bool)
     merged[1:] = names & ~below_filled & band[:, None]
