@@ -793,3 +793,13 @@ def test_every_group_name_holding_a_separator_is_warned_in_the_review() -> None:
         warned["severity"].tolist(),
         review.is_valid,
     )
+
+
+def test_an_empty_mailbox_column_yields_to_addresses() -> None:
+    """``EmailAddress`` left empty (not asked of Get-ADUser) yields to the sign-in name, noted."""
+    rows = [[f"u{i}@corp.local", ""] for i in range(4)]
+    mapping = suggest(["UserPrincipalName", "EmailAddress"], *rows)
+    assert 0 == mapping.column("email")
+    reason = mapping.matches[0].reason
+    assert "the mailbox column 'EmailAddress' is empty" in reason
+    assert "check that mail reaches them" in reason

@@ -201,6 +201,7 @@ class _Option:
         """Best first, when sorted in reverse; each element is one reason to prefer a column."""
         p = self.profile
         return (
+            p.addresses,
             p.addresses or not p.filled,
             self.role == "own",
             self.mailbox,
@@ -222,6 +223,11 @@ def _why_not(loser: _Option, winner: _Option | None, headers: tuple[str, ...]) -
     label = column_label(headers, winner.column)
     p, w = loser.profile, winner.profile
     reasons = [
+        (
+            f"its sampled cells are empty, and {label} holds addresses"
+            if not p.filled
+            else "its cells are not email addresses"
+        ),
         "its cells are not email addresses",
         f"its header says it holds a second address ({loser.role_word or 'numbered'})",
         (
@@ -304,8 +310,18 @@ def _won(option: _Option, options: list[_Option]) -> ColumnMatch:
     if option.role == "secondary":
         reason += f"; its header says it is a second address ({option.role_word or 'numbered'})"
     if option.kind == "sign_in":
-        reason += "; no column names a mailbox, so the sign-in name is taken"
+        empty = [o for o in options if o.mailbox and not o.profile.filled]
+        reason += (
+            f"; the mailbox column {empty[0].header!r} is empty, so the sign-in name is taken"
+            if empty
+            else "; no column names a mailbox, so the sign-in name is taken"
+        )
         score = round(score * 0.8, 2)
+    if p.sign_in_names:
+        reason += (
+            f"; {p.sign_in} of its {p.emails} sampled addresses look like sign-in names "
+            "(#EXT#, .local, onmicrosoft.com): check that mail reaches them"
+        )
     fuller = [
         o for o in options if o is not option and o.kind == "sign_in" and o.profile.fill > p.fill
     ]
