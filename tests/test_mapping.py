@@ -589,7 +589,9 @@ def test_a_sign_in_name_alone_is_taken_and_says_so() -> None:
 
 def test_a_sign_in_name_that_is_no_address_is_never_the_email() -> None:
     """``SamAccountName`` holding ``jdoe`` never feeds the email."""
-    assert None is suggest(["SamAccountName", "Name"], ["jdoe", "J Doe"]).column("email")
+    mapping = suggest(["SamAccountName", "Name"], ["jdoe", "J Doe"])
+    assert None is mapping.column("email")
+    assert "its cells are not email addresses" in mapping.rejected[0].reason
 
 
 NAMES = ["van der Berg, Anne-Lise", "Ní Bhriain, Aoife", "山田, 花子", "Haugen, Kari", "Lie, Ola"]

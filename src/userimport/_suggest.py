@@ -218,8 +218,10 @@ class _Option:
 
 def _why_not(loser: _Option, winner: _Option | None, headers: tuple[str, ...]) -> str:
     """Why ``loser`` is not the email: the first preference in which ``winner`` beats it."""
-    if loser.role == "other_person" or winner is None:
+    if loser.role == "other_person":
         return f"its header says it holds someone else's address ({loser.role_word!r})"
+    if winner is None:
+        return "its header names a sign-in name, and its cells are not email addresses"
     label = column_label(headers, winner.column)
     p, w = loser.profile, winner.profile
     reasons = [
