@@ -608,6 +608,7 @@ def test_surname_comma_given_names_feeds_both(header: str) -> None:
     )
     assert any("feeds last_name and first_name" in n for n in mapping.notes)
     assert "last_name and first_name, read as 'Surname, Given names'" in mapping.explain()
+    assert "last_name+first_name" == mapping.to_frame()["property"][0]
 
 
 def test_a_name_without_the_comma_is_a_problem_on_its_row() -> None:

@@ -334,7 +334,8 @@ class ColumnMapping:
     def to_frame(self) -> pd.DataFrame:
         """
         Return one row per source column: ``column``, ``letter``, ``header``, ``property``
-        (``""`` when not imported), ``method``, ``score`` and ``reason``.
+        (``""`` when not imported, ``last_name+first_name`` for a name split), ``method``,
+        ``score`` and ``reason``.
 
         A new DataFrame each call; the mapping is not changed.
         """
