@@ -391,9 +391,14 @@ def _is_band(above: list[str], cells: list[str]) -> bool:
     """
     Whether ``above`` is the upper row of a two-row header over ``cells``: names spanning
     sub-headers (``Navn`` over ``Fornavn``, ``Etternavn``) beside names merged down over both
-    rows, which a spreadsheet leaves blank in the lower row.
+    rows, which a spreadsheet leaves blank in the lower row; the lower row holds at least two
+    known header words.
     """
+    from ._synonyms import recognise_all
+
     named = {a for a in above if a}
     over_names = any(a and c for a, c in zip(above, cells, strict=True))
     over_blanks = any(a and not c for a, c in zip(above, cells, strict=True))
-    return len(named) >= 2 and over_names and over_blanks
+    if len(named) < 2 or not over_names or not over_blanks:
+        return False
+    return sum(r is not None for r in recognise_all([c for c in cells if c])) >= 2
