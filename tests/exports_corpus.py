@@ -674,6 +674,63 @@ def payroll_footer(folder: Path) -> Case:
     }
 
 
+def google_forms_en(folder: Path) -> Case:
+    """Google Forms answers in English: every name is a question."""
+    header = [
+        "Timestamp", "Email Address", "What is your first name?", "What is your last name?",
+        "Which department do you work in?", "Which teams would you like to join?",
+    ]  # fmt: skip
+    rows = [header]
+    for i, p in enumerate(people(11, "en", "brightwave.co.uk")):
+        teams = f"{p['group1']}, {p['group2']}" if i % 2 else p["group1"]
+        stamp = f"3/{1 + i}/2026 9:{i:02d}:00"
+        rows.append([stamp, p["email"], p["first"], p["last"], p["department"], teams])
+    (folder / "form_responses.csv").write_text(_csv(rows), encoding="utf-8")
+    return {
+        "file": "form_responses.csv",
+        "header": header,
+        "mapping": {
+            "first_name": header[2],
+            "last_name": header[3],
+            "email": header[1],
+            "department": header[4],
+        },
+        "groups": [header[5]],
+        "valid_rows": 11,
+        "invalid_rows": 0,
+    }
+
+
+def hr_report_footer(folder: Path) -> Case:
+    """An HR system's XLSX report: a title, the table, a total with its count in another
+    column, a confidentiality line and a page number."""
+    header = ["Employee ID", "First Name", "Last Name", "Work Email", "Department", "FTE"]
+    rows: list[list[Any]] = [["Headcount report – March 2026"], [], header]
+    for p in people(12, "en", "brightwave.co.uk"):
+        rows.append([int(p["id"]), p["first"], p["last"], p["email"], p["department"], 1])
+    rows += [
+        [],
+        ["Total employees", None, None, None, None, 12],
+        ["Confidential – internal use only"],
+        ["Page 1 of 1"],
+    ]
+    _xlsx(folder / "headcount_report.xlsx", rows, ("A1:F1",))
+    return {
+        "file": "headcount_report.xlsx",
+        "header": header,
+        "mapping": {
+            "first_name": "First Name",
+            "last_name": "Last Name",
+            "email": "Work Email",
+            "department": "Department",
+        },
+        "groups": [],
+        "valid_rows": 12,
+        "invalid_rows": 0,
+        "footer_rows": [17, 18, 19],
+    }
+
+
 def group_separator(separator: str, name: str, suffix: str) -> Callable[[Path], Case]:
     """Group cells holding several groups joined by ``separator``."""
 
@@ -721,8 +778,10 @@ BUILDERS: tuple[Callable[[Path], Case], ...] = (
     given_surname,
     *(language_export(lang) for lang in LANGUAGE_HEADERS),
     google_forms_no,
+    google_forms_en,
     two_row_header,
     payroll_footer,
+    hr_report_footer,
     group_separator(";", "groups_semicolon", "csv"),
     group_separator("|", "groups_pipe", "csv"),
     group_separator(" / ", "groups_slash", "xlsx"),
