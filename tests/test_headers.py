@@ -230,3 +230,65 @@ def test_header_found_under_random_preamble(
     data = [[f"u{i}@firma.no", *(f"v{i}{j}" for j in range(len(words)))] for i in range(n_rows)]
     table = make_table([*titles, header, *data])
     assert len(titles) == detect_header(table).row
+
+
+# -- issue 14: real exports ------------------------------------------------------------------
+
+TWO_ROW = ["Fornavn", "Etternavn", "E-post", "Mobil", "Avdeling", "Grupper"]
+TWO_ROW_DATA = [[f"Kari{i}", "Lie", f"k{i}@f.no", "+47 900", "IT", "Oslo"] for i in range(6)]
+
+
+@pytest.mark.parametrize(
+    "band",
+    [
+        # As openpyxl reads merges: the value in the top-left cell only.
+        [["Navn", "", "Kontakt", "", "Avdeling", "Grupper"], [*TWO_ROW[:4], "", ""]],
+        # As a reader that gives every cell of a merge its value.
+        [["Navn", "Navn", "Kontakt", "Kontakt", "Avdeling", "Grupper"], TWO_ROW],
+    ],
+    ids=["top-left", "filled"],
+)
+def test_two_row_header_keeps_the_names_merged_down(band: list[list[str]]) -> None:
+    """The lower header row is the header, with the names merged down over both rows."""
+    table = make_table([["Ansattoversikt"], [], *band, *TWO_ROW_DATA])
+    guess = detect_header(table)
+    assert (3, TWO_ROW) == (guess.row, list(header_names(table, 3)))
+
+
+def test_a_title_above_never_names_a_blank_header_cell() -> None:
+    """A title row (one cell, or merged across) does not fill the header's blank cells."""
+    for title in (["Staff list"], ["Staff list"] * 4):
+        table = make_table([title, ["Email", "Name", "", "Dept"], ["a@b.no", "A", "x", "IT"]])
+        assert ("Email", "Name", "", "Dept") == header_names(table, 1)
+
+
+def test_form_questions_are_a_header_row() -> None:
+    """A Google Forms answer sheet's question row is its header."""
+    header = ["Tidsmerke", "E-postadresse", "Hvilken avdeling jobber du i?", "Hvilke grupper?"]
+    data = [[f"0{i}.03.2026 08:00:00", f"k{i}@f.no", "IT", "Oslo, Drift"] for i in range(1, 6)]
+    guess = detect_header(make_table([header, *data]))
+    assert 0 == guess.row
+    assert "(department, email, groups)" in guess.explain()
+
+
+def test_a_powershell_type_line_is_passed_over() -> None:
+    """Export-Csv's ``#TYPE`` line above the header is not the header."""
+    rows = [
+        ["#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser"],
+        ["GivenName", "Surname", "SamAccountName", "UserPrincipalName", "EmailAddress"],
+        *[[f"K{i}", "Lie", f"klie{i}", f"klie{i}@corp.local", f"k{i}@corp.no"] for i in range(5)],
+    ]
+    assert 1 == detect_header(make_table(rows)).row
+
+
+def test_two_row_header_with_many_names_merged_down() -> None:
+    """With more names merged down than split, the lower row is still the header."""
+    band = ["Ansattnr", "Navn", "", "Kontakt", "", "Avdeling", "Grupper", "Startdato"]
+    lower = ["", "Fornavn", "Etternavn", "E-post", "Mobil", "", "", ""]
+    data = [[f"{i}", f"K{i}", "Lie", f"k{i}@f.no", "+47", "IT", "Oslo", "2024"] for i in range(8)]
+    table = make_table([["Ansattoversikt"], [], band, lower, *data])
+    guess = detect_header(table)
+    assert 3 == guess.row
+    assert "the upper row of a two-row header" in guess.explain()
+    expected = ("Ansattnr", "Fornavn", "Etternavn", "E-post", "Mobil", "Avdeling", "Grupper")
+    assert (*expected, "Startdato") == header_names(table, 3)

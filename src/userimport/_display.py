@@ -77,6 +77,11 @@ def show_mapping(out: Console, mapping: ColumnMapping) -> None:
         table.add_column(name)
     for m in mapping.matches:
         table.add_row(mapping.label(m.column), m.target, f"{m.method} ({m.score:.2f}): {m.reason}")
+    split = mapping.name_split
+    if split is not None:
+        table.add_row(
+            mapping.label(split.column), "last_name, first_name", f"read as {split.describe()}"
+        )
     for column in mapping.unmapped:
         table.add_row(mapping.label(column), "-", "not imported")
     out.print(table)

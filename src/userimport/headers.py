@@ -60,8 +60,9 @@ _LONG_TEXT = 60
 # The score is a weighted sum of shares in [0, 1]; known header words count most.
 _WEIGHTS = {"known": 0.45, "contrast": 0.15, "text": 0.10, "distinct": 0.05, "fill": 0.10}
 _BELOW_WEIGHT = 0.15
-# How much a known cell counts: a property's name, a column that feeds none, a near miss.
-_KNOWN_WEIGHT = {"property": 1.0, "other": 0.8, "fuzzy": 0.7}
+# How much a known cell counts: a property's name, a column that feeds none, a near miss, a
+# property's name inside a question.
+_KNOWN_WEIGHT = {"property": 1.0, "other": 0.8, "fuzzy": 0.7, "partial": 0.6}
 
 
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
@@ -140,6 +141,7 @@ class _Features:
     below_rows: npt.NDArray[Any]
     above_emails: npt.NDArray[Any]
     repeats: npt.NDArray[Any]
+    band: npt.NDArray[Any]
     width: int
     words: tuple[tuple[str, ...], ...]
 
@@ -155,8 +157,8 @@ def _flat_cells(frame: Any) -> Any:
 def _weight(found: Recognised | None) -> float:
     if found is None:
         return 0.0
-    if found.method == "fuzzy":
-        return _KNOWN_WEIGHT["fuzzy"]
+    if found.method in ("fuzzy", "partial"):
+        return _KNOWN_WEIGHT[found.method]
     if found.target is None or found.role != "own":
         return _KNOWN_WEIGHT["other"]
     return _KNOWN_WEIGHT["property"]
@@ -183,7 +185,7 @@ def _features(rows: Any) -> _Features:
 
     # Header words: each distinct short text of the scanned rows is recognised once.
     scanned = flat.iloc[: scan * width]
-    short_text = (own.ravel() == 1) & (lengths[:scan].ravel() <= _LONG_TEXT)
+    short_text = (own.ravel() == 1) & (lengths[:scan].ravel() <= 2 * _LONG_TEXT)
     values = list(pd.unique(scanned[short_text]))
     found = dict(zip(values, recognise_all(values), strict=True))
     weights = {v: _weight(r) for v, r in found.items() if r is not None}
@@ -216,10 +218,27 @@ def _features(rows: Any) -> _Features:
         recurs |= padded[:scan] == padded[k : k + scan]
     key_value = scanned.str.fullmatch(_KEY_VALUE).to_numpy(dtype=bool).reshape(scan, width)
 
+    # A two-row header: the upper row names cells of the row below and, merged down, cells
+    # the row below leaves blank; those count in the lower row, and the upper is no header.
+    names, below_filled = own[:-1] == 1, own[1:] > 0
+    band = (
+        (distinct.to_numpy(dtype=int)[:-1] >= 2)
+        & (names & below_filled).any(axis=1)
+        & (names & ~below_filled).any(axis=1)
+        & ~(own[:-1] == 2).any(axis=1)
+        # ... over a row of header words too, not over data.
+        & ~(own[1:] == 2).any(axis=1)
+        & ((own[1:] == 1).sum(axis=1) >= 0.8 * below_filled.sum(axis=1))
+        & ((known[1:] > 0).sum(axis=1) >= 2)
+    )
+    merged = np.zeros((scan, width), dtype=bool)
+    merged[1:] = names & ~below_filled & band[:, None]
+    merged_known = np.zeros(scan)
+    merged_known[1:] = (known[:-1] * merged[1:]).sum(axis=1)
     return _Features(
-        filled=(own > 0).sum(axis=1),
-        known=known.sum(axis=1),
-        text=(own == 1).sum(axis=1),
+        filled=(own > 0).sum(axis=1) + merged.sum(axis=1),
+        known=known.sum(axis=1) + merged_known,
+        text=(own == 1).sum(axis=1) + merged.sum(axis=1),
         emails=(own == 2).sum(axis=1),
         numbers=(own == 3).sum(axis=1),
         distinct=distinct.to_numpy(dtype=int),
@@ -227,12 +246,13 @@ def _features(rows: Any) -> _Features:
         key_value=(key_value & (own == 1)).any(axis=1),
         contrast=(compared & (own != mode)).sum(axis=1),
         compared=compared.sum(axis=1),
-        covered=((own > 0) & data_columns).sum(axis=1),
+        covered=(((own > 0) | merged) & data_columns).sum(axis=1),
         data_columns=data_columns.sum(axis=1),
         below=row_email[hi] - row_email[lo],
         below_rows=row_filled[hi] - row_filled[lo],
         above_emails=row_email[:scan] > 0,
         repeats=(recurs & (own > 0)).sum(axis=1),
+        band=np.r_[band, False],
         width=int((kinds > 0).any(axis=0).sum()),
         words=tuple(tuple(w for w in r if isinstance(w, str)) for r in words),
     )
@@ -269,6 +289,12 @@ def _scores(f: _Features) -> tuple[npt.NDArray[np.float64], list[list[str]]]:
         ((f.filled <= 2) & f.key_value, 0.4, "a 'name: value' line: a preamble"),
         (f.long & (parts["known"] < 0.5), 0.5, "long text: a note, not headers"),
         (f.numbers * 2 > f.filled, 0.5, "mostly numbers or dates: data"),
+        (
+            f.band,
+            0.6,
+            "it names cells of the row below and, merged down, cells that row leaves blank: "
+            "the upper row of a two-row header",
+        ),
     ]
     for mask, factor, _ in penalties:
         score = np.where(mask, score * factor, score)
@@ -334,6 +360,10 @@ def header_names(table: RawTable, header_row: int | None) -> tuple[str, ...]:
     """
     Return the header text of every column (``""`` for a blank header cell).
 
+    In a two-row header (``Navn`` over ``Fornavn`` and ``Etternavn``, with ``Avdeling`` merged
+    down over both rows), a blank cell of the lower row takes the name above it, so the
+    columns merged down are not lost.
+
     Args:
         table: The table.
         header_row: 0-based index of the header row, or ``None`` for no header (returns ``()``).
@@ -349,4 +379,26 @@ def header_names(table: RawTable, header_row: int | None) -> tuple[str, ...]:
             f"(the table has {len(table.rows)} rows)",
             path=table.path,
         )
-    return tuple(str(c).strip() for c in table.rows.iloc[header_row].tolist())
+    cells = [str(c).strip() for c in table.rows.iloc[header_row].tolist()]
+    if header_row > 0 and "" in cells:
+        above = [str(c).strip() for c in table.rows.iloc[header_row - 1].tolist()]
+        if _is_band(above, cells):
+            cells = [cell or over for cell, over in zip(cells, above, strict=True)]
+    return tuple(cells)
+
+
+def _is_band(above: list[str], cells: list[str]) -> bool:
+    """
+    Whether ``above`` is the upper row of a two-row header over ``cells``: names spanning
+    sub-headers (``Navn`` over ``Fornavn``, ``Etternavn``) beside names merged down over both
+    rows, which a spreadsheet leaves blank in the lower row; the lower row holds at least two
+    known header words.
+    """
+    from ._synonyms import recognise_all
+
+    named = {a for a in above if a}
+    over_names = any(a and c for a, c in zip(above, cells, strict=True))
+    over_blanks = any(a and not c for a, c in zip(above, cells, strict=True))
+    if len(named) < 2 or not over_names or not over_blanks:
+        return False
+    return sum(r is not None for r in recognise_all([c for c in cells if c])) >= 2

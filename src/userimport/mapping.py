@@ -1,9 +1,12 @@
 """
 Stage 3: decide which source columns feed which user property, and say why.
 
-Headers are recognised by :mod:`userimport._synonyms` (five languages, annotations stripped,
-fuzzy near misses); the content of the first :data:`SAMPLE_ROWS` data rows decides the email
-column when headers do not, and settles competition between several columns of addresses.
+Headers are recognised by :mod:`userimport._synonyms` (thirteen languages, annotations
+stripped, fuzzy near misses, a property's name inside a question); the content of the first
+:data:`SAMPLE_ROWS` data rows decides the email column when headers do not, settles
+competition between several columns of addresses (a mailbox beats a sign-in name), finds the
+group separator and the order of a whole-name column, and the last rows are looked at for
+footer lines (totals, page numbers) that are not users.
 
 A :class:`ColumnMapping` is immutable; its methods return a new mapping.
 """
@@ -17,24 +20,27 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .errors import MappingError
-from .headers import EMAIL, _flat_cells, header_names
 from .model import PROPERTIES
 from .read import RawTable, column_letter
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._synonyms import Recognised, Role
 
 __all__ = [
     "SAMPLE_ROWS",
     "ColumnMapping",
     "ColumnMatch",
+    "NameSplit",
     "check_property",
     "suggest_mapping",
 ]
 
-Method = Literal["exact", "synonym", "fuzzy", "content", "position", "manual"]
+Method = Literal["exact", "synonym", "fuzzy", "partial", "content", "position", "manual"]
+#: How a whole-name column splits: ``last_comma_first`` (``Berg, Anna Marie``: before the
+#: comma is the last name), ``first_last`` (``Anna Marie Berg``: the last word is the last
+#: name), ``first_rest`` (``Anna van der Berg``: the first word is the first name).
+SplitRule = Literal["last_comma_first", "first_last", "first_rest"]
 
 #: Properties that at most one column may feed.
 SINGLE = frozenset(p for p in PROPERTIES if p != "groups")
@@ -42,15 +48,7 @@ SINGLE = frozenset(p for p in PROPERTIES if p != "groups")
 #: How many data rows (the first ones, blank rows left out) the content checks look at.
 SAMPLE_ROWS = 200
 
-# Which claim on a property is stronger.
-_RANK = {"manual": 5, "exact": 4, "synonym": 3, "fuzzy": 2, "content": 1, "position": 0}
-
-# Mail providers of private addresses: a column of these is someone's second address.
-_FREEMAIL = (
-    r"@(?:g(?:oogle)?mail\.com|(?:hotmail|outlook|live|msn|yahoo|ymail|gmx|yandex)\.[a-z.]+"
-    r"|icloud\.com|me\.com|mac\.com|aol\.com|proton\.me|protonmail\.com|web\.de|online\.no"
-    r"|fastmail\.com)>?$"
-)
+_NAMES = ("first_name", "last_name")
 
 
 def check_property(name: str) -> str:
@@ -93,8 +91,72 @@ class ColumnMatch:
     reason: str = ""
 
 
+@attrs.frozen(kw_only=True)
+class NameSplit:
+    """
+    One source column holding whole names, split into ``first_name`` and ``last_name``.
+
+    A cell that the rule cannot split (no comma for ``last_comma_first``, a single word for
+    the others) is a problem on its row (``name_not_split``), never a guess. The full-width
+    ``，`` and ideographic ``、`` commas count as commas.
+
+    Args:
+        column: 0-based position of the source column.
+        rule: How the names are written (see ``SplitRule``).
+        reason: Why, for a person.
+    """
+
+    column: int
+    rule: SplitRule = attrs.field(default="last_comma_first")
+    reason: str = ""
+
+    @rule.validator
+    def _check_rule(self, attribute: Any, value: str) -> None:
+        if value not in ("last_comma_first", "first_last", "first_rest"):
+            raise MappingError(
+                f"unknown name split rule {value!r}: use last_comma_first, first_last or first_rest"
+            )
+
+    def describe(self) -> str:
+        """How the cells are read, for a person."""
+        return {
+            "last_comma_first": "'Surname, Given names': before the comma is the last name",
+            "first_last": "'Given names Surname': the last word is the last name",
+            "first_rest": "'Given name Surname(s)': the first word is the first name",
+        }[self.rule]
+
+    def apply(self, names: pd.Series) -> tuple[pd.Series, pd.Series, Any]:
+        """
+        Split ``names`` (text), column-wise.
+
+        Returns:
+            The first names, the last names (both trimmed; the whole cell when it cannot be
+            split), and a boolean array of the filled cells that could not be split.
+        """
+        text = names.astype("str").str.strip()
+        if self.rule == "last_comma_first":
+            parts = text.str.replace(r"[，、]", ",", regex=True).str.partition(",")
+            last, first = parts[0].str.strip(), parts[2].str.strip()
+        elif self.rule == "first_last":
+            parts = text.str.rpartition(" ")
+            first, last = parts[0].str.strip(), parts[2].str.strip()
+        else:
+            parts = text.str.partition(" ")
+            first, last = parts[0].str.strip(), parts[2].str.strip()
+        bad = ((first == "") | (last == "")).to_numpy(dtype=bool) & (text != "").to_numpy(
+            dtype=bool
+        )
+        first = first.where(~bad, text)
+        last = last.where(~bad, text)
+        return first, last, bad
+
+
 def _strings(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
+
+
+def _rows(value: Iterable[int]) -> tuple[int, ...]:
+    return tuple(sorted({int(v) for v in value}))
 
 
 def _matches(value: Any) -> tuple[ColumnMatch, ...]:
@@ -119,6 +181,14 @@ class ColumnMapping:
         rejected: Columns left unmapped although they looked like a property: each as the
             :class:`ColumnMatch` it would have been, with the reason it was left out (a
             stronger column won, or it holds someone else's address).
+        name_split: A column of whole names that feeds both ``first_name`` and ``last_name``
+            (see :meth:`split_name`), or ``None``.
+        footer_rows: Rows under the table that are not users (totals, page numbers,
+            confidentiality lines), as 0-based indices into ``RawTable.rows``: validation
+            leaves them out, neither valid nor invalid.
+
+    .. versionchanged:: issue 14
+        ``name_split`` and ``footer_rows`` added; ``group_separator`` may be a line break.
     """
 
     headers: tuple[str, ...] = attrs.field(default=(), converter=_strings)
@@ -128,6 +198,21 @@ class ColumnMapping:
     group_separator: str = attrs.field(default=",")
     notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     rejected: tuple[ColumnMatch, ...] = attrs.field(default=(), converter=_matches)
+    name_split: NameSplit | None = attrs.field(default=None)
+    footer_rows: tuple[int, ...] = attrs.field(default=(), converter=_rows)
+
+    @name_split.validator
+    def _check_split(self, attribute: Any, value: NameSplit | None) -> None:
+        if value is None:
+            return
+        for m in self.matches:
+            if m.column == value.column:
+                raise MappingError(f"column {self.label(m.column)} is mapped twice")
+            if m.target in _NAMES:
+                raise MappingError(
+                    f"{m.target} is fed by {self.label(m.column)} and by the name split of "
+                    f"{self.label(value.column)}; only one may feed it"
+                )
 
     @matches.validator
     def _check(self, attribute: Any, value: tuple[ColumnMatch, ...]) -> None:
@@ -144,14 +229,14 @@ class ColumnMapping:
 
     @group_separator.validator
     def _check_separator(self, attribute: Any, value: str) -> None:
-        if not isinstance(value, str) or not value or (value.isspace() and value != "\t"):
+        if not isinstance(value, str) or not value or (value.isspace() and value not in "\t\n"):
             raise MappingError(f"the group separator must be a non-blank string, not {value!r}")
 
     # -- reading -------------------------------------------------------------------------
 
     def label(self, column: int) -> str:
         """Name a column for a person: its header text with its letter, or just the letter."""
-        return _label(self.headers, column)
+        return column_label(self.headers, column)
 
     @property
     def targets(self) -> dict[int, str]:
@@ -159,15 +244,20 @@ class ColumnMapping:
         return {m.column: m.target for m in self.matches}
 
     def column(self, target: str) -> int | None:
-        """The column feeding a single-column property, or ``None``."""
+        """The column feeding a single-column property (also a name split), or ``None``."""
         for m in self.matches:
             if m.target == target:
                 return m.column
+        if self.name_split is not None and target in _NAMES:
+            return self.name_split.column
         return None
 
     def columns(self, target: str) -> tuple[int, ...]:
         """Every column feeding ``target`` (several for ``groups``)."""
-        return tuple(m.column for m in self.matches if m.target == target)
+        found = tuple(m.column for m in self.matches if m.target == target)
+        if not found and self.name_split is not None and target in _NAMES:
+            return (self.name_split.column,)
+        return found
 
     @property
     def group_columns(self) -> tuple[int, ...]:
@@ -187,6 +277,8 @@ class ColumnMapping:
     def unmapped(self) -> tuple[int, ...]:
         """Source columns that feed nothing."""
         mapped = set(self.targets)
+        if self.name_split is not None:
+            mapped.add(self.name_split.column)
         return tuple(i for i in range(self.width) if i not in mapped)
 
     def _left_out(self, column: int) -> str:
@@ -194,7 +286,23 @@ class ColumnMapping:
         reasons = [
             f"looks like {m.target}, but {m.reason}" for m in self.rejected if m.column == column
         ]
-        return "; ".join(reasons)
+        if reasons or column >= len(self.headers):
+            return "; ".join(reasons)
+        from ._synonyms import recognise
+
+        header = self.headers[column]
+        found = recognise(header) if header else None
+        if not header:
+            return "it has no header"
+        if found is None:
+            return "its header is not a known name (map it to attributes.<name> to keep it)"
+        if found.kind == "full_name":
+            return "a whole name; see the notes"
+        if found.kind == "name_prefix":
+            return "a name prefix, never the last name"
+        if found.target is None:
+            return f"a known column that feeds no property ({found.word!r})"
+        return ""
 
     def explain(self) -> str:
         """
@@ -208,25 +316,40 @@ class ColumnMapping:
             f"{self.label(m.column)} -> {m.target} ({m.method}, {m.score:.2f}): {m.reason}"
             for m in self.matches
         ]
+        split = self.name_split
+        if split is not None:
+            lines.append(
+                f"{self.label(split.column)} -> last_name and first_name, read as "
+                f"{split.describe()}: {split.reason}"
+            )
         for i in self.unmapped:
             why = self._left_out(i)
             lines.append(f"{self.label(i)} -> not imported" + (f": {why}" if why else ""))
         if self.department_as_group:
             lines.append("department is also added as a group")
         lines.append(f"group separator: {self.group_separator!r}")
-        said = {_left_out_note(self.headers, m) for m in self.rejected}
+        said = {left_out_note(self.headers, m) for m in self.rejected}
         return "\n".join(lines + [n for n in self.notes if n not in said])
 
     def to_frame(self) -> pd.DataFrame:
         """
         Return one row per source column: ``column``, ``letter``, ``header``, ``property``
-        (``""`` when not imported), ``method``, ``score`` and ``reason``.
+        (``""`` when not imported, ``last_name+first_name`` for a name split), ``method``,
+        ``score`` and ``reason``.
 
         A new DataFrame each call; the mapping is not changed.
         """
         import pandas as pd
 
         by_column = {m.column: m for m in self.matches}
+        split = self.name_split
+        if split is not None:
+            by_column[split.column] = ColumnMatch(
+                column=split.column,
+                target="last_name",
+                method="content",
+                reason=f"last_name and first_name, read as {split.describe()}: {split.reason}",
+            )
         records = []
         for i in range(max(self.width, len(self.headers))):
             m = by_column.get(i)
@@ -235,7 +358,11 @@ class ColumnMapping:
                     "column": i,
                     "letter": column_letter(i),
                     "header": self.headers[i] if i < len(self.headers) else "",
-                    "property": m.target if m else "",
+                    "property": (
+                        "last_name+first_name" if split and i == split.column else m.target
+                    )
+                    if m
+                    else "",
                     "method": m.method if m else "",
                     "score": m.score if m else float("nan"),
                     "reason": m.reason if m else self._left_out(i) or "not imported",
@@ -305,15 +432,51 @@ class ColumnMapping:
         pos = self.resolve(column)
         kept = [m for m in self.matches if m.column != pos]
         rejected = self.rejected
+        split = self.name_split
+        if split is not None and (pos == split.column or target in _NAMES):
+            split = None
         if target is not None:
             target = check_property(target)
             if target != "groups":
                 kept = [m for m in kept if m.target != target]
             kept.append(ColumnMatch(column=pos, target=target, method="manual", reason=reason))
             rejected = tuple(m for m in rejected if m.column != pos)
-        stale = {_left_out_note(self.headers, m) for m in self.rejected if m not in rejected}
+        stale = {left_out_note(self.headers, m) for m in self.rejected if m not in rejected}
         notes = [n for n in self.notes if n not in stale]
-        return attrs.evolve(self, matches=kept, rejected=rejected, notes=notes)
+        return attrs.evolve(self, matches=kept, rejected=rejected, notes=notes, name_split=split)
+
+    def split_name(
+        self,
+        column: int | str,
+        rule: SplitRule = "last_comma_first",
+        *,
+        reason: str = "set by hand",
+    ) -> ColumnMapping:
+        """
+        Return a mapping where ``column``, holding whole names, feeds both ``last_name`` and
+        ``first_name``, split by ``rule``.
+
+        The columns that fed ``first_name`` or ``last_name`` before, or ``column`` itself,
+        are unmapped. A cell the rule cannot split is a problem on its row.
+
+        Args:
+            column: Position, header text or letter.
+            rule: ``last_comma_first`` (``Berg, Anna``), ``first_last`` (``Anna Marie Berg``:
+                the last word is the last name) or ``first_rest`` (``Anna van der Berg``: the
+                first word is the first name).
+            reason: Why, for :meth:`explain`.
+
+        Raises:
+            MappingError: An unknown column or rule.
+        """
+        pos = self.resolve(column)
+        split = NameSplit(column=pos, rule=rule, reason=reason)
+        kept = [m for m in self.matches if m.column != pos and m.target not in _NAMES]
+        return attrs.evolve(self, matches=kept, name_split=split)
+
+    def with_footer_rows(self, rows: Iterable[int]) -> ColumnMapping:
+        """Return a mapping that leaves out ``rows`` (0-based indices into the table's rows)."""
+        return attrs.evolve(self, footer_rows=rows)
 
     def unmap(self, column: int | str) -> ColumnMapping:
         """Return a mapping where ``column`` (position, header text or letter) feeds nothing."""
@@ -337,6 +500,8 @@ class ColumnMapping:
             "group_separator": self.group_separator,
             "notes": list(self.notes),
             "rejected": [attrs.asdict(m) for m in self.rejected],
+            "name_split": attrs.asdict(self.name_split) if self.name_split else None,
+            "footer_rows": list(self.footer_rows),
         }
 
     @classmethod
@@ -355,6 +520,8 @@ class ColumnMapping:
             group_separator=data.get("group_separator", ","),
             notes=data.get("notes", ()),
             rejected=[ColumnMatch(**m) for m in data.get("rejected", ())],
+            name_split=NameSplit(**data["name_split"]) if data.get("name_split") else None,
+            footer_rows=data.get("footer_rows", ()),
         )
 
     @classmethod
@@ -395,240 +562,14 @@ class ColumnMapping:
         return mapping
 
 
-# -- suggesting ----------------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class _Profile:
-    """What the sampled cells of one column hold."""
-
-    rows: int
-    filled: int
-    emails: int
-    distinct: int
-    freemail: int
-
-    @property
-    def share(self) -> float:
-        """Share of the filled cells that are email addresses."""
-        return self.emails / self.filled if self.filled else 0.0
-
-    @property
-    def fill(self) -> float:
-        """Share of the sampled rows that fill this column."""
-        return self.filled / self.rows if self.rows else 0.0
-
-    @property
-    def unique(self) -> float:
-        """Share of the addresses that are distinct (a manager's address repeats)."""
-        return self.distinct / self.emails if self.emails else 0.0
-
-    @property
-    def private(self) -> float:
-        """Share of the addresses at free mail providers (gmail-like)."""
-        return self.freemail / self.emails if self.emails else 0.0
-
-    @property
-    def addresses(self) -> bool:
-        """Whether the column holds email addresses."""
-        return self.emails > 0 and self.share >= 0.5
-
-    def describe(self) -> str:
-        """Say what the column holds, for a person."""
-        return (
-            f"{self.share:.0%} of its {self.filled} sampled cells are email addresses, "
-            f"{self.unique:.0%} distinct"
-        )
-
-
-def _profiles(table: RawTable, header_row: int | None) -> list[_Profile]:
-    """Profile every column on the first :data:`SAMPLE_ROWS` non-blank data rows."""
-    import numpy as np
-    import pandas as pd
-
-    start = 0 if header_row is None else header_row + 1
-    # Four times the sample, so that blank rows between data rows do not shrink it.
-    data = table.rows.iloc[start : start + 4 * SAMPLE_ROWS]
-    n_rows, width = data.shape
-    flat = _flat_cells(data)
-    filled = (flat != "").to_numpy(dtype=bool).reshape(n_rows, width)
-    keep = np.flatnonzero(filled.any(axis=1))[:SAMPLE_ROWS]
-    filled = filled[keep]
-    cells = flat.to_numpy(dtype=object).reshape(n_rows, width)[keep].ravel()
-    sample = pd.Series(cells, dtype=object).str.casefold()
-    email = sample.str.fullmatch(EMAIL).to_numpy(dtype=bool)
-    freemail = email & sample.str.contains(_FREEMAIL, regex=True).to_numpy(dtype=bool)
-    column_of = np.tile(np.arange(width), len(keep))
-    folded = sample.to_numpy(dtype=object)
-    addresses = pd.DataFrame({"column": column_of[email], "value": folded[email]})
-    distinct = addresses.drop_duplicates()["column"].value_counts()
-    emails = email.reshape(len(keep), width).sum(axis=0)
-    free = freemail.reshape(len(keep), width).sum(axis=0)
-    return [
-        _Profile(
-            rows=len(keep),
-            filled=int(filled[:, c].sum()),
-            emails=int(emails[c]),
-            distinct=int(distinct.get(c, 0)),
-            freemail=int(free[c]),
-        )
-        for c in range(width)
-    ]
-
-
-@attrs.frozen(kw_only=True)
-class _Option:
-    """A column that may be the email: named so by its header, or holding addresses."""
-
-    column: int
-    header: str
-    found: Recognised | None
-    role: Role
-    role_word: str
-    profile: _Profile
-
-    @property
-    def named(self) -> bool:
-        return self.found is not None and self.found.target == "email"
-
-    @property
-    def method(self) -> Method:
-        return self.found.method if self.found is not None and self.named else "content"
-
-    def key(self) -> tuple[Any, ...]:
-        """Best first, when sorted in reverse; each element is one reason to prefer a column."""
-        p = self.profile
-        return (
-            p.addresses or not p.filled,
-            self.role == "own",
-            self.named,
-            p.unique >= 0.9 or p.emails <= 1,
-            _RANK[self.method],
-            round(p.fill, 2),
-            round(p.unique, 2),
-            -round(p.private, 2),
-            -self.column,
-        )
-
-
-def _why_not(loser: _Option, winner: _Option | None, headers: tuple[str, ...]) -> str:
-    """Why ``loser`` is not the email: the first preference in which ``winner`` beats it."""
-    if loser.role == "other_person" or winner is None:
-        return f"its header says it holds someone else's address ({loser.role_word!r})"
-    label = _label(headers, winner.column)
-    p, w = loser.profile, winner.profile
-    reasons = [
-        "its cells are not email addresses",
-        f"its header says it holds a second address ({loser.role_word or 'numbered'})",
-        f"its header does not name the email, and the header of {label} does",
-        f"its addresses repeat ({p.unique:.0%} distinct), as a manager's or a shared one does",
-        f"{label} is a stronger match ({winner.method} against {loser.method})",
-        f"it is less filled ({p.fill:.0%} against {w.fill:.0%})",
-        f"fewer of its addresses are distinct ({p.unique:.0%} against {w.unique:.0%})",
-        f"more of its addresses are at free mail providers ({p.private:.0%} against "
-        f"{w.private:.0%}), as private addresses are",
-    ]
-    for reason, mine, theirs in zip(reasons, loser.key(), winner.key(), strict=False):
-        if mine != theirs:
-            return reason
-    return f"{label} comes first"
-
-
-def _choose_email(
-    headers: tuple[str, ...],
-    found: list[Recognised | None],
-    profiles: list[_Profile],
-    claimed: set[int],
-) -> tuple[ColumnMatch | None, list[ColumnMatch]]:
-    """The email column, by header words and content; and the columns that lost, with why."""
-    from ._synonyms import role_of
-
-    options = []
-    for c, profile in enumerate(profiles):
-        header = headers[c] if c < len(headers) else ""
-        recognised = found[c]
-        named = recognised is not None and recognised.target == "email"
-        if c in claimed or not (named or profile.addresses):
-            continue
-        role, word = role_of(header)
-        if recognised is not None and named and role == "own":
-            role = recognised.role  # "Email 2": a second address by its number
-        options.append(
-            _Option(
-                column=c,
-                header=header,
-                found=recognised,
-                role=role,
-                role_word=word,
-                profile=profile,
-            )
-        )
-    eligible = [o for o in options if o.role != "other_person"]
-    winner = max(eligible, key=_Option.key) if eligible else None
-    lost = [_lost(o, winner, headers) for o in options if o is not winner]
-    return (_won(winner) if winner is not None else None), lost
-
-
-def _won(option: _Option) -> ColumnMatch:
-    p = option.profile
-    if option.named and option.found is not None:
-        reason = option.found.describe(option.header)
-        score = option.found.score
-        if p.addresses:
-            reason += f"; {p.describe()}"
-        elif p.filled:
-            reason += "; but its sampled cells are not email addresses"
-            score = round(score * 0.4, 2)
-    else:
-        unknown = f"header {option.header!r} is not a known name, but " if option.header else ""
-        reason = unknown + p.describe()
-        score = round(0.9 * p.share, 2)
-    if option.role == "secondary":
-        reason += f"; its header says it is a second address ({option.role_word or 'numbered'})"
-    return ColumnMatch(
-        column=option.column, target="email", method=option.method, score=score, reason=reason
-    )
-
-
-def _lost(option: _Option, winner: _Option | None, headers: tuple[str, ...]) -> ColumnMatch:
-    reason = _why_not(option, winner, headers)
-    score = option.found.score if option.named and option.found else round(option.profile.share, 2)
-    return ColumnMatch(
-        column=option.column, target="email", method=option.method, score=score, reason=reason
-    )
-
-
-def _resolve(
-    claims: list[ColumnMatch], headers: tuple[str, ...]
-) -> tuple[list[ColumnMatch], list[ColumnMatch]]:
-    """One column per single property: the strongest claim wins; the others are left out."""
-    chosen: dict[str, ColumnMatch] = {}
-    kept: list[ColumnMatch] = []
-    lost: list[ColumnMatch] = []
-    for m in sorted(claims, key=lambda m: (-_RANK[m.method], -m.score, m.column)):
-        if m.target == "groups":
-            kept.append(m)
-        elif m.target in chosen:
-            winner = chosen[m.target]
-            why = (
-                f"{_label(headers, winner.column)} is a stronger match "
-                f"({winner.method} against {m.method})"
-                if (_RANK[winner.method], winner.score) != (_RANK[m.method], m.score)
-                else f"{_label(headers, winner.column)} names it too, and comes first"
-            )
-            lost.append(attrs.evolve(m, reason=why))
-        else:
-            chosen[m.target] = m
-            kept.append(m)
-    return kept, lost
-
-
-def _left_out_note(headers: tuple[str, ...], m: ColumnMatch) -> str:
+def left_out_note(headers: tuple[str, ...], m: ColumnMatch) -> str:
     """The note that says a column was left out, and why."""
-    return f"{_label(headers, m.column)} also looks like {m.target}, but is left out: {m.reason}"
+    return (
+        f"{column_label(headers, m.column)} also looks like {m.target}, but is left out: {m.reason}"
+    )
 
 
-def _label(headers: tuple[str, ...], column: int) -> str:
+def column_label(headers: tuple[str, ...], column: int) -> str:
     header = headers[column] if column < len(headers) else ""
     letter = column_letter(column)
     return f"{header!r} ({letter})" if header else f"column {letter}"
@@ -639,15 +580,27 @@ def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
     Suggest which columns feed which property, and say why.
 
     Headers are matched after folding case, accents, spacing, punctuation and annotations
-    (``Email Address [Required]``), against synonyms in English, Norwegian, Swedish, Danish
-    and German, then fuzzily (rapidfuzz). The content of the first :data:`SAMPLE_ROWS` data
-    rows decides the email when the headers do not: a column of addresses is the email, also
-    with no header row. Among several columns of addresses, the header words decide (a
-    manager's address is never the user's; a private or recovery one only when there is no
-    other), then how many addresses are distinct (a manager's repeats), the fill, and how
-    many are at free mail providers. A column never feeds two properties; when two columns
-    claim one, the weaker is left out, listed in :attr:`ColumnMapping.rejected` and named in
-    :attr:`ColumnMapping.notes`.
+    (``Email Address [Required]``), against names in thirteen languages (English, Norwegian,
+    Swedish, Danish, German, Finnish, Icelandic, Dutch, French, Spanish, Italian, Polish,
+    Portuguese), then fuzzily (rapidfuzz), then as a property's name inside a longer header
+    such as a form's question (``Hvilken avdeling jobber du i?``, a weaker ``partial`` match).
+
+    The content of the first :data:`SAMPLE_ROWS` data rows decides the email when the headers
+    do not: a column of addresses is the email, also with no header row. Among several
+    columns of addresses, the header words decide (a manager's address is never the user's; a
+    private or recovery one only when there is no other; a mailbox such as ``mail`` beats a
+    sign-in name such as ``userPrincipalName``, also when it is emptier), then addresses that
+    look like sign-in names (``#EXT#``, ``.local``, ``onmicrosoft.com``) lose, then how many
+    addresses are distinct (a manager's repeats), the fill, and how many are at free mail
+    providers. A column never feeds two properties; when two columns claim one, the weaker is
+    left out, listed in :attr:`ColumnMapping.rejected` and named in :attr:`ColumnMapping.notes`.
+
+    With no first and last name columns, a whole-name column (``Navn``, ``Full name``) whose
+    names are written ``Surname, Given names`` feeds both (:attr:`ColumnMapping.name_split`);
+    names without the comma get no suggestion, and a note says why. The group separator is
+    the one the group cells hold (``;``, ``|``, `` / ``, a line break, else ``,``), and the
+    last rows of the table that are totals, page numbers or confidentiality lines are left
+    out (:attr:`ColumnMapping.footer_rows`); the notes say so.
 
     Args:
         table: The table read by :func:`~userimport.read.read_table`.
@@ -660,37 +613,6 @@ def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
     Raises:
         HeaderError: ``header_row`` is outside the table.
     """
-    from ._synonyms import recognise_all
+    from ._suggest import suggest
 
-    headers = header_names(table, header_row)
-    width = table.rows.shape[1]
-    found = [*recognise_all(headers), *[None] * (width - len(headers))]
-    claims = []
-    for c, r in enumerate(found):
-        if r is not None and r.target is not None and r.target != "email":
-            reason = r.describe(headers[c])
-            claims.append(
-                ColumnMatch(
-                    column=c, target=r.target, method=r.method, score=r.score, reason=reason
-                )
-            )
-    claimed = {m.column for m in claims}
-    profiles = _profiles(table, header_row)
-    email, email_lost = _choose_email(headers, found, profiles, claimed)
-    matches, lost = _resolve(claims, headers)
-    if email is not None:
-        matches.append(email)
-    rejected = sorted([*email_lost, *lost], key=lambda m: m.column)
-    notes = [_left_out_note(headers, m) for m in rejected]
-    if email is not None and profiles[email.column].filled and not profiles[email.column].addresses:
-        notes.append(
-            f"{_label(headers, email.column)} feeds email by its header, but its cells are not "
-            "email addresses: check the mapping"
-        )
-    return ColumnMapping(
-        headers=headers,
-        width=width,
-        matches=matches,
-        notes=notes,
-        rejected=rejected,
-    )
+    return suggest(table, header_row)

@@ -251,7 +251,8 @@ class Review:
             row: The spreadsheet row number.
             **values: Property to new text, e.g. ``first_name="Per"``; ``groups`` takes a string
                 (split on the separator) or a list of names; custom properties go as
-                ``attributes={"title": "CTO"}``. An edit also clears the row's extra cells.
+                ``attributes={"title": "CTO"}``. An edit also clears the row's extra cells and its
+                unsplit name.
 
         Raises:
             ReviewError: No such row.
@@ -266,8 +267,9 @@ class Review:
             if field not in source:
                 source[field] = ""
             source.loc[row, field] = self._cell(field, value)
-        if "_extra" in source:
-            source.loc[row, "_extra"] = ""
+        for flag in ("_extra", "_unsplit"):
+            if flag in source:
+                source.loc[row, flag] = ""
         return self._again(source=source, edited=self.edited | {row})
 
     def skip(self, *rows: int) -> Review:

@@ -59,7 +59,7 @@ ISSUE_COLUMNS: tuple[str, ...] = (
 )
 
 #: Columns of a review's source that are bookkeeping, not properties.
-HIDDEN = frozenset({"_extra", "_line"})
+HIDDEN = frozenset({"_extra", "_line", "_unsplit"})
 
 Severity = Literal["error", "warning"]
 
@@ -99,9 +99,16 @@ class IssueCode(enum.StrEnum):
     INVALID_BOOLEAN = "invalid_boolean"
     #: Warning: the email was cleaned (``Name <a@b.no>``, ``mailto:``, stray blanks).
     EMAIL_CLEANED = "email_cleaned"
+    #: A whole name that the mapping's name split cannot split (``Anna Berg`` with no comma).
+    NAME_NOT_SPLIT = "name_not_split"
+    #: Warning: a group name holds a likely separator other than the mapping's
+    #: (``Oslo, Norge`` when ``;`` separates groups): check the group separator.
+    GROUP_NAME_SEPARATOR = "group_name_separator"
 
 
-_WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value})
+_WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value, IssueCode.GROUP_NAME_SEPARATOR.value})
+# Separators people put between groups; a group name holding another one is warned about.
+_LIKELY_SEPARATORS = (";", "|", ",", " / ")
 
 
 @attrs.frozen(kw_only=True)
@@ -218,6 +225,8 @@ def _labels(mapping: ColumnMapping) -> dict[str, str]:
     for m in mapping.matches:
         label = mapping.label(m.column)
         labels[m.target] = f"{labels[m.target]}, {label}" if m.target in labels else label
+    if mapping.name_split is not None:
+        labels["first_name"] = labels["last_name"] = mapping.label(mapping.name_split.column)
     return labels
 
 
@@ -233,6 +242,8 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
     nonblank = np.zeros(len(data), dtype=bool)
     for col in cells:
         nonblank |= ~_text.is_blank(col)
+    # Footer lines under the table (totals, page numbers) are not users: left out.
+    nonblank &= ~data.index.isin(mapping.footer_rows)
     if not nonblank.all():
         cells = [col[nonblank] for col in cells]
     index = pd.Index(data.index[nonblank] + table.first_row, name="row", dtype="int64")
@@ -240,6 +251,11 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
     for m in mapping.matches:
         if m.target != "groups" and m.column < width:
             source[m.target] = cells[m.column].array
+    split = mapping.name_split
+    if split is not None and split.column < width:
+        first, last, bad = split.apply(cells[split.column])
+        source["first_name"], source["last_name"] = first.array, last.array
+        source["_unsplit"] = np.where(bad, "x", "")
     group_columns = [c for c in mapping.group_columns if c < width]
     if group_columns:
         joined = cells[group_columns[0]]
@@ -298,6 +314,7 @@ def _check(
     checks = norm.assign(
         _extra=source.get("_extra", ""),
         _email_key=counted,
+        _unsplit=source.get("_unsplit", ""),
     )
 
     def check(code: IssueCode, test: Any) -> pa.Check:
@@ -329,6 +346,7 @@ def _check(
         ]
     )
     columns["_extra"] = pa.Column(checks=[check(IssueCode.EXTRA_CELLS, lambda s: s == "")])
+    columns["_unsplit"] = pa.Column(checks=[check(IssueCode.NAME_NOT_SPLIT, lambda s: s == "")])
     if "is_admin" in norm:
         words = _TRUE | _FALSE
         columns["is_admin"] = pa.Column(
@@ -343,9 +361,11 @@ def _check(
 
     # Groups: split, trim, drop empty pieces, de-duplicate (case-insensitively) per row.
     group_parts = []
+    held: pd.Index = pd.Index([], dtype="int64")
     if "groups" in source:
-        pieces = _text.split_long(source["groups"].astype("str"), mapping.group_separator)
-        group_parts.append(_clean(pieces))
+        pieces = _clean(_text.split_long(source["groups"].astype("str"), mapping.group_separator))
+        group_parts.append(pieces)
+        held = _separator_held(pieces, mapping.group_separator)
     if mapping.department_as_group:
         group_parts.append(norm["department"])
     if group_parts:
@@ -357,6 +377,7 @@ def _check(
     issues = _issues(
         failures=failures,
         group_long=group_long_fail,
+        separator_held=held,
         source=source,
         norm=norm,
         dupes=dupes,
@@ -376,6 +397,17 @@ def _check(
     return Checked(rows=rows, memberships=long, report=ValidationReport(frame=issues))
 
 
+def _separator_held(pieces: pd.Series, separator: str) -> pd.Index:
+    """The rows with a group name holding a likely separator other than ``separator``."""
+    import numpy as np
+
+    hit = np.zeros(len(pieces), dtype=bool)
+    for likely in _LIKELY_SEPARATORS:
+        if likely.strip() != separator.strip():
+            hit |= _text.contains_any(pieces, likely)
+    return pieces.index[hit].unique()
+
+
 def _cells(
     out: pd.DataFrame, source: pd.DataFrame, mapping: ColumnMapping, sheet: str | None
 ) -> pd.Series:
@@ -385,6 +417,8 @@ def _cells(
     first: dict[str, int] = {}
     for m in mapping.matches:
         first.setdefault(m.target, m.column)
+    if mapping.name_split is not None:
+        first["first_name"] = first["last_name"] = mapping.name_split.column
     position = out["field"].map({f: first.get(f, -1) for f in out["field"].unique()})
     position = position.astype("int64")
     rows = out["row"].astype(str)
@@ -450,6 +484,10 @@ _TEXTS = {
     IssueCode.TOO_LONG: f"is longer than {MAX_LENGTH} characters",
     IssueCode.EXTRA_CELLS: "has cells beyond the last header column (a delimiter inside a value?)",
     IssueCode.INVALID_BOOLEAN: "is neither yes nor no",
+    IssueCode.GROUP_NAME_SEPARATOR: (
+        "hold a group name with ';', '|', ',' or ' / ' inside, which often separates "
+        "groups: check the group separator"
+    ),
 }
 
 
@@ -474,6 +512,7 @@ def _issues(
     failures: pd.DataFrame,
     group_long: pd.DataFrame,
     source: pd.DataFrame,
+    separator_held: pd.Index | None = None,
     norm: pd.DataFrame,
     dupes: pd.Series,
     mapping: ColumnMapping,
@@ -489,7 +528,9 @@ def _issues(
     if len(failures):
         f = failures.rename(columns={"column": "field", "check": "code", "index": "row"})
         f = f.assign(
-            field=f["field"].replace({"_email_key": "email", "_extra": "row"}),
+            field=f["field"].replace(
+                {"_email_key": "email", "_extra": "row", "_unsplit": "last_name"}
+            ),
             row=f["row"].astype("int64"),
         )
         frames.append(f)
@@ -497,6 +538,16 @@ def _issues(
         frames.append(
             pd.DataFrame(
                 {"row": group_long["row"], "field": "groups", "code": IssueCode.TOO_LONG.value}
+            )
+        )
+    if separator_held is not None and len(separator_held):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "row": separator_held,
+                    "field": "groups",
+                    "code": IssueCode.GROUP_NAME_SEPARATOR.value,
+                }
             )
         )
     cleaned = norm["email"] != _text.strip(source["email"]) if "email" in source else None
@@ -545,6 +596,15 @@ def _issues(
             + out.loc[is_dup, "value"]
             + " appears on rows "
             + _rows_sharing(dupes).reindex(out.loc[is_dup, "row"]).to_numpy()
+        )
+    unsplit = out["code"] == IssueCode.NAME_NOT_SPLIT.value
+    if unsplit.any() and mapping.name_split is not None:
+        out.loc[unsplit, "message"] = (
+            where_text[unsplit]
+            + "the name "
+            + out.loc[unsplit, "value"].map(repr)
+            + " cannot be split into a last and a first name, read as "
+            + mapping.name_split.describe()
         )
     is_clean = out["code"] == IssueCode.EMAIL_CLEANED.value
     if is_clean.any():
