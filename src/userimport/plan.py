@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from . import _text
+from . import _mirror, _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
@@ -49,11 +49,16 @@ class PlanWarning:
     Something a person should look at before applying.
 
     Args:
-        code: ``similar_name``, ``looks_renamed``, ``admin_ignored`` or ``deletion_limit``.
+        code: ``similar_name``, ``looks_renamed``, ``admin_ignored``, ``deletion_limit``,
+            ``unreadable_email`` or ``deleted_looks_like_skipped`` (see ``docs/planning.md``).
         message: A sentence for a person.
-        email: The user concerned, if one.
+        email: The user concerned, if one (for ``unreadable_email``, the email as written).
         name: The group or department name concerned, if one.
-        suggestion: The existing name that was probably meant, if any.
+        suggestion: The existing name, or stored user's email, that was probably meant.
+        row: The spreadsheet row concerned, if one.
+
+    .. versionchanged:: unreleased
+        ``row`` added.
     """
 
     code: str
@@ -61,6 +66,7 @@ class PlanWarning:
     email: str | None = None
     name: str | None = None
     suggestion: str | None = None
+    row: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -109,6 +115,10 @@ def _names(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
 
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 def _warnings(value: Iterable[PlanWarning]) -> tuple[PlanWarning, ...]:
     return tuple(value)
 
@@ -144,7 +154,7 @@ class Plan:
     remove_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
     warnings: tuple[PlanWarning, ...] = attrs.field(default=(), converter=_warnings)
     source: str | None = None
-    holds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    holds: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     store_users: int | None = None
 
     # -- counts --------------------------------------------------------------------------
@@ -696,11 +706,14 @@ def plan_import(
     admin_mapped = "is_admin" in rows.columns
     groups_mapped = bool(mapping.group_columns) or mapping.department_as_group
     warnings: list[PlanWarning] = []
+    holds: list[str] = []
 
     # New users.
     creating = valid & (at < 0)
     new = rows[creating]
     file_admin = new["is_admin"] if admin_mapped and settings.admin_rights else False
+    if admin_mapped and not settings.admin_rights:
+        warnings += _admin_ignored(new["email"][new["is_admin"].to_numpy(dtype=bool)], "grant")
     part(
         "create",
         email=new["email"],
@@ -734,15 +747,10 @@ def plan_import(
     elif len(old):
         after = _updated(old, before, settings=settings, groups_mapped=groups_mapped)
         if admin_mapped and not settings.admin_rights:
-            wanted = old["is_admin"].to_numpy(dtype=bool) != before["is_admin"].to_numpy(dtype=bool)
-            if wanted.any():
-                warnings.append(
-                    PlanWarning(
-                        code="admin_ignored",
-                        message=f"the file would change admin rights of {int(wanted.sum())} "
-                        "user(s); ignored, since admin_rights=False",
-                    )
-                )
+            wanted = old["is_admin"].to_numpy(dtype=bool)
+            stored = before["is_admin"].to_numpy(dtype=bool)
+            warnings += _admin_ignored(before["email"][wanted & ~stored], "grant")
+            warnings += _admin_ignored(before["email"][~wanted & stored], "revoke")
         flags = np.column_stack([_differs(before[f], after[f]) for f in FIELDS])
         part(
             np.where(flags.any(axis=1), "update", "unchanged"),
@@ -761,8 +769,12 @@ def plan_import(
         absent[at[at >= 0]] = False
         missing = _normalise(store[absent])
         protected = missing["is_admin"].to_numpy(dtype=bool) & (not settings.delete_admins)
+        holds, found = _mirror.guard(rows, review.report.frame, missing[~protected])
+        warnings += found
         for flag, action, reason in (
-            (~protected, "delete", "not in the file (delete_missing=True)"),
+            (~protected, "skip", "not in the file: kept, the plan is held (see plan.blocked)")
+            if holds
+            else (~protected, "delete", "not in the file (delete_missing=True)"),
             (protected, "skip", "admin, not in the file: kept (delete_admins=False)"),
         ):
             sel = missing[flag]
@@ -796,7 +808,10 @@ def plan_import(
     warnings += similar_names(new_groups, snap.groups, "group")
     warnings += similar_names(new_departments, snap.departments, "department")
     warnings += renamed(frame)
-    plan = Plan(
+    refusal = settings.deletion_refusal(int((actions == "delete").sum()), len(snap))
+    if refusal:
+        warnings.append(PlanWarning(code="deletion_limit", message=refusal))
+    return Plan(
         base_version=snap.version,
         settings=settings,
         frame=frame,
@@ -804,17 +819,22 @@ def plan_import(
         new_departments=new_departments,
         warnings=warnings,
         source=review.path,
+        holds=holds,
+        store_users=len(snap),
     )
-    blocked = plan.blocked
-    if blocked:
-        plan = attrs.evolve(
-            plan,
-            warnings=[
-                *plan.warnings,
-                *(PlanWarning(code="deletion_limit", message=b) for b in blocked),
-            ],
+
+
+def _admin_ignored(emails: pd.Series, change: str) -> list[PlanWarning]:
+    """One ``admin_ignored`` warning per user whose admin rights the file would change."""
+    what = "make {} an admin" if change == "grant" else "take admin rights from {}"
+    return [
+        PlanWarning(
+            code="admin_ignored",
+            message=f"the file would {what.format(email)}; ignored, since admin_rights=False",
+            email=email,
         )
-    return plan
+        for email in emails.tolist()
+    ]
 
 
 def _normalise(store: pd.DataFrame | None) -> Any:
