@@ -115,7 +115,9 @@ class _Pool:
                 for _, _, i in sorted(cut, key=lambda hit: hit[2]):
                     if not any(w.startswith(("email", "same email")) for w in found.get(i, ())):
                         found.setdefault(i, []).append("email cut short")
-        ranked = sorted(found.items(), key=lambda item: -len(item[1]))[:CANDIDATES]
+        # Most reasons first; at a tie, an email resemblance before a shared name.
+        ranked = sorted(found.items(), key=lambda item: (-len(item[1]), item[1] == ["same name"]))
+        ranked = ranked[:CANDIDATES]
         return [(self.emails[i], ", ".join(why)) for i, why in ranked]
 
 
