@@ -63,30 +63,56 @@ def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
 
 
+def _folded(names: list[str]) -> list[str]:
+    """:func:`fold` of every name: in Arrow for ASCII names, in Python for the others."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    from . import _text
+
+    text = pd.Series(names, dtype="str")
+    arr = _text.arrow(text)
+    # Python's str.split() also splits on \x0b and \x1c-\x1f, which RE2's \s leaves alone.
+    squeezed = pc.replace_substring_regex(
+        pc.utf8_lower(arr), pattern=r"[\s\x0b\x1c-\x1f]+", replacement=""
+    )
+    other = pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
+    quick = pd.Series(squeezed.to_pylist(), dtype=object)
+    return _text.patch(quick, other, fold, source=text).tolist()
+
+
 class _Pool:
     """The users mirror mode would delete, searchable by name and by email."""
 
     def __init__(self, users: pd.DataFrame) -> None:
         self.emails: list[str] = users["email"].tolist()
+        self.stored: list[str] = users.index.tolist()  # email_key: trimmed and case-folded
         self.firsts: list[str] = users["first_name"].tolist()
         self.lasts: list[str] = users["last_name"].tolist()
         self._keys: list[str] | None = None
-        self._names: dict[str, list[int]] | None = None
+        self._names: pd.Series | None = None
 
     @property
     def keys(self) -> list[str]:
         if self._keys is None:
-            self._keys = [_plain(e) for e in self.emails]
+            # A stored address holds no blank; only one with a character beyond ASCII needs
+            # the full treatment.
+            self._keys = [k if k.isascii() else _plain(k) for k in self.stored]
         return self._keys
 
-    @property
-    def names(self) -> dict[str, list[int]]:
+    def named(self, first: str, last: str) -> list[int]:
+        """The users whose folded first and last names are ``first`` and ``last``'s."""
+        import numpy as np
+        import pandas as pd
+
         if self._names is None:
-            self._names = {}
-            for i, (first, last) in enumerate(zip(self.firsts, self.lasts, strict=True)):
-                if first and last:
-                    self._names.setdefault(f"{fold(first)}\x00{fold(last)}", []).append(i)
-        return self._names
+            firsts = pd.Series(_folded(self.firsts), dtype="str")
+            lasts = pd.Series(_folded(self.lasts), dtype="str")
+            # A user without both names matches nobody: the key is then empty.
+            both = (firsts != "") & (lasts != "")
+            self._names = (firsts + "\x00" + lasts).where(both, "")
+        hits = self._names == f"{fold(first)}\x00{fold(last)}"
+        return np.flatnonzero(hits.to_numpy(dtype=bool)).tolist()
 
     def like(self, first: str, last: str, email: str) -> list[tuple[str, str]]:
         """The users a row may be, as ``(email, why)``: same name, or a near email."""
@@ -95,7 +121,7 @@ class _Pool:
 
         found: dict[int, list[str]] = {}
         if first and last:
-            for i in self.names.get(f"{fold(first)}\x00{fold(last)}", ()):
+            for i in self.named(first, last):
                 found.setdefault(i, []).append("same name")
         query = _plain(email)
         if len(query) >= 5:
@@ -170,9 +196,13 @@ def guard(
             f"error or is skipped), so mirror mode would delete all {n} user(s) not in it; check "
             "the file and the mapping"
         )
-    unreadable = unreadable_rows(rows, issues)
+    left_out = rows[(status != "valid").to_numpy()]  # few rows, usually none
+    if not len(left_out):
+        return holds, warnings
+    status = left_out["status"]
+    unreadable = unreadable_rows(left_out, issues)
     written = issues[(issues["field"] == "email")].drop_duplicates("row").set_index("row")["value"]
-    held = [r for r in unreadable.tolist() if status.get(r) == "invalid"]
+    held = unreadable[(status.reindex(unreadable) == "invalid").to_numpy()].tolist()
     pool = _Pool(deleting)
     for row in held[:SHOWN]:
         first, last, email = _row(rows, written, row)
@@ -197,7 +227,7 @@ def guard(
             )
     if len(held) > SHOWN:
         holds.append(f"and {len(held) - SHOWN} more rows whose email cannot be read as an address")
-    set_aside = rows.index[(status != "valid").to_numpy()].difference(held)
+    set_aside = left_out.index.difference(held)
     for row in set_aside[:SHOWN].tolist():
         first, last, email = _row(rows, written, row)
         why_out = "skipped in review" if status[row] == "skipped" else "row has errors"
