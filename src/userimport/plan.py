@@ -620,7 +620,10 @@ def plan_import(
     Plan the import of ``review`` into the store, changing nothing.
 
     Rows with errors and skipped rows are not imported, but their emails count as present in
-    the file, so mirror mode never deletes those users. The semantics of every setting are in
+    the file, so mirror mode never deletes those users. In mirror mode, a row that is not
+    skipped whose email cannot be read, or a file with no valid row, holds the plan: it deletes
+    nobody, :attr:`Plan.holds` says why (naming the stored users a broken row may be), and
+    :func:`~userimport.apply.apply_plan` refuses it. The semantics of every setting are in
     ``docs/planning.md``.
 
     Args:
@@ -629,7 +632,8 @@ def plan_import(
         settings: The import settings (default settings when ``None``).
 
     Returns:
-        The plan, recording the store version it was made against.
+        The plan, recording the store version it was made against and the store's size
+        (:attr:`Plan.store_users`, for the relative deletion limit).
     """
     import numpy as np
     import pandas as pd
