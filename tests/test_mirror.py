@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import make_review
-from userimport._mirror import _folded, unreadable_rows
+from userimport._mirror import _folded, _shown, unreadable_rows
 from userimport._namecheck import fold
 
 
@@ -29,3 +29,12 @@ def test_every_email_error_but_a_duplicate_is_unreadable() -> None:
         ]
     )
     assert [2, 3, 4] == unreadable_rows(review.rows, review.report.frame).tolist()
+
+
+def test_messages_show_what_a_person_cannot_see() -> None:
+    """Invisible characters and a decomposed accent are written out in messages, not hidden."""
+    assert "'an\\u200bna@firma.no'" == _shown("an\u200bna@firma.no")
+    assert "'rene\\u0301@firma.no'" == _shown("rene\u0301@firma.no")
+    assert "'anna berg@firma.no'" == _shown("anna berg@firma.no")
+    assert "'ren\u00e9@firma.no'" == _shown("ren\u00e9@firma.no")
+    assert "(empty)" == _shown("")

@@ -154,8 +154,18 @@ def _row(rows: pd.DataFrame, written: pd.Series, row: int) -> tuple[str, str, st
 
 
 def _shown(email: str) -> str:
-    """An email as a message shows it: quoted, invisible characters escaped."""
-    return repr(email) if email else "(empty)"
+    """
+    An email as a message shows it: quoted, with every character a person cannot see or tell
+    apart (controls, invisible format characters, blanks other than a space, combining marks
+    such as a decomposed accent) written as ``\\uXXXX``.
+    """
+    if not email:
+        return "(empty)"
+    hidden = ("Cc", "Cf", "Mn", "Me", "Zs", "Zl", "Zp", "Co", "Cn", "Cs")
+    text = "".join(
+        f"\\u{ord(c):04x}" if c != " " and unicodedata.category(c) in hidden else c for c in email
+    )
+    return f"'{text}'"
 
 
 def guard(
