@@ -339,6 +339,7 @@ def test_plan_shows_why_mirror_mode_is_held(db: str, staff: Path, tmp_path: Path
     assert EXIT_PROBLEMS == code
     assert "Blocked: row 2: the email 'anna@firma' cannot be read as an address" in output
     assert "it may be anna@firma.no (same name" in output
+    assert "Nothing can change while the plan is held." in output
     code, output = run(db, "import", str(typo), "--delete-missing", "--yes")
     assert EXIT_REFUSED == code
     assert "held" in output

@@ -82,7 +82,9 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
         out.print(f"Blocked: {reason}")
     changes = plan.changes()
     if not changes:
-        out.print("Nothing to change.")
+        out.print(
+            "Nothing can change while the plan is held." if plan.holds else "Nothing to change."
+        )
         return
     table = Table(title=f"Changes ({len(changes)})")
     for name in ("action", "email", "changes"):
