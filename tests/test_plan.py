@@ -662,3 +662,19 @@ def test_admin_column_for_a_new_user_warns(empty_repo) -> None:  # type: ignore[
     assert "kari@firma.no" in plan.warnings[0].message
     assert not any(e.after.is_admin for e in plan.entries if e.after)
     assert () == plan_import(review, empty_repo, settings(admin_rights=True)).warnings
+
+
+def test_views_show_at_most_limit_warnings_of_a_code(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """An admin column flagging many users shows `limit` warnings and counts the rest."""
+    rows = [["A", f"B{i}", f"a{i}@firma.no", "S", "yes"] for i in range(60)]
+    review = make_review(
+        rows,
+        header=["F", "L", "E", "D", "Admin"],
+        columns={0: "first_name", 1: "last_name", 2: "email", 3: "department", 4: "is_admin"},
+    )
+    plan = plan_import(review, empty_repo)
+    assert 60 == len(plan.warnings)
+    text = plan.describe(limit=5)
+    assert 5 == text.count("Warning: the file would make")
+    assert "... and 55 more admin_ignored warnings" in text
+    assert "... and 10 more admin_ignored warnings" in plan._repr_html_()

@@ -103,6 +103,18 @@ class PlanEntry:
         return out
 
 
+def _capped(warnings: Iterable[PlanWarning], limit: int) -> list[str]:
+    """The warnings' messages, at most ``limit`` of each code, then one line per code cut."""
+    seen: dict[str, int] = {}
+    out = []
+    for w in warnings:
+        seen[w.code] = seen.get(w.code, 0) + 1
+        if seen[w.code] <= limit:
+            out.append(w.message)
+    out += [f"... and {n - limit} more {code} warnings" for code, n in seen.items() if n > limit]
+    return out
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, frozenset | set | tuple):
         return sorted(value)
@@ -284,7 +296,7 @@ class Plan:
             lines.append("New groups: " + ", ".join(sorted(self.new_groups)))
         if self.new_departments:
             lines.append("New departments: " + ", ".join(sorted(self.new_departments)))
-        lines += [f"Warning: {w.message}" for w in self.warnings]
+        lines += [f"Warning: {w}" for w in _capped(self.warnings, limit)]
         lines += [f"Blocked: {b}" for b in self.blocked]
         for e in self.changes()[:limit]:
             detail = "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.diff().items())
@@ -299,7 +311,7 @@ class Plan:
         head = "".join(f"<th>{html.escape(k)}</th>" for k in s)
         cells = "".join(f"<td>{v}</td>" for v in s.values())
         parts = [f"<table><tr>{head}</tr><tr>{cells}</tr></table>"]
-        parts += [f"<p><b>Warning:</b> {html.escape(w.message)}</p>" for w in self.warnings]
+        parts += [f"<p><b>Warning:</b> {html.escape(w)}</p>" for w in _capped(self.warnings, 50)]
         parts += [f"<p><b>Blocked:</b> {html.escape(b)}</p>" for b in self.blocked]
         rows = []
         for e in self.changes()[:50]:
