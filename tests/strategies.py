@@ -88,6 +88,24 @@ settings = st.builds(
     groups=st.sampled_from(["add", "replace"]),
     delete_missing=st.booleans(),
     max_deletes=st.just(None),
+    max_delete_fraction=st.just(None),
     delete_admins=st.booleans(),
     admin_rights=st.booleans(),
 )
+
+
+#: Ways a person breaks an email so that it cannot be read as an address.
+BREAKS = {
+    "no_at": lambda e: e.replace("@", "", 1),
+    "no_tld": lambda e: e.rsplit(".", 1)[0],
+    "two_ats": lambda e: e.replace("@", "@@", 1),
+    "zero_width": lambda e: e[:2] + "\u200b" + e[2:],
+    "space": lambda e: e[:2] + " " + e[2:],
+    "comma": lambda e: ",".join(e.rsplit(".", 1)),
+}
+
+
+@st.composite
+def broken_emails(draw: Any, email: str) -> str:
+    """``email`` with a typo that makes it unreadable as an address (see :data:`BREAKS`)."""
+    return str(BREAKS[draw(st.sampled_from(sorted(BREAKS)))](email))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import attrs
 import pytest
 
@@ -224,3 +226,26 @@ def test_admin_survives_mirror_mode(seeded_repo) -> None:  # type: ignore[no-unt
     )
     assert ADMIN.email in seeded_repo.snapshot()
     assert ANNA.email not in seeded_repo.snapshot()
+
+
+def test_held_plan_is_refused(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """apply_plan refuses a plan with holds, with the hold's text, and changes nothing."""
+    review = make_review([["Anna", "Berg", "anna.berg@firma", "Sales", ""]])
+    plan = plan_import(review, seeded_repo, ImportSettings(delete_missing=True, delete_admins=True))
+    assert plan.holds
+    before = seeded_repo.snapshot()
+    with pytest.raises(PlanError, match=re.escape("row 2: the email 'anna.berg@firma'")):
+        apply_plan(plan, seeded_repo)
+    with pytest.raises(PlanError, match="held"):
+        apply_plan(Plan.from_json(plan.to_json()), seeded_repo)
+    assert before is seeded_repo.snapshot()
+
+
+def test_held_plan_is_refused_even_with_deletes_put_back(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Holds alone refuse a plan, whatever its entries (a hand-made delete included)."""
+    plan = plan_import(make_review([]), seeded_repo, ImportSettings(delete_missing=True))
+    frame = plan.frame.copy()
+    frame.loc[frame["email"] == "ole@firma.no", "action"] = "delete"
+    with pytest.raises(PlanError, match="no valid row"):
+        apply_plan(attrs.evolve(plan, frame=frame), seeded_repo)
+    assert 3 == len(seeded_repo.snapshot())

@@ -476,3 +476,47 @@ def test_any_text_prints_as_itself(text: str) -> None:
     out.print(text, end="")
     assert visible(text) == out.file.getvalue()
     assert not any(unicodedata.category(c) == "Cc" and c != "\n" for c in out.file.getvalue())
+
+
+def test_plan_shows_why_mirror_mode_is_held(db: str, staff: Path, tmp_path: Path) -> None:
+    """plan on a file with a broken email in mirror mode prints the hold and who it may be."""
+    run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    typo = tmp_path / "typo.csv"
+    typo.write_text(STAFF.replace("anna@firma.no", "anna@firma"), encoding="utf-8")
+    code, output = run(db, "plan", str(typo), "--delete-missing")
+    assert EXIT_PROBLEMS == code
+    assert "Blocked: row 2: the email 'anna@firma' cannot be read as an address" in output
+    assert "it may be anna@firma.no (same name" in output
+    assert "Nothing can change while the plan is held." in output
+    code, output = run(db, "import", str(typo), "--delete-missing", "--yes")
+    assert EXIT_REFUSED == code
+    assert "held" in output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+
+
+def test_header_only_file_is_refused_in_mirror_mode(db: str, staff: Path, tmp_path: Path) -> None:
+    """A file with only a header cannot empty the store in mirror mode (exit 3, not 'nothing')."""
+    run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    empty = tmp_path / "empty.csv"
+    empty.write_text(STAFF.splitlines()[0] + "\n", encoding="utf-8")
+    code, output = run(db, "import", str(empty), "--delete-missing", "--yes")
+    assert EXIT_REFUSED == code
+    assert "no valid row" in output
+    assert 2 == len(emails(db))
+
+
+def test_max_delete_fraction_option(db: str, staff: Path, tmp_path: Path) -> None:
+    """--max-delete-fraction sets the relative limit; plan exits 1 and says so when over it."""
+    staff.write_text(STAFF + "Per,Lie,per@firma.no,HR,\n", encoding="utf-8")
+    run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
+    one = tmp_path / "one.csv"
+    one.write_text(STAFF.splitlines()[0] + "\n" + STAFF.splitlines()[1] + "\n", encoding="utf-8")
+    code, output = run(db, "plan", str(one), "--delete-missing")  # 2 of 3, over 10 %
+    assert EXIT_PROBLEMS == code
+    assert "Blocked:" in output
+    assert "max_delete_fraction" in output
+    for share in ("50%", "0.5", "none"):
+        code, output = run(db, "plan", str(one), "--delete-missing", "--max-delete-fraction", share)
+        assert (EXIT_OK, False) == (code, "Blocked:" in output), output
+    code, output = run(db, "plan", str(one), "--max-delete-fraction", "lots")
+    assert EXIT_USAGE == code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import attrs
 import pytest
 
 from tests.conftest import ADMIN, ANNA, OLE, make_review
@@ -198,11 +199,12 @@ def test_deletion_limit_blocks_the_plan() -> None:
     repo = InMemoryUserRepository(
         [User(email=f"u{i}@firma.no", first_name="U", last_name=str(i)) for i in range(5)]
     )
-    plan = plan_import(make_review([NEW_ROW]), repo, settings(delete_missing=True, max_deletes=4))
+    mirror = settings(delete_missing=True, max_deletes=4, max_delete_fraction=None)
+    plan = plan_import(make_review([NEW_ROW]), repo, mirror)
     assert 5 == plan.summary()["delete"]
     assert plan.blocked
     assert ["deletion_limit"] == [w.code for w in plan.warnings]
-    ok = plan_import(make_review([NEW_ROW]), repo, settings(delete_missing=True, max_deletes=5))
+    ok = plan_import(make_review([NEW_ROW]), repo, attrs.evolve(mirror, max_deletes=5))
     assert () == ok.blocked
 
 
@@ -226,7 +228,13 @@ def test_admin_column_is_ignored_without_admin_rights(seeded_repo) -> None:  # t
     assert not entry(plan, "anna.berg@firma.no").after.is_admin
     assert entry(plan, "boss@firma.no").after.is_admin
     assert not entry(plan, "kari@firma.no").after.is_admin
-    assert ["admin_ignored"] == [w.code for w in plan.warnings]
+    ignored = [(w.code, w.email) for w in plan.warnings]
+    expected = [
+        ("admin_ignored", "kari@firma.no"),
+        ("admin_ignored", "Anna.Berg@firma.no"),
+        ("admin_ignored", "boss@firma.no"),
+    ]
+    assert expected == ignored
     allowed = plan_import(review, seeded_repo, settings(admin_rights=True))
     assert entry(allowed, "anna.berg@firma.no").after.is_admin
     assert not entry(allowed, "boss@firma.no").after.is_admin
@@ -407,3 +415,266 @@ def test_store_admin_and_attributes_survive_an_update(empty_repo) -> None:  # ty
     plan = plan_import(make_review([["Bo", "Ss", "boss@firma.no", "HR", ""]]), repo)
     e = entry(plan, "boss@firma.no")
     assert (True, {"Leaders"}) == (e.after.is_admin, set(e.after.groups))
+
+
+# -- mirror mode never deletes someone because of a typo or a broken file (#11) ------------
+
+MIRROR = ImportSettings(delete_missing=True)
+
+
+def people(n: int) -> InMemoryUserRepository:
+    """A store of ``n`` plain users, u0@firma.no ... (no admins)."""
+    return InMemoryUserRepository(
+        [User(email=f"u{i}@firma.no", first_name="U", last_name=f"N{i}") for i in range(n)]
+    )
+
+
+def rows_for(n: int) -> list[list[str]]:
+    """File rows for the users u0 ... u(n-1) of :func:`people`."""
+    return [["U", f"N{i}", f"u{i}@firma.no", "Sales", ""] for i in range(n)]
+
+
+def test_plan_records_the_store_size(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """plan_import records how many users the store held, and the saved plan keeps it."""
+    plan = plan_import(make_review([NEW_ROW]), seeded_repo)
+    assert 3 == plan.store_users
+    assert 3 == Plan.from_json(plan.to_json()).store_users
+
+
+def test_relative_deletion_limit_blocks_the_plan() -> None:
+    """Deleting more than 10 % of the store (by default) blocks the plan; raising it unblocks."""
+    repo = people(20)
+    plan = plan_import(make_review(rows_for(17)), repo, MIRROR)
+    assert 3 == plan.summary()["delete"]
+    assert 1 == len(plan.blocked)
+    assert "max_delete_fraction" in plan.blocked[0]
+    limit = [w for w in plan.warnings if w.code == "deletion_limit"]
+    assert [plan.blocked[0]] == [w.message for w in limit]
+    ok = plan_import(
+        make_review(rows_for(17)), repo, attrs.evolve(MIRROR, max_delete_fraction=0.15)
+    )
+    assert ((), []) == (ok.blocked, [w for w in ok.warnings if w.code == "deletion_limit"])
+    assert () == plan_import(make_review(rows_for(18)), repo, MIRROR).blocked
+
+
+def test_relative_deletion_limit_rounds_up_and_allows_one_user() -> None:
+    """The share is rounded up and never below one user, so a small store can lose one person."""
+    assert () == plan_import(make_review(rows_for(2)), people(3), MIRROR).blocked
+    assert plan_import(make_review(rows_for(1)), people(3), MIRROR).blocked
+    assert () == plan_import(make_review(rows_for(9)), people(11), MIRROR).blocked  # 2 of 11
+
+
+def test_relative_deletion_limit_can_be_turned_off() -> None:
+    """max_delete_fraction=None leaves only the absolute limit."""
+    off = attrs.evolve(MIRROR, max_delete_fraction=None)
+    assert () == plan_import(make_review(rows_for(1)), people(10), off).blocked
+
+
+def test_default_relative_limit_is_ten_percent() -> None:
+    """The default max_delete_fraction is 0.1, documented in docs/planning.md."""
+    assert 0.1 == ImportSettings().max_delete_fraction
+
+
+UNREADABLE = [
+    pytest.param("anna.berg@firma", id="no-tld"),
+    pytest.param("anna.bergfirma.no", id="no-at"),
+    pytest.param("anna.berg@@firma.no", id="two-ats"),
+    pytest.param("anna.be\u200brg@firma.no", id="zero-width-space"),
+    pytest.param("anna berg@firma.no", id="space"),
+    pytest.param("anna.berg@firma,no", id="comma"),
+    pytest.param("", id="empty"),
+]
+
+
+@pytest.mark.parametrize("email", UNREADABLE)
+def test_unreadable_email_holds_mirror_mode(seeded_repo, email: str) -> None:  # type: ignore[no-untyped-def]
+    """A row whose email cannot be read holds mirror mode: nobody is deleted, the row is named."""
+    review = make_review([["Anna", "Berg", email, "Sales", ""], OLE_ROW])
+    plan = plan_import(review, seeded_repo, MIRROR)
+    assert () == plan.changeset().delete
+    assert 0 == plan.summary()["delete"]
+    assert 1 == len(plan.holds)
+    assert plan.holds == plan.blocked
+    assert plan.holds[0].startswith("row 2: the email ")
+    assert "Anna.Berg@firma.no (same name" in plan.holds[0]
+    found = [(w.row, w.email, w.suggestion) for w in plan.warnings if w.code == "unreadable_email"]
+    assert [(2, email, "Anna.Berg@firma.no")] == found
+    kept = entry(plan, "anna.berg@firma.no")
+    assert ("skip", None) == (kept.action, kept.after)
+
+
+@pytest.mark.parametrize(
+    ("email", "why"),
+    [
+        ("anna.berg@firma", "email cut short"),
+        ("anna.bergfirma.no", "email 1 edit(s) away"),
+        ("anna.be\u200brg@firma.no", "same email"),
+        ("anna.berg @firma.no", "same email"),
+        ("anna.berg@firma,no", "email 1 edit(s) away"),
+    ],
+)
+def test_unreadable_email_finds_the_user_by_email(seeded_repo, email: str, why: str) -> None:  # type: ignore[no-untyped-def]
+    """A row with another name is matched to a stored user by an email a small edit away."""
+    review = make_review([["Someone", "Else", email, "Sales", ""], OLE_ROW])
+    plan = plan_import(review, seeded_repo, MIRROR)
+    found = [(w.suggestion, w.message) for w in plan.warnings if w.code == "unreadable_email"]
+    assert ["Anna.Berg@firma.no"] == [s for s, _ in found]
+    assert f"(may be: Anna.Berg@firma.no ({why}))" in plan.holds[0]
+
+
+def test_unreadable_email_of_nobody_still_holds(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A broken row that looks like no stored user still holds the plan: it may be anyone."""
+    review = make_review([["Kari", "Dahl", "kari", "Sales", ""], ANNA_ROW, OLE_ROW])
+    plan = plan_import(
+        review, seeded_repo, attrs.evolve(MIRROR, delete_admins=True, max_delete_fraction=None)
+    )
+    assert () == plan.changeset().delete
+    assert "(may be: none looks like it)" in plan.holds[0]
+    found = [(w.code, w.row, w.suggestion) for w in plan.warnings]
+    assert [("unreadable_email", 2, None)] == found
+
+
+def test_unreadable_email_with_nobody_to_delete_does_not_hold(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """When mirror mode would delete nobody, a broken row is just left out, as in any mode."""
+    review = make_review([["Kari", "Dahl", "kari@firma", "Sales", ""], ANNA_ROW, OLE_ROW])
+    plan = plan_import(review, seeded_repo, MIRROR)
+    assert ((), ()) == (plan.holds, plan.changeset().delete)
+
+
+def test_unreadable_email_does_not_hold_without_mirror_mode(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Without delete_missing nobody is deleted, so a broken row holds nothing."""
+    plan = plan_import(make_review([["Anna", "Berg", "anna.berg@firma", "Sales", ""]]), seeded_repo)
+    assert () == plan.holds
+
+
+def test_duplicate_email_is_read_and_does_not_hold(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A repeated email is still an address: its user is present and nothing is held."""
+    plan = plan_import(make_review([ANNA_ROW, ANNA_ROW, NEW_ROW]), seeded_repo, MIRROR)
+    assert () == plan.holds
+    assert ("ole@firma.no",) == plan.changeset().delete
+
+
+def test_fixing_the_row_unblocks(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Editing the broken email in the review lifts the hold, and its user is kept."""
+    review = make_review([["Anna", "Berg", "anna.berg@firma", "Sales", ""], NEW_ROW])
+    assert plan_import(review, seeded_repo, MIRROR).holds
+    fixed = review.edit(2, email="anna.berg@firma.no").revalidate()
+    plan = plan_import(fixed, seeded_repo, attrs.evolve(MIRROR, max_delete_fraction=None))
+    assert () == plan.blocked
+    assert ("ole@firma.no",) == plan.changeset().delete
+
+
+def test_skipping_the_row_unblocks_with_a_warning(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Skipping the broken row on purpose lifts the hold; the look-alike's deletion is flagged."""
+    review = make_review([["Anna", "Berg", "anna.berg@firma", "Sales", ""], OLE_ROW]).skip(2)
+    plan = plan_import(review, seeded_repo, MIRROR)
+    assert () == plan.blocked
+    assert ("Anna.Berg@firma.no",) == plan.changeset().delete
+    flagged = [(w.code, w.email, w.row) for w in plan.warnings]
+    assert [("deleted_looks_like_skipped", "Anna.Berg@firma.no", 2)] == flagged
+    assert "skipped in review" in plan.warnings[0].message
+
+
+def test_deleting_a_user_like_an_invalid_row_is_flagged(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A row left out for another error, whose email is near a deleted user's, is flagged too."""
+    review = make_review([["", "Berg", "anna.bergg@firma.no", "Sales", ""], OLE_ROW])
+    plan = plan_import(review, seeded_repo, MIRROR)
+    assert () == plan.holds
+    flagged = [(w.code, w.email, w.suggestion) for w in plan.warnings]
+    assert [("deleted_looks_like_skipped", "Anna.Berg@firma.no", "anna.bergg@firma.no")] == flagged
+
+
+def test_many_unreadable_rows_are_counted(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Past the first 50, broken rows are counted in one hold rather than named."""
+    broken = [["A", f"B{i}", f"a{i}", "Sales", ""] for i in range(60)]
+    plan = plan_import(make_review([*broken, ANNA_ROW]), seeded_repo, MIRROR)
+    assert 51 == len(plan.holds)
+    assert "and 10 more rows whose email cannot be read as an address" == plan.holds[-1]
+    assert 50 == len([w for w in plan.warnings if w.code == "unreadable_email"])
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        pytest.param([], id="header-only"),
+        pytest.param(
+            [["Anna", "Berg", "", "Sales", ""], ["Ole", "Hansen", "", "HR", ""]], id="no-emails"
+        ),
+        pytest.param([["", "Dahl", "kari@firma.no", "Sales", ""]], id="every-row-invalid"),
+        pytest.param(
+            [
+                ["Berg", "anna.berg@firma.no", "Sales", "Oslo", ""],
+                ["Hansen", "ole@firma.no", "HR", "", ""],
+            ],
+            id="columns-shifted",
+        ),
+    ],
+)
+def test_file_without_a_valid_row_holds_mirror_mode(seeded_repo, rows: list[list[str]]) -> None:  # type: ignore[no-untyped-def]
+    """Mirror mode refuses a file with no valid row: nobody is deleted, and the hold says why."""
+    plan = plan_import(make_review(rows), seeded_repo, MIRROR)
+    assert () == plan.changeset().delete
+    assert plan.holds[0].startswith("the file has no valid row")
+    assert plan.holds == plan.blocked
+
+
+def test_file_whose_rows_are_all_skipped_holds_mirror_mode(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Skipping every row leaves no valid row: mirror mode is held too."""
+    review = make_review([NEW_ROW]).skip(2)
+    assert plan_import(review, seeded_repo, MIRROR).holds[0].startswith("the file has no valid row")
+
+
+def test_holds_survive_json(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A held plan saved and read back is still held, with its warnings' rows."""
+    review = make_review([["Anna", "Berg", "anna.berg@firma", "Sales", ""], OLE_ROW])
+    plan = plan_import(review, seeded_repo, MIRROR)
+    back = Plan.from_json(plan.to_json())
+    assert plan.holds == back.holds
+    assert plan.warnings == back.warnings
+
+
+def test_views_show_holds_and_candidates(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """describe() and the notebook view show why the plan is held and who the row may be."""
+    review = make_review([["Anna", "Berg", "anna.berg@firma", "Sales", ""], OLE_ROW])
+    plan = plan_import(review, seeded_repo, MIRROR)
+    text, html = plan.describe(), plan._repr_html_()
+    for shown in (text, html):
+        assert "row 2: the email " in shown
+        assert "anna.berg@firma" in shown
+        assert "Anna.Berg@firma.no (same name" in shown
+    assert "Blocked: row 2" in text
+
+
+def test_admin_column_for_a_new_user_warns(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """An admin 'yes' for a new user without admin_rights is ignored with a warning naming them."""
+    review = make_review(
+        [
+            [*NEW_ROW[:4], "yes"],
+            ["Per", "Lie", "per@firma.no", "HR", "no"],
+            ["Liv", "Ås", "liv@firma.no", "HR", "Ja"],
+        ],
+        header=["F", "L", "E", "D", "Admin"],
+        columns={0: "first_name", 1: "last_name", 2: "email", 3: "department", 4: "is_admin"},
+    )
+    plan = plan_import(review, empty_repo)
+    flagged = [(w.code, w.email) for w in plan.warnings]
+    assert [("admin_ignored", "kari@firma.no"), ("admin_ignored", "liv@firma.no")] == flagged
+    assert "kari@firma.no" in plan.warnings[0].message
+    assert not any(e.after.is_admin for e in plan.entries if e.after)
+    assert () == plan_import(review, empty_repo, settings(admin_rights=True)).warnings
+
+
+def test_views_show_at_most_limit_warnings_of_a_code(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """An admin column flagging many users shows `limit` warnings and counts the rest."""
+    rows = [["A", f"B{i}", f"a{i}@firma.no", "S", "yes"] for i in range(60)]
+    review = make_review(
+        rows,
+        header=["F", "L", "E", "D", "Admin"],
+        columns={0: "first_name", 1: "last_name", 2: "email", 3: "department", 4: "is_admin"},
+    )
+    plan = plan_import(review, empty_repo)
+    assert 60 == len(plan.warnings)
+    text = plan.describe(limit=5)
+    assert 5 == text.count("Warning: the file would make")
+    assert "... and 55 more admin_ignored warnings" in text
+    assert "... and 10 more admin_ignored warnings" in plan._repr_html_()

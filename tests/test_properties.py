@@ -12,6 +12,7 @@ from userimport import (
     ImportSettings,
     InMemoryUserRepository,
     Plan,
+    PlanError,
     Review,
     StalePlanError,
     User,
@@ -38,6 +39,18 @@ def review_of(rows: list[list[str]], department_as_group: bool = False) -> Revie
     )
 
 
+def apply_unless_held(plan: Plan, repo: InMemoryUserRepository) -> bool:
+    """Apply ``plan``; a held plan must instead be refused, changing nothing."""
+    if not plan.holds:
+        apply_plan(plan, repo)
+        return True
+    before = repo.snapshot()
+    with pytest.raises(PlanError, match="held"):
+        apply_plan(plan, repo)
+    assert before is repo.snapshot()
+    return False
+
+
 @given(s.stores(), s.file_rows(), s.settings, st.booleans())
 def test_apply_then_replan_is_empty(
     store: list[User], rows: list[list[str]], settings: ImportSettings, dept_group: bool
@@ -45,7 +58,7 @@ def test_apply_then_replan_is_empty(
     """Applying a plan, then planning the same review again, gives an empty plan."""
     repo = InMemoryUserRepository(store)
     review = review_of(rows, dept_group)
-    apply_plan(plan_import(review, repo, settings), repo)
+    apply_unless_held(plan_import(review, repo, settings), repo)
     again = plan_import(review, repo, settings)
     assert again.is_empty, again.describe()
 
@@ -58,7 +71,7 @@ def test_skip_never_changes_an_existing_user(
     settings = ImportSettings(**{**settings.to_dict(), "on_existing": "skip"})
     repo = InMemoryUserRepository(store)
     before = repo.snapshot()
-    apply_plan(plan_import(review_of(rows), repo, settings), repo)
+    apply_unless_held(plan_import(review_of(rows), repo, settings), repo)
     after = repo.snapshot()
     for user in before:
         now = after.get(user.email)
@@ -74,13 +87,55 @@ def test_mirror_mode_leaves_exactly_the_files_users(
     settings = ImportSettings(**{**settings.to_dict(), "delete_missing": True})
     repo = InMemoryUserRepository(store)
     review = review_of(rows)
-    apply_plan(plan_import(review, repo, settings), repo)
+    plan = plan_import(review, repo, settings)
     keys = review.rows["email"].str.casefold()
     valid = set(keys[review.rows["status"] == "valid"])
+    if not apply_unless_held(plan, repo):  # only a file with no valid row is held here
+        assert (set(), ()) == (valid, plan.changeset().delete)
+        return
     present = set(keys[keys != ""])
     kept = {u.key for u in store if u.key in present}
     admins = {u.key for u in store if u.is_admin and not settings.delete_admins}
     assert valid | kept | admins == set(repo.snapshot().users)
+
+
+@given(s.stores(), s.file_rows(), s.settings, st.data())
+def test_mirror_mode_never_deletes_a_user_whose_row_has_a_typo(
+    store: list[User], rows: list[list[str]], settings: ImportSettings, data: st.DataObject
+) -> None:
+    """A row whose email a typo broke keeps its stored user: the plan is held or deletes nobody."""
+    settings = ImportSettings(**{**settings.to_dict(), "delete_missing": True})
+    indexes = st.sets(st.integers(0, len(rows) - 1)) if rows else st.just(set())
+    broken, skipped = data.draw(indexes), data.draw(indexes)
+    meant = {i: rows[i][2] for i in broken}
+    for i in broken:
+        rows[i][2] = data.draw(s.broken_emails(rows[i][2]))
+    review = review_of(rows).skip(*(r + 2 for r in skipped))
+    repo = InMemoryUserRepository(store)
+    plan = plan_import(review, repo, settings)
+    issues = review.issues
+    status = review.rows["status"]
+    unreadable = set(
+        issues.loc[
+            (issues["field"] == "email")
+            & (issues["severity"] == "error")
+            & (issues["code"] != "duplicate_email"),
+            "row",
+        ]
+    ) & set(status.index[status == "invalid"])
+    deleted = {e.casefold() for e in plan.changeset().delete}
+    if unreadable:
+        assert set() == deleted
+    held_back = {meant[i].casefold() for i in broken if i not in skipped}
+    assert set() == deleted & held_back
+    flagged = {w.email for w in plan.warnings if w.code == "deleted_looks_like_skipped"}
+    for i in broken & skipped:
+        user = repo.snapshot().get(meant[i])
+        if user is not None and user.key in deleted:
+            assert user.email in flagged
+    apply_unless_held(plan, repo)
+    after = repo.snapshot().users
+    assert set() == {u.key for u in store if u.key in held_back and u.key not in after}
 
 
 @given(s.stores(), s.file_rows(), s.settings)
@@ -90,7 +145,10 @@ def test_undo_restores_the_snapshot_exactly(
     """Applying the undo plan of an import gives back the store's exact content."""
     repo = InMemoryUserRepository(store, groups={"Empty"}, departments={"Nobody"})
     before = repo.snapshot()
-    result = apply_plan(plan_import(review_of(rows, True), repo, settings), repo)
+    plan = plan_import(review_of(rows, True), repo, settings)
+    if plan.holds:  # refused, changing nothing: see apply_unless_held
+        return
+    result = apply_plan(plan, repo)
     apply_plan(result.undo, repo)
     assert before.state() == repo.snapshot().state()
 
@@ -116,7 +174,7 @@ def test_admin_rights_never_change_unless_allowed(
     settings = ImportSettings(**{**settings.to_dict(), "admin_rights": False})
     repo = InMemoryUserRepository(store)
     before = {u.key: u.is_admin for u in store}
-    apply_plan(plan_import(review_of(rows), repo, settings), repo)
+    apply_unless_held(plan_import(review_of(rows), repo, settings), repo)
     for user in repo.snapshot():
         assert before.get(user.key, False) == user.is_admin
 
@@ -131,7 +189,7 @@ def test_stale_plan_is_refused_and_changes_nothing(
     other = User(email="someone.else@example.no", first_name="S", last_name="E")
     repo.commit(ChangeSet(create=[other]), expected_version=repo.snapshot().version)
     before = repo.snapshot()
-    with pytest.raises(StalePlanError):
+    with pytest.raises(PlanError if plan.holds else StalePlanError):
         apply_plan(plan, repo)
     assert before.version == repo.snapshot().version
     assert before.state() == repo.snapshot().state()

@@ -347,3 +347,15 @@ def test_issues_name_the_cell_in_a_workbook() -> None:
     review = validate(table, header, suggest_mapping(table, header))
     assert ["Users!C3"] == list(review.issues["cell"])
     assert "Users!C3" == review.report.issues[0].cell
+
+
+def test_a_column_of_one_email_lists_ten_rows_per_message() -> None:
+    """Thousands of rows sharing one email (a shifted column): each message lists ten rows."""
+    review = make_review([["X", "Y", "Sales", "S", ""] for _ in range(2000)])
+    dupes = review.issues[review.issues["code"] == "duplicate_email"]
+    assert 2000 == len(dupes)
+    assert (
+        dupes["message"]
+        .iloc[0]
+        .endswith("appears on rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 1990 more")
+    )

@@ -118,13 +118,21 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
         out.print("New groups: " + ", ".join(sorted(plan.new_groups)))
     if plan.new_departments:
         out.print("New departments: " + ", ".join(sorted(plan.new_departments)))
-    for warning in plan.warnings:
-        out.print(f"Warning: {warning.message}")
+    seen: dict[str, int] = {}
+    for warning in plan.warnings:  # at most ``limit`` of each code: a column can flag every row
+        seen[warning.code] = seen.get(warning.code, 0) + 1
+        if seen[warning.code] <= limit:
+            out.print(f"Warning: {warning.message}")
+    for code, n in seen.items():
+        if n > limit:
+            out.print(f"... and {n - limit} more {code} warnings.")
     for reason in plan.blocked:
         out.print(f"Blocked: {reason}")
     changes = plan.changes()
     if not changes:
-        out.print("Nothing to change.")
+        out.print(
+            "Nothing can change while the plan is held." if plan.holds else "Nothing to change."
+        )
         return
     table = Table(title=f"Changes ({len(changes)})")
     for name in ("action", "email", "changes"):

@@ -138,9 +138,12 @@ def apply_plan(
     Raises:
         StalePlanError: The store changed since the plan was made.
         DeletionLimitError: The plan deletes more users than ``max_deletes``.
-        PlanError: The plan deletes an admin or changes admin rights against its settings.
+        PlanError: The plan is held (``plan.holds``: mirror mode with an unreadable email or
+            no valid row), deletes an admin or changes admin rights against its settings.
         SettingsError: Welcome emails asked for without a notifier.
     """
+    if plan.holds:
+        raise PlanError("the plan is held: " + "; ".join(plan.holds))
     _guard(plan)
     changes = plan.changeset()
     if plan.settings.send_welcome_email and notifier is None and changes.create:

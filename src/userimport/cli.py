@@ -226,6 +226,13 @@ settings_options = _stack(
         show_default=True,
         help="Refuse to delete more users than this; 'none' for no limit.",
     ),
+    click.option(
+        "--max-delete-fraction",
+        default="10%",
+        show_default=True,
+        help="Refuse to delete more than this share of the store's users (0.2 or 20%); "
+        "'none' for no limit.",
+    ),
     click.option("--delete-admins", is_flag=True, help="Let mirror mode delete admins."),
     click.option("--admin-rights", is_flag=True, help="Let an admin column grant or revoke admin."),
     click.option("--welcome-email", is_flag=True, help="Send a welcome email to created users."),
@@ -280,6 +287,18 @@ def _limit(value: str, name: str) -> int | None:
         ) from None
 
 
+def _fraction(value: str) -> float | None:
+    text = value.strip().lower()
+    if text == "none":
+        return None
+    try:
+        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a share (0.2 or 20%) or 'none'", param_hint="--max-delete-fraction"
+        ) from None
+
+
 def notifier_from(options: dict[str, Any]) -> SmtpNotifier:
     """An SMTP notifier from the ``smtp_options``."""
     from .notify import SmtpNotifier
@@ -304,6 +323,7 @@ def settings_from(options: dict[str, Any]) -> ImportSettings:
         groups=options["groups_mode"],
         delete_missing=options["delete_missing"],
         max_deletes=_limit(options["max_deletes"], "--max-deletes"),
+        max_delete_fraction=_fraction(options["max_delete_fraction"]),
         delete_admins=options["delete_admins"],
         admin_rights=options["admin_rights"],
         send_welcome_email=options["welcome_email"],
@@ -488,7 +508,8 @@ def plan(
     """
     Plan an import: show the mapping, the problems and every change, and change nothing.
 
-    Exits with 1 when some rows have problems (they are left out of the plan).
+    Exits with 1 when some rows have problems (they are left out of the plan), or when the
+    plan is blocked (it says why).
 
     \b
     Example:
@@ -509,7 +530,7 @@ def plan(
     if rejects:
         count = write_rejects(rejects, table, header_row, review)
         console_.print(f"Wrote {count} rows with problems to {rejects}.")
-    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
+    ctx.exit(EXIT_OK if review.is_valid and not the_plan.blocked else EXIT_PROBLEMS)
 
 
 def _apply(
@@ -523,6 +544,8 @@ def _apply(
     from .apply import apply_plan
 
     console_ = console()
+    if the_plan.holds:  # refused before asking: no answer can make it applicable
+        raise Refused("the plan is held: " + "; ".join(the_plan.holds))
     if the_plan.is_empty:
         console_.print("Nothing to change.")
         ctx.exit(EXIT_OK)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from . import _text
+from . import _mirror, _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
@@ -49,11 +49,16 @@ class PlanWarning:
     Something a person should look at before applying.
 
     Args:
-        code: ``similar_name``, ``looks_renamed``, ``admin_ignored`` or ``deletion_limit``.
+        code: ``similar_name``, ``looks_renamed``, ``admin_ignored``, ``deletion_limit``,
+            ``unreadable_email`` or ``deleted_looks_like_skipped`` (see ``docs/planning.md``).
         message: A sentence for a person.
-        email: The user concerned, if one.
+        email: The user concerned, if one (for ``unreadable_email``, the email as written).
         name: The group or department name concerned, if one.
-        suggestion: The existing name that was probably meant, if any.
+        suggestion: The existing name, or stored user's email, that was probably meant.
+        row: The spreadsheet row concerned, if one.
+
+    .. versionchanged:: unreleased
+        ``row`` added.
     """
 
     code: str
@@ -61,6 +66,7 @@ class PlanWarning:
     email: str | None = None
     name: str | None = None
     suggestion: str | None = None
+    row: int | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -97,6 +103,18 @@ class PlanEntry:
         return out
 
 
+def _capped(warnings: Iterable[PlanWarning], limit: int) -> list[str]:
+    """The warnings' messages, at most ``limit`` of each code, then one line per code cut."""
+    seen: dict[str, int] = {}
+    out = []
+    for w in warnings:
+        seen[w.code] = seen.get(w.code, 0) + 1
+        if seen[w.code] <= limit:
+            out.append(w.message)
+    out += [f"... and {n - limit} more {code} warnings" for code, n in seen.items() if n > limit]
+    return out
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, frozenset | set | tuple):
         return sorted(value)
@@ -107,6 +125,10 @@ def _plain(value: Any) -> Any:
 
 def _names(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
+
+
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
 
 
 def _warnings(value: Iterable[PlanWarning]) -> tuple[PlanWarning, ...]:
@@ -144,7 +166,7 @@ class Plan:
     remove_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_names)
     warnings: tuple[PlanWarning, ...] = attrs.field(default=(), converter=_warnings)
     source: str | None = None
-    holds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    holds: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     store_users: int | None = None
 
     # -- counts --------------------------------------------------------------------------
@@ -274,7 +296,7 @@ class Plan:
             lines.append("New groups: " + ", ".join(sorted(self.new_groups)))
         if self.new_departments:
             lines.append("New departments: " + ", ".join(sorted(self.new_departments)))
-        lines += [f"Warning: {w.message}" for w in self.warnings]
+        lines += [f"Warning: {w}" for w in _capped(self.warnings, limit)]
         lines += [f"Blocked: {b}" for b in self.blocked]
         for e in self.changes()[:limit]:
             detail = "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.diff().items())
@@ -289,7 +311,7 @@ class Plan:
         head = "".join(f"<th>{html.escape(k)}</th>" for k in s)
         cells = "".join(f"<td>{v}</td>" for v in s.values())
         parts = [f"<table><tr>{head}</tr><tr>{cells}</tr></table>"]
-        parts += [f"<p><b>Warning:</b> {html.escape(w.message)}</p>" for w in self.warnings]
+        parts += [f"<p><b>Warning:</b> {html.escape(w)}</p>" for w in _capped(self.warnings, 50)]
         parts += [f"<p><b>Blocked:</b> {html.escape(b)}</p>" for b in self.blocked]
         rows = []
         for e in self.changes()[:50]:
@@ -610,7 +632,10 @@ def plan_import(
     Plan the import of ``review`` into the store, changing nothing.
 
     Rows with errors and skipped rows are not imported, but their emails count as present in
-    the file, so mirror mode never deletes those users. The semantics of every setting are in
+    the file, so mirror mode never deletes those users. In mirror mode, a row that is not
+    skipped whose email cannot be read, or a file with no valid row, holds the plan: it deletes
+    nobody, :attr:`Plan.holds` says why (naming the stored users a broken row may be), and
+    :func:`~userimport.apply.apply_plan` refuses it. The semantics of every setting are in
     ``docs/planning.md``.
 
     Args:
@@ -619,7 +644,8 @@ def plan_import(
         settings: The import settings (default settings when ``None``).
 
     Returns:
-        The plan, recording the store version it was made against.
+        The plan, recording the store version it was made against and the store's size
+        (:attr:`Plan.store_users`, for the relative deletion limit).
     """
     import numpy as np
     import pandas as pd
@@ -696,11 +722,14 @@ def plan_import(
     admin_mapped = "is_admin" in rows.columns
     groups_mapped = bool(mapping.group_columns) or mapping.department_as_group
     warnings: list[PlanWarning] = []
+    holds: list[str] = []
 
     # New users.
     creating = valid & (at < 0)
     new = rows[creating]
     file_admin = new["is_admin"] if admin_mapped and settings.admin_rights else False
+    if admin_mapped and not settings.admin_rights:
+        warnings += _admin_ignored(new["email"][new["is_admin"].to_numpy(dtype=bool)], "grant")
     part(
         "create",
         email=new["email"],
@@ -734,15 +763,10 @@ def plan_import(
     elif len(old):
         after = _updated(old, before, settings=settings, groups_mapped=groups_mapped)
         if admin_mapped and not settings.admin_rights:
-            wanted = old["is_admin"].to_numpy(dtype=bool) != before["is_admin"].to_numpy(dtype=bool)
-            if wanted.any():
-                warnings.append(
-                    PlanWarning(
-                        code="admin_ignored",
-                        message=f"the file would change admin rights of {int(wanted.sum())} "
-                        "user(s); ignored, since admin_rights=False",
-                    )
-                )
+            wanted = old["is_admin"].to_numpy(dtype=bool)
+            stored = before["is_admin"].to_numpy(dtype=bool)
+            warnings += _admin_ignored(before["email"][wanted & ~stored], "grant")
+            warnings += _admin_ignored(before["email"][~wanted & stored], "revoke")
         flags = np.column_stack([_differs(before[f], after[f]) for f in FIELDS])
         part(
             np.where(flags.any(axis=1), "update", "unchanged"),
@@ -761,8 +785,12 @@ def plan_import(
         absent[at[at >= 0]] = False
         missing = _normalise(store[absent])
         protected = missing["is_admin"].to_numpy(dtype=bool) & (not settings.delete_admins)
+        holds, found = _mirror.guard(rows, review.report.frame, missing[~protected])
+        warnings += found
         for flag, action, reason in (
-            (~protected, "delete", "not in the file (delete_missing=True)"),
+            (~protected, "skip", "not in the file: kept, the plan is held (see plan.blocked)")
+            if holds
+            else (~protected, "delete", "not in the file (delete_missing=True)"),
             (protected, "skip", "admin, not in the file: kept (delete_admins=False)"),
         ):
             sel = missing[flag]
@@ -796,7 +824,10 @@ def plan_import(
     warnings += similar_names(new_groups, snap.groups, "group")
     warnings += similar_names(new_departments, snap.departments, "department")
     warnings += renamed(frame)
-    plan = Plan(
+    refusal = settings.deletion_refusal(int((actions == "delete").sum()), len(snap))
+    if refusal:
+        warnings.append(PlanWarning(code="deletion_limit", message=refusal))
+    return Plan(
         base_version=snap.version,
         settings=settings,
         frame=frame,
@@ -804,17 +835,22 @@ def plan_import(
         new_departments=new_departments,
         warnings=warnings,
         source=review.path,
+        holds=holds,
+        store_users=len(snap),
     )
-    blocked = plan.blocked
-    if blocked:
-        plan = attrs.evolve(
-            plan,
-            warnings=[
-                *plan.warnings,
-                *(PlanWarning(code="deletion_limit", message=b) for b in blocked),
-            ],
+
+
+def _admin_ignored(emails: pd.Series, change: str) -> list[PlanWarning]:
+    """One ``admin_ignored`` warning per user whose admin rights the file would change."""
+    what = "make {} an admin" if change == "grant" else "take admin rights from {}"
+    return [
+        PlanWarning(
+            code="admin_ignored",
+            message=f"the file would {what.format(email)}; ignored, since admin_rights=False",
+            email=email,
         )
-    return plan
+        for email in emails.tolist()
+    ]
 
 
 def _normalise(store: pd.DataFrame | None) -> Any:

@@ -491,8 +491,16 @@ _TEXTS = {
 }
 
 
+#: Rows a duplicate_email message lists; more are counted (a whole column of one value would
+#: otherwise make every message as long as the file: quadratic memory).
+_SHARED_SHOWN = 10
+
+
 def _rows_sharing(dupes: pd.Series) -> pd.Series:
-    """For each row of ``dupes`` (row -> email key), every row with its key: ``"2, 7, 9"``."""
+    """
+    For each row of ``dupes`` (row -> email key), the rows with its key: ``"2, 7, 9"``, or the
+    first ten and ``"and 990 more"``.
+    """
     import numpy as np
     import pandas as pd
 
@@ -503,7 +511,11 @@ def _rows_sharing(dupes: pd.Series) -> pd.Series:
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     spans = zip(starts.tolist(), np.r_[starts[1:], len(ordered)].tolist(), strict=True)
     by_code = np.empty(int(codes.max()) + 1, dtype=object)
-    by_code[ordered[starts]] = [", ".join(texts[a:b]) for a, b in spans]
+    by_code[ordered[starts]] = [
+        ", ".join(texts[a : min(b, a + _SHARED_SHOWN)])
+        + (f" and {b - a - _SHARED_SHOWN} more" if b - a > _SHARED_SHOWN else "")
+        for a, b in spans
+    ]
     return pd.Series(by_code[codes], index=dupes.index)
 
 
