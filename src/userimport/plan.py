@@ -21,7 +21,16 @@ from . import _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
-from .model import USER_COLUMNS, ChangeSet, ImportSettings, Snapshot, User, _clean_user, bulk
+from .model import (
+    USER_COLUMNS,
+    ChangeSet,
+    ImportSettings,
+    Snapshot,
+    User,
+    _clean_user,
+    bulk,
+    email_key,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -197,7 +206,7 @@ class Plan:
 
     def entry(self, email: str) -> PlanEntry | None:
         """The entry for ``email`` (any case), or ``None``."""
-        hits = self.frame.index[self.frame["key"] == email.strip().casefold()]
+        hits = self.frame.index[self.frame["key"] == email_key(email)]
         if not len(hits):
             return None
         return _entry(self.frame.loc[hits[0]].to_dict())
@@ -544,7 +553,7 @@ def _frame(entries: Iterable[PlanEntry]) -> pd.DataFrame:
         rec: dict[str, Any] = {
             "action": e.action,
             "email": e.email,
-            "key": e.email.strip().casefold(),
+            "key": email_key(e.email),
             "row": e.row,
             "reason": e.reason,
             "changed": e.changed,
@@ -630,7 +639,8 @@ def plan_import(
     store = snap.frame
     rows = review.checked.rows
     mapping = review.mapping
-    folded = _text.casefold(rows["email"])
+    # email_key of each row: validation left the emails trimmed and in NFC.
+    folded = _text.lower(rows["email"])
     # Where each row's user is in the store (-1: not there): one hash join, in Arrow.
     found = pc.index_in(_text.arrow(folded), value_set=snap._key_array)
     at = np.where((folded != "").to_numpy(), pc.fill_null(found, -1).to_numpy(), -1)
