@@ -41,6 +41,13 @@ def arrow(text: pd.Series) -> Any:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
+def series(values: Any) -> pd.Series:
+    """Text values as a Series of ``str`` dtype (positions as its index)."""
+    import pandas as pd
+
+    return pd.Series(pd.array(values, dtype="str"))
+
+
 def _series(values: Any, like: pd.Series) -> pd.Series:
     import pandas as pd
 

@@ -14,7 +14,6 @@ Group and department names are matched without regard to case: ``sales`` names a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict, Unpack
 
@@ -26,7 +25,7 @@ from .model import ImportSettings, Snapshot, User
 from .notify import Notification, Notifier
 from .plan import FIELDS, Plan, PlanEntry
 from .repository import UserRepository
-from .validation import EMAIL_PATTERN, MAX_LENGTH
+from .validation import MAX_LENGTH, email_problem
 
 __all__ = [
     "EDITABLE",
@@ -220,8 +219,9 @@ def add_user(
         raise _invalid("send_welcome_email=True needs a notifier; pass notifier=...")
     snapshot = repository.snapshot()
     email = _name(user.email, "email")
-    if not re.fullmatch(EMAIL_PATTERN, email):
-        raise _invalid(f"{email!r} is not a valid email address")
+    problem = email_problem(email)
+    if problem is not None:
+        raise _invalid(f"{email!r} is not a valid email address: {problem}")
     if email in snapshot:
         raise RepositoryError(
             f"a user with the email {email} exists; edit that user with edit_user instead"

@@ -497,6 +497,23 @@ class Snapshot:
         )
 
     @cached_property
+    def _foreign_skeletons(self) -> tuple[Any, Any]:
+        """The keys that are not ASCII and their confusable skeletons, as two Arrow arrays."""
+        from . import _email, _text
+
+        keys = _text.series(self.frame.index.to_numpy(dtype=object))
+        keys = keys[_text.non_ascii(keys)]
+        return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
+
+    @cached_property
+    def _skeletons(self) -> tuple[Any, Any]:
+        """Every key and its confusable skeleton, as two Arrow arrays (made on first use)."""
+        from . import _email, _text
+
+        keys = _text.series(self.frame.index.to_numpy(dtype=object))
+        return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
+
+    @cached_property
     def _key_array(self) -> Any:
         """The keys of :attr:`frame`, in order, as an Arrow array (for hash joins in Arrow)."""
         import pyarrow as pa

@@ -728,6 +728,8 @@ def plan_import(
         },
     )
 
+    warnings += _lookalikes(new["email"], folded[creating], snap)
+
     # Existing users.
     old = rows[exists]
     before = _normalise(store.take(at[exists]))
@@ -825,6 +827,55 @@ def plan_import(
             ],
         )
     return plan
+
+
+def _lookalikes(emails: pd.Series, keys: pd.Series, snap: Snapshot) -> list[PlanWarning]:
+    """
+    A warning for each new email whose confusable skeleton (UTS #39) is a stored user's, when
+    one of the two is not ASCII (``pаul@`` with a Cyrillic ``а`` against a stored ``paul@``,
+    or the other way round).
+
+    Cheap for plain files: skeletons are made only for new emails that are not ASCII (held
+    against every stored key) and, when the store holds keys that are not ASCII, for the new
+    emails held against those few.
+    """
+    from . import _email
+
+    if not len(keys):
+        return []
+    import numpy as np
+    import pyarrow.compute as pc
+
+    found: dict[int, str] = {}  # position among the new rows -> stored key
+
+    def match(at: Any, query: Any, stored: tuple[Any, Any]) -> None:
+        """Record, for the new rows ``at``, the stored key whose skeleton is ``query``'s."""
+        hit = pc.index_in(_text.arrow(query), value_set=stored[1])
+        where = pc.is_valid(hit).to_numpy(zero_copy_only=False)
+        if where.any():
+            held = stored[0].take(hit.filter(pc.is_valid(hit))).to_pylist()
+            for i, key in zip(np.asarray(at)[where].tolist(), held, strict=True):
+                found.setdefault(i, key)
+
+    mine = _text.non_ascii(keys)
+    if mine.any():  # new keys that are not ASCII, against every stored key
+        match(mine.nonzero()[0], _email.skeletons(keys[mine]), snap._skeletons)
+    if len(snap._foreign_skeletons[0]):  # every new key against stored keys not ASCII
+        match(np.arange(len(keys)), _email.skeletons(keys), snap._foreign_skeletons)
+    out = []
+    for at, key in sorted(found.items()):
+        email = str(emails.iloc[at])
+        existing = str(snap.frame.at[key, "email"])
+        out.append(
+            PlanWarning(
+                code="confusable_email",
+                message=f"the new email {email} looks like the stored {existing} (their "
+                "letters look alike); check it is not the same person before creating it",
+                email=email,
+                suggestion=existing,
+            )
+        )
+    return out
 
 
 def _normalise(store: pd.DataFrame | None) -> Any:
