@@ -38,6 +38,10 @@ _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 ASCII_EMAIL = rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z]{{2,63}}"
 
 
+#: The longest address the fast path judges: longer ones go to the reference.
+_FAST_LENGTH = 64
+
+
 @functools.cache
 def _fast_exceptions() -> str:
     """
@@ -81,8 +85,12 @@ def problems(text: pd.Series) -> dict[Any, str]:
 
     arr = _text.arrow(text)
     fast = pc.and_(
-        pc.match_substring_regex(arr, f"^(?:{ASCII_EMAIL})$"),
-        pc.invert(pc.match_substring_regex(arr, _fast_exceptions())),
+        pc.and_(
+            pc.match_substring_regex(arr, f"^(?:{ASCII_EMAIL})$"),
+            pc.invert(pc.match_substring_regex(arr, _fast_exceptions())),
+        ),
+        # Length limits (254 in all, 64 before the @...) are the reference's to judge.
+        pc.less_equal(pc.utf8_length(arr), _FAST_LENGTH),
     )
     ask = ~np.asarray(fast.to_numpy(zero_copy_only=False), dtype=bool) & (text != "").to_numpy()
     out: dict[Any, str] = {}
