@@ -45,7 +45,7 @@ def test_column_check_is_the_reference(cells: list[str]) -> None:
 @settings(max_examples=120)
 @given(st.from_regex(_email.ASCII_EMAIL, fullmatch=True))
 def test_fast_path_accepts_only_valid_addresses(address: str) -> None:
-    """Every address the fast pattern accepts, but the kinds it leaves out, the reference accepts."""
+    """Every address the fast path accepts (all but the kinds it leaves out) is valid."""
     if re.search(_email._fast_exceptions(), address) or len(address) > _email._FAST_LENGTH:
         return  # special-use domains, '--' labels and long addresses: left to the reference
     assert email_problem(address) is None
