@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import json
+import unicodedata
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.conftest import ADMIN, ANNA, OLE, make_review
-from userimport import ImportSettings, InMemoryUserRepository, Plan, PlanError, User, plan_import
+from userimport import (
+    ImportSettings,
+    InMemoryUserRepository,
+    Plan,
+    PlanError,
+    SqlUserRepository,
+    User,
+    apply_plan,
+    import_file,
+    plan_import,
+)
 
 ANNA_ROW = ["Anna", "Berg", "anna.berg@firma.no", "Sales", "Oslo"]
 OLE_ROW = ["Ole", "Hansen", "ole@firma.no", "Engineering", "Bergen, Tech"]
@@ -407,3 +422,88 @@ def test_store_admin_and_attributes_survive_an_update(empty_repo) -> None:  # ty
     plan = plan_import(make_review([["Bo", "Ss", "boss@firma.no", "HR", ""]]), repo)
     e = entry(plan, "boss@firma.no")
     assert (True, {"Leaders"}) == (e.after.is_admin, set(e.after.groups))
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_decomposed_file_of_a_composed_store_plans_nothing(tmp_path: Path) -> None:
+    """The NFD copy of an imported NFC file (saved on a Mac) is unchanged: no user, no group."""
+    repo = SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}")
+    import_file(DATA / "identity_nfc.csv", repo, dry_run=False)
+    plan = import_file(DATA / "identity_nfd.csv", repo)
+    assert {"unchanged": 4} == {k: v for k, v in plan.summary().items() if v}
+    assert (frozenset(), frozenset(), ()) == (plan.new_groups, plan.new_departments, plan.warnings)
+    assert plan.is_empty
+    repo.close()
+
+
+def test_straße_and_strasse_are_two_users(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """One file with straße@ and strasse@ creates two users; with one stored, the other is new."""
+    rows = [["A", "B", "straße@firma.de", "S", ""], ["C", "D", "strasse@firma.de", "S", ""]]
+    plan = plan_import(make_review(rows), empty_repo)
+    assert ["create", "create"] == [e.action for e in plan.entries]
+    apply_plan(plan_import(make_review(rows[:1]), empty_repo), empty_repo)
+    again = plan_import(make_review(rows), empty_repo)
+    assert ("unchanged", "create") == (
+        entry(again, "STRAßE@firma.de").action,
+        entry(again, "strasse@firma.de").action,
+    )
+
+
+def test_a_new_email_that_looks_like_a_stored_one_is_flagged(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """``оle@`` with a Cyrillic ``о`` is created, with a warning naming the stored ``ole@``."""
+    plan = plan_import(make_review([["O", "H", "\u043ele@firma.no", "S", ""]]), seeded_repo)
+    assert ["confusable_email"] == [w.code for w in plan.warnings]
+    warning = plan.warnings[0]
+    assert ("\u043ele@firma.no", "ole@firma.no") == (warning.email, warning.suggestion)
+
+
+def test_a_new_ascii_email_that_looks_like_a_stored_one_is_flagged() -> None:
+    """The other way round: a stored ``pаul@`` (Cyrillic ``а``) flags a new ASCII ``paul@``."""
+    repo = InMemoryUserRepository([User(email="p\u0430ul@firma.no", first_name="P")])
+    plan = plan_import(make_review([["P", "Q", "PAUL@firma.no", "S", ""]]), repo)
+    assert [("confusable_email", "PAUL@firma.no", "p\u0430ul@firma.no")] == [
+        (w.code, w.email, w.suggestion) for w in plan.warnings
+    ]
+
+
+def test_plain_new_emails_are_not_flagged(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """ASCII against ASCII is not a look-alike case (``0le@`` is a typo, not a homoglyph)."""
+    plan = plan_import(make_review([["O", "H", "0le@firma.no", "S", ""]]), seeded_repo)
+    assert [] == [w.code for w in plan.warnings if w.code == "confusable_email"]
+
+
+ACCENTED = (
+    st.lists(
+        st.sampled_from([*"aeioun AEIOUN", "e\u0301", "u\u0308", "a\u030a", "n\u0303", "A\u0300"]),
+        min_size=1,
+        max_size=8,
+    )
+    .map("".join)
+    .filter(lambda t: t.strip() and "  " not in t)
+)
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(ACCENTED, ACCENTED)
+def test_nfc_and_nfd_spellings_are_one_identity_and_one_group(name: str, group: str) -> None:
+    """A user and group stored composed are the same user and group in a decomposed file."""
+    nfc, nfd = (unicodedata.normalize(f, name) for f in ("NFC", "NFD"))
+    g_nfc, g_nfd = (unicodedata.normalize(f, group) for f in ("NFC", "NFD"))
+    local = "".join(c for c in unicodedata.normalize("NFC", name) if c.isalpha()) or "x"
+    repo = InMemoryUserRepository(
+        [
+            User(
+                email=f"{local}@firma.no",
+                first_name=nfc,
+                last_name="L",
+                department=g_nfc,
+                groups={g_nfc},
+            )
+        ]
+    )
+    email = unicodedata.normalize("NFD", f"{local}@firma.no").upper()
+    plan = plan_import(make_review([[nfd, "L", email, g_nfd, g_nfd]]), repo)
+    assert {"unchanged": 1} == {k: v for k, v in plan.summary().items() if v}
+    assert (frozenset(), frozenset()) == (plan.new_groups, plan.new_departments)
