@@ -8,6 +8,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -163,3 +164,21 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
     assert [tuple(names) for names in lists] + [()] == made
     if not any("\x00" in n for names in lists for n in names):
         assert len({id(t) for t in made}) == len(set(made))
+
+
+def test_re2_knows_every_format_character() -> None:
+    """Arrow's ``\\p{Cf}`` matches every character this Python calls Cf (so none is missed)."""
+    import sys
+
+    every = [chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)) == "Cf"]
+    marked = pc.match_substring_regex(pa.array(every), r"\p{Cf}").to_pylist()
+    assert [] == [f"U+{ord(c):04X}" for c, m in zip(every, marked, strict=True) if not m]
+
+
+@given(CELLS, st.booleans())
+def test_visible_is_visible_cell_of_each_cell(cells: list[str], joiners: bool) -> None:
+    """Column-wise removal of format characters and NFC equal the per-cell Python function."""
+    expected = [_text.visible_cell(c, keep_joiners=joiners) for c in cells]
+    text, found = _text.visible(series(cells), keep_joiners=joiners)
+    assert [e[0] for e in expected] == text.tolist()
+    assert {10 + i: e[1] for i, e in enumerate(expected) if e[1]} == found

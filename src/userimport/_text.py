@@ -172,30 +172,34 @@ def visible_cell(value: str, *, keep_joiners: bool) -> tuple[str, list[Found]]:
 
 def visible(text: pd.Series, *, keep_joiners: bool) -> tuple[pd.Series, dict[Any, list[Found]]]:
     """
-    :func:`visible_cell` of every cell: only the cells that are not ASCII go through Python
-    (format characters and non-NFC text are never ASCII), and ``text`` itself is returned when
-    no cell changes.
+    :func:`visible_cell` of every cell, and ``text`` itself when no cell changes.
+
+    Only cells that are not ASCII go through Python (format characters and text that is not
+    NFC never are): each is composed with ``unicodedata`` (a C call), and only those where
+    RE2's ``\\p{Cf}`` finds a format character are searched character by character (a test
+    checks that RE2 knows every character this Python calls Cf).
 
     Returns:
         The cells, and for each cell (by index label) where invisible characters were found,
         what was found.
     """
+    import numpy as np
+    import pyarrow.compute as pc
+
     other = non_ascii(text)
     found: dict[Any, list[Found]] = {}
     if not other.any():
         return text, found
+    marked = pc.match_substring_regex(arrow(text), r"\p{Cf}").to_numpy(zero_copy_only=False)
     picked = text[other]
-    cleaned: list[str] = []
-    for label, value in zip(picked.index.tolist(), picked.tolist(), strict=True):
-        text_out, seen = visible_cell(value, keep_joiners=keep_joiners)
-        cleaned.append(text_out)
+    values = picked.tolist()
+    cleaned = [nfc(v) for v in values]
+    for at in np.flatnonzero(marked[other]).tolist():
+        cleaned[at], seen = visible_cell(values[at], keep_joiners=keep_joiners)
         if seen:
-            found[label] = seen
-    changed = [a != b for a, b in zip(cleaned, picked.tolist(), strict=True)]
-    if not any(changed):
+            found[picked.index[at]] = seen
+    if cleaned == values:
         return text, found
-    import numpy as np
-
     out = text.copy()
     out[other] = np.asarray(cleaned, dtype=object)
     return out, found
