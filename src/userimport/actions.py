@@ -14,11 +14,13 @@ Group and department names are matched without regard to case: ``sales`` names a
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, TypedDict, Unpack
 
 import attrs
 
+from . import _text
 from .apply import ApplyResult, apply_plan, send_welcome_emails
 from .errors import RepositoryError, SettingsError, UserNotFoundError
 from .model import ImportSettings, Snapshot, User
@@ -68,12 +70,28 @@ def _name(value: object, field: str) -> str:
         value = ""
     if not isinstance(value, str):
         raise _invalid(f"{field} must be text, not {type(value).__name__}")
-    text = value.strip()
+    text = _visible(value, field)
     if not text:
         raise _invalid(f"{field} is empty; every user needs one")
     if len(text) > MAX_LENGTH:
         raise _invalid(f"{field} is longer than {MAX_LENGTH} characters")
     return text
+
+
+def _visible(value: str, field: str) -> str:
+    """
+    ``value`` trimmed and in NFC, as an import stores it; an invisible format character is
+    refused (an import removes it with a warning, but an action has no one to warn).
+    """
+    _, found = _text.visible_cell(value, keep_joiners=field != "email")
+    removed = [(at, c) for at, c, kept in found if not kept]
+    if removed:
+        at, c = removed[0]
+        raise _invalid(
+            f"{field} {value!r} holds an invisible character, U+{ord(c):04X} "
+            f"{unicodedata.name(c, 'FORMAT CHARACTER')}, at position {at}; remove it"
+        )
+    return unicodedata.normalize("NFC", value).strip()
 
 
 def _by_fold(names: Iterable[str]) -> dict[str, str]:
@@ -101,7 +119,7 @@ def _groups(snapshot: Snapshot, value: object) -> tuple[frozenset[str], frozense
     existing = _by_fold(snapshot.groups)
     chosen: dict[str, str] = {}
     for raw in value:
-        name = raw.strip() if isinstance(raw, str) else ""
+        name = _visible(raw, "group name") if isinstance(raw, str) else ""
         if not name:
             raise _invalid(f"group name {raw!r} is empty or not text")
         if len(name) > MAX_LENGTH:
