@@ -23,6 +23,7 @@ ALPHABET = st.sampled_from(
     + ["\U0001f600"]
 )
 CELLS = st.lists(st.text(ALPHABET, max_size=12), max_size=30)
+ANY_CHARS = st.text(st.characters(codec="utf-8"), max_size=12) | st.text(ALPHABET, max_size=12)
 
 
 def series(cells: list[str]) -> pd.Series:
@@ -41,6 +42,12 @@ def test_collapse_blanks_is_split_and_join(cells: list[str]) -> None:
 def test_casefold_is_str_casefold(cells: list[str]) -> None:
     """Case folding matches ``str.casefold``, also for ß, İ and Σ."""
     assert [c.casefold() for c in cells] == _text.casefold(series(cells)).tolist()
+
+
+@given(st.lists(ANY_CHARS, max_size=30))
+def test_lower_is_str_lower(cells: list[str]) -> None:
+    """Lower-casing (email identity) matches ``str.lower`` for any text: ß stays ß, Σ and İ too."""
+    assert [c.lower() for c in cells] == _text.lower(series(cells)).tolist()
 
 
 @given(CELLS)

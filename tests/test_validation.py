@@ -445,3 +445,14 @@ def test_straße_and_strasse_are_two_addresses() -> None:
         [["A", "B", "straße@firma.de", "S", ""], ["C", "D", "STRASSE@firma.de", "S", ""]]
     )
     assert review.is_valid
+
+
+@pytest.mark.parametrize(
+    "twin",
+    ["jose\u0301@firma.no", "JOSÉ@firma.no", "jo\u200bsé@firma.no", "\ufeffjosé@firma.no"],
+)
+def test_spellings_of_one_address_are_duplicates(twin: str) -> None:
+    """Decomposed, upper-case and invisibly marked spellings of one address are one identity."""
+    review = make_review([["A", "B", "josé@firma.no", "S", ""], ["C", "D", twin, "S", ""]])
+    dupes = review.issues[review.issues["code"] == "duplicate_email"]
+    assert [2, 3] == list(dupes["row"])
