@@ -58,7 +58,8 @@ class PlanWarning:
     Something a person should look at before applying.
 
     Args:
-        code: ``similar_name``, ``looks_renamed``, ``admin_ignored`` or ``deletion_limit``.
+        code: ``similar_name``, ``looks_renamed``, ``admin_ignored``, ``deletion_limit`` or
+            ``confusable_email`` (a new email looks like a stored one; ``suggestion`` is it).
         message: A sentence for a person.
         email: The user concerned, if one.
         name: The group or department name concerned, if one.

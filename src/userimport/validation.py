@@ -129,8 +129,8 @@ def email_problem(text: str) -> str | None:
 
     >>> email_problem("user@example.xn--p1ai") is None
     True
-    >>> email_problem("anna@firma")
-    'The part after the @-sign is not valid. It should have a period.'
+    >>> email_problem("anna@firma") is not None
+    True
     """
     return _email.email_problem(text)
 
