@@ -189,3 +189,26 @@ def test_visible_is_visible_cell_of_each_cell(cells: list[str], joiners: bool) -
     text, found = _text.visible(series(cells), keep_joiners=joiners)
     assert [e[0] for e in expected] == text.tolist()
     assert {10 + i: e[1] for i, e in enumerate(expected) if e[1]} == found
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=8))
+def test_arrow_nfc_changes_every_cell_python_nfc_changes(text: str) -> None:
+    """Arrow's NFC flags every cell Python's NFC changes (so the fast path misses none)."""
+    composed = pc.utf8_normalize(pa.array([text]), form="NFC").to_pylist()[0]
+    if unicodedata.normalize("NFC", text) != text:
+        assert text != composed
+
+
+def test_arrow_nfc_changes_every_decomposable_character() -> None:
+    """Every character with a canonical decomposition, decomposed, is flagged by Arrow's NFC."""
+    import sys
+
+    decomposed = [
+        unicodedata.normalize("NFD", chr(i))
+        for i in range(sys.maxunicode + 1)
+        if unicodedata.decomposition(chr(i))
+        and not unicodedata.decomposition(chr(i)).startswith("<")
+    ]
+    changes = [d for d in decomposed if unicodedata.normalize("NFC", d) != d]
+    arrow_nfc = pc.utf8_normalize(pa.array(changes), form="NFC").to_pylist()
+    assert [] == [d for d, a in zip(changes, arrow_nfc, strict=True) if a == d]

@@ -174,34 +174,48 @@ def visible(text: pd.Series, *, keep_joiners: bool) -> tuple[pd.Series, dict[Any
     """
     :func:`visible_cell` of every cell, and ``text`` itself when no cell changes.
 
-    Only cells that are not ASCII go through Python (format characters and text that is not
-    NFC never are): each is composed with ``unicodedata`` (a C call), and only those where
-    RE2's ``\\p{Cf}`` finds a format character are searched character by character (a test
-    checks that RE2 knows every character this Python calls Cf).
+    Only cells that need it go through Python: those where RE2's ``\\p{Cf}`` finds a format
+    character (a test checks that RE2 knows every character this Python calls Cf), or that
+    Arrow's NFC changes (Arrow's Unicode is not older than Python's, so, by Unicode's
+    normalization stability, it changes every cell Python would; a property test checks it).
+    ASCII cells never need it.
 
     Returns:
         The cells, and for each cell (by index label) where invisible characters were found,
         what was found.
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    other = non_ascii(text)
     found: dict[Any, list[Found]] = {}
+    other = non_ascii(text)
     if not other.any():
         return text, found
-    marked = pc.match_substring_regex(arrow(text), r"\p{Cf}").to_numpy(zero_copy_only=False)
-    picked = text[other]
+    # Names, departments and groups repeat: each distinct text is looked at once.
+    encoded = pc.dictionary_encode(arrow(text).filter(pa.array(other)))
+    distinct = encoded.dictionary
+    marked = pc.match_substring_regex(distinct, r"\p{Cf}")
+    composed = pc.not_equal(pc.utf8_normalize(distinct, form="NFC"), distinct)
+    needed = pc.or_(marked, composed)
+    if not pc.any(needed).as_py():
+        return text, found
+    need = np.asarray(needed.take(encoded.indices).to_numpy(zero_copy_only=False), dtype=bool)
+    where = np.flatnonzero(other)[need]
+    picked = text.iloc[where]
     values = picked.tolist()
-    cleaned = [nfc(v) for v in values]
-    for at in np.flatnonzero(marked[other]).tolist():
-        cleaned[at], seen = visible_cell(values[at], keep_joiners=keep_joiners)
+    cleaned = []
+    for label, value in zip(picked.index.tolist(), values, strict=True):
+        out_text, seen = visible_cell(value, keep_joiners=keep_joiners)
+        cleaned.append(out_text)
         if seen:
-            found[picked.index[at]] = seen
+            found[label] = seen
     if cleaned == values:
         return text, found
     out = text.copy()
-    out[other] = np.asarray(cleaned, dtype=object)
+    mask = np.zeros(len(text), dtype=bool)
+    mask[where] = True
+    out[mask] = np.asarray(cleaned, dtype=object)
     return out, found
 
 
