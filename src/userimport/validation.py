@@ -530,8 +530,9 @@ def _series(values: Any, index: pd.Index) -> pd.Series:
 def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
     """
     The long form ``row``, ``group`` of cleaned group names indexed by row: empty names
-    dropped, the first spelling of each name kept per row (case-insensitively), sorted by row
-    and then by name in Python's order (code points).
+    dropped, the first spelling of each name kept per row (case-insensitively, by
+    ``str.lower``: ``Straße`` and ``Strasse`` are two), sorted by row and then by name in
+    Python's order (code points).
     """
     import numpy as np
     import pandas as pd
@@ -540,7 +541,7 @@ def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
 
     groups = groups[groups.to_numpy() != ""]
     rows = groups.index.to_numpy(dtype="int64")
-    codes = _text.codes(_text.casefold(groups))
+    codes = _text.codes(_text.lower(groups))
     pair = rows * (int(codes.max(initial=0)) + 1) + codes
     first = ~pd.Series(pair).duplicated().to_numpy()
     rows, names = rows[first], _text.arrow(groups).filter(pa.array(first))
