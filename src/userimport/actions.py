@@ -95,14 +95,15 @@ def _visible(value: str, field: str) -> str:
 
 
 def _by_fold(names: Iterable[str]) -> dict[str, str]:
-    return {n.casefold(): n for n in sorted(names, reverse=True)}
+    """Each name by its lower case (``str.lower``, as identities are compared)."""
+    return {n.lower(): n for n in sorted(names, reverse=True)}
 
 
 def _department(snapshot: Snapshot, value: object) -> str:
     name = _name(value, "department")
     if name in snapshot.departments:
         return name
-    stored = _by_fold(snapshot.departments).get(name.casefold())
+    stored = _by_fold(snapshot.departments).get(name.lower())
     if stored is None:
         known = ", ".join(sorted(snapshot.departments)) or "none yet"
         raise RepositoryError(
@@ -125,8 +126,8 @@ def _groups(snapshot: Snapshot, value: object) -> tuple[frozenset[str], frozense
         if len(name) > MAX_LENGTH:
             raise _invalid(f"group name {name[:40]!r}... is longer than {MAX_LENGTH} characters")
         if name not in snapshot.groups:
-            name = existing.get(name.casefold(), name)
-        chosen.setdefault(name.casefold(), name)
+            name = existing.get(name.lower(), name)
+        chosen.setdefault(name.lower(), name)
     groups = frozenset(chosen.values())
     return groups, groups - snapshot.groups
 
