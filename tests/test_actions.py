@@ -462,3 +462,32 @@ def test_threads_adding_groups_lose_none(seeded_repo: InMemoryUserRepository) ->
         thread.join()
     expected = {*ANNA.groups, *(f"t{i}-{n}" for i in range(4) for n in range(10))}
     assert expected == set(seeded_repo.snapshot().users[ANNA.key].groups)
+
+
+def test_actions_refuse_invisible_characters(seeded_repo: InMemoryUserRepository) -> None:
+    """A zero-width space in a name, group or email is refused with where it is (no one to warn)."""
+    with pytest.raises(SettingsError, match=r"U\+200B ZERO WIDTH SPACE, at position 4"):
+        edit_user(seeded_repo, "ole@firma.no", first_name="Ole\u200b")
+    with pytest.raises(SettingsError, match="invisible character"):
+        edit_user(seeded_repo, "ole@firma.no", groups={"Te\u00adch"})
+    with pytest.raises(SettingsError, match="invisible character"):
+        add_user(
+            seeded_repo,
+            User(email="k\u200bari@firma.no", first_name="K", last_name="D", department="Sales"),
+        )
+
+
+def test_actions_compose_decomposed_names(seeded_repo: InMemoryUserRepository) -> None:
+    """A decomposed group or department name is the stored composed one, not a new one."""
+    add_user(
+        seeded_repo,
+        User(
+            email="x@firma.no", first_name="X", last_name="Y", department="Sales", groups={"Réseau"}
+        ),
+    )
+    edit_user(seeded_repo, "ole@firma.no", groups={"Re\u0301seau"}, first_name="O\u0308le")
+    snap = seeded_repo.snapshot()
+    assert {"Réseau"} == {g for g in snap.groups if g.startswith("R")}
+    stored = snap.get("ole@firma.no")
+    assert stored is not None
+    assert ("Öle", frozenset({"Réseau"})) == (stored.first_name, stored.groups)

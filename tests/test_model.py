@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from tests import strategies as s
 from userimport import ImportSettings, SettingsError, Snapshot, User
@@ -51,8 +54,31 @@ def test_users_are_hashable(user: User) -> None:
 
 
 def test_email_key() -> None:
-    """email_key trims and case-folds (so ß and ss are one key, as casefold says)."""
-    assert "strasse@firma.no" == email_key(" STRAßE@Firma.no ")
+    """email_key trims, composes (NFC) and lower-cases: ß and ss stay two keys."""
+    assert "straße@firma.no" == email_key(" STRAßE@Firma.no ")
+    assert email_key("strasse@firma.no") != email_key("straße@firma.no")
+    assert "josé@firma.no" == email_key("Jose\u0301@firma.no")
+
+
+@given(st.text(max_size=20))
+def test_email_key_is_nfc_then_lower(text: str) -> None:
+    """email_key is exactly NFC of the trimmed text, lower-cased with ``str.lower``."""
+    assert unicodedata.normalize("NFC", text.strip()).lower() == email_key(text)
+
+
+@given(st.text(max_size=12))
+def test_nfc_and_nfd_spellings_are_one_user(text: str) -> None:
+    """A user typed with decomposed accents is the same user, with the same text, as composed."""
+    nfd, nfc = (unicodedata.normalize(f, text) for f in ("NFD", "NFC"))
+    a = User(email=f"{nfd}@firma.no", first_name=nfd, groups=[nfd or "g"], attributes={"t": nfd})
+    b = User(email=f"{nfc}@firma.no", first_name=nfc, groups=[nfc or "g"], attributes={"t": nfc})
+    assert a == b
+    assert a.key == b.key
+    assert (a.first_name, a.groups, dict(a.attributes)) == (
+        b.first_name,
+        b.groups,
+        dict(b.attributes),
+    )
 
 
 @pytest.mark.parametrize(

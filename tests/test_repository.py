@@ -289,6 +289,22 @@ def test_inconsistent_change_sets_are_refused_whole(make_repo: Factory, changes:
     assert (before.version, before.state()) == (after.version, after.state())
 
 
+def test_identity_is_nfc_and_str_lower(make_repo: Factory) -> None:
+    """ß/ss, ﬁ/fi and ς/σ are separate users; case and decomposed accents find the same one."""
+    twins = ["straße@firma.de", "strasse@firma.de", "\ufb01nn@firma.no", "finn@firma.no"]
+    twins += ["οδυσσευς@firma.gr", "οδυσσευσ@firma.gr", "josé@firma.no"]
+    repo = make_repo([User(email=e) for e in twins])
+    snap = repo.snapshot()
+    assert len(twins) == len(snap)
+    found = snap.get("JOSE\u0301@FIRMA.NO")
+    assert found is not None
+    assert "josé@firma.no" == found.email
+    commit(repo, delete=["STRAßE@firma.de", "jose\u0301@firma.no"])
+    assert sorted(set(twins) - {"straße@firma.de", "josé@firma.no"}) == sorted(
+        u.email for u in repo.snapshot()
+    )
+
+
 def test_not_found_is_a_key_error(make_repo: Factory) -> None:
     """Updating a missing user raises UserNotFoundError, also a KeyError."""
     with pytest.raises(KeyError):

@@ -148,3 +148,15 @@ def test_html_view_shows_counts_and_escaped_issues() -> None:
     assert "not-an-email" in html
     clean = make_review([["A", "B", "a@b.no", "S", ""]])._repr_html_()
     assert "<table>" not in clean
+
+
+def test_search_finds_decomposed_and_folded_text() -> None:
+    """A composed search finds a decomposed cell, and ``strasse`` finds ``Straße``."""
+    review = make_review(
+        [
+            ["Jose\u0301", "Stra\u00dfe", "jose@firma.no", "Sales", ""],
+            ["Ole", "Hansen", "ole@firma.no", "HR", ""],
+        ]
+    )
+    assert [2] == list(review.search("josé").rows.index)
+    assert [2] == list(review.search("STRASSE").rows.index)

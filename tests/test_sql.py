@@ -916,3 +916,80 @@ def test_cli_apply_with_a_lost_reply_reports_and_saves_the_undo(
     result = runner.invoke(cli, [*db, "undo", str(undo), "--yes"])
     assert 0 == result.exit_code, result.output
     assert "ny@firma.no" not in direct.snapshot()
+
+
+# A store the previous release wrote: keys case-folded (``straße@`` keyed ``strasse@``), text
+# as typed (a decomposed ``München``). Each email's casefold differs from its lower case.
+OLD_USERS = [
+    ("straße@firma.no", "Stra\u00dfe"),
+    ("\ufb01nn@firma.no", "Finn"),  # the ligature ﬁ: casefold "fi", lower "ﬁ"
+    ("οδυσσευς@firma.gr", "Odysseus"),  # a final sigma: casefold "σ", lower "ς"
+    ("plain@firma.no", "Plain"),
+]
+NFD_MUNICH = "Mu\u0308nchen"
+
+
+def write_version_one_store(url: str, open_repo: Opener) -> None:
+    """Make the schema with this library, then fill it as version 1 did."""
+    open_repo(url).snapshot()
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO departments VALUES (:d), ('München')"), {"d": NFD_MUNICH})
+        conn.execute(sa.text("INSERT INTO groups VALUES (:g), ('München')"), {"g": NFD_MUNICH})
+        for email, first in OLD_USERS:
+            key = email.casefold()
+            conn.execute(
+                sa.text("INSERT INTO users VALUES (:k, :e, :f, 'Berg', :d, false)"),
+                {"k": key, "e": email, "f": first, "d": NFD_MUNICH},
+            )
+            conn.execute(
+                sa.text("INSERT INTO memberships VALUES (:k, :g)"), {"k": key, "g": NFD_MUNICH}
+            )
+            conn.execute(sa.text("INSERT INTO memberships VALUES (:k, 'München')"), {"k": key})
+            conn.execute(
+                sa.text("INSERT INTO attributes VALUES (:k, 'city', :g)"),
+                {"k": key, "g": NFD_MUNICH},
+            )
+        conn.execute(sa.text("UPDATE meta SET schema_version = 1"))
+    engine.dispose()
+
+
+def test_a_version_one_store_is_upgraded_on_open(url: str, open_repo: Opener) -> None:
+    """Keys become NFC + lower case and text NFC; ß, ﬁ and ς users are found and kept apart."""
+    write_version_one_store(url, open_repo)
+    repo = open_repo(url)
+    snap = repo.snapshot()
+    assert sorted(e for e, _ in OLD_USERS) == sorted(snap.frame.index)
+    assert {"München"} == set(snap.groups) == set(snap.departments)
+    for email, _ in OLD_USERS:
+        user = snap.get(f" {email} ")
+        assert user is not None
+        assert ("München", frozenset({"München"}), {"city": "München"}) == (
+            user.department,
+            user.groups,
+            dict(user.attributes),
+        )
+    assert snap.get("strasse@firma.no") is None
+    # The store works: strasse@ is a new user next to straße@, and straße@ can be deleted.
+    commit(repo, ChangeSet(create=[User(email="strasse@firma.no", department="München")]))
+    commit(repo, ChangeSet(delete=["STRAßE@firma.no"]))
+    assert ["strasse@firma.no"] == [
+        u.email for u in open_repo(url).snapshot() if u.email.startswith("stra")
+    ]
+    with repo.engine.connect() as conn:
+        assert SCHEMA_VERSION == conn.execute(sa.text("SELECT schema_version FROM meta")).scalar()
+
+
+def test_an_upgrade_refuses_two_users_that_are_now_one(url: str, open_repo: Opener) -> None:
+    """A store holding one address composed and decomposed is refused, naming both users."""
+    write_version_one_store(url, open_repo)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        for email in ("jose\u0301@firma.no", "jos\u00e9@firma.no"):
+            conn.execute(
+                sa.text("INSERT INTO users VALUES (:k, :e, 'J', 'B', NULL, false)"),
+                {"k": email.casefold(), "e": email},
+            )
+    engine.dispose()
+    with pytest.raises(RepositoryError, match="are one email address"):
+        open_repo(url).snapshot()

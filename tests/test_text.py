@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,10 +19,11 @@ from userimport.validation import _ASCII_EMAIL, EMAIL_PATTERN, NEUTRALISED
 # email pattern and the formula neutralisation care about.
 ALPHABET = st.sampled_from(
     list(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2000\u200b\u2060\ufeff\u3000")
-    + list("aZ09_-.@'=+<>:;,ßẞİıΣσﬁKÅøÆ")
+    + list("aZ09_-.@'=+<>:;,ßẞİıΣσﬁKÅøÆ\u200c\u200d\u0301\u00ad\u202eیа")
     + ["\U0001f600"]
 )
 CELLS = st.lists(st.text(ALPHABET, max_size=12), max_size=30)
+ANY_CHARS = st.text(st.characters(codec="utf-8"), max_size=12) | st.text(ALPHABET, max_size=12)
 
 
 def series(cells: list[str]) -> pd.Series:
@@ -39,6 +42,12 @@ def test_collapse_blanks_is_split_and_join(cells: list[str]) -> None:
 def test_casefold_is_str_casefold(cells: list[str]) -> None:
     """Case folding matches ``str.casefold``, also for ß, İ and Σ."""
     assert [c.casefold() for c in cells] == _text.casefold(series(cells)).tolist()
+
+
+@given(st.lists(ANY_CHARS, max_size=30))
+def test_lower_is_str_lower(cells: list[str]) -> None:
+    """Lower-casing (email identity) matches ``str.lower`` for any text: ß stays ß, Σ and İ too."""
+    assert [c.lower() for c in cells] == _text.lower(series(cells)).tolist()
 
 
 @given(CELLS)
@@ -101,16 +110,34 @@ def test_spaces_are_every_character_python_calls_whitespace() -> None:
     assert every == _text.SPACES
 
 
-def reference_clean(value: str) -> str:
+def reference_visible(value: str, *, joiners: bool) -> str:
+    """Format characters (Cf) out, but joiners between two non-ASCII letters; then NFC."""
+    out = []
+    for i, c in enumerate(value):
+        if unicodedata.category(c) == "Cf":
+            around = value[i - 1 : i] + value[i + 1 : i + 2]
+            inside = (
+                len(around) == 2
+                and i > 0
+                and all(not a.isascii() and unicodedata.category(a)[0] in "LMNS" for a in around)
+            )
+            if not (joiners and c in "\u200c\u200d" and inside):
+                continue
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def reference_clean(value: str, *, joiners: bool = True) -> str:
     """Validation's cleaning of one cell, written with Python's ``re`` and ``str`` only."""
-    if re.search(r"[^\S ]|\s\s|[\u200b\u200c\u200d\u2060\ufeff]", value):
-        value = re.sub(r"[\s\u200b\u200c\u200d\u2060\ufeff]+", " ", value)
+    value = reference_visible(value, joiners=joiners)
+    if re.search(r"[^\S ]|\s\s", value):
+        value = re.sub(r"\s+", " ", value)
     return re.sub(NEUTRALISED, "", value.strip())
 
 
 def reference_clean_email(value: str) -> str:
     """Validation's cleaning of one email cell, with Python's ``re`` and ``str`` only."""
-    value = reference_clean(value)
+    value = reference_clean(value, joiners=False)
     inner = re.search(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>", value)
     value = re.sub(r"^\s*mailto:\s*", "", inner.group(1) if inner else value, flags=re.I)
     return value.strip(" \"'<>;,")
@@ -124,8 +151,10 @@ def test_cleaning_columns_is_cleaning_each_cell(cells: list[str]) -> None:
     """Column-wise cleaning gives, for any Unicode text, what the per-cell Python code gives."""
     from userimport.validation import _clean, _clean_email
 
-    assert [reference_clean(c) for c in cells] == _clean(series(cells)).tolist()
-    assert [reference_clean_email(c) for c in cells] == _clean_email(series(cells)).tolist()
+    names, _ = _text.visible(series(cells), keep_joiners=True)
+    emails, _ = _text.visible(series(cells), keep_joiners=False)
+    assert [reference_clean(c) for c in cells] == _clean(names).tolist()
+    assert [reference_clean_email(c) for c in cells] == _clean_email(emails).tolist()
 
 
 @given(
@@ -142,3 +171,44 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
     assert [tuple(names) for names in lists] + [()] == made
     if not any("\x00" in n for names in lists for n in names):
         assert len({id(t) for t in made}) == len(set(made))
+
+
+def test_re2_knows_every_format_character() -> None:
+    """Arrow's ``\\p{Cf}`` matches every character this Python calls Cf (so none is missed)."""
+    import sys
+
+    every = [chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)) == "Cf"]
+    marked = pc.match_substring_regex(pa.array(every), r"\p{Cf}").to_pylist()
+    assert [] == [f"U+{ord(c):04X}" for c, m in zip(every, marked, strict=True) if not m]
+
+
+@given(CELLS, st.booleans())
+def test_visible_is_visible_cell_of_each_cell(cells: list[str], joiners: bool) -> None:
+    """Column-wise removal of format characters and NFC equal the per-cell Python function."""
+    expected = [_text.visible_cell(c, keep_joiners=joiners) for c in cells]
+    text, found = _text.visible(series(cells), keep_joiners=joiners)
+    assert [e[0] for e in expected] == text.tolist()
+    assert {10 + i: e[1] for i, e in enumerate(expected) if e[1]} == found
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=8))
+def test_arrow_nfc_changes_every_cell_python_nfc_changes(text: str) -> None:
+    """Arrow's NFC flags every cell Python's NFC changes (so the fast path misses none)."""
+    composed = pc.utf8_normalize(pa.array([text]), form="NFC").to_pylist()[0]
+    if unicodedata.normalize("NFC", text) != text:
+        assert text != composed
+
+
+def test_arrow_nfc_changes_every_decomposable_character() -> None:
+    """Every character with a canonical decomposition, decomposed, is flagged by Arrow's NFC."""
+    import sys
+
+    decomposed = [
+        unicodedata.normalize("NFD", chr(i))
+        for i in range(sys.maxunicode + 1)
+        if unicodedata.decomposition(chr(i))
+        and not unicodedata.decomposition(chr(i)).startswith("<")
+    ]
+    changes = [d for d in decomposed if unicodedata.normalize("NFC", d) != d]
+    arrow_nfc = pc.utf8_normalize(pa.array(changes), form="NFC").to_pylist()
+    assert [] == [d for d, a in zip(changes, arrow_nfc, strict=True) if a == d]

@@ -97,7 +97,9 @@ def test_pasted_emails_are_cleaned_with_a_warning(typed: str, cleaned: str) -> N
     assert review.is_valid
     issues = review.issues
     if typed.strip() != cleaned:
-        assert ["email_cleaned"] == list(issues["code"])
+        # An invisible character has its own warning, which says where it was.
+        expected = ["invisible_character"] if "\u200b" in typed else ["email_cleaned"]
+        assert expected == list(issues["code"])
         assert ["warning"] == list(issues["severity"])
 
 
@@ -359,3 +361,110 @@ def test_a_column_of_one_email_lists_ten_rows_per_message() -> None:
         .iloc[0]
         .endswith("appears on rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 1990 more")
     )
+
+
+def issue(review, code):  # type: ignore[no-untyped-def]
+    """The one issue of ``code``, as a dict."""
+    found = review.issues[review.issues["code"] == code]
+    assert 1 == len(found)
+    return found.iloc[0].to_dict()
+
+
+def test_zero_width_space_in_a_name_is_removed_with_a_warning() -> None:
+    """``Ann\\u200bika`` becomes ``Annika`` (not ``Ann ika``), with a warning naming where."""
+    review = make_review([["Ann\u200bika", "Berg", "anna@firma.no", "Sales", ""]])
+    assert "Annika" == review.rows.loc[2, "first_name"]
+    assert review.is_valid
+    found = issue(review, "invisible_character")
+    assert ("first_name", "warning") == (found["field"], found["severity"])
+    assert "column 'First Name'" in found["message"]
+    assert "U+200B ZERO WIDTH SPACE at position 4" in found["message"]
+
+
+@pytest.mark.parametrize("mark", ["\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e"])
+def test_invisible_characters_in_an_email_are_removed_with_a_warning(mark: str) -> None:
+    """Zero-width, joiner, BOM, soft hyphen and bidi characters leave the email, with a warning."""
+    review = make_review([["A", "B", f"an{mark}na@firma.no", "Sales", ""]])
+    assert "anna@firma.no" == review.rows.loc[2, "email"]
+    assert review.is_valid
+    found = issue(review, "invisible_character")
+    assert ("email", "warning") == (found["field"], found["severity"])
+    assert f"U+{ord(mark):04X}" in found["message"]
+    assert "at position 3" in found["message"]
+
+
+def test_a_joiner_inside_persian_text_is_kept_with_a_warning() -> None:
+    """A ZWNJ between two Persian letters shapes the word: kept in a name, but still reported."""
+    name = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647"
+    review = make_review([[name, "B", "a@firma.no", "Sales", f"Ann\u200cika, {name}"]])
+    assert name == review.rows.loc[2, "first_name"]
+    assert ("Annika", name) == review.rows.loc[2, "groups"]
+    messages = review.issues.loc[review.issues["code"] == "invisible_character", "message"]
+    assert 2 == len(messages)
+    assert any("kept joiner" in m for m in messages)
+    assert any("removed" in m for m in messages)
+
+
+def test_decomposed_text_is_composed_without_a_warning() -> None:
+    """A cell typed with a combining accent (as macOS saves) is read in NFC, silently."""
+    review = make_review(
+        [["Jose\u0301", "Mu\u0308ller", "jose\u0301@firma.no", "Re\u0301seau", ""]]
+    )
+    row = review.rows.loc[2]
+    assert ("José", "Müller", "josé@firma.no", "Réseau") == (
+        row["first_name"],
+        row["last_name"],
+        row["email"],
+        row["department"],
+    )
+    assert [] == codes(review, 2)
+
+
+def test_a_cyrillic_letter_in_a_latin_address_is_a_warning() -> None:
+    """``pаul@`` with a Cyrillic ``а`` stays valid, with look-alike and mixed-script warnings."""
+    review = make_review([["P", "Q", "p\u0430ul@firma.no", "Sales", ""]])
+    assert review.is_valid
+    assert ["confusable_email", "mixed_script_email"] == codes(review, 2)
+    assert "paul@firma.no" in issue(review, "confusable_email")["message"]
+    assert "CYRILLIC and LATIN" in issue(review, "mixed_script_email")["message"]
+
+
+def test_fullwidth_letters_in_an_address_are_a_warning() -> None:
+    """Fullwidth letters are one script (Latin) but look like ASCII: a look-alike warning."""
+    review = make_review([["P", "Q", "ｐaul@firma.no", "Sales", ""]])
+    assert ["confusable_email"] == codes(review, 2)
+
+
+@pytest.mark.parametrize(
+    "email", ["user@пример.рф", "user@example.xn--p1ai", "δοκιμή@παράδειγμα.δοκιμή"]
+)
+def test_internationalised_addresses_pass_validation(email: str) -> None:
+    """Unicode domains and local parts, and punycode top-level domains, are valid rows."""
+    assert [] == codes(make_review([["A", "B", email, "S", ""]]), 2)
+
+
+def test_an_invalid_email_says_why_and_where() -> None:
+    """The message names the file, row and column, and the reason email-validator gives."""
+    review = make_review([["A", "B", "anna@firma.test", "S", ""]])
+    found = issue(review, "invalid_email")
+    assert found["message"].startswith("users.csv, row 2, column 'Email' (C): email is not a valid")
+    assert "special-use or reserved name" in found["message"]
+
+
+def test_straße_and_strasse_are_two_addresses() -> None:
+    """Emails differing by ß and ss are no duplicates (``str.lower``, not ``casefold``)."""
+    review = make_review(
+        [["A", "B", "straße@firma.de", "S", ""], ["C", "D", "STRASSE@firma.de", "S", ""]]
+    )
+    assert review.is_valid
+
+
+@pytest.mark.parametrize(
+    "twin",
+    ["jose\u0301@firma.no", "JOSÉ@firma.no", "jo\u200bsé@firma.no", "\ufeffjosé@firma.no"],
+)
+def test_spellings_of_one_address_are_duplicates(twin: str) -> None:
+    """Decomposed, upper-case and invisibly marked spellings of one address are one identity."""
+    review = make_review([["A", "B", "josé@firma.no", "S", ""], ["C", "D", twin, "S", ""]])
+    dupes = review.issues[review.issues["code"] == "duplicate_email"]
+    assert [2, 3] == list(dupes["row"])

@@ -11,21 +11,26 @@ of a column operation.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Every character ``str.isspace`` accepts (a test checks the list against Python's); BLANKS
-#: adds the zero-width ones people paste from web pages and Word (which ``str.strip`` keeps).
+#: Every character ``str.isspace`` accepts (a test checks the list against Python's). The
+#: zero-width characters people paste from web pages and Word are format characters (Unicode
+#: category Cf), taken out before blanks are folded: see :func:`visible`.
 SPACES = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
     "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-BLANKS = SPACES + "\u200b\u200c\u200d\u2060\ufeff"
+BLANKS = SPACES
 _BLANK_RUN = "[" + BLANKS + "]+"
 _NEEDS_FOLDING = "[" + BLANKS.replace(" ", "") + "]|  "
+#: The joiners (ZWNJ, ZWJ) that :func:`visible` may keep: they change how Persian, Indic and
+#: emoji text is written.
+JOINERS = "\u200c\u200d"
 
 
 def arrow(text: pd.Series) -> Any:
@@ -34,6 +39,13 @@ def arrow(text: pd.Series) -> Any:
 
     arr = pa.array(text.astype("str") if text.dtype != "str" else text)
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def series(values: Any) -> pd.Series:
+    """Text values as a Series of ``str`` dtype (positions as its index)."""
+    import pandas as pd
+
+    return pd.Series(pd.array(values, dtype="str"))
 
 
 def _series(values: Any, like: pd.Series) -> pd.Series:
@@ -93,12 +105,118 @@ def _same_size(a: Any, b: Any) -> bool:
 
 def casefold(text: pd.Series) -> pd.Series:
     """``str.casefold`` of every cell (Arrow's lower-casing for ASCII, Python for the rest)."""
+    return _lowered(text, str.casefold)
+
+
+def lower(text: pd.Series) -> pd.Series:
+    """``str.lower`` of every cell (Arrow's lower-casing for ASCII, Python for the rest)."""
+    return _lowered(text, str.lower)
+
+
+def _lowered(text: pd.Series, fn: Callable[[str], str]) -> pd.Series:
+    """``fn`` of every cell: Arrow's ``utf8_lower`` where it is the same (ASCII), else ``fn``."""
     import pyarrow.compute as pc
 
     arr = arrow(text)
     lowered = _series(pc.utf8_lower(arr), text)
-    other = pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
-    return patch(lowered, other, str.casefold, source=text)
+    return patch(lowered, non_ascii(text), fn, source=text)
+
+
+def non_ascii(text: pd.Series) -> Any:
+    """A boolean array: which cells hold a character beyond ASCII."""
+    import pyarrow.compute as pc
+
+    return pc.invert(pc.string_is_ascii(arrow(text))).to_numpy(zero_copy_only=False)
+
+
+def nfc(value: str) -> str:
+    """``value`` in Unicode normal form C (composed: ``e`` + U+0301 is ``é``)."""
+    return unicodedata.normalize("NFC", value)
+
+
+#: One invisible character found in a cell: 1-based position in the cell, the character, and
+#: whether it was kept (a joiner inside non-ASCII text).
+Found = tuple[int, str, bool]
+
+
+def _joined(value: str, at: int) -> bool:
+    """Whether the joiner at ``at`` stands between two visible non-ASCII characters."""
+    if at == 0 or at == len(value) - 1:
+        return False
+    before, after = value[at - 1], value[at + 1]
+    return all(ord(c) > 127 and unicodedata.category(c)[0] in "LMNS" for c in (before, after))
+
+
+def visible_cell(value: str, *, keep_joiners: bool) -> tuple[str, list[Found]]:
+    """
+    One cell without its invisible format characters (Unicode category Cf), in NFC.
+
+    Every Cf character is removed (zero-width space, word joiner, BOM, soft hyphen, bidi
+    marks and embeddings, invisible operators, tags...), except, with ``keep_joiners``, a ZWNJ
+    or ZWJ between two visible non-ASCII characters.
+
+    Returns:
+        The cleaned text, and each invisible character found (see :data:`Found`).
+    """
+    found: list[Found] = []
+    kept: list[str] = []
+    for at, c in enumerate(value):
+        if unicodedata.category(c) == "Cf":
+            keep = keep_joiners and c in JOINERS and _joined(value, at)
+            found.append((at + 1, c, keep))
+            if not keep:
+                continue
+        kept.append(c)
+    return nfc("".join(kept) if found else value), found
+
+
+def visible(text: pd.Series, *, keep_joiners: bool) -> tuple[pd.Series, dict[Any, list[Found]]]:
+    """
+    :func:`visible_cell` of every cell, and ``text`` itself when no cell changes.
+
+    Only cells that need it go through Python: those where RE2's ``\\p{Cf}`` finds a format
+    character (a test checks that RE2 knows every character this Python calls Cf), or that
+    Arrow's NFC changes (Arrow's Unicode is not older than Python's, so, by Unicode's
+    normalization stability, it changes every cell Python would; a property test checks it).
+    ASCII cells never need it.
+
+    Returns:
+        The cells, and for each cell (by index label) where invisible characters were found,
+        what was found.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found: dict[Any, list[Found]] = {}
+    other = non_ascii(text)
+    if not other.any():
+        return text, found
+    # Names, departments and groups repeat: each distinct text is looked at once.
+    encoded = pc.dictionary_encode(arrow(text).filter(pa.array(other)))
+    distinct = encoded.dictionary
+    marked = pc.match_substring_regex(distinct, r"\p{Cf}")
+    composed = pc.not_equal(pc.utf8_normalize(distinct, form="NFC"), distinct)
+    needed = pc.or_(marked, composed)
+    if not pc.any(needed).as_py():
+        return text, found
+    need = np.asarray(needed.take(encoded.indices).to_numpy(zero_copy_only=False), dtype=bool)
+    where = np.flatnonzero(other)[need]
+    picked = text.iloc[where]
+    values = picked.tolist()
+    cleaned = []
+    for label, value in zip(picked.index.tolist(), values, strict=True):
+        out_text, seen = visible_cell(value, keep_joiners=keep_joiners)
+        cleaned.append(out_text)
+        if seen:
+            found[label] = seen
+    if cleaned == values:
+        return text, found
+    out = text.copy()
+    mask = np.zeros(len(text), dtype=bool)
+    mask[where] = True
+    out[mask] = np.asarray(cleaned, dtype=object)
+    return out, found
 
 
 def unneutralise(text: pd.Series) -> pd.Series:

@@ -24,20 +24,21 @@ Group and department names are matched without regard to case: ``sales`` names a
 from __future__ import annotations
 
 import random
-import re
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypedDict, Unpack
 
 import attrs
 
+from . import _text
 from .apply import ApplyResult, apply_plan, send_welcome_emails
 from .errors import RepositoryError, SettingsError, StalePlanError, UserNotFoundError
 from .model import ImportSettings, Snapshot, User
 from .notify import Notification, Notifier
 from .plan import FIELDS, Plan, PlanEntry
 from .repository import UserRepository
-from .validation import EMAIL_PATTERN, MAX_LENGTH
+from .validation import MAX_LENGTH, email_problem
 
 __all__ = [
     "ATTEMPTS",
@@ -131,7 +132,7 @@ def _name(value: object, field: str) -> str:
         value = ""
     if not isinstance(value, str):
         raise _invalid(f"{field} must be text, not {type(value).__name__}")
-    text = value.strip()
+    text = _visible(value, field)
     if not text:
         raise _invalid(f"{field} is empty; every user needs one")
     if len(text) > MAX_LENGTH:
@@ -139,15 +140,32 @@ def _name(value: object, field: str) -> str:
     return text
 
 
+def _visible(value: str, field: str) -> str:
+    """
+    ``value`` trimmed and in NFC, as an import stores it; an invisible format character is
+    refused (an import removes it with a warning, but an action has no one to warn).
+    """
+    _, found = _text.visible_cell(value, keep_joiners=field != "email")
+    removed = [(at, c) for at, c, kept in found if not kept]
+    if removed:
+        at, c = removed[0]
+        raise _invalid(
+            f"{field} {value!r} holds an invisible character, U+{ord(c):04X} "
+            f"{unicodedata.name(c, 'FORMAT CHARACTER')}, at position {at}; remove it"
+        )
+    return unicodedata.normalize("NFC", value).strip()
+
+
 def _by_fold(names: Iterable[str]) -> dict[str, str]:
-    return {n.casefold(): n for n in sorted(names, reverse=True)}
+    """Each name by its lower case (``str.lower``, as identities are compared)."""
+    return {n.lower(): n for n in sorted(names, reverse=True)}
 
 
 def _department(snapshot: Snapshot, value: object) -> str:
     name = _name(value, "department")
     if name in snapshot.departments:
         return name
-    stored = _by_fold(snapshot.departments).get(name.casefold())
+    stored = _by_fold(snapshot.departments).get(name.lower())
     if stored is None:
         known = ", ".join(sorted(snapshot.departments)) or "none yet"
         raise RepositoryError(
@@ -163,7 +181,7 @@ def _names(value: object, field: str) -> list[str]:
         raise _invalid(f"{field} must be a set of names, not {type(value).__name__}")
     names = []
     for raw in value:
-        name = raw.strip() if isinstance(raw, str) else ""
+        name = _visible(raw, "group name") if isinstance(raw, str) else ""
         if not name:
             raise _invalid(f"group name {raw!r} is empty or not text")
         if len(name) > MAX_LENGTH:
@@ -178,8 +196,8 @@ def _groups(snapshot: Snapshot, value: object) -> tuple[frozenset[str], frozense
     chosen: dict[str, str] = {}
     for name in _names(value, "groups"):
         if name not in snapshot.groups:
-            name = existing.get(name.casefold(), name)
-        chosen.setdefault(name.casefold(), name)
+            name = existing.get(name.lower(), name)
+        chosen.setdefault(name.lower(), name)
     groups = frozenset(chosen.values())
     return groups, groups - snapshot.groups
 
@@ -293,8 +311,9 @@ def add_user(
     if send_welcome_email and notifier is None:
         raise _invalid("send_welcome_email=True needs a notifier; pass notifier=...")
     email = _name(user.email, "email")
-    if not re.fullmatch(EMAIL_PATTERN, email):
-        raise _invalid(f"{email!r} is not a valid email address")
+    problem = email_problem(email)
+    if problem is not None:
+        raise _invalid(f"{email!r} is not a valid email address: {problem}")
     first_name = _name(user.first_name, "first_name")
     last_name = _name(user.last_name, "last_name")
 
@@ -384,8 +403,8 @@ def edit_user(
     names: dict[str, str] = {
         f: _name(given[f], f) for f in ("first_name", "last_name") if f in given
     }
-    removed = {n.casefold() for n in _names(given.get("remove_groups", ()), "remove_groups")}
-    both = removed & {n.casefold() for n in _names(given.get("add_groups", ()), "add_groups")}
+    removed = {n.lower() for n in _names(given.get("remove_groups", ()), "remove_groups")}
+    both = removed & {n.lower() for n in _names(given.get("add_groups", ()), "add_groups")}
     if both:
         raise _invalid(f"group(s) {', '.join(sorted(both))} both added and removed")
 
@@ -399,7 +418,7 @@ def edit_user(
             changes["groups"], new_groups = _groups(snapshot, given["groups"])
         elif "add_groups" in given or "remove_groups" in given:
             added, new_groups = _groups(snapshot, given.get("add_groups", ()))
-            kept = {g for g in before.groups if g.casefold() not in removed}
+            kept = {g for g in before.groups if g.lower() not in removed}
             changes["groups"] = frozenset(kept | added)
         if "attributes" in given:
             changes["attributes"] = _attributes(before.attributes, given["attributes"])

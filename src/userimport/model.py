@@ -10,6 +10,7 @@ import contextlib
 import gc
 import itertools
 import math
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from types import MappingProxyType
@@ -55,33 +56,49 @@ USER_COLUMNS: tuple[str, ...] = (
 
 def email_key(email: str) -> str:
     """
-    Return the identity key of an email address: trimmed and case-folded.
+    Return the identity key of an email address: trimmed, in NFC, lower-cased.
+
+    Lower-cased with ``str.lower``, not ``str.casefold``: ``straße@firma.no`` and
+    ``strasse@firma.no`` are two addresses (mail servers treat them as two), while NFC makes
+    an address typed with a decomposed accent (as macOS saves files) the same identity as the
+    composed one.
 
     >>> email_key("  Anna.Berg@Firma.NO ")
     'anna.berg@firma.no'
+    >>> email_key("STRAßE@firma.no") == email_key("strasse@firma.no")
+    False
     """
-    return email.strip().casefold()
+    return unicodedata.normalize("NFC", email.strip()).lower()
 
 
-def _strip(value: str) -> str:
-    return str(value).strip()
+def _text(value: object) -> str:
+    """Text in NFC, trimmed: the form every stored text value has."""
+    return unicodedata.normalize("NFC", str(value)).strip()
+
+
+def _email_eq(email: str) -> str:
+    """What two (converted) emails are compared by: :func:`email_key`, on a trimmed NFC text."""
+    return email.lower()
 
 
 def _optional_text(value: str | None) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
+    return _text(value) or None
 
 
 def _groups(value: Iterable[str]) -> frozenset[str]:
     if isinstance(value, str):
         raise TypeError("groups must be an iterable of names, not a single string")
-    return frozenset(g.strip() for g in value if g and g.strip())
+    return frozenset(t for g in value if g and (t := _text(g)))
 
 
 def _attributes(value: Mapping[str, str] | None) -> Mapping[str, str]:
-    return MappingProxyType({str(k): str(v) for k, v in (value or {}).items()})
+    return MappingProxyType({_text(k): _nfc(v) for k, v in (value or {}).items()})
+
+
+def _nfc(value: object) -> str:
+    return unicodedata.normalize("NFC", str(value))
 
 
 @attrs.frozen(kw_only=True)
@@ -90,7 +107,9 @@ class User:
     A user as the store holds it.
 
     The email is the identity: trimmed, and compared case-insensitively (two users whose
-    emails differ only in case are equal). An existing user's email never changes.
+    emails differ only in case are equal; see :func:`email_key`). An existing user's email
+    never changes. Every text (email, names, department, groups, attribute names and values)
+    is kept in Unicode normal form C, so text typed with decomposed accents is the same text.
 
     Args:
         email: The identity.
@@ -102,9 +121,9 @@ class User:
         attributes: Custom properties, name to text.
     """
 
-    email: str = attrs.field(converter=_strip, eq=str.casefold)
-    first_name: str = attrs.field(default="", converter=_strip)
-    last_name: str = attrs.field(default="", converter=_strip)
+    email: str = attrs.field(converter=_text, eq=_email_eq)
+    first_name: str = attrs.field(default="", converter=_text)
+    last_name: str = attrs.field(default="", converter=_text)
     department: str | None = attrs.field(default=None, converter=_optional_text)
     groups: frozenset[str] = attrs.field(factory=frozenset, converter=_groups)
     is_admin: bool = attrs.field(default=False, converter=bool)
@@ -112,7 +131,7 @@ class User:
 
     @property
     def key(self) -> str:
-        """The identity key: the email trimmed and case-folded."""
+        """The identity key: :func:`email_key` of the email."""
         return email_key(self.email)
 
     def to_dict(self) -> dict[str, Any]:
@@ -476,6 +495,23 @@ class Snapshot:
             self.groups,
             self.departments,
         )
+
+    @cached_property
+    def _foreign_skeletons(self) -> tuple[Any, Any]:
+        """The keys that are not ASCII and their confusable skeletons, as two Arrow arrays."""
+        from . import _email, _text
+
+        keys = _text.series(self.frame.index.to_numpy(dtype=object))
+        keys = keys[_text.non_ascii(keys)]
+        return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
+
+    @cached_property
+    def _skeletons(self) -> tuple[Any, Any]:
+        """Every key and its confusable skeleton, as two Arrow arrays (made on first use)."""
+        from . import _email, _text
+
+        keys = _text.series(self.frame.index.to_numpy(dtype=object))
+        return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
 
     @cached_property
     def _key_array(self) -> Any:

@@ -21,7 +21,16 @@ from . import _mirror, _text
 from ._namecheck import renamed, similar_names
 from ._saved import saved_json
 from .errors import PlanError
-from .model import USER_COLUMNS, ChangeSet, ImportSettings, Snapshot, User, _clean_user, bulk
+from .model import (
+    USER_COLUMNS,
+    ChangeSet,
+    ImportSettings,
+    Snapshot,
+    User,
+    _clean_user,
+    bulk,
+    email_key,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +59,8 @@ class PlanWarning:
 
     Args:
         code: ``similar_name``, ``looks_renamed``, ``admin_ignored``, ``deletion_limit``,
-            ``unreadable_email`` or ``deleted_looks_like_skipped`` (see ``docs/planning.md``).
+            ``unreadable_email``, ``deleted_looks_like_skipped`` or ``confusable_email`` (a new
+            email looks like a stored one; ``suggestion`` is it); see ``docs/planning.md``.
         message: A sentence for a person.
         email: The user concerned, if one (for ``unreadable_email``, the email as written).
         name: The group or department name concerned, if one.
@@ -219,7 +229,7 @@ class Plan:
 
     def entry(self, email: str) -> PlanEntry | None:
         """The entry for ``email`` (any case), or ``None``."""
-        hits = self.frame.index[self.frame["key"] == email.strip().casefold()]
+        hits = self.frame.index[self.frame["key"] == email_key(email)]
         if not len(hits):
             return None
         return _entry(self.frame.loc[hits[0]].to_dict())
@@ -566,7 +576,7 @@ def _frame(entries: Iterable[PlanEntry]) -> pd.DataFrame:
         rec: dict[str, Any] = {
             "action": e.action,
             "email": e.email,
-            "key": e.email.strip().casefold(),
+            "key": email_key(e.email),
             "row": e.row,
             "reason": e.reason,
             "changed": e.changed,
@@ -656,7 +666,8 @@ def plan_import(
     store = snap.frame
     rows = review.checked.rows
     mapping = review.mapping
-    folded = _text.casefold(rows["email"])
+    # email_key of each row: validation left the emails trimmed and in NFC.
+    folded = _text.lower(rows["email"])
     # Where each row's user is in the store (-1: not there): one hash join, in Arrow.
     found = pc.index_in(_text.arrow(folded), value_set=snap._key_array)
     at = np.where((folded != "").to_numpy(), pc.fill_null(found, -1).to_numpy(), -1)
@@ -746,6 +757,8 @@ def plan_import(
             "attributes": _attributes(new) or [{} for _ in range(len(new))],
         },
     )
+
+    warnings += _lookalikes(new["email"], folded[creating], snap)
 
     # Existing users.
     old = rows[exists]
@@ -851,6 +864,55 @@ def _admin_ignored(emails: pd.Series, change: str) -> list[PlanWarning]:
         )
         for email in emails.tolist()
     ]
+
+
+def _lookalikes(emails: pd.Series, keys: pd.Series, snap: Snapshot) -> list[PlanWarning]:
+    """
+    A warning for each new email whose confusable skeleton (UTS #39) is a stored user's, when
+    one of the two is not ASCII (``pаul@`` with a Cyrillic ``а`` against a stored ``paul@``,
+    or the other way round).
+
+    Cheap for plain files: skeletons are made only for new emails that are not ASCII (held
+    against every stored key) and, when the store holds keys that are not ASCII, for the new
+    emails held against those few.
+    """
+    from . import _email
+
+    if not len(keys):
+        return []
+    import numpy as np
+    import pyarrow.compute as pc
+
+    found: dict[int, str] = {}  # position among the new rows -> stored key
+
+    def match(at: Any, query: Any, stored: tuple[Any, Any]) -> None:
+        """Record, for the new rows ``at``, the stored key whose skeleton is ``query``'s."""
+        hit = pc.index_in(_text.arrow(query), value_set=stored[1])
+        where = pc.is_valid(hit).to_numpy(zero_copy_only=False)
+        if where.any():
+            held = stored[0].take(hit.filter(pc.is_valid(hit))).to_pylist()
+            for i, key in zip(np.asarray(at)[where].tolist(), held, strict=True):
+                found.setdefault(i, key)
+
+    mine = _text.non_ascii(keys)
+    if mine.any():  # new keys that are not ASCII, against every stored key
+        match(mine.nonzero()[0], _email.skeletons(keys[mine]), snap._skeletons)
+    if len(snap._foreign_skeletons[0]):  # every new key against stored keys not ASCII
+        match(np.arange(len(keys)), _email.skeletons(keys), snap._foreign_skeletons)
+    out = []
+    for at, key in sorted(found.items()):
+        email = str(emails.iloc[at])
+        existing = str(snap.frame.at[key, "email"])
+        out.append(
+            PlanWarning(
+                code="confusable_email",
+                message=f"the new email {email} looks like the stored {existing} (their "
+                "letters look alike); check it is not the same person before creating it",
+                email=email,
+                suggestion=existing,
+            )
+        )
+    return out
 
 
 def _normalise(store: pd.DataFrame | None) -> Any:

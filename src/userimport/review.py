@@ -206,13 +206,22 @@ class Review:
         return attrs.evolve(self, view=self.report.error_rows())
 
     def search(self, text: str) -> Review:
-        """Return a view of the rows where any mapped cell contains ``text`` (any case)."""
-        needle = text.casefold().strip()
+        """
+        Return a view of the rows where any mapped cell contains ``text`` (any case).
+
+        Search is looser than identity: it case-folds (``strasse`` finds ``Straße``) and
+        composes accents on both sides (NFC), so a decomposed cell is found by a composed
+        search and the other way round.
+        """
+        import unicodedata
+
+        needle = unicodedata.normalize("NFC", text).casefold().strip()
         hit = None
         for column in self.source.columns:
             if column in HIDDEN:
                 continue
-            found = self.source[column].astype(str).str.casefold().str.contains(needle, regex=False)
+            cells = self.source[column].astype(str).str.normalize("NFC")
+            found = cells.str.casefold().str.contains(needle, regex=False)
             hit = found if hit is None else hit | found
         rows = frozenset() if hit is None else frozenset(int(r) for r in self.source.index[hit])
         return attrs.evolve(self, view=rows)

@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "SqlUserRepository"]
 
-#: The schema version this library writes; a store with a newer one is refused.
-SCHEMA_VERSION = 1
+#: The schema version this library writes; a store with a newer one is refused, an older one
+#: is upgraded on first use (see :func:`_upgrade`). Version 2: keys are
+#: :func:`~userimport.model.email_key` (NFC, ``str.lower``; version 1 case-folded them) and
+#: every text is in NFC.
+SCHEMA_VERSION = 2
 
 _META_ID = 1
 #: Seconds to wait before each try to read the version after a commit's reply was lost.
@@ -501,9 +504,14 @@ class SqlUserRepository:
             if self._schema_ready:
                 return
             with self._transaction(write=False) as conn:
-                ready = sa.inspect(conn).has_table("meta") and (
-                    conn.execute(sa.select(t.meta.c.id)).first() is not None
+                held = (
+                    conn.execute(sa.select(t.meta.c.schema_version)).first()
+                    if sa.inspect(conn).has_table("meta")
+                    else None
                 )
+            ready = held is not None
+            if held is not None and int(held[0]) < SCHEMA_VERSION:
+                self._upgrade()
             if not ready:
                 with self._transaction(write=True) as conn:
                     if self.dialect == "postgresql":
@@ -518,6 +526,25 @@ class SqlUserRepository:
                             )
                         )
             self._schema_ready = True
+
+    def _upgrade(self) -> None:
+        """Bring a store made by an older userimport to :data:`SCHEMA_VERSION`, once."""
+        import sqlalchemy as sa
+
+        t = _tables()
+        with self._transaction(write=True) as conn:
+            query = sa.select(t.meta.c.schema_version).where(t.meta.c.id == _META_ID)
+            if self.dialect == "postgresql":
+                query = query.with_for_update()
+            held = int(conn.execute(query).scalar_one())
+            if held >= SCHEMA_VERSION:  # another process upgraded it meanwhile
+                return
+            _upgrade(conn, self._shown)
+            conn.execute(
+                t.meta.update()
+                .where(t.meta.c.id == _META_ID)
+                .values(schema_version=SCHEMA_VERSION, version=uuid.uuid4().hex)
+            )
 
     def _read_meta(self, conn: sa.Connection, *, lock: bool) -> str:
         """Return the store's version, checking its schema version (and locking it if asked)."""
@@ -652,6 +679,89 @@ class SqlUserRepository:
 
 
 _USER_COLUMNS = ("key", "email", "first_name", "last_name", "department", "is_admin")
+
+
+def _upgrade(conn: sa.Connection, shown: str) -> None:
+    """
+    Upgrade a version 1 store in place (in the caller's transaction): every text in NFC, and
+    every key :func:`~userimport.model.email_key` of its email.
+
+    Version 1 case-folded keys (``straße@`` was keyed ``strasse@``) and kept text as typed
+    (a decomposed ``München`` was another department). A group or department whose NFC name
+    exists already is merged into it.
+
+    Raises:
+        RepositoryError: Two users of the store are one identity under the new rule (the
+            same address typed composed and decomposed); the message names both.
+    """
+    import unicodedata
+
+    import sqlalchemy as sa
+
+    t = _tables()
+
+    def nfc(text: str) -> str:
+        return unicodedata.normalize("NFC", text)
+
+    for table, users_column in ((t.groups, None), (t.departments, t.users.c.department)):
+        names = set(conn.execute(sa.select(table.c.name)).scalars())
+        for old in sorted(n for n in names if nfc(n) != n):
+            new = nfc(old)
+            if new not in names:
+                conn.execute(table.insert().values(name=new))
+                names.add(new)
+            if users_column is None:
+                m = t.memberships.c
+                both = sa.select(m.user_key).where(m.group_name == new)
+                conn.execute(
+                    t.memberships.delete().where(m.group_name == old, m.user_key.in_(both))
+                )
+                conn.execute(
+                    t.memberships.update().where(m.group_name == old).values(group_name=new)
+                )
+            else:
+                conn.execute(t.users.update().where(users_column == old).values(department=new))
+            conn.execute(table.delete().where(table.c.name == old))
+    u = t.users.c
+    rows = conn.execute(sa.select(u.key, u.email, u.first_name, u.last_name)).all()
+    owner = {key: email for key, email, *_ in rows}
+    taken: dict[str, str] = {}
+    for _key, email, _, _ in rows:
+        other = taken.setdefault(email_key(email), email)
+        if other != email or owner.get(email_key(email), email) != email:
+            raise RepositoryError(
+                f"cannot upgrade {shown}: the users {other!r} and {email!r} are one email "
+                "address now (the same text, composed and decomposed); delete one with the "
+                "userimport that made the store, then open it again"
+            )
+    for key, email, first, last in rows:
+        new_key = email_key(email)
+        text = (nfc(email), nfc(first), nfc(last))
+        if text != (email, first, last):
+            conn.execute(
+                t.users.update()
+                .where(u.key == key)
+                .values(email=text[0], first_name=text[1], last_name=text[2])
+            )
+        if new_key != key:
+            columns = [c for c in _USER_COLUMNS if c != "key"]
+            conn.execute(
+                t.users.insert().from_select(
+                    ["key", *columns],
+                    sa.select(sa.literal(new_key), *(u[c] for c in columns)).where(u.key == key),
+                )
+            )
+            for child in (t.memberships, t.attributes):
+                conn.execute(child.update().where(child.c.user_key == key).values(user_key=new_key))
+            conn.execute(t.users.delete().where(u.key == key))
+    a = t.attributes.c
+    for user_key, name, value in conn.execute(sa.select(a.user_key, a.name, a.value)).all():
+        if (nfc(name), nfc(value)) != (name, value):
+            conn.execute(
+                t.attributes.update()
+                .where(a.user_key == user_key, a.name == name)
+                .values(name=nfc(name), value=nfc(value))
+            )
 
 
 def _store_queries(dialect: str) -> dict[str, sa.Select[Any]]:

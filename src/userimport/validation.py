@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from . import _text
+from . import _email, _text
 from .errors import MappingError, ValidationFailed
 from .headers import header_names
 from .mapping import ColumnMapping
@@ -37,6 +38,8 @@ __all__ = [
     "IssueCode",
     "Severity",
     "ValidationReport",
+    "email_problem",
+    "is_valid_email",
     "validate",
 ]
 
@@ -63,15 +66,11 @@ HIDDEN = frozenset({"_extra", "_line", "_unsplit"})
 
 Severity = Literal["error", "warning"]
 
-_LOCAL = r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
-_DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
-EMAIL_PATTERN = rf"{_LOCAL}@{_DOMAIN}"
-# The same pattern for RE2 on ASCII text, where Python's \w is exactly [A-Za-z0-9_].
-_ASCII_EMAIL = (
-    EMAIL_PATTERN.replace(r"[^\W\d_]", "[A-Za-z]")
-    .replace(r"[^\W_]", "[A-Za-z0-9]")
-    .replace(r"\w", "A-Za-z0-9_")
-)
+#: The fast path of the email check, for RE2 and Python alike: a plain ASCII address with an
+#: alphabetic top-level domain. A full match is a valid address (a property test proves that
+#: ``email-validator`` accepts each); validity itself is :func:`email_problem`'s verdict.
+EMAIL_PATTERN = _email.ASCII_EMAIL
+_ASCII_EMAIL = EMAIL_PATTERN
 
 #: The apostrophe an export puts before a value a spreadsheet would run as a formula.
 NEUTRALISED = r"^'(?='*[=+\-@])"
@@ -104,11 +103,49 @@ class IssueCode(enum.StrEnum):
     #: Warning: a group name holds a likely separator other than the mapping's
     #: (``Oslo, Norge`` when ``;`` separates groups): check the group separator.
     GROUP_NAME_SEPARATOR = "group_name_separator"
+    #: Warning: an invisible format character (zero-width space, BOM, soft hyphen, bidi
+    #: mark...) was removed from the cell, or kept as a joiner; the message says where.
+    INVISIBLE_CHARACTER = "invisible_character"
+    #: Warning: the email is not ASCII but looks like an ASCII address (Cyrillic ``а``,
+    #: fullwidth letters...): its confusable skeleton is ASCII.
+    CONFUSABLE_EMAIL = "confusable_email"
+    #: Warning: a part of the email (local part or a domain label) mixes scripts.
+    MIXED_SCRIPT_EMAIL = "mixed_script_email"
 
 
-_WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value, IssueCode.GROUP_NAME_SEPARATOR.value})
+_WARNINGS = frozenset(
+    {
+        IssueCode.EMAIL_CLEANED.value,
+        IssueCode.GROUP_NAME_SEPARATOR.value,
+        IssueCode.INVISIBLE_CHARACTER.value,
+        IssueCode.CONFUSABLE_EMAIL.value,
+        IssueCode.MIXED_SCRIPT_EMAIL.value,
+    }
+)
 # Separators people put between groups; a group name holding another one is warned about.
 _LIKELY_SEPARATORS = (";", "|", ",", " / ")
+
+
+def email_problem(text: str) -> str | None:
+    """
+    Why ``text`` is not a valid email address, or ``None`` when it is one.
+
+    The rule validation applies to every email cell (after cleaning): ``email-validator``'s,
+    without a DNS lookup. Internationalised addresses are valid (Unicode local parts and
+    domains, RFC 6531/6532; punycode labels such as ``xn--p1ai``); quoted local parts, IP
+    literals and special-use domains (``.test``, ``.local``, ``localhost``) are not.
+
+    >>> email_problem("user@example.xn--p1ai") is None
+    True
+    >>> email_problem("anna@firma") is not None
+    True
+    """
+    return _email.email_problem(text)
+
+
+def is_valid_email(text: str) -> bool:
+    """Whether ``text`` is a valid email address (see :func:`email_problem`)."""
+    return _email.email_problem(text) is None
 
 
 @attrs.frozen(kw_only=True)
@@ -220,6 +257,82 @@ def _clean_email(text: pd.Series) -> pd.Series:
     return _text.trim(text, " \"'<>;,")
 
 
+#: Findings that make issues: their code, field, and for each row the message after
+#: ``row N, column X: ``.
+Note = tuple[IssueCode, str, dict[Any, str]]
+
+
+def _describe(found: list[_text.Found]) -> str:
+    """What :func:`_text.visible` found in one cell, for a person."""
+    removed = [f for f in found if not f[2]]
+    kept = [f for f in found if f[2]]
+
+    def names(items: list[_text.Found]) -> str:
+        return ", ".join(
+            f"U+{ord(c):04X} {unicodedata.name(c, 'FORMAT CHARACTER')} at position {at}"
+            for at, c, _ in items
+        )
+
+    parts = []
+    if removed:
+        parts.append(f"removed invisible character(s) {names(removed)}")
+    if kept:
+        parts.append(f"kept joiner(s) {names(kept)} (inside non-ASCII text, they shape it)")
+    return "; ".join(parts)
+
+
+def _visible(source: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
+    """
+    The mapped cells without invisible format characters and in NFC, and a note for each cell
+    that had such characters (positions are in the cell as read).
+
+    Emails lose every one; other fields keep a ZWNJ or ZWJ between two non-ASCII letters
+    (Persian, Indic and emoji text need them): see :func:`_text.visible_cell`.
+    """
+    out = {}
+    notes: list[Note] = []
+    for field in source.columns:
+        if field in HIDDEN:
+            out[field] = source[field]
+            continue
+        text, found = _text.visible(source[field].astype("str"), keep_joiners=field != "email")
+        out[field] = text
+        if found:
+            details = {row: _describe(items) for row, items in found.items()}
+            notes.append((IssueCode.INVISIBLE_CHARACTER, field, details))
+    return source.assign(**out), notes
+
+
+def _lookalikes(emails: pd.Series, bad: dict[Any, str]) -> list[Note]:
+    """Warnings for the valid non-ASCII emails that look like ASCII ones or mix scripts."""
+    notes: list[Note] = []
+    other = _text.non_ascii(emails)
+    if not other.any():
+        return notes
+    confusable: dict[Any, str] = {}
+    mixed: dict[Any, str] = {}
+    picked = emails[other]
+    for row, email in zip(picked.index.tolist(), picked.tolist(), strict=True):
+        if row in bad:
+            continue
+        lookalike = _email.ascii_lookalike(email)
+        if lookalike is not None:
+            confusable[row] = (
+                f"the email {email} looks like the ASCII address {lookalike} (it holds "
+                "characters that look like others); check it is the one meant"
+            )
+        parts = _email.mixed_script_parts(email)
+        if parts:
+            mixed[row] = f"the email {email} mixes scripts: " + "; ".join(
+                f"{part!r} is {' and '.join(scripts)}" for part, scripts in parts
+            )
+    if confusable:
+        notes.append((IssueCode.CONFUSABLE_EMAIL, "email", confusable))
+    if mixed:
+        notes.append((IssueCode.MIXED_SCRIPT_EMAIL, "email", mixed))
+    return notes
+
+
 def _labels(mapping: ColumnMapping) -> dict[str, str]:
     labels: dict[str, str] = {}
     for m in mapping.matches:
@@ -298,16 +411,20 @@ def _check(
     from pandera.errors import SchemaErrors
 
     is_skipped = source.index.isin(list(skipped))
+    prepared, notes = _visible(source)
     norm = pd.DataFrame(index=source.index)
-    for field in source.columns:
+    for field in prepared.columns:
         if field == "groups" or field in HIDDEN:
             continue
-        values = source[field].astype("str")
+        values = prepared[field]
         norm[field] = _clean_email(values) if field == "email" else _clean(values)
     for field in REQUIRED:
         if field not in norm:
             norm[field] = ""
-    keys = _text.casefold(norm["email"])
+    bad_emails = _email.problems(norm["email"])
+    notes += _lookalikes(norm["email"], bad_emails)
+    # email_key of each row (the emails are trimmed and in NFC).
+    keys = _text.lower(norm["email"])
     counted = keys.where((keys != "") & ~is_skipped, "")
     dupes = counted[counted != ""]
     dupes = dupes[_text.repeated(dupes)]
@@ -333,7 +450,7 @@ def _check(
             too_long,
             check(
                 IssueCode.INVALID_EMAIL,
-                lambda s: (s == "") | _text.fullmatch(s, EMAIL_PATTERN, _ASCII_EMAIL),
+                lambda s: pd.Series(~s.index.isin(list(bad_emails)), index=s.index),
             ),
         ]
     )
@@ -363,7 +480,7 @@ def _check(
     group_parts = []
     held: pd.Index = pd.Index([], dtype="int64")
     if "groups" in source:
-        pieces = _clean(_text.split_long(source["groups"].astype("str"), mapping.group_separator))
+        pieces = _clean(_text.split_long(prepared["groups"], mapping.group_separator))
         group_parts.append(pieces)
         held = _separator_held(pieces, mapping.group_separator)
     if mapping.department_as_group:
@@ -374,12 +491,16 @@ def _check(
         long = pd.DataFrame({"row": pd.Series(dtype="int64"), "group": pd.Series(dtype="str")})
     group_long_fail = long[long["group"].str.len() > MAX_LENGTH]
 
+    cleaned = norm["email"] != _text.strip(prepared["email"]) if "email" in prepared else None
     issues = _issues(
         failures=failures,
         group_long=group_long_fail,
         separator_held=held,
         source=source,
         norm=norm,
+        cleaned=cleaned,
+        notes=notes,
+        bad_emails=bad_emails,
         dupes=dupes,
         mapping=mapping,
         path=path,
@@ -444,8 +565,9 @@ def _series(values: Any, index: pd.Index) -> pd.Series:
 def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
     """
     The long form ``row``, ``group`` of cleaned group names indexed by row: empty names
-    dropped, the first spelling of each name kept per row (case-insensitively), sorted by row
-    and then by name in Python's order (code points).
+    dropped, the first spelling of each name kept per row (case-insensitively, by
+    ``str.lower``: ``Straße`` and ``Strasse`` are two), sorted by row and then by name in
+    Python's order (code points).
     """
     import numpy as np
     import pandas as pd
@@ -454,7 +576,7 @@ def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
 
     groups = groups[groups.to_numpy() != ""]
     rows = groups.index.to_numpy(dtype="int64")
-    codes = _text.codes(_text.casefold(groups))
+    codes = _text.codes(_text.lower(groups))
     pair = rows * (int(codes.max(initial=0)) + 1) + codes
     first = ~pd.Series(pair).duplicated().to_numpy()
     rows, names = rows[first], _text.arrow(groups).filter(pa.array(first))
@@ -526,6 +648,9 @@ def _issues(
     source: pd.DataFrame,
     separator_held: pd.Index | None = None,
     norm: pd.DataFrame,
+    cleaned: pd.Series | None,
+    notes: list[Note],
+    bad_emails: dict[Any, str],
     dupes: pd.Series,
     mapping: ColumnMapping,
     path: str | None,
@@ -562,7 +687,8 @@ def _issues(
                 }
             )
         )
-    cleaned = norm["email"] != _text.strip(source["email"]) if "email" in source else None
+    for code, field, details in notes:
+        frames.append(pd.DataFrame({"row": list(details), "field": field, "code": code.value}))
     if cleaned is not None and cleaned.any():
         rows = norm.index[cleaned & (norm["email"] != "")]
         frames.append(
@@ -617,6 +743,16 @@ def _issues(
             + out.loc[unsplit, "value"].map(repr)
             + " cannot be split into a last and a first name, read as "
             + mapping.name_split.describe()
+        )
+    for code, field, details in notes:
+        at = (out["code"] == code.value) & (out["field"] == field)
+        out.loc[at, "message"] = where_text[at] + out.loc[at, "row"].map(details)
+    is_bad = out["code"] == IssueCode.INVALID_EMAIL.value
+    if bad_emails and is_bad.any():
+        reason = out.loc[is_bad, "row"].map(bad_emails)
+        known = reason.notna()
+        out.loc[is_bad & known.reindex(out.index, fill_value=False), "message"] = (
+            out.loc[is_bad, "message"][known] + ": " + reason[known].astype(str)
         )
     is_clean = out["code"] == IssueCode.EMAIL_CLEANED.value
     if is_clean.any():
