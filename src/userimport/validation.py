@@ -37,6 +37,7 @@ __all__ = [
     "IssueCode",
     "Severity",
     "ValidationReport",
+    "email_is_valid",
     "validate",
 ]
 
@@ -72,6 +73,22 @@ _ASCII_EMAIL = (
     .replace(r"[^\W_]", "[A-Za-z0-9]")
     .replace(r"\w", "A-Za-z0-9_")
 )
+
+
+def email_is_valid(emails: pd.Series) -> pd.Series:
+    """
+    Whether each text is one email address, by the rule :func:`validate` checks emails with.
+
+    Column-wise (RE2 on ASCII text). Saved plans are checked with it too.
+
+    Args:
+        emails: Email texts, already trimmed.
+
+    Returns:
+        A boolean Series on the same index.
+    """
+    return _text.fullmatch(emails, EMAIL_PATTERN, _ASCII_EMAIL)
+
 
 #: The apostrophe an export puts before a value a spreadsheet would run as a formula.
 NEUTRALISED = r"^'(?='*[=+\-@])"
@@ -316,7 +333,7 @@ def _check(
             too_long,
             check(
                 IssueCode.INVALID_EMAIL,
-                lambda s: (s == "") | _text.fullmatch(s, EMAIL_PATTERN, _ASCII_EMAIL),
+                lambda s: (s == "") | email_is_valid(s),
             ),
         ]
     )
