@@ -96,7 +96,9 @@ def test_undo_restores_the_store(seeded_repo) -> None:  # type: ignore[no-untype
     plan = plan_import(
         make_review([NEW_ROW, ANNA_ROW]),
         seeded_repo,
-        ImportSettings(delete_missing=True, delete_admins=True, groups="replace"),
+        ImportSettings(
+            delete_missing=True, delete_admins=True, groups="replace", max_delete_fraction=None
+        ),
     )
     result = apply_plan(plan, seeded_repo)
     assert 2 == result.deleted
@@ -111,7 +113,8 @@ def test_undo_survives_json(seeded_repo) -> None:  # type: ignore[no-untyped-def
     """An undo plan saved to JSON and read back still restores the store."""
     before = seeded_repo.snapshot()
     result = apply_plan(plan_import(make_review([NEW_ROW]), seeded_repo), seeded_repo)
-    apply_plan(Plan.from_json(result.undo.to_json()), seeded_repo)
+    saved = result.undo.to_json(secret=seeded_repo.plan_secret())
+    apply_plan(Plan.from_json(saved), seeded_repo)
     assert before.state() == seeded_repo.snapshot().state()
 
 
@@ -138,19 +141,23 @@ def test_deletion_limit_refuses_to_apply() -> None:
     assert 3 == len(repo.snapshot())
 
 
-def test_hand_edited_plan_cannot_delete_an_admin(seeded_repo) -> None:  # type: ignore[no-untyped-def]
-    """A saved plan edited to delete an admin is refused when its settings do not allow it."""
+def test_plan_made_here_is_applied_with_its_settings(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A plan made in this process is applied with its settings as permissions: admin guard."""
     plan = plan_import(
-        make_review([NEW_ROW]), seeded_repo, ImportSettings(delete_missing=True, delete_admins=True)
+        make_review([NEW_ROW]),
+        seeded_repo,
+        ImportSettings(delete_missing=True, delete_admins=True, max_delete_fraction=None),
     )
-    tampered = attrs.evolve(plan, settings=ImportSettings(delete_missing=True))
+    tampered = attrs.evolve(
+        plan, settings=ImportSettings(delete_missing=True, max_delete_fraction=None)
+    )
     with pytest.raises(PlanError, match="admin"):
         apply_plan(tampered, seeded_repo)
     assert 3 == len(seeded_repo.snapshot())
 
 
-def test_hand_edited_plan_cannot_grant_admin(empty_repo) -> None:  # type: ignore[no-untyped-def]
-    """A plan that grants admin rights is refused unless its settings allow it."""
+def test_plan_made_here_grants_admin_only_if_its_settings_do(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """A plan made in this process that grants admin rights is refused unless its settings allow it."""
     review = make_review(
         [[*NEW_ROW[:4], "yes"]],
         header=["F", "L", "E", "D", "Admin"],
@@ -219,7 +226,11 @@ def test_empty_plan_keeps_the_version(seeded_repo) -> None:  # type: ignore[no-u
 def test_admin_survives_mirror_mode(seeded_repo) -> None:  # type: ignore[no-untyped-def]
     """Mirror mode keeps the admin unless delete_admins is set."""
     apply_plan(
-        plan_import(make_review([NEW_ROW]), seeded_repo, ImportSettings(delete_missing=True)),
+        plan_import(
+            make_review([NEW_ROW]),
+            seeded_repo,
+            ImportSettings(delete_missing=True, max_delete_fraction=None),
+        ),
         seeded_repo,
     )
     assert ADMIN.email in seeded_repo.snapshot()
