@@ -88,6 +88,7 @@ settings = st.builds(
     groups=st.sampled_from(["add", "replace"]),
     delete_missing=st.booleans(),
     max_deletes=st.just(None),
+    max_delete_fraction=st.just(None),
     delete_admins=st.booleans(),
     admin_rights=st.booleans(),
 )

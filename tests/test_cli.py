@@ -102,6 +102,9 @@ def test_import_then_undo(db: str, staff: Path, tmp_path: Path) -> None:
     assert str(undo) in output
     assert 2 == len(emails(db))
     code, output = run(db, "undo", str(undo), "--yes")
+    assert EXIT_REFUSED == code, output
+    assert "--max-delete-fraction" in output
+    code, output = run(db, "undo", str(undo), "--yes", "--max-delete-fraction", "none")
     assert EXIT_OK == code, output
     assert set() == emails(db)
 
@@ -168,7 +171,15 @@ def test_mirror_mode_and_deletion_limit(db: str, staff: Path, tmp_path: Path) ->
     assert EXIT_REFUSED == code
     assert 2 == len(emails(db))
     code, output = run(
-        db, "import", str(one), "--yes", "--delete-missing", "--undo-out", str(tmp_path / "v.json")
+        db,
+        "import",
+        str(one),
+        "--yes",
+        "--delete-missing",
+        "--max-delete-fraction",
+        "none",
+        "--undo-out",
+        str(tmp_path / "v.json"),
     )
     assert EXIT_OK == code, output
     assert {"per@firma.no"} == emails(db)
