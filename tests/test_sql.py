@@ -142,8 +142,40 @@ def test_schema_is_created_on_first_use(tmp_path: Path, open_repo: Opener) -> No
         meta = db.execute("SELECT version, schema_version FROM meta").fetchall()
     db.close()
     expected = {"users", "groups", "departments", "memberships", "attributes", "meta"}
-    assert expected == tables
+    assert expected | {"plan_secret"} == tables
     assert [(version, SCHEMA_VERSION)] == meta
+
+
+def test_the_plan_secret_is_kept_by_the_store(url: str, open_repo: Opener) -> None:
+    """The store makes 32 random bytes once; every repository on it signs plans with them."""
+    first = open_repo(url).plan_secret()
+    assert 32 == len(first)
+    assert first == open_repo(url).plan_secret()
+    plan = Plan.from_entries([], base_version=open_repo(url).snapshot().version)
+    signed = Plan.from_json(plan.to_json(secret=first))
+    userimport.apply_plan(signed, open_repo(url))
+
+
+def test_a_store_of_the_previous_release_gains_the_secret(url: str, open_repo: Opener) -> None:
+    """A store made without the plan_secret table gets it on first use, its users untouched."""
+    commit(open_repo(url), SEED)
+    engine = sa.create_engine(userimport.sql._parse_url(url))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE plan_secret")
+    engine.dispose()
+    repo = open_repo(url)
+    before = everything(repo)
+    racers = [open_repo(url) for _ in range(4)]
+    secrets: list[bytes] = []
+    threads = [threading.Thread(target=lambda r=r: secrets.append(r.plan_secret())) for r in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 4 == len(secrets)
+    assert 1 == len(set(secrets))
+    assert 32 == len(secrets[0])
+    assert before == everything(repo)
 
 
 def test_reopening_keeps_the_data(url: str, open_repo: Opener) -> None:
