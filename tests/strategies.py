@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from userimport import ImportSettings, User
+from userimport import ImportSettings, Permissions, User
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZæøåÆØÅéüößÉ"
 NASTY = "'-=+@\";,.()"
@@ -91,4 +91,12 @@ settings = st.builds(
     max_delete_fraction=st.just(None),
     delete_admins=st.booleans(),
     admin_rights=st.booleans(),
+)
+
+permissions = st.builds(
+    Permissions,
+    admin_rights=st.booleans(),
+    delete_admins=st.booleans(),
+    max_deletes=st.none() | st.integers(0, 6),
+    max_delete_fraction=st.none() | st.sampled_from([0.0, 0.1, 0.5, 1.0]),
 )
