@@ -465,8 +465,13 @@ def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> P
     return target
 
 
-def read_plan(path: str, *, undo: bool) -> Plan:
-    """Read a saved plan for ``apply`` (``undo=False``) or ``undo`` (``undo=True``)."""
+def read_plan(path: str, *, undo: bool, permissions: Permissions) -> Plan:
+    """
+    Read a saved plan for ``apply`` (``undo=False``) or ``undo`` (``undo=True``).
+
+    Its settings show the ``permissions`` given here instead of the file's, so that what is
+    shown as blocked before asking is what applying will refuse.
+    """
     from .plan import Plan
 
     with library_errors():
@@ -478,7 +483,7 @@ def read_plan(path: str, *, undo: bool) -> Plan:
         )
     if not undo and the_plan.is_undo:
         raise Refused(f"{path} is an undo plan; apply it with: userimport undo {path}")
-    return the_plan
+    return attrs.evolve(the_plan, settings=permissions.to_settings(the_plan.settings))
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -634,9 +639,9 @@ def apply_command(
         userimport apply plan.json --yes
         userimport apply plan.json --delete-admins --max-deletes 200
     """
-    the_plan = read_plan(plan_file, undo=False)
-    show_plan(console(), the_plan)
     permissions = permissions_from(options)
+    the_plan = read_plan(plan_file, undo=False, permissions=permissions)
+    show_plan(console(), the_plan)
     _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options, permissions=permissions)
 
 
@@ -691,9 +696,9 @@ def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> No
     Example:
         userimport undo userimport-undo-20261124-101500.json --yes
     """
-    the_plan = read_plan(undo_file, undo=True)
-    show_plan(console(), the_plan)
     permissions = permissions_from(options)
+    the_plan = read_plan(undo_file, undo=True, permissions=permissions)
+    show_plan(console(), the_plan)
     _apply(ctx, the_plan, yes=yes, undo_out=None, options={}, permissions=permissions)
 
 
