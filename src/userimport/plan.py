@@ -456,14 +456,10 @@ class Plan:
             content = content_hash(data)
         except ValueError as e:
             raise PlanError(f"cannot read the saved plan: {e}") from e
-        warnings = []
-        for i, w in enumerate(_list(r, data["warnings"], "warnings")):
-            r.object(w, f"warning {i + 1}", ("code", "message"), ("email", "name", "suggestion"))
-            for key in ("code", "message"):
-                r.text(w[key], f"warning {i + 1}.{key}")
-            for key in ("email", "name", "suggestion"):
-                r.maybe_text(w.get(key), f"warning {i + 1}.{key}")
-            warnings.append(PlanWarning(**w))
+        warnings = [
+            _read_warning(r, w, f"warning {i + 1}")
+            for i, w in enumerate(_list(r, data["warnings"], "warnings"))
+        ]
         columns = _read_entries(r, data["entries"])
         with bulk():
             frame = pd.DataFrame(columns, columns=list(_COLUMNS), dtype=object)
@@ -566,6 +562,22 @@ def _list(r: Reader, value: Any, where: str) -> list[Any]:
     if type(value) is not list:
         r.fail(where, "must be a list")
     return value
+
+
+def _read_warning(r: Reader, value: Any, where: str) -> PlanWarning:
+    """A saved warning: PlanWarning's fields, text where the field is text."""
+    fields = attrs.fields(PlanWarning)
+    required = [a.name for a in fields if a.default is attrs.NOTHING]
+    data = r.object(value, where, required, [a.name for a in fields])
+    for a in fields:
+        kind = str(a.type)  # an annotation string, under postponed evaluation
+        if a.name in data and kind in ("str", "str | None"):
+            check = r.text if kind == "str" else r.maybe_text
+            check(data[a.name], f"{where}.{a.name}")
+    try:
+        return PlanWarning(**data)
+    except (TypeError, ValueError) as e:
+        r.fail(where, f"is wrong: {e}")
 
 
 def _read_settings(r: Reader, value: Any) -> ImportSettings:
