@@ -196,6 +196,7 @@ def mutate(path: tuple[Any, ...], value: Any) -> str:
         pytest.param(mutate(("new_groups",), '"Oslo"'), "list of text", id="new groups"),
         pytest.param(mutate(("warnings",), '[{"code": 1}]'), "warning 1", id="warning"),
         pytest.param(b"\xff\xfe{}", "cannot read", id="bad utf-8"),
+        pytest.param(mutate(("format_version",), "true"), "not supported", id="version true"),
     ],
 )
 def test_malformed_plan_files(text: str | bytes, message: str) -> None:

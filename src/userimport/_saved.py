@@ -54,7 +54,7 @@ def saved_json(
         raise error(f"cannot read the saved {kind}: {reason}") from e
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise error(f"this is not a saved userimport {kind}")
-    if data.get("format_version") != version:
+    if type(data.get("format_version")) is not int or data["format_version"] != version:
         raise error(f"{kind} format version {data.get('format_version')!r} is not supported")
     return data
 
