@@ -783,6 +783,7 @@ def test_lost_reply_of_a_commit_that_landed_returns_the_result(
         b"First Name,Last Name,Email,Department\nNy,Person,ny@firma.no,Sales\n", repo
     )
     proxy.armed = "reply"
+    proxy.spare = 1  # apply_plan's snapshot read (checking the plan) ends with a COMMIT too
     result = apply_plan(plan, repo)
     assert 1 == proxy.cuts
     assert (result.version, 1) == (direct.snapshot().version, result.created)
@@ -940,7 +941,8 @@ def test_cli_apply_with_a_lost_reply_reports_and_saves_the_undo(
     runner = CliRunner()
     db = ["--db", repo.url.replace("***", "")]
     assert 0 == runner.invoke(cli, [*db, "plan", str(staff), "--out", str(plan)]).exit_code
-    proxy.armed, proxy.spare = "reply", 1  # the first COMMIT is the schema check's
+    # The schema check, the plan secret's read and apply_plan's snapshot read COMMIT first.
+    proxy.armed, proxy.spare = "reply", 3
     result = runner.invoke(cli, [*db, "apply", str(plan), "--yes", "--undo-out", str(undo)])
     assert (0, 1) == (result.exit_code, proxy.cuts), result.output
     assert "Applied: 1 created" in result.output
