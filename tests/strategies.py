@@ -6,7 +6,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from userimport import ImportSettings, User
+from userimport import ImportSettings, Permissions, User
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZæøåÆØÅéüößÉ"
 NASTY = "'-=+@\";,.()"
@@ -109,3 +109,12 @@ BREAKS = {
 def broken_emails(draw: Any, email: str) -> str:
     """``email`` with a typo that makes it unreadable as an address (see :data:`BREAKS`)."""
     return str(BREAKS[draw(st.sampled_from(sorted(BREAKS)))](email))
+
+
+permissions = st.builds(
+    Permissions,
+    admin_rights=st.booleans(),
+    delete_admins=st.booleans(),
+    max_deletes=st.none() | st.integers(0, 6),
+    max_delete_fraction=st.none() | st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 import attrs
+import pandas as pd
 import pytest
 
 from tests.conftest import ADMIN, ANNA, OLE, make_review
@@ -12,6 +16,7 @@ from userimport import (
     DeletionLimitError,
     ImportSettings,
     InMemoryUserRepository,
+    Permissions,
     Plan,
     PlanError,
     RepositoryError,
@@ -22,6 +27,7 @@ from userimport import (
     plan_import,
 )
 from userimport.model import ChangeSet, Snapshot
+from userimport.repository import plan_secret
 
 NEW_ROW = ["Kari", "Dahl", "kari@firma.no", "Sales", "Oslo, Newsroom"]
 ANNA_ROW = ["Anne", "Berg", "anna.berg@firma.no", "Marketing", "Bergen"]
@@ -98,7 +104,9 @@ def test_undo_restores_the_store(seeded_repo) -> None:  # type: ignore[no-untype
     plan = plan_import(
         make_review([NEW_ROW, ANNA_ROW]),
         seeded_repo,
-        ImportSettings(delete_missing=True, delete_admins=True, groups="replace"),
+        ImportSettings(
+            delete_missing=True, delete_admins=True, groups="replace", max_delete_fraction=None
+        ),
     )
     result = apply_plan(plan, seeded_repo)
     assert 2 == result.deleted
@@ -113,7 +121,8 @@ def test_undo_survives_json(seeded_repo) -> None:  # type: ignore[no-untyped-def
     """An undo plan saved to JSON and read back still restores the store."""
     before = seeded_repo.snapshot()
     result = apply_plan(plan_import(make_review([NEW_ROW]), seeded_repo), seeded_repo)
-    apply_plan(Plan.from_json(result.undo.to_json()), seeded_repo)
+    saved = result.undo.to_json(secret=seeded_repo.plan_secret())
+    apply_plan(Plan.from_json(saved), seeded_repo)
     assert before.state() == seeded_repo.snapshot().state()
 
 
@@ -140,19 +149,23 @@ def test_deletion_limit_refuses_to_apply() -> None:
     assert 3 == len(repo.snapshot())
 
 
-def test_hand_edited_plan_cannot_delete_an_admin(seeded_repo) -> None:  # type: ignore[no-untyped-def]
-    """A saved plan edited to delete an admin is refused when its settings do not allow it."""
+def test_plan_made_here_is_applied_with_its_settings(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A plan made in this process is applied with its settings as permissions: admin guard."""
     plan = plan_import(
-        make_review([NEW_ROW]), seeded_repo, ImportSettings(delete_missing=True, delete_admins=True)
+        make_review([NEW_ROW]),
+        seeded_repo,
+        ImportSettings(delete_missing=True, delete_admins=True, max_delete_fraction=None),
     )
-    tampered = attrs.evolve(plan, settings=ImportSettings(delete_missing=True))
+    tampered = attrs.evolve(
+        plan, settings=ImportSettings(delete_missing=True, max_delete_fraction=None)
+    )
     with pytest.raises(PlanError, match="admin"):
         apply_plan(tampered, seeded_repo)
     assert 3 == len(seeded_repo.snapshot())
 
 
-def test_hand_edited_plan_cannot_grant_admin(empty_repo) -> None:  # type: ignore[no-untyped-def]
-    """A plan that grants admin rights is refused unless its settings allow it."""
+def test_plan_made_here_grants_admin_only_if_its_settings_do(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """A plan made here that grants admin rights is refused unless its settings allow it."""
     review = make_review(
         [[*NEW_ROW[:4], "yes"]],
         header=["F", "L", "E", "D", "Admin"],
@@ -166,6 +179,256 @@ def test_hand_edited_plan_cannot_grant_admin(empty_repo) -> None:  # type: ignor
     kari = empty_repo.snapshot().get("kari@firma.no")
     assert kari is not None
     assert kari.is_admin
+
+
+# -- saved plans are checked against the store, never trusted ------------------------------
+
+
+class Unsigned:
+    """A store without a plan secret: saved plans are checked against it, never signed."""
+
+    def __init__(self, inner: InMemoryUserRepository) -> None:
+        self.inner = inner
+
+    def snapshot(self) -> Snapshot:
+        return self.inner.snapshot()
+
+    def commit(self, changes: ChangeSet, *, expected_version: str) -> str:
+        return self.inner.commit(changes, expected_version=expected_version)
+
+
+def saved(plan: Plan, repo: object, edit: Callable[[dict[str, Any]], object]) -> Plan:
+    """``plan`` saved, edited as a text editor would, and read back."""
+    data = json.loads(plan.to_json(secret=plan_secret(repo)))
+    edit(data)
+    return Plan.from_json(json.dumps(data))
+
+
+def entry(data: dict[str, Any], email: str) -> dict[str, Any]:
+    """The saved entry for ``email``."""
+    found: dict[str, Any] = next(e for e in data["entries"] if e["email"] == email)
+    return found
+
+
+def grant_everything(data: dict[str, Any]) -> None:
+    """Write every permission into a saved plan's settings."""
+    data["settings"].update(
+        admin_rights=True, delete_admins=True, max_deletes=None, max_delete_fraction=None
+    )
+
+
+def anna_update(repo: Any, **settings: Any) -> Plan:
+    """A plan that renames Anna, made against ``repo``."""
+    return plan_import(make_review([ANNA_ROW]), repo, ImportSettings(**settings))
+
+
+def test_hand_edited_plan_cannot_grant_admin(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A saved plan edited so that before and after say admin is refused: it is not the store."""
+    store = Unsigned(seeded_repo)
+
+    def both_sides(data: dict[str, Any]) -> None:
+        e = entry(data, ANNA.email)
+        e["before"]["is_admin"] = e["after"]["is_admin"] = True
+
+    with pytest.raises(
+        PlanError, match=r"before\.is_admin is True in the plan, False in the store"
+    ):
+        apply_plan(saved(anna_update(store), store, both_sides), store)
+
+    def after_only(data: dict[str, Any]) -> None:
+        entry(data, ANNA.email)["after"]["is_admin"] = True
+        entry(data, ANNA.email)["changed"].append("is_admin")
+        grant_everything(data)
+
+    with pytest.raises(PlanError, match=r"grants admin rights of Anna.*--admin-rights"):
+        apply_plan(saved(anna_update(store), store, after_only), store)
+    anna = seeded_repo.snapshot().get(ANNA.email)
+    assert anna is not None
+    assert not anna.is_admin
+
+
+def test_truthy_text_is_not_admin(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """'"is_admin": "no"' in a saved plan is a PlanError when read, not a truthy admin flag."""
+
+    def text_flag(data: dict[str, Any]) -> None:
+        entry(data, ANNA.email)["after"]["is_admin"] = "no"
+
+    with pytest.raises(PlanError, match=r"after\.is_admin must be true or false, not 'no'"):
+        saved(anna_update(seeded_repo), seeded_repo, text_flag)
+
+
+def test_hand_edited_plan_cannot_delete_an_admin(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A delete of an admin added by hand is refused, whatever its before says."""
+    store = Unsigned(seeded_repo)
+    stored = ADMIN.to_dict() | {"groups": sorted(ADMIN.groups)}
+    cases = {
+        "before is null": (None, r"before is needed for delete"),
+        "before says not admin": (
+            stored | {"is_admin": False},
+            r"before\.is_admin is False in the plan, True in the store",
+        ),
+        "before is the truth": (stored, r"deletes admin boss@firma\.no.*--delete-admins"),
+    }
+    for before, message in cases.values():
+
+        def add_delete(data: dict[str, Any], before: object = before) -> None:
+            grant_everything(data)
+            data["entries"].append(
+                {
+                    "action": "delete",
+                    "email": ADMIN.email,
+                    "row": None,
+                    "reason": "",
+                    "changed": [],
+                    "before": before,
+                    "after": None,
+                }
+            )
+
+        with pytest.raises(PlanError, match=message):
+            apply_plan(saved(anna_update(store), store, add_delete), store)
+    assert ADMIN.email in seeded_repo.snapshot()
+
+
+def test_permissions_in_the_plan_file_are_not_obeyed(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """admin_rights, delete_admins and max_deletes written into a saved plan grant nothing."""
+    store = Unsigned(seeded_repo)
+    everything = {"delete_admins": True, "max_deletes": None, "max_delete_fraction": None}
+    plan = plan_import(
+        make_review([NEW_ROW]), store, ImportSettings(delete_missing=True, **everything)
+    )
+    back = Plan.from_json(plan.to_json())
+    assert back.settings.delete_admins
+    with pytest.raises(PlanError, match="deletes admin"):
+        apply_plan(back, store)
+    with pytest.raises(DeletionLimitError, match="max_delete_fraction") as info:
+        apply_plan(back, store, permissions=Permissions(delete_admins=True))
+    assert (3, 1) == (info.value.deletes, info.value.limit)
+    allowed = Permissions(delete_admins=True, max_delete_fraction=None)
+    assert 3 == apply_plan(back, store, permissions=allowed).deleted
+
+
+def test_the_relative_limit_counts_the_store_now(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """The relative deletion limit is judged on the store's size at apply, not the plan's."""
+    plan = plan_import(
+        make_review([NEW_ROW]), seeded_repo, ImportSettings(delete_missing=True, delete_admins=True)
+    )
+    tampered = attrs.evolve(plan, store_users=1000)
+    with pytest.raises(DeletionLimitError, match="3 of the store's 3 users"):
+        apply_plan(tampered, seeded_repo)
+
+
+def test_an_entry_never_changes_an_email() -> None:
+    """An update naming 'STRAßE@…' for stored 'strasse@…', or another after.email, is refused."""
+    repo = InMemoryUserRepository([User(email="strasse@firma.no", first_name="S", last_name="T")])
+    store = Unsigned(repo)
+    plan = plan_import(make_review([["Sven", "T", "strasse@firma.no", "Sales", ""]]), store)
+
+    def respell(data: dict[str, Any]) -> None:
+        e = entry(data, "strasse@firma.no")
+        e["email"] = e["before"]["email"] = e["after"]["email"] = "STRAßE@firma.no"
+
+    with pytest.raises(PlanError, match=r"STRAßE@firma\.no"):
+        apply_plan(saved(plan, store, respell), store)
+
+    def one_side(data: dict[str, Any]) -> None:
+        entry(data, "strasse@firma.no")["after"]["email"] = "spy@evil.example"
+
+    with pytest.raises(PlanError, match="never changes an email"):
+        saved(plan, store, one_side)
+    assert ["strasse@firma.no"] == [u.email for u in repo.snapshot()]
+
+
+def test_a_list_of_addresses_is_no_email(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """A create of 'victim@…, spy@…' is refused when read, so no welcome email goes to both."""
+    plan = plan_import(make_review([NEW_ROW]), empty_repo, ImportSettings(send_welcome_email=True))
+
+    def two(data: dict[str, Any]) -> None:
+        e = entry(data, "kari@firma.no")
+        e["email"] = e["after"]["email"] = "kari@firma.no, spy@evil.example"
+
+    with pytest.raises(PlanError, match="is not one valid email address"):
+        saved(plan, empty_repo, two)
+
+
+def test_update_of_a_stored_user_must_match_the_store(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """An update of a user not in the store, or a create of one who is, is refused by name."""
+    store = Unsigned(seeded_repo)
+
+    def rename(data: dict[str, Any]) -> None:
+        e = entry(data, ANNA.email)
+        e["email"] = e["before"]["email"] = e["after"]["email"] = "ghost@firma.no"
+
+    with pytest.raises(PlanError, match=r"update of ghost@firma\.no names no user of the store"):
+        apply_plan(saved(anna_update(store), store, rename), store)
+    plan = plan_import(make_review([NEW_ROW]), store)
+
+    def existing(data: dict[str, Any]) -> None:
+        e = entry(data, "kari@firma.no")
+        e["email"] = e["after"]["email"] = OLE.email
+
+    with pytest.raises(PlanError, match=r"creates ole@firma\.no, but the store has a user"):
+        apply_plan(saved(plan, store, existing), store)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda d: d["entries"][0].update(reason="because"), id="reason"),
+        pytest.param(lambda d: d.update(source="other.csv"), id="source"),
+        pytest.param(lambda d: d.update(undo=True), id="undo flag"),
+        pytest.param(lambda d: d.pop("digest"), id="digest removed"),
+        pytest.param(lambda d: d.update(digest="0" * 64), id="digest replaced"),
+        pytest.param(grant_everything, id="settings"),
+    ],
+)
+def test_a_signed_plan_changed_after_it_was_made_is_refused(
+    seeded_repo: InMemoryUserRepository, edit: Callable[[dict[str, Any]], object]
+) -> None:
+    """Any change to a signed plan, however harmless, is refused as edited; the store is kept."""
+    before = seeded_repo.snapshot()
+    with pytest.raises(PlanError, match=r"changed after it was made|carries no digest"):
+        apply_plan(saved(anna_update(seeded_repo), seeded_repo, edit), seeded_repo)
+    assert before is seeded_repo.snapshot()
+
+
+def test_a_signed_plan_read_back_applies_with_the_callers_permissions(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A plan saved signed and read back applies; its own settings do not count, the caller's do."""
+    plan = plan_import(
+        make_review([NEW_ROW]),
+        seeded_repo,
+        ImportSettings(delete_missing=True, delete_admins=True, max_delete_fraction=None),
+    )
+    back = Plan.from_json(plan.to_json(indent=1, secret=seeded_repo.plan_secret()))
+    with pytest.raises(PlanError, match="delete_admins=True"):
+        apply_plan(back, seeded_repo)
+    allowed = Permissions(delete_admins=True, max_delete_fraction=None)
+    assert 3 == apply_plan(back, seeded_repo, permissions=allowed).deleted
+
+
+def test_a_plan_signed_for_another_store_is_refused(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Each in-memory store has its own secret: a plan signed by another is refused."""
+    other = InMemoryUserRepository.from_snapshot(seeded_repo.snapshot())
+    plan = anna_update(seeded_repo)
+    back = Plan.from_json(plan.to_json(secret=other.plan_secret()))
+    with pytest.raises(PlanError, match="changed after it was made"):
+        apply_plan(back, seeded_repo)
+
+
+def test_only_an_undo_plan_deletes_groups(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """A plan that is not an undo plan cannot delete groups or departments."""
+    plan = attrs.evolve(anna_update(seeded_repo), remove_groups={"Empty group"})
+    with pytest.raises(PlanError, match="only an undo plan"):
+        apply_plan(plan, seeded_repo)
+    assert apply_plan(attrs.evolve(plan, is_undo=True), seeded_repo).updated == 1
+
+
+def test_duplicate_entries_are_refused(seeded_repo) -> None:  # type: ignore[no-untyped-def]
+    """Two entries for one user are refused, whatever they do."""
+    plan = anna_update(seeded_repo)
+    twice = attrs.evolve(plan, frame=pd.concat([plan.frame, plan.frame], ignore_index=True))
+    with pytest.raises(PlanError, match=r"more than one entry for Anna\.Berg@firma\.no"):
+        apply_plan(twice, seeded_repo)
 
 
 def test_welcome_emails_go_to_created_users_only(seeded_repo) -> None:  # type: ignore[no-untyped-def]
@@ -221,7 +484,11 @@ def test_empty_plan_keeps_the_version(seeded_repo) -> None:  # type: ignore[no-u
 def test_admin_survives_mirror_mode(seeded_repo) -> None:  # type: ignore[no-untyped-def]
     """Mirror mode keeps the admin unless delete_admins is set."""
     apply_plan(
-        plan_import(make_review([NEW_ROW]), seeded_repo, ImportSettings(delete_missing=True)),
+        plan_import(
+            make_review([NEW_ROW]),
+            seeded_repo,
+            ImportSettings(delete_missing=True, max_delete_fraction=None),
+        ),
         seeded_repo,
     )
     assert ADMIN.email in seeded_repo.snapshot()

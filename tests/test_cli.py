@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from userimport import Plan
+from userimport import Plan, User
 from userimport.cli import EXIT_FAILED, EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, EXIT_USAGE, cli
+from userimport.model import ChangeSet
 from userimport.sql import SqlUserRepository
 
 STAFF = (
@@ -102,6 +104,9 @@ def test_import_then_undo(db: str, staff: Path, tmp_path: Path) -> None:
     assert str(undo) in output
     assert 2 == len(emails(db))
     code, output = run(db, "undo", str(undo), "--yes")
+    assert EXIT_REFUSED == code, output
+    assert "--max-delete-fraction" in output
+    code, output = run(db, "undo", str(undo), "--yes", "--max-delete-fraction", "none")
     assert EXIT_OK == code, output
     assert set() == emails(db)
 
@@ -168,7 +173,15 @@ def test_mirror_mode_and_deletion_limit(db: str, staff: Path, tmp_path: Path) ->
     assert EXIT_REFUSED == code
     assert 2 == len(emails(db))
     code, output = run(
-        db, "import", str(one), "--yes", "--delete-missing", "--undo-out", str(tmp_path / "v.json")
+        db,
+        "import",
+        str(one),
+        "--yes",
+        "--delete-missing",
+        "--max-delete-fraction",
+        "none",
+        "--undo-out",
+        str(tmp_path / "v.json"),
     )
     assert EXIT_OK == code, output
     assert {"per@firma.no"} == emails(db)
@@ -520,3 +533,164 @@ def test_max_delete_fraction_option(db: str, staff: Path, tmp_path: Path) -> Non
         assert (EXIT_OK, False) == (code, "Blocked:" in output), output
     code, output = run(db, "plan", str(one), "--max-delete-fraction", "lots")
     assert EXIT_USAGE == code
+
+
+# -- a saved plan is checked against the store, never trusted --------------------------------
+
+KARI = "Kari,Dahl,kari@firma.no,Sales,Oslo\n"
+
+
+def seeded_db(db: str) -> None:
+    """Anna (not admin) and an admin in the store."""
+    repo = SqlUserRepository(db)
+    users = [
+        User(email="anna@firma.no", first_name="Anna", last_name="Berg", department="Sales"),
+        User(email="boss@firma.no", first_name="Bo", last_name="Ss", is_admin=True),
+    ]
+    changes = ChangeSet(create=users, create_departments={"Sales"})
+    repo.commit(changes, expected_version=repo.snapshot().version)
+
+
+def state(db: str) -> Any:
+    return SqlUserRepository(db).snapshot().state()
+
+
+def saved_entry(data: dict[str, Any], email: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(e for e in data["entries"] if e["email"] == email)
+    return found
+
+
+def admin_both_sides(data: dict[str, Any]) -> None:
+    e = saved_entry(data, "anna@firma.no")
+    e["before"]["is_admin"] = e["after"]["is_admin"] = True
+
+
+def admin_as_text(data: dict[str, Any]) -> None:
+    saved_entry(data, "anna@firma.no")["after"]["is_admin"] = "no"
+
+
+def delete_boss(before: dict[str, Any] | None) -> Callable[[dict[str, Any]], None]:
+    def edit(data: dict[str, Any]) -> None:
+        data["entries"].append(
+            {"action": "delete", "email": "boss@firma.no", "row": None, "reason": "",
+             "changed": [], "before": before, "after": None}
+        )  # fmt: skip
+
+    return edit
+
+
+BOSS = {
+    "email": "boss@firma.no", "first_name": "Bo", "last_name": "Ss", "department": None,
+    "groups": [], "is_admin": False, "attributes": {},
+}  # fmt: skip
+
+
+def permissions_in_the_file(data: dict[str, Any]) -> None:
+    data["settings"].update(admin_rights=True, delete_admins=True, max_deletes=None)
+    e = saved_entry(data, "anna@firma.no")
+    e["after"]["is_admin"] = True
+    e["changed"].append("is_admin")
+
+
+def respell(data: dict[str, Any]) -> None:
+    e = saved_entry(data, "anna@firma.no")
+    e["email"] = e["before"]["email"] = e["after"]["email"] = "ANNA@firma.no"
+
+
+def two_addresses(data: dict[str, Any]) -> None:
+    e = saved_entry(data, "kari@firma.no")
+    e["email"] = e["after"]["email"] = "kari@firma.no, spy@evil.example"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        pytest.param(admin_both_sides, "changed after it was made", id="before-and-after-admin"),
+        pytest.param(admin_as_text, "must be true or false", id="admin-as-text"),
+        pytest.param(delete_boss(None), "before is needed", id="delete-admin-before-null"),
+        pytest.param(delete_boss(BOSS), "changed after it was made", id="delete-admin-not-admin"),
+        pytest.param(permissions_in_the_file, "changed after", id="permissions-in-the-file"),
+        pytest.param(respell, "changed after it was made", id="respelled-email"),
+        pytest.param(two_addresses, "not one valid email address", id="two-addresses"),
+        pytest.param(lambda d: d.pop("digest"), "carries no digest", id="digest-removed"),
+    ],
+)
+def test_a_hand_edited_plan_is_refused(
+    db: str, tmp_path: Path, edit: Callable[[dict[str, Any]], None], message: str
+) -> None:
+    """plan --out, an edit in a text editor, then apply: refused (exit 3), the store unchanged."""
+    seeded_db(db)
+    staff = tmp_path / "staff.csv"
+    staff.write_text(STAFF.splitlines()[0] + "\nAnna,Lie,anna@firma.no,Sales,\n" + KARI)
+    out = tmp_path / "plan.json"
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", str(out))[0]
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert 64 == len(data["digest"])
+    edit(data)
+    out.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    before = state(db)
+    code, output = run(db, "apply", str(out), "--yes", "--admin-rights", "--delete-admins")
+    assert EXIT_REFUSED == code, output
+    assert message in " ".join(output.split())
+    assert before == state(db)
+
+
+def test_permissions_come_from_the_apply_command(db: str, tmp_path: Path) -> None:
+    """A plan made with --admin-rights and --delete-admins applies only if apply is given them."""
+    seeded_db(db)
+    staff = tmp_path / "staff.csv"
+    staff.write_text(
+        "First Name,Last Name,Email,Department,Admin\nKari,Dahl,kari@firma.no,HR,yes\n"
+    )
+    out = tmp_path / "plan.json"
+    allow = ["--admin-rights", "--delete-missing", "--delete-admins", "--max-delete-fraction", "1"]
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", str(out), *allow)[0]
+    for options, missing in [
+        ([], "--delete-admins"),
+        (["--delete-admins"], "--admin-rights"),
+        (["--admin-rights", "--delete-admins"], "--max-delete-fraction"),
+    ]:
+        code, output = run(db, "apply", str(out), "--yes", *options)
+        assert EXIT_REFUSED == code, output
+        assert missing in output
+    code, output = run(db, "apply", str(out), "--yes", *allow[:1], *allow[2:])
+    assert EXIT_OK == code, output
+    kari = SqlUserRepository(db).snapshot().get("kari@firma.no")
+    assert kari is not None
+    assert kari.is_admin
+    assert {"kari@firma.no"} == emails(db)
+
+
+def test_undo_and_apply_each_take_their_own_plans(db: str, staff: Path, tmp_path: Path) -> None:
+    """undo refuses a plan that is not an undo plan; apply refuses an undo plan."""
+    out, undo = tmp_path / "plan.json", tmp_path / "undo.json"
+    run(db, "plan", str(staff), "--out", str(out))
+    code, output = run(db, "undo", str(out), "--yes")
+    assert EXIT_REFUSED == code
+    assert "not an undo plan" in output
+    assert EXIT_OK == run(db, "apply", str(out), "--yes", "--undo-out", str(undo))[0]
+    code, output = run(db, "apply", str(undo), "--yes")
+    assert EXIT_REFUSED == code
+    assert "is an undo plan" in output
+    assert EXIT_OK == run(db, "undo", str(undo), "--yes", "--max-delete-fraction", "none")[0]
+    assert set() == emails(db)
+
+
+def test_a_recipe_carries_no_permissions(db: str, staff: Path, tmp_path: Path) -> None:
+    """A recipe asking for permissions is refused; a saved one leaves them out; options win."""
+    recipe = tmp_path / "r.json"
+    args = ["--admin-rights", "--max-deletes", "none", "--save-recipe", str(recipe)]
+    assert EXIT_OK == run(db, "plan", str(staff), *args)[0]
+    data = json.loads(recipe.read_text(encoding="utf-8"))
+    assert (False, 50) == (data["settings"]["admin_rights"], data["settings"]["max_deletes"])
+    out = tmp_path / "p.json"
+    code, output = run(
+        db, "plan", str(staff), "--recipe", str(recipe), "--admin-rights", "--out", str(out)
+    )
+    assert EXIT_OK == code, output
+    assert json.loads(out.read_text(encoding="utf-8"))["settings"]["admin_rights"]
+    data["settings"]["delete_admins"] = True
+    recipe.write_text(json.dumps(data), encoding="utf-8")
+    code, output = run(db, "plan", str(staff), "--recipe", str(recipe))
+    assert EXIT_OK != code
+    assert "never carries permissions" in " ".join(output.split())

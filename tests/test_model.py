@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import strategies as s
-from userimport import ImportSettings, SettingsError, Snapshot, User
+from userimport import ImportSettings, Permissions, SettingsError, Snapshot, User
 from userimport.model import ChangeSet, email_key
 
 
@@ -201,3 +201,24 @@ def test_bulk_restores_the_garbage_collector(enabled: bool) -> None:
         assert enabled == gc.isenabled()
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_permissions_default_to_the_settings_defaults() -> None:
+    """Permissions() are ImportSettings()'s permissions, and say which of others go beyond."""
+    assert Permissions() == Permissions.from_settings(ImportSettings())
+    wide = Permissions(admin_rights=True, max_deletes=None, max_delete_fraction=0.2)
+    assert ("admin_rights", "max_deletes", "max_delete_fraction") == wide.beyond(Permissions())
+    assert () == Permissions(max_deletes=3, max_delete_fraction=None).beyond(
+        Permissions(max_delete_fraction=None)
+    )
+    assert wide == Permissions.from_settings(wide.to_settings(ImportSettings()))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"admin_rights": "no"}, {"delete_admins": 1}, {"max_deletes": -1}, {"max_delete_fraction": 2}],
+)
+def test_permissions_are_typed(bad: dict[str, object]) -> None:
+    """A permission of the wrong type is a SettingsError, never truthy."""
+    with pytest.raises(SettingsError):
+        Permissions(**bad)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from userimport import (
     apply_plan,
     plan_import,
 )
-from userimport.model import ChangeSet
+from userimport.model import ChangeSet, Permissions
 
 HEADER = ["First", "Last", "Email", "Department", "Groups", "Title", "Admin"]
 COLUMNS: dict[int | str, str] = {
@@ -193,3 +193,36 @@ def test_stale_plan_is_refused_and_changes_nothing(
         apply_plan(plan, repo)
     assert before.version == repo.snapshot().version
     assert before.state() == repo.snapshot().state()
+
+
+@given(s.stores(), s.file_rows(), s.settings, s.permissions)
+def test_a_saved_plan_does_no_more_than_the_applier_allows(
+    store: list[User], rows: list[list[str]], settings: ImportSettings, allowed: Permissions
+) -> None:
+    """A signed plan read back is applied within the caller's permissions, or refused whole."""
+    wide = ImportSettings(
+        **{
+            **settings.to_dict(),
+            "delete_missing": True,
+            "admin_rights": True,
+            "delete_admins": True,
+        }
+    )
+    repo = InMemoryUserRepository(store)
+    before = repo.snapshot()
+    plan = plan_import(review_of(rows), repo, wide)
+    saved = Plan.from_json(plan.to_json(secret=repo.plan_secret()))
+    try:
+        result = apply_plan(saved, repo, permissions=allowed)
+    except PlanError:
+        assert before is repo.snapshot()
+        return
+    after = repo.snapshot()
+    deleted = [u for u in before if u.key not in after.users]
+    assert allowed.deletion_refusal(len(deleted), len(before)) is None
+    assert len(deleted) == result.deleted
+    if not allowed.delete_admins:
+        assert not any(u.is_admin for u in deleted)
+    if not allowed.admin_rights:
+        was = {u.key: u.is_admin for u in before}
+        assert all(was.get(u.key, False) == u.is_admin for u in after)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import attrs
 import pytest
 
-from userimport import ImportSettings, UserImportError
+from userimport import ImportSettings, SettingsError, UserImportError
 from userimport.headers import detect_header
 from userimport.mapping import suggest_mapping
 from userimport.read import read_table
@@ -112,3 +115,39 @@ def test_bad_recipe_text() -> None:
         Recipe.from_json("{}")
     with pytest.raises(UserImportError, match="recipe"):
         Recipe.from_json("nope")
+
+
+@pytest.mark.parametrize(
+    "permission",
+    [
+        {"admin_rights": True},
+        {"delete_admins": True},
+        {"max_deletes": 51},
+        {"max_deletes": None},
+        {"max_delete_fraction": 0.5},
+        {"max_delete_fraction": None},
+    ],
+)
+def test_a_recipe_never_carries_permissions(permission: dict[str, object]) -> None:
+    """A saved recipe asking for a permission is refused, naming it and its option."""
+    recipe = recipe_for(JANUARY)
+    data = json.loads(recipe.to_json())
+    data["settings"].update(permission)
+    (name,) = permission
+    with pytest.raises(UserImportError, match=f"never carries permissions.*{name}.*--"):
+        Recipe.from_json(json.dumps(data))
+    with pytest.raises(SettingsError, match="never carries permissions"):
+        attrs.evolve(recipe, settings=ImportSettings(**permission))  # type: ignore[arg-type]
+
+
+def test_a_saved_recipe_leaves_permissions_out() -> None:
+    """from_review drops permissions wider than the defaults and keeps stricter limits."""
+    table = read_table(JANUARY.encode(), delimiter=";")
+    review = validate(table, 1, suggest_mapping(table, 1).map("Mail", "email"))
+    wide = ImportSettings(
+        admin_rights=True, delete_admins=True, max_deletes=None, on_existing="skip"
+    )
+    settings = Recipe.from_review(review, table, 1, wide).settings
+    assert ImportSettings(on_existing="skip") == settings
+    strict = ImportSettings(max_deletes=3, max_delete_fraction=0.05)
+    assert strict == Recipe.from_review(review, table, 1, strict).settings

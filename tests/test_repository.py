@@ -20,6 +20,7 @@ from userimport import (
     UserRepository,
 )
 from userimport.model import ChangeSet, Snapshot
+from userimport.repository import plan_secret
 from userimport.sql import SqlUserRepository
 
 Factory = Callable[..., UserRepository]
@@ -371,3 +372,16 @@ def test_concurrent_commits_from_one_version(make_repo: Factory) -> None:
         t.join()
     assert ["stale", "stale", "stale", "won"] == sorted(outcomes)
     assert 1 == len(repo.snapshot())
+
+
+def test_plan_secret_is_an_optional_capability() -> None:
+    """A store without plan_secret() has none; one returning too few bytes is an error."""
+
+    class Short:
+        def plan_secret(self) -> bytes:
+            return b"short"
+
+    assert plan_secret(object()) is None
+    assert 32 == len(plan_secret(InMemoryUserRepository()) or b"")
+    with pytest.raises(RepositoryError, match="at least 16 bytes"):
+        plan_secret(Short())

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .export import export_users, write_template
     from .headers import HeaderCandidate, HeaderGuess, detect_header
     from .mapping import ColumnMapping, ColumnMatch, suggest_mapping
-    from .model import ChangeSet, ImportSettings, Snapshot, User
+    from .model import ChangeSet, ImportSettings, Permissions, Snapshot, User
     from .notify import Notification, Notifier
     from .pipeline import import_file
     from .plan import Plan, PlanEntry, PlanWarning, plan_import
@@ -68,6 +68,7 @@ __all__ = [
     "Notification",
     "Notifier",
     "Overview",
+    "Permissions",
     "Plan",
     "PlanEntry",
     "PlanError",
@@ -124,6 +125,7 @@ _WHERE = {
     "suggest_mapping": "mapping",
     "ChangeSet": "model",
     "ImportSettings": "model",
+    "Permissions": "model",
     "Snapshot": "model",
     "User": "model",
     "Notification": "notify",

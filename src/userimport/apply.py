@@ -5,15 +5,19 @@ Stage 6: apply a plan to the store, all or nothing, and keep the plan that undoe
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import hmac
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import attrs
 
-from .errors import DeletionLimitError, PlanError, SettingsError
-from .model import User
+from ._saved import seal
+from .errors import DeletionLimitError, PlanError, SettingsError, StalePlanError
+from .model import Permissions, Snapshot, User
 from .notify import Notification, Notifier
-from .plan import Plan
-from .repository import UserRepository
+from .plan import FIELDS, Plan
+from .repository import UserRepository, plan_secret
 
 __all__ = ["ApplyResult", "apply_plan", "send_welcome_emails"]
 
@@ -61,33 +65,134 @@ class ApplyResult:
         return attrs.evolve(self, notifications=notifications)
 
 
-def _guard(plan: Plan) -> None:
-    """Refuse a plan that breaks its own settings (it may have been edited after saving)."""
-    settings = plan.settings
-    f = plan.frame
-    action = f["action"].to_numpy()
-    deleting = action == "delete"
-    deletes = int(deleting.sum())
-    if settings.max_deletes is not None and deletes > settings.max_deletes:
-        raise DeletionLimitError(
-            f"the plan deletes {deletes} users, more than max_deletes={settings.max_deletes}; "
-            "plan again with a higher max_deletes if that is what you want",
-            deletes=deletes,
-            limit=settings.max_deletes,
+def _permissions(plan: Plan, given: Permissions | None) -> Permissions:
+    """The caller's permissions; by default a plan's own settings, unless it came from a file."""
+    if given is not None:
+        return given
+    return Permissions() if plan.saved is not None else Permissions.from_settings(plan.settings)
+
+
+def _check_digest(plan: Plan, repository: UserRepository) -> None:
+    """Refuse a saved plan that the store's secret did not sign as it is."""
+    if plan.saved is None:
+        return
+    secret = plan_secret(repository)
+    if secret is None:  # the store signs nothing: the checks against the store protect it
+        return
+    if plan.saved.digest is None:
+        raise PlanError(
+            "the plan file carries no digest, so it cannot be told from an edited one; make "
+            "it again with this version (userimport plan --out, or Plan.to_json(secret=...))"
         )
-    if not settings.delete_admins and deletes:
-        admins = f[deleting & (f["before_is_admin"] == True)]  # noqa: E712
-        if len(admins):
+    if not hmac.compare_digest(seal(secret, plan.saved.content), plan.saved.digest):
+        raise PlanError(
+            "the plan was changed after it was made (its digest does not match, or it was made "
+            "for another store); plan again"
+        )
+
+
+def _check_against_store(plan: Plan, snap: Snapshot, allowed: Permissions) -> None:
+    """
+    Refuse a plan that does not fit the store as it is, or needs more than ``allowed``.
+
+    Every entry that changes the store is compared with the store, column-wise: a create
+    must name a new user, an update or delete a stored one whose every field is the entry's
+    ``before``. Admin guards and the deletion limits are then judged on the store's values.
+    """
+    import numpy as np
+    import pandas as pd
+
+    f = plan.frame
+    everything = f["action"].to_numpy(dtype=object)
+    changing = np.isin(everything, ("create", "update", "delete"))
+    action = everything[changing]
+    emails = f["email"].to_numpy(dtype=object)[changing]
+    keys = f["key"].to_numpy(dtype=object)[changing]
+
+    def refuse(flags: Any, message: Callable[[int], str]) -> None:
+        if flags.any():
+            raise PlanError(message(int(np.argmax(flags))))
+
+    refuse(
+        f["key"][changing].duplicated().to_numpy(),
+        lambda i: f"the plan has more than one entry for {emails[i]}",
+    )
+    store = snap.frame
+    at = store.index.get_indexer(pd.Index(keys, dtype=object))
+    creating = action == "create"
+    refuse(
+        creating & (at >= 0),
+        lambda i: (
+            f"the plan creates {emails[i]}, but the store has a user with that email; plan again"
+        ),
+    )
+    refuse(
+        ~creating & (at < 0),
+        lambda i: f"the plan's {action[i]} of {emails[i]} names no user of the store; plan again",
+    )
+    held = np.flatnonzero(~creating)
+    where = at[held]
+    for column, planned in (
+        ("email", emails[held]),
+        *((field, f[f"before_{field}"].to_numpy(dtype=object)[changing][held]) for field in FIELDS),
+    ):
+        stored = store[column].to_numpy(dtype=object)[where]
+        if column == "department":  # none is "" in a store's frame, None in a plan's
+            planned = np.where(planned == None, "", planned)  # noqa: E711
+            stored = np.where(stored == None, "", stored)  # noqa: E711
+        differs = np.asarray(planned != stored, dtype=bool)
+        if differs.any():
+            i = int(np.argmax(differs))
+            name = "email" if column == "email" else f"before.{column}"
             raise PlanError(
-                f"the plan deletes admin {admins['email'].iloc[0]}, and delete_admins=False"
+                f"the plan's {action[held[i]]} of {emails[held[i]]} does not match the store: "
+                f"{name} is {_shown(planned[i])} in the plan, {_shown(stored[i])} in the "
+                "store; plan again"
             )
-    if not settings.admin_rights:
-        changes = f[(action == "create") | (action == "update")]
-        before = changes["before_is_admin"].fillna(False).astype(bool)
-        after = changes["after_is_admin"].fillna(False).astype(bool)
-        if (before != after).any():
-            email = changes.loc[before != after, "email"].iloc[0]
-            raise PlanError(f"the plan changes the admin rights of {email}, and admin_rights=False")
+    deleting = action == "delete"
+    admin = np.zeros(len(action), dtype=bool)
+    admin[held] = store["is_admin"].to_numpy(dtype=bool)[where]
+    if not allowed.delete_admins:
+        refuse(
+            deleting & admin,
+            lambda i: (
+                f"the plan deletes admin {emails[i]}; allow it with delete_admins=True "
+                "(--delete-admins)"
+            ),
+        )
+    if not allowed.admin_rights:
+        after = np.asarray(f["after_is_admin"].to_numpy(dtype=object)[changing], dtype=bool)
+        granting = (creating | (action == "update")) & (after != admin)
+        refuse(
+            granting,
+            lambda i: (
+                f"the plan {'grants' if after[i] else 'revokes'} admin rights of "
+                f"{emails[i]}; allow it with admin_rights=True (--admin-rights)"
+            ),
+        )
+    deletes = int(deleting.sum())
+    refusal = allowed.deletion_refusal(deletes, len(snap))
+    if refusal:
+        absolute = allowed.max_deletes is not None and deletes > allowed.max_deletes
+        option = "--max-deletes" if absolute else "--max-delete-fraction"
+        fraction = allowed.max_delete_fraction or 0.0
+        # The count the relative limit allows, as ImportSettings.deletion_refusal reckons it.
+        limit = allowed.max_deletes if absolute else max(1, math.ceil(fraction * len(snap) - 1e-9))
+        raise DeletionLimitError(
+            f"{refusal} (on the command line: {option})", deletes=deletes, limit=int(limit or 0)
+        )
+    if (plan.remove_groups or plan.remove_departments) and not plan.is_undo:
+        raise PlanError("only an undo plan deletes groups or departments")
+
+
+def _shown(value: Any) -> str:
+    """A stored or planned value, short, for a message."""
+    if isinstance(value, tuple):
+        value = list(value)
+    elif isinstance(value, Mapping):
+        value = dict(sorted(value.items()))
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def send_welcome_emails(users: Iterable[User], notifier: Notifier) -> tuple[Notification, ...]:
@@ -120,31 +225,56 @@ def apply_plan(
     repository: UserRepository,
     *,
     notifier: Notifier | None = None,
+    permissions: Permissions | None = None,
 ) -> ApplyResult:
     """
-    Apply ``plan`` to ``repository`` in one atomic commit.
+    Apply ``plan`` to ``repository`` in one atomic commit, after checking it against the store.
+
+    The plan is never trusted: one snapshot is read, and every entry that changes the store
+    must fit it (a create names a new user, an update or delete a stored one whose every
+    field is the entry's ``before``). Admin guards and deletion limits are judged on the
+    store's own values and its size now, under the caller's ``permissions``. A plan read from
+    a file (:meth:`Plan.from_json <userimport.plan.Plan.from_json>`) must carry the digest the
+    store's secret gives its content, if the store keeps one. The commit is version-checked
+    against the same version as the snapshot, so what was checked is what is changed.
 
     Welcome emails (``settings.send_welcome_email``) go out after the commit; a failed send
     never rolls the import back and is reported in :attr:`ApplyResult.notifications`.
 
     Args:
-        plan: The plan made by :func:`~userimport.plan.plan_import`.
+        plan: The plan made by :func:`~userimport.plan.plan_import` (or read back).
         repository: The store the plan was made against.
         notifier: Sends welcome emails; required when the settings ask for them.
+        permissions: What the caller allows: admin rights changes, deleting admins, the
+            deletion limits. By default, the plan's own settings for a plan made in this
+            process, and the safe :class:`~userimport.model.Permissions` defaults for a plan
+            read from a file (whatever its settings say).
 
     Returns:
         Counts, the new version, the notifications and the plan that undoes this one.
 
     Raises:
         StalePlanError: The store changed since the plan was made.
-        DeletionLimitError: The plan deletes more users than ``max_deletes``.
+        DeletionLimitError: The plan deletes more users than the permissions allow.
         PlanError: The plan is held (``plan.holds``: mirror mode with an unreadable email or
-            no valid row), deletes an admin or changes admin rights against its settings.
+            no valid row), does not fit the store, was changed after it was made, deletes
+            an admin or changes admin rights beyond the permissions (the message names the
+            entry and the option that would allow it).
         SettingsError: Welcome emails asked for without a notifier.
     """
     if plan.holds:
         raise PlanError("the plan is held: " + "; ".join(plan.holds))
-    _guard(plan)
+    allowed = _permissions(plan, permissions)
+    _check_digest(plan, repository)
+    snap = repository.snapshot()
+    if snap.version != plan.base_version:
+        raise StalePlanError(
+            f"the store changed since the plan was made (plan: {plan.base_version}, "
+            f"store: {snap.version}); plan again",
+            expected=plan.base_version,
+            actual=snap.version,
+        )
+    _check_against_store(plan, snap, allowed)
     changes = plan.changeset()
     if plan.settings.send_welcome_email and notifier is None and changes.create:
         raise SettingsError("send_welcome_email=True needs a notifier; pass notifier=...")

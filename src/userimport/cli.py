@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
+
 try:
     import click
     import rich  # noqa: F401
@@ -53,7 +55,7 @@ from .errors import (
 if TYPE_CHECKING:
     from .apply import ApplyResult
     from .mapping import ColumnMapping
-    from .model import ImportSettings
+    from .model import ImportSettings, Permissions
     from .notify import SmtpNotifier
     from .plan import Plan
     from .read import RawTable
@@ -198,6 +200,30 @@ mapping_options = _stack(
 )
 
 
+#: What the person running the command allows: the settings that are permissions.
+permission_options = _stack(
+    click.option(
+        "--max-deletes",
+        default="50",
+        show_default=True,
+        help="Refuse to delete more users than this; 'none' for no limit.",
+    ),
+    click.option(
+        "--max-delete-fraction",
+        default="0.1",
+        show_default=True,
+        help="Refuse to delete more than this share of the store's users (0.1 or 10%); "
+        "'none' for no limit.",
+    ),
+    click.option("--delete-admins", is_flag=True, help="Let the import delete admins."),
+    click.option(
+        "--admin-rights", is_flag=True, help="Let the import grant or revoke admin rights."
+    ),
+)
+
+#: The permission options, by the parameter names click gives them.
+PERMISSION_PARAMS = ("max_deletes", "max_delete_fraction", "delete_admins", "admin_rights")
+
 #: The import settings.
 settings_options = _stack(
     click.option(
@@ -220,21 +246,7 @@ settings_options = _stack(
         is_flag=True,
         help="Delete users that are not in the file (mirror mode).",
     ),
-    click.option(
-        "--max-deletes",
-        default="50",
-        show_default=True,
-        help="Refuse to delete more users than this; 'none' for no limit.",
-    ),
-    click.option(
-        "--max-delete-fraction",
-        default="10%",
-        show_default=True,
-        help="Refuse to delete more than this share of the store's users (0.2 or 20%); "
-        "'none' for no limit.",
-    ),
-    click.option("--delete-admins", is_flag=True, help="Let mirror mode delete admins."),
-    click.option("--admin-rights", is_flag=True, help="Let an admin column grant or revoke admin."),
+    permission_options,
     click.option("--welcome-email", is_flag=True, help="Send a welcome email to created users."),
 )
 
@@ -287,16 +299,31 @@ def _limit(value: str, name: str) -> int | None:
         ) from None
 
 
-def _fraction(value: str) -> float | None:
+def _fraction(value: str, name: str) -> float | None:
     text = value.strip().lower()
     if text == "none":
         return None
     try:
-        return float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        number = float(text.removesuffix("%")) / (100 if text.endswith("%") else 1)
     except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1:
         raise click.BadParameter(
-            f"{value!r} is not a share (0.2 or 20%) or 'none'", param_hint="--max-delete-fraction"
-        ) from None
+            f"{value!r} is not a share from 0 to 1 (or 0% to 100%), or 'none'", param_hint=name
+        )
+    return number
+
+
+def permissions_from(options: dict[str, Any]) -> Permissions:
+    """Permissions from the ``permission_options``."""
+    from .model import Permissions
+
+    return Permissions(
+        admin_rights=options["admin_rights"],
+        delete_admins=options["delete_admins"],
+        max_deletes=_limit(options["max_deletes"], "--max-deletes"),
+        max_delete_fraction=_fraction(options["max_delete_fraction"], "--max-delete-fraction"),
+    )
 
 
 def notifier_from(options: dict[str, Any]) -> SmtpNotifier:
@@ -318,16 +345,13 @@ def settings_from(options: dict[str, Any]) -> ImportSettings:
     """ImportSettings from the ``settings_options``."""
     from .model import ImportSettings
 
-    return ImportSettings(
+    settings = ImportSettings(
         on_existing=options["on_existing"],
         groups=options["groups_mode"],
         delete_missing=options["delete_missing"],
-        max_deletes=_limit(options["max_deletes"], "--max-deletes"),
-        max_delete_fraction=_fraction(options["max_delete_fraction"]),
-        delete_admins=options["delete_admins"],
-        admin_rights=options["admin_rights"],
         send_welcome_email=options["welcome_email"],
     )
+    return permissions_from(options).to_settings(settings)
 
 
 # -- the pipeline up to a review ------------------------------------------------------------
@@ -380,7 +404,15 @@ def prepare_with_recipe(
         for drift in replayed.drift:
             out.print(f"Drift: {drift.message}")
         table, header_row, review = replayed.table, replayed.header_row, replayed.review
-        settings = replayed.settings
+        # A recipe carries no permissions: those given on the command line win over it.
+        ctx = click.get_current_context()
+        given = {
+            name
+            for name in PERMISSION_PARAMS
+            if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+        }
+        chosen = attrs.asdict(permissions_from(options))
+        settings = attrs.evolve(replayed.settings, **{n: chosen[n] for n in given})
     else:
         table, header_row, review = prepare(file, options)
         settings = settings_from(options)
@@ -419,14 +451,39 @@ def confirm(yes: bool, question: str) -> None:
         raise Refused("not applied")
 
 
-def save_undo(result: ApplyResult, path: str | None) -> Path:
-    """Save the undo plan and return where."""
+def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> Path:
+    """Save the undo plan, signed with the store's secret, and return where."""
+    from .repository import plan_secret
+
     if path is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         path = f"userimport-undo-{stamp}.json"
     target = Path(path)
-    target.write_text(result.undo.to_json(indent=1), encoding="utf-8")
+    with library_errors():
+        text = result.undo.to_json(indent=1, secret=plan_secret(store))
+    target.write_text(text, encoding="utf-8")
     return target
+
+
+def read_plan(path: str, *, undo: bool, permissions: Permissions) -> Plan:
+    """
+    Read a saved plan for ``apply`` (``undo=False``) or ``undo`` (``undo=True``).
+
+    Its settings show the ``permissions`` given here instead of the file's, so that what is
+    shown as blocked before asking is what applying will refuse.
+    """
+    from .plan import Plan
+
+    with library_errors():
+        the_plan = Plan.from_json(Path(path).read_text(encoding="utf-8"))
+    if undo and not the_plan.is_undo:
+        raise Refused(
+            f"{path} is not an undo plan (undo applies only the plans an apply saved to undo "
+            f"it); apply it with: userimport apply {path}"
+        )
+    if not undo and the_plan.is_undo:
+        raise Refused(f"{path} is an undo plan; apply it with: userimport undo {path}")
+    return attrs.evolve(the_plan, settings=permissions.to_settings(the_plan.settings))
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -516,16 +573,20 @@ def plan(
         userimport plan staff.csv --delete-missing --out plan.json --rejects fix-me.csv
     """
     from .plan import plan_import
+    from .repository import plan_secret
 
     console_ = console()
     with library_errors():
         table, header_row, review, settings = prepare_with_recipe(file, options)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
-        the_plan = plan_import(review, repository(ctx), settings)
+        store = repository(ctx)
+        the_plan = plan_import(review, store, settings)
     show_plan(console_, the_plan)
     if out:
-        Path(out).write_text(the_plan.to_json(indent=1), encoding="utf-8")
+        with library_errors():
+            text = the_plan.to_json(indent=1, secret=plan_secret(store))
+        Path(out).write_text(text, encoding="utf-8")
         console_.print(f"Saved the plan to {out}; apply it with: userimport apply {out}")
     if rejects:
         count = write_rejects(rejects, table, header_row, review)
@@ -540,6 +601,7 @@ def _apply(
     yes: bool,
     undo_out: str | None,
     options: dict[str, Any],
+    permissions: Permissions | None = None,
 ) -> ApplyResult:
     from .apply import apply_plan
 
@@ -551,9 +613,10 @@ def _apply(
         ctx.exit(EXIT_OK)
     confirm(yes, "Apply these changes?")
     notifier = notifier_from(options) if the_plan.settings.send_welcome_email else None
+    store = repository(ctx)
     with library_errors(), console_.status("Applying…"):
-        result = apply_plan(the_plan, repository(ctx), notifier=notifier)
-    show_result(console_, result, save_undo(result, undo_out))
+        result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
+    show_result(console_, result, save_undo(result, undo_out, store))
     return result
 
 
@@ -561,24 +624,28 @@ def _apply(
 @click.argument("plan_file", metavar="PLAN", type=click.Path(exists=True, dir_okay=False))
 @yes_option
 @click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
+@permission_options
 @smtp_options
 @click.pass_context
 def apply_command(
     ctx: click.Context, /, plan_file: str, yes: bool, undo_out: str | None, **options: Any
 ) -> None:
     """
-    Apply a saved plan (refused if the store changed since it was made: plan again).
+    Apply a saved plan, checked against the store and signed by it.
+
+    Refused if the store changed since the plan was made, if the file was changed after it
+    was made, or if it needs more than the permission options given here allow (the
+    settings written in the file are never taken as permissions).
 
     \b
     Example:
         userimport apply plan.json --yes
+        userimport apply plan.json --delete-admins --max-deletes 200
     """
-    from .plan import Plan
-
-    with library_errors():
-        the_plan = Plan.from_json(Path(plan_file).read_text(encoding="utf-8"))
+    permissions = permissions_from(options)
+    the_plan = read_plan(plan_file, undo=False, permissions=permissions)
     show_plan(console(), the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options)
+    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options, permissions=permissions)
 
 
 @cli.command(name="import")
@@ -619,21 +686,23 @@ def import_command(
 @cli.command()
 @click.argument("undo_file", metavar="UNDO", type=click.Path(exists=True, dir_okay=False))
 @yes_option
+@permission_options
 @click.pass_context
-def undo(ctx: click.Context, undo_file: str, yes: bool) -> None:
+def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> None:
     """
-    Undo an import with the undo plan it saved.
+    Undo an import with the undo plan it saved (and nothing but an undo plan).
+
+    Undoing needs the permissions the import needed: an import that created 80 users is
+    undone with --max-deletes 80, one that granted admin rights with --admin-rights.
 
     \b
     Example:
         userimport undo userimport-undo-20261124-101500.json --yes
     """
-    from .plan import Plan
-
-    with library_errors():
-        the_plan = Plan.from_json(Path(undo_file).read_text(encoding="utf-8"))
+    permissions = permissions_from(options)
+    the_plan = read_plan(undo_file, undo=True, permissions=permissions)
     show_plan(console(), the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=None, options={})
+    _apply(ctx, the_plan, yes=yes, undo_out=None, options={}, permissions=permissions)
 
 
 @cli.command()

@@ -27,6 +27,7 @@ __all__ = [
     "PROPERTIES",
     "ChangeSet",
     "ImportSettings",
+    "Permissions",
     "Snapshot",
     "User",
     "email_key",
@@ -599,3 +600,75 @@ class ChangeSet:
             or self.delete_groups
             or self.delete_departments
         )
+
+
+def _default(name: str) -> Any:
+    """The default of an :class:`ImportSettings` field: the one place it is declared."""
+    return getattr(attrs.fields(ImportSettings), name).default
+
+
+@attrs.frozen(kw_only=True)
+class Permissions:
+    """
+    What the person applying a plan allows it to do: the settings that are permissions.
+
+    :func:`~userimport.apply.apply_plan` takes them from its caller, never from a saved plan
+    file. The defaults are those of :class:`ImportSettings`: no admin rights change, no admin
+    deleted, at most 50 users and 10 % of the store deleted.
+
+    Args:
+        admin_rights: Let the plan grant or revoke admin rights, or create an admin.
+        delete_admins: Let the plan delete admins.
+        max_deletes: The most users the plan may delete (``None``: no limit).
+        max_delete_fraction: The largest share of the store's users the plan may delete
+            (``None``: no limit); see :meth:`ImportSettings.deletion_refusal`.
+
+    >>> Permissions(admin_rights=True).beyond(Permissions())
+    ('admin_rights',)
+    """
+
+    admin_rights: bool = attrs.field(default=_default("admin_rights"))
+    delete_admins: bool = attrs.field(default=_default("delete_admins"))
+    max_deletes: int | None = attrs.field(default=_default("max_deletes"), validator=_limit)
+    max_delete_fraction: float | None = attrs.field(
+        default=_default("max_delete_fraction"), validator=_fraction
+    )
+
+    @admin_rights.validator
+    @delete_admins.validator
+    def _flag(self, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, bool):
+            raise SettingsError(
+                f"Permissions.{attribute.name} must be True or False, not {value!r}"
+            )
+
+    @classmethod
+    def from_settings(cls, settings: ImportSettings) -> Permissions:
+        """The permissions ``settings`` hold (a plan made in this process is applied with them)."""
+        return cls(**{a.name: getattr(settings, a.name) for a in attrs.fields(cls)})
+
+    def to_settings(self, settings: ImportSettings) -> ImportSettings:
+        """``settings`` with these permissions in place of its own."""
+        return attrs.evolve(settings, **attrs.asdict(self))
+
+    def deletion_refusal(self, deletes: int, users: int) -> str | None:
+        """Why deleting ``deletes`` of ``users`` is beyond these limits (see ImportSettings)."""
+        return self.to_settings(ImportSettings()).deletion_refusal(deletes, users)
+
+    def beyond(self, allowed: Permissions) -> tuple[str, ...]:
+        """
+        The names of the permissions these grant beyond ``allowed``, in field order.
+
+        A flag is beyond when it is ``True`` here and ``False`` there; a limit when it is
+        higher here, or ``None`` (no limit) here and not there.
+        """
+        out = []
+        for a in attrs.fields(Permissions):
+            mine, theirs = getattr(self, a.name), getattr(allowed, a.name)
+            if isinstance(mine, bool):
+                wider = mine and not theirs
+            else:
+                wider = theirs is not None and (mine is None or mine > theirs)
+            if wider:
+                out.append(a.name)
+        return tuple(out)

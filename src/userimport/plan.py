@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,8 +20,8 @@ import attrs
 
 from . import _mirror, _text
 from ._namecheck import renamed, similar_names
-from ._saved import saved_json
-from .errors import PlanError
+from ._saved import Reader, content_hash, saved_json, seal
+from .errors import PlanError, SettingsError
 from .model import (
     USER_COLUMNS,
     ChangeSet,
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from .repository import UserRepository
     from .review import Review
 
-__all__ = ["ACTIONS", "FIELDS", "Plan", "PlanEntry", "PlanWarning", "plan_import"]
+__all__ = ["ACTIONS", "FIELDS", "Plan", "PlanEntry", "PlanWarning", "SavedPlan", "plan_import"]
 
 Action = Literal["create", "update", "unchanged", "skip", "delete"]
 
@@ -133,6 +134,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@attrs.frozen(kw_only=True)
+class SavedPlan:
+    """
+    How a plan read by :meth:`Plan.from_json` was saved.
+
+    Args:
+        content: The SHA-256 of the saved plan's canonical JSON, its digest left out.
+        digest: The HMAC-SHA256 digest the file carried (hex), or ``None``: an unsigned file.
+    """
+
+    content: bytes
+    digest: str | None = None
+
+
 def _names(value: Iterable[str]) -> frozenset[str]:
     return frozenset(value)
 
@@ -165,6 +180,11 @@ class Plan:
             with an unreadable email, or with no valid row); part of :attr:`blocked`.
         store_users: How many users the store held when the plan was made (``None``: not
             known, as for a plan made from entries); the relative deletion limit counts on it.
+        is_undo: The plan undoes an applied one (:meth:`inverse` made it); ``userimport
+            undo`` applies only such plans, ``userimport apply`` never.
+        saved: Set by :meth:`from_json`: the plan came from a file, so
+            :func:`~userimport.apply.apply_plan` checks its digest and never takes its
+            settings as permissions. ``None`` for a plan made in this process.
     """
 
     base_version: str
@@ -178,6 +198,8 @@ class Plan:
     source: str | None = None
     holds: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     store_users: int | None = None
+    is_undo: bool = False
+    saved: SavedPlan | None = None
 
     # -- counts --------------------------------------------------------------------------
 
@@ -377,16 +399,27 @@ class Plan:
 
     # -- saving --------------------------------------------------------------------------
 
-    def to_json(self, *, indent: int | None = None) -> str:
+    def to_json(self, *, indent: int | None = None, secret: bytes | None = None) -> str:
         """
         Serialise the plan; :meth:`from_json` reads it back.
 
         With ``indent``, the plan's settings are indented and each entry is one line.
+
+        Args:
+            indent: Spaces per level, or ``None`` for one line.
+            secret: The store's plan secret (:func:`~userimport.repository.plan_secret`):
+                the plan then carries a ``digest``, HMAC-SHA256 of its canonical JSON, and
+                :func:`~userimport.apply.apply_plan` refuses it if anything in it changes.
+                Without it the plan is unsigned, and a store that keeps a secret refuses it.
+
+        Raises:
+            PlanError: ``secret`` is given and the plan holds text that is not valid Unicode.
         """
-        head = {
+        head: dict[str, Any] = {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
             "base_version": self.base_version,
+            "undo": self.is_undo,
             "source": self.source,
             "settings": self.settings.to_dict(),
             "new_groups": sorted(self.new_groups),
@@ -398,6 +431,11 @@ class Plan:
             "store_users": self.store_users,
         }
         entries = _saved_entries(self.frame)
+        if secret is not None:
+            try:
+                head["digest"] = seal(secret, content_hash({**head, "entries": entries}))
+            except ValueError as e:
+                raise PlanError(f"cannot sign the plan: {e}") from e
         if indent is None or not entries:
             return json.dumps({**head, "entries": entries}, indent=indent, ensure_ascii=False)
         # The entries go through json's C encoder, one per line: with an indent, json.dumps
@@ -411,42 +449,54 @@ class Plan:
     @classmethod
     def from_json(cls, text: str | bytes) -> Plan:
         """
-        Read a plan saved by :meth:`to_json`.
+        Read a plan saved by :meth:`to_json`, checking every value's type strictly.
+
+        Booleans must be JSON booleans, numbers finite whole numbers where a count or row is
+        meant, lists lists of text; an entry's ``before`` and ``after`` carry the entry's own
+        email (an entry never changes an email); a ``create`` names one valid address (the
+        rule :func:`~userimport.validation.validate` applies); ``changed`` lists exactly the
+        fields an ``update`` changes. Whether ``before`` is the user as stored, and whether
+        the digest is right, is checked by :func:`~userimport.apply.apply_plan`, which has the
+        store. See ``docs/applying.md``.
 
         Raises:
-            PlanError: The text is not a saved plan.
+            PlanError: The text is not a saved plan, or any value in it is malformed (the
+                message names the entry and the field).
         """
+        import pandas as pd
+
         data = saved_json(text, kind="plan", fmt=_FORMAT, version=_FORMAT_VERSION, error=PlanError)
+        r = Reader(PlanError, "plan")
+        r.object(data, "the plan", _HEAD, _OPTIONAL)
+        digest = r.maybe_text(data.pop("digest", None), "digest")
+        if digest is not None and not _HEX64.fullmatch(digest):
+            r.fail("digest", "must be 64 hexadecimal digits")
         try:
-            with bulk():  # a saved file is checked by the converters, user by user
-                entries = [
-                    PlanEntry(
-                        action=e["action"],
-                        email=e["email"],
-                        row=e["row"],
-                        reason=e["reason"],
-                        changed=tuple(e["changed"]),
-                        before=User.from_dict(e["before"]) if e["before"] else None,
-                        after=User.from_dict(e["after"]) if e["after"] else None,
-                    )
-                    for e in data["entries"]
-                ]
-                frame = _frame(entries)
-            return cls(
-                base_version=data["base_version"],
-                settings=ImportSettings.from_dict(data["settings"]),
-                frame=frame,
-                new_groups=data["new_groups"],
-                new_departments=data["new_departments"],
-                remove_groups=data["remove_groups"],
-                remove_departments=data["remove_departments"],
-                warnings=[PlanWarning(**w) for w in data["warnings"]],
-                source=data.get("source"),
-                holds=data.get("holds", ()),
-                store_users=data.get("store_users"),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            content = content_hash(data)
+        except ValueError as e:
             raise PlanError(f"cannot read the saved plan: {e}") from e
+        warnings = [
+            _read_warning(r, w, f"warning {i + 1}")
+            for i, w in enumerate(_list(r, data["warnings"], "warnings"))
+        ]
+        columns = _read_entries(r, data["entries"])
+        with bulk():
+            frame = pd.DataFrame(columns, columns=list(_COLUMNS), dtype=object)
+        return cls(
+            base_version=r.text(data["base_version"], "base_version"),
+            settings=_read_settings(r, data["settings"]),
+            frame=frame,
+            new_groups=r.texts(data["new_groups"], "new_groups"),
+            new_departments=r.texts(data["new_departments"], "new_departments"),
+            remove_groups=r.texts(data["remove_groups"], "remove_groups"),
+            remove_departments=r.texts(data["remove_departments"], "remove_departments"),
+            warnings=warnings,
+            source=r.maybe_text(data.get("source"), "source"),
+            holds=r.texts(data.get("holds", []), "holds"),
+            store_users=r.maybe_whole(data.get("store_users"), "store_users"),
+            is_undo=r.flag(data.get("undo", False), "undo"),
+            saved=SavedPlan(content=content, digest=digest),
+        )
 
     def inverse(self, *, base_version: str) -> Plan:
         """
@@ -482,6 +532,7 @@ class Plan:
             remove_groups=self.new_groups,
             remove_departments=self.new_departments,
             source=f"undo of {self.source}" if self.source else "undo",
+            is_undo=True,
         )
 
 
@@ -496,6 +547,141 @@ _COLUMNS = (
     "changed",
     *(f"{side}_{f}" for side in ("before", "after") for f in FIELDS),
 )
+
+
+# -- reading a saved plan --------------------------------------------------------------
+
+#: The keys every saved plan has, and those a plan may have (older files lack some).
+_HEAD = (
+    "format",
+    "format_version",
+    "base_version",
+    "settings",
+    "new_groups",
+    "new_departments",
+    "remove_groups",
+    "remove_departments",
+    "warnings",
+    "entries",
+)
+_OPTIONAL = ("source", "holds", "store_users", "undo", "digest")
+_ENTRY = frozenset(("action", "email", "row", "reason", "changed", "before", "after"))
+_HEX64 = re.compile("[0-9a-f]{64}")
+#: Per action, whether an entry has a ``before`` and an ``after`` (``None``: either way).
+_SHAPES: dict[str, tuple[bool | None, bool | None]] = {
+    "create": (False, True),
+    "update": (True, True),
+    "delete": (True, False),
+    "unchanged": (True, True),
+    "skip": (None, None),
+}
+
+
+def _list(r: Reader, value: Any, where: str) -> list[Any]:
+    if type(value) is not list:
+        r.fail(where, "must be a list")
+    return value
+
+
+def _read_warning(r: Reader, value: Any, where: str) -> PlanWarning:
+    """A saved warning: PlanWarning's fields, text where the field is text."""
+    fields = attrs.fields(PlanWarning)
+    required = [a.name for a in fields if a.default is attrs.NOTHING]
+    data = r.object(value, where, required, [a.name for a in fields])
+    for a in fields:
+        kind = str(a.type)  # an annotation string, under postponed evaluation
+        if a.name in data and kind in ("str", "str | None"):
+            check = r.text if kind == "str" else r.maybe_text
+            check(data[a.name], f"{where}.{a.name}")
+    try:
+        return PlanWarning(**data)
+    except (TypeError, ValueError) as e:
+        r.fail(where, f"is wrong: {e}")
+
+
+def _read_settings(r: Reader, value: Any) -> ImportSettings:
+    """The plan's settings: known names only, booleans as JSON booleans."""
+    fields = attrs.fields(ImportSettings)
+    data = r.object(value, "settings", (), [a.name for a in fields])
+    for a in fields:
+        if a.name in data and isinstance(a.default, bool):
+            r.flag(data[a.name], f"settings.{a.name}")
+    try:
+        return ImportSettings.from_dict(data)
+    except SettingsError as e:
+        r.fail("settings", f"are wrong: {e}")
+
+
+def _read_entries(r: Reader, value: Any) -> dict[str, list[Any]]:
+    """The plan frame's columns from saved entries, each value checked (see from_json)."""
+    import pandas as pd
+
+    from .validation import email_is_valid
+
+    entries = _list(r, value, "entries")
+    n = len(entries)
+    cols: dict[str, list[Any]] = {c: [None] * n for c in _COLUMNS}
+    action_col, email_col, key_col = cols["action"], cols["email"], cols["key"]
+    row_col, reason_col, changed_col = cols["row"], cols["reason"], cols["changed"]
+    sides = [[cols[f"{side}_{f}"] for f in FIELDS] for side in ("before", "after")]
+    known = frozenset(FIELDS)
+    creates: list[int] = []
+    for i, e in enumerate(entries):
+        where = f"entry {i + 1}"
+        if type(e) is not dict or e.keys() != _ENTRY:
+            r.object(e, where, _ENTRY)
+        action, email = e["action"], e["email"]
+        if type(action) is not str or action not in _SHAPES:
+            r.fail(f"{where}.action", f"must be one of {', '.join(ACTIONS)}")
+        if type(email) is not str:
+            r.text(email, f"{where}.email")
+        where = f"entry {i + 1} ({action} {email[:60]!r})"
+        changed = r.texts(e["changed"], f"{where}.changed")
+        if not known.issuperset(changed) or len(set(changed)) != len(changed):
+            r.fail(f"{where}.changed", f"must name distinct fields of {', '.join(FIELDS)}")
+        users: list[tuple[Any, ...] | None] = []
+        for side, values, needed in zip(("before", "after"), sides, _SHAPES[action], strict=True):
+            raw = e[side]
+            if raw is None:
+                if needed:
+                    r.fail(f"{where}.{side}", f"is needed for {action}")
+                users.append(None)
+                continue
+            if needed is False:
+                r.fail(f"{where}.{side}", f"must be null for {action}")
+            user = r.user(raw, f"{where}.{side}", email)
+            for column, v in zip(values, user, strict=True):
+                column[i] = v
+            users.append(user)
+        before, after = users
+        if action == "skip" and after is not None and before is None:
+            r.fail(f"{where}.after", "must be null for a skip of a user not in the store")
+        if action == "update":
+            assert before is not None
+            assert after is not None
+            differ = [f for f, b, a in zip(FIELDS, before, after, strict=True) if b != a]
+            if changed != differ:
+                r.fail(f"{where}.changed", f"must list the fields that change: {differ}")
+        elif changed:
+            r.fail(f"{where}.changed", f"must be empty for {action}")
+        elif action == "create":
+            creates.append(i)
+        action_col[i] = action
+        email_col[i] = email
+        key_col[i] = email_key(email)
+        row_col[i] = r.maybe_whole(e["row"], f"{where}.row")
+        reason_col[i] = r.text(e["reason"], f"{where}.reason")
+        changed_col[i] = tuple(changed)
+    if creates:
+        new = pd.Series([email_col[i] for i in creates], dtype=object)
+        bad = ~email_is_valid(new).to_numpy(dtype=bool)
+        if bad.any():
+            i = creates[int(bad.argmax())]
+            r.fail(
+                f"entry {i + 1} (create).email",
+                f"{email_col[i][:80]!r} is not one valid email address",
+            )
+    return cols
 
 
 def _user_at(rec: Mapping[str, Any], side: str, email: str) -> User | None:

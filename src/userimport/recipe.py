@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from ._saved import saved_json
-from .errors import UserImportError
-from .model import ImportSettings
+from .errors import SettingsError, UserImportError
+from .model import ImportSettings, Permissions
 from .validation import HIDDEN
 
 if TYPE_CHECKING:
@@ -95,6 +95,27 @@ def _decisions(value: Iterable[RowDecision]) -> tuple[RowDecision, ...]:
     return tuple(value)
 
 
+def _no_permissions(
+    instance: object, attribute: attrs.Attribute[Any], value: ImportSettings
+) -> None:
+    """A recipe never carries permissions: refuse settings that allow more than the defaults."""
+    wider = Permissions.from_settings(value).beyond(Permissions())
+    if wider:
+        asked = ", ".join(f"{name}={getattr(value, name)!r}" for name in wider)
+        options = ", ".join("--" + name.replace("_", "-") for name in wider)
+        raise SettingsError(
+            f"a recipe never carries permissions, and this one asks for {asked}; give them "
+            f"when you plan or apply instead ({options} on the command line)"
+        )
+
+
+def _within_permissions(settings: ImportSettings) -> ImportSettings:
+    """``settings`` with every permission wider than the default put back to the default."""
+    default = attrs.asdict(Permissions())
+    wider = Permissions.from_settings(settings).beyond(Permissions())
+    return attrs.evolve(settings, **{name: default[name] for name in wider})
+
+
 @attrs.frozen(kw_only=True)
 class Recipe:
     """
@@ -111,7 +132,9 @@ class Recipe:
         columns: Header text (or, without a header, the column position as text) to property.
         group_separator: The separator between groups in one cell.
         department_as_group: Whether the department was also added as a group.
-        settings: The import settings.
+        settings: The import settings. Never permissions: settings that allow more than the
+            defaults (``admin_rights``, ``delete_admins``, a higher or no deletion limit)
+            raise :class:`~userimport.errors.SettingsError`; stricter limits are kept.
         rows: The row edits and skips.
     """
 
@@ -123,7 +146,7 @@ class Recipe:
     columns: Mapping[str, str] = attrs.field(factory=dict, converter=_text_map, hash=False)
     group_separator: str = ","
     department_as_group: bool = False
-    settings: ImportSettings = attrs.field(factory=ImportSettings)
+    settings: ImportSettings = attrs.field(factory=ImportSettings, validator=_no_permissions)
     rows: tuple[RowDecision, ...] = attrs.field(default=(), converter=_decisions)
 
     @classmethod
@@ -141,7 +164,8 @@ class Recipe:
             review: The reviewed file, with its edits and skips.
             table: The table it was validated from.
             header_row: The header row used.
-            settings: The import settings chosen.
+            settings: The import settings chosen; permissions beyond the defaults are left
+                out (a recipe never carries them), stricter deletion limits kept.
         """
         from .headers import header_names
         from .validation import _source
@@ -186,7 +210,7 @@ class Recipe:
             columns=columns,
             group_separator=mapping.group_separator,
             department_as_group=mapping.department_as_group,
-            settings=settings or ImportSettings(),
+            settings=_within_permissions(settings or ImportSettings()),
             rows=decisions,
         )
 

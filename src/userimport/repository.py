@@ -3,6 +3,8 @@ The storage protocol, :class:`UserRepository`, and the reference in-memory store
 
 A repository needs two methods: a consistent :class:`~userimport.model.Snapshot` and one
 atomic ``commit`` of a :class:`~userimport.model.ChangeSet` against an expected version.
+One more is optional: ``plan_secret()``, the key saved plans are signed with (see
+:func:`plan_secret`).
 :class:`InMemoryUserRepository` is the reference implementation, and what test suites of
 embedding apps use (as ``httpx.MockTransport`` is for httpx).
 """
@@ -10,6 +12,7 @@ embedding apps use (as ``httpx.MockTransport`` is for httpx).
 from __future__ import annotations
 
 import itertools
+import secrets
 import threading
 import uuid
 from collections.abc import Container, Iterable
@@ -18,7 +21,10 @@ from typing import Protocol, runtime_checkable
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
 from .model import ChangeSet, Snapshot, User, bulk, email_key
 
-__all__ = ["InMemoryUserRepository", "UserRepository", "check_changes"]
+__all__ = ["InMemoryUserRepository", "UserRepository", "check_changes", "plan_secret"]
+
+#: The fewest bytes a plan secret may have.
+MIN_SECRET = 16
 
 
 @runtime_checkable
@@ -28,6 +34,9 @@ class UserRepository(Protocol):
 
     ``commit`` must apply the whole change set or nothing, and must check the version and
     write atomically with respect to other writers.
+
+    Optionally, ``plan_secret() -> bytes`` lets saved plans be signed (see :func:`plan_secret`);
+    it is not part of the protocol, so a store without it is still a ``UserRepository``.
     """
 
     def snapshot(self) -> Snapshot:
@@ -48,6 +57,31 @@ class UserRepository(Protocol):
                 nothing was written.
         """
         ...
+
+
+def plan_secret(repository: object) -> bytes | None:
+    """
+    The secret ``repository`` signs saved plans with, or ``None`` if it keeps none.
+
+    An optional capability, looked up by name: a repository that has a ``plan_secret()``
+    method returning at least 16 random bytes, the same for as long as the store lives, gets
+    signed plans (:meth:`Plan.to_json <userimport.plan.Plan.to_json>` with ``secret=``), and
+    :func:`~userimport.apply.apply_plan` refuses a saved plan whose digest does not match.
+    Without it, a saved plan is protected only by the checks against the store (every entry's
+    ``before`` must be the user as stored) and by the permissions of the caller.
+
+    Raises:
+        RepositoryError: ``plan_secret()`` returned something other than 16 or more bytes.
+    """
+    method = getattr(repository, "plan_secret", None)
+    if not callable(method):
+        return None
+    secret = method()
+    if not isinstance(secret, bytes) or len(secret) < MIN_SECRET:
+        raise RepositoryError(
+            f"{type(repository).__name__}.plan_secret() must return at least {MIN_SECRET} bytes"
+        )
+    return secret
 
 
 def check_changes(snapshot: Snapshot, changes: ChangeSet) -> None:
@@ -160,6 +194,7 @@ class InMemoryUserRepository:
         departments: Iterable[str] = (),
     ) -> None:
         self._lock = threading.Lock()
+        self._secret = secrets.token_bytes(32)
         self._prefix = uuid.uuid4().hex[:8]
         self._counter = 0
         made = Snapshot.from_users(
@@ -189,6 +224,10 @@ class InMemoryUserRepository:
 
     def _version(self) -> str:
         return f"{self._prefix}-{self._counter}"
+
+    def plan_secret(self) -> bytes:
+        """The key this store signs saved plans with: 32 random bytes, one per instance."""
+        return self._secret
 
     def snapshot(self) -> Snapshot:
         """Return the current snapshot (immutable; later commits make new ones)."""

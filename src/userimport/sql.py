@@ -52,6 +52,7 @@ class _Tables(NamedTuple):
     departments: sa.Table
     memberships: sa.Table
     attributes: sa.Table
+    plan_secret: sa.Table
 
 
 _TABLES: _Tables | None = None
@@ -107,7 +108,16 @@ def _tables() -> _Tables:
             sa.Column("name", text, primary_key=True),
             sa.Column("value", text, nullable=False),
         )
-        _TABLES = _Tables(md, meta, users, groups, departments, memberships, attributes)
+        # The key saved plans are signed with; a store made before it gains it on first use.
+        plan_secret = sa.Table(
+            "plan_secret",
+            md,
+            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("secret", text, nullable=False),
+        )
+        _TABLES = _Tables(
+            md, meta, users, groups, departments, memberships, attributes, plan_secret
+        )
     return _TABLES
 
 
@@ -147,10 +157,10 @@ class SqlUserRepository:
     """
     A user store in a SQL database: SQLite (embedded) or PostgreSQL.
 
-    The schema (tables ``users``, ``groups``, ``departments``, ``memberships``, ``attributes``
-    and ``meta``) is created on first use. Snapshots are read in one transaction; commits
-    check the version and write in one transaction that holds the write lock, so of several
-    commits made from the same version exactly one wins.
+    The schema (tables ``users``, ``groups``, ``departments``, ``memberships``, ``attributes``,
+    ``meta`` and ``plan_secret``) is created on first use. Snapshots are read in one
+    transaction; commits check the version and write in one transaction that holds the write
+    lock, so of several commits made from the same version exactly one wins.
 
     Args:
         url: A SQLAlchemy URL: ``sqlite:///users.db`` (a file, relative to the working
@@ -187,6 +197,7 @@ class SqlUserRepository:
         self._schema_ready = False
         self._schema_lock = threading.Lock()
         self._cache = cache
+        self._secret: bytes | None = None
         # The last snapshot read, or the one a commit made from it: (its version, a maker).
         self._cached: tuple[str, Callable[[], Snapshot]] | None = None
         self.dialect = self._url.get_backend_name()
@@ -429,6 +440,44 @@ class SqlUserRepository:
             version=version,
             expected=expected,
         ) from cause
+
+    def plan_secret(self) -> bytes:
+        """
+        The key saved plans of this store are signed with: 32 random bytes, made on first use.
+
+        Kept in the table ``plan_secret`` of the store itself, so every process using the
+        store signs and checks alike; a store made by an earlier release gains the table.
+
+        Raises:
+            RepositoryError: The database cannot be reached or written.
+        """
+        if self._secret is None:
+            with self._guard("read the plan secret"):
+                self._ensure_schema()
+                self._secret = self._read_secret()
+        return self._secret
+
+    def _read_secret(self) -> bytes:
+        import secrets
+
+        import sqlalchemy as sa
+
+        table = _tables().plan_secret
+        query = sa.select(table.c.secret).where(table.c.id == _META_ID)
+        with self._transaction(write=False) as conn:
+            if sa.inspect(conn).has_table(table.name):
+                found = conn.execute(query).scalar_one_or_none()
+                if found is not None:
+                    return bytes.fromhex(found)
+        with self._transaction(write=True) as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            table.create(conn, checkfirst=True)
+            found = conn.execute(query).scalar_one_or_none()
+            if found is None:
+                found = secrets.token_hex(32)
+                conn.execute(table.insert().values(id=_META_ID, secret=found))
+        return bytes.fromhex(found)
 
     # -- transactions and errors --------------------------------------------------------------
 
