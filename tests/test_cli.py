@@ -497,7 +497,7 @@ def test_plan_shows_why_mirror_mode_is_held(db: str, staff: Path, tmp_path: Path
     typo = tmp_path / "typo.csv"
     typo.write_text(STAFF.replace("anna@firma.no", "anna@firma"), encoding="utf-8")
     code, output = run(db, "plan", str(typo), "--delete-missing")
-    assert EXIT_PROBLEMS == code
+    assert EXIT_REFUSED == code
     assert "Blocked: row 2: the email 'anna@firma' cannot be read as an address" in output
     assert "it may be anna@firma.no (same name" in output
     assert "Nothing can change while the plan is held." in output
@@ -519,15 +519,19 @@ def test_header_only_file_is_refused_in_mirror_mode(db: str, staff: Path, tmp_pa
 
 
 def test_max_delete_fraction_option(db: str, staff: Path, tmp_path: Path) -> None:
-    """--max-delete-fraction sets the relative limit; plan exits 1 and says so when over it."""
+    """--max-delete-fraction sets the relative limit; plan exits 3 and says so when over it."""
     staff.write_text(STAFF + "Per,Lie,per@firma.no,HR,\n", encoding="utf-8")
     run(db, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json"))
     one = tmp_path / "one.csv"
     one.write_text(STAFF.splitlines()[0] + "\n" + STAFF.splitlines()[1] + "\n", encoding="utf-8")
     code, output = run(db, "plan", str(one), "--delete-missing")  # 2 of 3, over 10 %
-    assert EXIT_PROBLEMS == code
+    assert EXIT_REFUSED == code
     assert "Blocked:" in output
     assert "max_delete_fraction" in output
+    code, output = run(db, "plan", str(one), "--delete-missing", "--out", str(tmp_path / "p.json"))
+    assert EXIT_REFUSED == code
+    assert "it is blocked and cannot be applied as it is" in output
+    assert "apply it with" not in output
     for share in ("50%", "0.5", "none"):
         code, output = run(db, "plan", str(one), "--delete-missing", "--max-delete-fraction", share)
         assert (EXIT_OK, False) == (code, "Blocked:" in output), output

@@ -10,7 +10,8 @@ Exit codes:
 - 0: done, no problems;
 - 1: done, but some rows had problems (they were left out);
 - 2: bad usage (unknown option, missing file, a mapping to an unknown property);
-- 3: refused (a stale plan, the deletion limit, an admin guard, or no confirmation);
+- 3: refused or blocked (a stale plan, a held plan, the deletion limits, an admin guard, or no
+  confirmation), also from ``plan``;
 - 4: failed (the file or the store could not be read or written).
 """
 
@@ -565,8 +566,8 @@ def plan(
     """
     Plan an import: show the mapping, the problems and every change, and change nothing.
 
-    Exits with 1 when some rows have problems (they are left out of the plan), or when the
-    plan is blocked (it says why).
+    Exits with 1 when some rows have problems (they are left out of the plan), and with 3 when
+    the plan is blocked (it says why); the saved plan then says it is blocked.
 
     \b
     Example:
@@ -587,11 +588,18 @@ def plan(
         with library_errors():
             text = the_plan.to_json(indent=1, secret=plan_secret(store))
         Path(out).write_text(text, encoding="utf-8")
-        console_.print(f"Saved the plan to {out}; apply it with: userimport apply {out}")
+        if the_plan.blocked:
+            console_.print(
+                f"Saved the plan to {out}; it is blocked and cannot be applied as it is."
+            )
+        else:
+            console_.print(f"Saved the plan to {out}; apply it with: userimport apply {out}")
     if rejects:
         count = write_rejects(rejects, table, header_row, review)
         console_.print(f"Wrote {count} rows with problems to {rejects}.")
-    ctx.exit(EXIT_OK if review.is_valid and not the_plan.blocked else EXIT_PROBLEMS)
+    if the_plan.blocked:
+        ctx.exit(EXIT_REFUSED)
+    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
 
 
 def _apply(
