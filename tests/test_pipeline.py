@@ -95,3 +95,17 @@ def test_unknown_override_is_refused(empty_repo) -> None:  # type: ignore[no-unt
     """A misspelt override is an error naming it, not silently ignored."""
     with pytest.raises(SettingsError, match="delimeter"):
         import_file(CSV, empty_repo, delimeter=";")
+
+
+def test_a_mapping_given_as_a_dict_leaves_the_footer_out() -> None:
+    """import_file(mapping={...}) finds the footer rows as a suggested mapping does."""
+    from userimport import InMemoryUserRepository, import_file
+
+    text = (
+        "First Name,Last Name,Email,Department\n"
+        "Anna,Berg,anna@firma.no,Sales\n"
+        "Side 1 av 1,,,\n"
+    ).encode()
+    mapping = {0: "first_name", 1: "last_name", 2: "email", 3: "department"}
+    plan = import_file(text, InMemoryUserRepository(), mapping=mapping)
+    assert {"create": 1, "skip": 0} == {k: plan.summary()[k] for k in ("create", "skip")}

@@ -151,3 +151,42 @@ def test_a_saved_recipe_leaves_permissions_out() -> None:
     assert ImportSettings(on_existing="skip") == settings
     strict = ImportSettings(max_deletes=3, max_delete_fraction=0.05)
     assert strict == Recipe.from_review(review, table, 1, strict).settings
+
+
+WHOLE_NAMES = (
+    "Navn;E-post;Avdeling\n"
+    "Berg, Anna;anna@firma.no;Sales\n"
+    "Dahl, Kari;kari@firma.no;HR\n"
+    "Totalt: 2 ansatte;;\n"
+)
+
+
+def test_a_recipe_keeps_the_name_split_and_finds_the_footer_again() -> None:
+    """A replayed recipe splits the whole-name column again and leaves the new file's footer out."""
+    table = read_table(WHOLE_NAMES.encode(), delimiter=";")
+    header_row = detect_header(table).row
+    mapping = suggest_mapping(table, header_row)
+    assert mapping.name_split is not None
+    review = validate(table, header_row, mapping)
+    recipe = Recipe.from_review(review, table, header_row)
+    assert ("Navn", "last_comma_first") == recipe.name_split
+    assert recipe == Recipe.from_json(recipe.to_json())
+    march = WHOLE_NAMES.replace("Totalt: 2", "Ola;ola@firma.no;HR\nTotalt: 3")
+    replayed = replay(Recipe.from_json(recipe.to_json()), march.encode())
+    rows = replayed.review.rows
+    assert ["Anna", "Kari", "Ola"] == list(rows["first_name"])
+    assert ["valid", "valid", "invalid"] == list(rows["status"])  # 'Ola' has no comma
+    assert {"name_not_split"} == set(replayed.review.issues["code"])
+
+
+def test_a_recipe_whose_name_column_is_gone_says_so() -> None:
+    """The whole-name column missing from next month's file is a MappingError, not a crash."""
+    from userimport import MappingError
+
+    table = read_table(WHOLE_NAMES.encode(), delimiter=";")
+    header_row = detect_header(table).row
+    review = validate(table, header_row, suggest_mapping(table, header_row))
+    recipe = Recipe.from_review(review, table, header_row)
+    renamed = WHOLE_NAMES.replace("Navn;", "Fullt navn;")
+    with pytest.raises(MappingError, match="no column feeds first_name, last_name"):
+        replay(recipe, renamed.encode())

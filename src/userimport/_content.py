@@ -16,6 +16,8 @@ import attrs
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .read import RawTable
+
 __all__ = [
     "FOOTER_ROWS",
     "SEPARATORS",
@@ -25,6 +27,7 @@ __all__ = [
     "comma_names",
     "find_footer",
     "find_separator",
+    "table_footer",
 ]
 
 #: How many rows at the end of a table are looked at for footer rows.
@@ -162,6 +165,14 @@ def _why_footer(cells: list[str]) -> str | None:
     if len(cells) == 1 and len(cells[0].split()) >= _SENTENCE_WORDS:
         return "a sentence in a single cell"
     return None
+
+
+def table_footer(table: RawTable, header_row: int | None) -> Footer:
+    """The footer rows of ``table`` under its data (see :func:`find_footer`)."""
+    from .headers import EMAIL
+
+    start = 0 if header_row is None else header_row + 1
+    return find_footer(table.rows, start, table.first_row, EMAIL)
 
 
 def find_footer(rows: pd.DataFrame, start: int, first_row: int, email: str) -> Footer:

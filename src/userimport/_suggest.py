@@ -13,8 +13,8 @@ import attrs
 from ._content import (
     SIGN_IN_ADDRESS,
     comma_names,
-    find_footer,
     find_separator,
+    table_footer,
 )
 from .headers import EMAIL, _flat_cells, header_names
 from .mapping import (
@@ -500,8 +500,7 @@ def suggest(table: RawTable, header_row: int | None) -> ColumnMapping:
                     column=c, target=r.target, method=r.method, score=r.score, reason=reason
                 )
             )
-    start = 0 if header_row is None else header_row + 1
-    footer = find_footer(table.rows, start, table.first_row, EMAIL)
+    footer = table_footer(table, header_row)
     sample = _sample(table, header_row, footer.rows)
     claims, junk = _type_names(claims, sample, headers)
     claimed = {m.column for m in claims} | {m.column for m in junk}

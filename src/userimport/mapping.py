@@ -478,6 +478,17 @@ class ColumnMapping:
         """Return a mapping that leaves out ``rows`` (0-based indices into the table's rows)."""
         return attrs.evolve(self, footer_rows=rows)
 
+    def with_footer_of(self, table: RawTable, header_row: int | None) -> ColumnMapping:
+        """
+        Return a mapping that leaves out the footer rows under ``table``'s data (totals, page
+        numbers, confidentiality lines), found as :func:`suggest_mapping` finds them, with a
+        note for each; for a mapping made by hand or replayed from a recipe.
+        """
+        from ._content import table_footer
+
+        footer = table_footer(table, header_row)
+        return attrs.evolve(self, footer_rows=footer.rows, notes=[*self.notes, *footer.notes])
+
     def unmap(self, column: int | str) -> ColumnMapping:
         """Return a mapping where ``column`` (position, header text or letter) feeds nothing."""
         return self.map(column, None)

@@ -83,7 +83,7 @@ def import_file(
     elif given is not None:
         mapping = ColumnMapping.from_columns(
             given, headers=header_names(table, header_row), width=table.rows.shape[1]
-        )
+        ).with_footer_of(table, header_row)
     else:
         mapping = suggest_mapping(table, header_row)
     if "group_separator" in overrides:

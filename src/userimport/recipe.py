@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 
@@ -25,7 +25,7 @@ from .validation import HIDDEN
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .mapping import ColumnMapping
+    from .mapping import ColumnMapping, SplitRule
     from .read import RawTable, Source
     from .review import Review
 
@@ -116,6 +116,13 @@ def _within_permissions(settings: ImportSettings) -> ImportSettings:
     return attrs.evolve(settings, **{name: default[name] for name in wider})
 
 
+def _pair(value: Iterable[str] | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    column, rule = (str(v) for v in value)
+    return column, rule
+
+
 @attrs.frozen(kw_only=True)
 class Recipe:
     """
@@ -132,6 +139,8 @@ class Recipe:
         columns: Header text (or, without a header, the column position as text) to property.
         group_separator: The separator between groups in one cell.
         department_as_group: Whether the department was also added as a group.
+        name_split: The whole-name column split into last and first name, as ``(column,
+            rule)`` with the column named as in ``columns``; ``None``: none.
         settings: The import settings. Never permissions: settings that allow more than the
             defaults (``admin_rights``, ``delete_admins``, a higher or no deletion limit)
             raise :class:`~userimport.errors.SettingsError`; stricter limits are kept.
@@ -146,6 +155,7 @@ class Recipe:
     columns: Mapping[str, str] = attrs.field(factory=dict, converter=_text_map, hash=False)
     group_separator: str = ","
     department_as_group: bool = False
+    name_split: tuple[str, str] | None = attrs.field(default=None, converter=_pair)
     settings: ImportSettings = attrs.field(factory=ImportSettings, validator=_no_permissions)
     rows: tuple[RowDecision, ...] = attrs.field(default=(), converter=_decisions)
 
@@ -176,6 +186,11 @@ class Recipe:
             (headers[m.column] if headers is not None else str(m.column)): m.target
             for m in mapping.matches
         }
+        split = mapping.name_split
+        name_split = None
+        if split is not None:
+            column = headers[split.column] if headers is not None else str(split.column)
+            name_split = (column, split.rule)
         original = _source(table, header_row, mapping)
         prints = _fingerprints(original)
         decisions = []
@@ -210,6 +225,7 @@ class Recipe:
             columns=columns,
             group_separator=mapping.group_separator,
             department_as_group=mapping.department_as_group,
+            name_split=name_split,
             settings=_within_permissions(settings or ImportSettings()),
             rows=decisions,
         )
@@ -227,6 +243,7 @@ class Recipe:
             "columns": dict(self.columns),
             "group_separator": self.group_separator,
             "department_as_group": self.department_as_group,
+            "name_split": list(self.name_split) if self.name_split else None,
             "settings": self.settings.to_dict(),
             "rows": [attrs.asdict(r) for r in self.rows],
         }
@@ -253,6 +270,7 @@ class Recipe:
                 columns=data["columns"],
                 group_separator=data["group_separator"],
                 department_as_group=data["department_as_group"],
+                name_split=data.get("name_split"),
                 settings=ImportSettings.from_dict(data["settings"]),
                 rows=[RowDecision(**r) for r in data["rows"]],
             )
@@ -329,6 +347,7 @@ def _mapping(
         group_separator=recipe.group_separator,
         department_as_group=recipe.department_as_group,
     )
+    mapping = mapping.with_footer_of(table, header_row)
     if header_row is None:
         for column, target in recipe.columns.items():
             if int(column) < width:
@@ -337,7 +356,7 @@ def _mapping(
                 drift.append(
                     Drift(kind="column_missing", message=f"column {int(column) + 1} is gone")
                 )
-        return mapping
+        return _split(mapping, recipe, [str(c) for c in range(width)], drift)
     old = list(recipe.header or ())
     gone = [h for h in old if h and h not in headers]
     new = [h for h in headers if h and h not in old]
@@ -371,7 +390,28 @@ def _mapping(
         drift.append(
             Drift(kind="column_new", message=f"new column {header!r} is left out", column=header)
         )
-    return mapping
+    return _split(mapping, recipe, list(headers), drift)
+
+
+def _split(
+    mapping: ColumnMapping, recipe: Recipe, names: list[str], drift: list[Drift]
+) -> ColumnMapping:
+    """The recipe's name split on this table's columns (named as in ``names``), if any."""
+    if recipe.name_split is None:
+        return mapping
+    column, rule = recipe.name_split
+    if column not in names:
+        drift.append(
+            Drift(
+                kind="column_missing",
+                message=f"column {column!r} (it held whole names) is gone",
+                column=column,
+            )
+        )
+        return mapping
+    return mapping.split_name(
+        names.index(column), cast("SplitRule", rule), reason="from the recipe"
+    )
 
 
 def replay(recipe: Recipe, source: Source, *, max_rows: int | None = 5000) -> Replayed:
