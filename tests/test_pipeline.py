@@ -101,11 +101,7 @@ def test_a_mapping_given_as_a_dict_leaves_the_footer_out() -> None:
     """import_file(mapping={...}) finds the footer rows as a suggested mapping does."""
     from userimport import InMemoryUserRepository, import_file
 
-    text = (
-        "First Name,Last Name,Email,Department\n"
-        "Anna,Berg,anna@firma.no,Sales\n"
-        "Side 1 av 1,,,\n"
-    ).encode()
+    text = b"First Name,Last Name,Email,Department\nAnna,Berg,anna@firma.no,Sales\nSide 1 av 1,,,\n"
     mapping = {0: "first_name", 1: "last_name", 2: "email", 3: "department"}
     plan = import_file(text, InMemoryUserRepository(), mapping=mapping)
     assert {"create": 1, "skip": 0} == {k: plan.summary()[k] for k in ("create", "skip")}
