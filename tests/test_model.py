@@ -222,3 +222,13 @@ def test_permissions_are_typed(bad: dict[str, object]) -> None:
     """A permission of the wrong type is a SettingsError, never truthy."""
     with pytest.raises(SettingsError):
         Permissions(**bad)  # type: ignore[arg-type]
+
+
+def test_permissions_deletion_limit_is_the_lower_limit() -> None:
+    """Permissions.deletion_limit: the lower of the absolute and relative limits, or None."""
+    from userimport import Permissions
+
+    assert 10 == Permissions(max_deletes=50, max_delete_fraction=0.1).deletion_limit(100)
+    assert 50 == Permissions(max_deletes=50, max_delete_fraction=0.1).deletion_limit(10_000)
+    assert 1 == Permissions(max_deletes=None, max_delete_fraction=0.1).deletion_limit(3)
+    assert Permissions(max_deletes=None, max_delete_fraction=None).deletion_limit(3) is None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -175,11 +174,10 @@ def _check_against_store(plan: Plan, snap: Snapshot, allowed: Permissions) -> No
     if refusal:
         absolute = allowed.max_deletes is not None and deletes > allowed.max_deletes
         option = "--max-deletes" if absolute else "--max-delete-fraction"
-        fraction = allowed.max_delete_fraction or 0.0
-        # The count the relative limit allows, as ImportSettings.deletion_refusal reckons it.
-        limit = allowed.max_deletes if absolute else max(1, math.ceil(fraction * len(snap) - 1e-9))
         raise DeletionLimitError(
-            f"{refusal} (on the command line: {option})", deletes=deletes, limit=int(limit or 0)
+            f"{refusal} (on the command line: {option})",
+            deletes=deletes,
+            limit=(allowed.max_deletes if absolute else allowed.deletion_limit(len(snap))) or 0,
         )
     if (plan.remove_groups or plan.remove_departments) and not plan.is_undo:
         raise PlanError("only an undo plan deletes groups or departments")

@@ -192,6 +192,11 @@ def _fraction(instance: object, attribute: attrs.Attribute[Any], value: object) 
         )
 
 
+def _share_of(fraction: float, users: int) -> int:
+    """How many of ``users`` a relative deletion limit of ``fraction`` allows: rounded up, >= 1."""
+    return max(1, math.ceil(fraction * users - 1e-9))
+
+
 @attrs.frozen(kw_only=True)
 class ImportSettings:
     """
@@ -246,7 +251,7 @@ class ImportSettings:
                 "(max_deletes); raise max_deletes if that is what you want"
             )
         if self.max_delete_fraction is not None and deletes:
-            allowed = max(1, math.ceil(self.max_delete_fraction * users - 1e-9))
+            allowed = _share_of(self.max_delete_fraction, users)
             if deletes > allowed:
                 share = f"{self.max_delete_fraction:.0%}"
                 return (
@@ -654,6 +659,13 @@ class Permissions:
     def deletion_refusal(self, deletes: int, users: int) -> str | None:
         """Why deleting ``deletes`` of ``users`` is beyond these limits (see ImportSettings)."""
         return self.to_settings(ImportSettings()).deletion_refusal(deletes, users)
+
+    def deletion_limit(self, users: int) -> int | None:
+        """How many of a store's ``users`` may be deleted: the lower limit, ``None`` for none."""
+        limits = [self.max_deletes] if self.max_deletes is not None else []
+        if self.max_delete_fraction is not None:
+            limits.append(_share_of(self.max_delete_fraction, users))
+        return min(limits) if limits else None
 
     def beyond(self, allowed: Permissions) -> tuple[str, ...]:
         """
