@@ -19,6 +19,7 @@ import pytest
 
 import userimport as ui
 
+XSS = "<img src=x onerror=alert(1)>"
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -112,3 +113,35 @@ def test_import_fix_a_row_apply_and_undo_in_chromium(
         finally:
             browser.close()
     assert {} == dict(repo.snapshot().users)
+
+
+def test_a_cell_with_html_is_visible_text_and_runs_nothing(
+    served: tuple[str, ui.InMemoryUserRepository], tmp_path: Path
+) -> None:
+    """A cell '<img src=x onerror=alert(1)>' shows as text in the grid; no dialog opens."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _ = served
+    source = tmp_path / "xss.csv"
+    source.write_text(
+        f"First Name,Last Name,Email,Department\n{XSS},Berg,anna@firma.no,Sales\n",
+        encoding="utf-8",
+    )
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"{base}/import")
+            page.set_input_files("input[name=file]", str(source))
+            page.get_by_role("button", name="Upload").click()
+            page.get_by_role("button", name="Next: columns").click()
+            page.get_by_role("button", name="Next: settings").click()
+            page.get_by_role("button", name="Next: review").click()
+            expect(page.locator("#grid")).to_contain_text(XSS)
+            assert 0 == page.locator("#grid img").count()
+            page.screenshot(path=str(tmp_path / "xss.png"), full_page=True)
+        finally:
+            browser.close()
+    assert [] == dialogs

@@ -44,7 +44,7 @@ from ..errors import StalePlanError, UserImportError
 from ..export import export_users, write_template
 from ..headers import HeaderGuess, detect_header
 from ..mapping import ColumnMapping, suggest_mapping
-from ..model import PROPERTIES, ImportSettings, User
+from ..model import PROPERTIES, ImportSettings, User, email_key
 from ..notify import Notifier
 from ..plan import Plan, PlanEntry, plan_import
 from ..read import RawTable, read_table
@@ -303,7 +303,7 @@ class _Web:
     async def user_edit_page(self, request: Request) -> Response:
         snapshot = self.repository.snapshot()
         email = request.query_params.get("email", "")
-        user = snapshot.users.get(email.strip().lower())
+        user = snapshot.users.get(email_key(email))
         if user is None:
             return self.problem(request, 404, f"There is no user {email}.")
         return self.render(
@@ -353,7 +353,7 @@ class _Web:
 
     async def user_delete_page(self, request: Request) -> Response:
         email = request.query_params.get("email", "")
-        user = self.repository.snapshot().users.get(email.strip().lower())
+        user = self.repository.snapshot().users.get(email_key(email))
         if user is None:
             return self.problem(request, 404, f"There is no user {email}.")
         return self.render(request, "user_delete.html", user=user)
@@ -430,7 +430,7 @@ class _Web:
     async def header_page(self, request: Request) -> Response:
         imp = self.the_import(request)
         reasons = {c.row: c.reasons for c in imp.guess.candidates}
-        rows = imp.table.rows.head(12)
+        rows = imp.table.rows.head(max(12, (imp.guess.row or 0) + 4))
         return self.render(
             request,
             "header.html",
