@@ -487,3 +487,39 @@ def test_the_serve_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert EXIT_USAGE == refused.exit_code
     assert "--token" in refused.output
     assert [("127.0.0.1", 8123)] == calls
+
+
+def test_a_body_sent_without_a_length_is_counted_and_refused() -> None:
+    """A chunked body over the limit is refused with 413 while it arrives."""
+    client, _ = make(max_upload_bytes=2000)
+    boundary = "xyz"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf(client)}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
+
+    def body():
+        yield head
+        for _ in range(100):
+            yield b"a,b\n" * 10
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    response = client.post(
+        "/import",
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert 413 == response.status_code
+    assert "too large" in response.text
+
+
+def test_every_response_forbids_framing_and_foreign_scripts() -> None:
+    """Pages carry a CSP (scripts from self only, no framing), no-referrer and nosniff."""
+    client, _ = make()
+    headers = client.get("/users").headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "DENY" == headers["x-frame-options"]
+    assert "no-referrer" == headers["referrer-policy"]
+    assert "nosniff" == headers["x-content-type-options"]
