@@ -523,3 +523,29 @@ def test_every_response_forbids_framing_and_foreign_scripts() -> None:
     assert "DENY" == headers["x-frame-options"]
     assert "no-referrer" == headers["referrer-policy"]
     assert "nosniff" == headers["x-content-type-options"]
+
+
+def test_a_column_can_feed_a_custom_property() -> None:
+    """Each column offers a custom property named after its header; the edit form shows it."""
+    text = "First Name,Last Name,Email,Department,Job Title\nAnna,Berg,anna@firma.no,Sales,CTO\n"
+    repo = ui.InMemoryUserRepository()
+    client, _ = make(repo)
+    sid = upload(client, text)
+    c = csrf(client)
+    client.post(f"/import/{sid}/header", data={"csrf": c, "header_row": "0"})
+    assert 'value="attributes.job_title"' in client.get(f"/import/{sid}/mapping").text
+    client.post(
+        f"/import/{sid}/mapping",
+        data={"csrf": c, "col0": "first_name", "col1": "last_name", "col2": "email"}
+        | {"col3": "department", "col4": "attributes.job_title"},
+    )
+    row = client.get(f"/import/{sid}/row/2").text
+    assert 'name="attributes.job_title" value="CTO"' in row
+    client.post(
+        f"/import/{sid}/row/2",
+        data={"csrf": c, "first_name": "Anna", "last_name": "Berg", "email": "anna@firma.no"}
+        | {"department": "Sales", "attributes.job_title": "CEO"},
+    )
+    overview = client.get(f"/import/{sid}/overview").text
+    client.post(f"/import/{sid}/start", data={"csrf": c, "plan": plan_id(overview)})
+    assert {"job_title": "CEO"} == dict(repo.snapshot().users["anna@firma.no"].attributes)

@@ -480,10 +480,12 @@ class _Web:
             target = targets.get(i, "")
             if split is not None and split.column == i:
                 target, reasons[i] = "__split__", split.describe()
-            columns.append((i, mapping.label(i), samples, target, reasons.get(i, "")))
-        options = list(PROPERTIES) + sorted(
-            {t for t in targets.values() if t.startswith("attributes.")}
-        )
+            header = mapping.headers[i] if i < len(mapping.headers) else ""
+            custom = re.sub(r"\W+", "_", header.casefold()).strip("_") or f"column_{i + 1}"
+            columns.append(
+                (i, mapping.label(i), samples, target, reasons.get(i, ""), f"attributes.{custom}")
+            )
+        options = list(PROPERTIES)
         return self.render(
             request,
             "mapping.html",
