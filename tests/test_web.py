@@ -549,3 +549,73 @@ def test_a_column_can_feed_a_custom_property() -> None:
     overview = client.get(f"/import/{sid}/overview").text
     client.post(f"/import/{sid}/start", data={"csrf": c, "plan": plan_id(overview)})
     assert {"job_title": "CEO"} == dict(repo.snapshot().users["anna@firma.no"].attributes)
+
+
+class Recorder:
+    """A notifier that records whom it welcomed."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send_welcome(self, user: ui.User) -> None:
+        self.sent.append(user.email)
+
+
+def test_welcome_emails_from_the_users_page_and_the_import(
+    store: ui.InMemoryUserRepository,
+) -> None:
+    """With a notifier: a user's welcome button, and the import's welcome setting, send emails."""
+    notifier = Recorder()
+    client, _ = make(store, notifier=notifier)
+    assert "Send welcome email" in client.get("/users").text
+    sent = client.post("/users/welcome", data={"csrf": csrf(client), "email": "ole@firma.no"})
+    assert "The welcome email was sent." in sent.text
+    assert ["ole@firma.no"] == notifier.sent
+    sid = upload(client)
+    to_review(client, sid, send_welcome_email="on")
+    overview = client.get(f"/import/{sid}/overview").text
+    assert "sent to new users" in overview
+    client.post(f"/import/{sid}/start", data={"csrf": csrf(client), "plan": plan_id(overview)})
+    assert {"anna@firma.no", "kari@firma.no"} == set(notifier.sent[1:])
+
+
+def test_without_a_notifier_no_welcome_switch_is_offered() -> None:
+    """No notifier: neither the users page nor the settings offer welcome emails."""
+    client, _ = make()
+    sid = upload(client)
+    assert "welcome" not in client.get("/users").text.lower()
+    assert 'name="send_welcome_email"' not in client.get(f"/import/{sid}/settings").text
+
+
+def test_settings_that_make_no_sense_are_refused_in_words() -> None:
+    """A deletion limit that is not a number is refused on the settings page."""
+    client, _ = make()
+    sid = upload(client)
+    response = client.post(
+        f"/import/{sid}/settings", data={"csrf": csrf(client), "max_deletes": "many"}
+    )
+    assert 400 == response.status_code
+    assert 'role="alert"' in response.text
+
+
+def test_an_xlsx_upload_names_its_worksheet(tmp_path: Path) -> None:
+    """A workbook with a title row: the header page names the worksheet and finds row 2."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Ansatte"
+    for line in TITLED.splitlines():
+        sheet.append(line.split(","))
+    book.create_sheet("Notes")
+    path = tmp_path / "staff.xlsx"
+    book.save(path)
+    client, _ = make()
+    response = client.post(
+        "/import",
+        data={"csrf": csrf(client)},
+        files={"file": ("staff.xlsx", path.read_bytes(), "application/octet-stream")},
+    )
+    assert 200 == response.status_code
+    assert "worksheet “Ansatte”" in response.text
+    assert "Row 2 (detected)" in response.text
