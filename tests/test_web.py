@@ -619,3 +619,14 @@ def test_an_xlsx_upload_names_its_worksheet(tmp_path: Path) -> None:
     assert 200 == response.status_code
     assert "worksheet “Ansatte”" in response.text
     assert "Row 2 (detected)" in response.text
+
+
+def test_the_overview_lists_500_users_and_counts_the_rest() -> None:
+    """Past 500 changed users the overview says how many more there are; the summary counts all."""
+    rows = "".join(f"P{i},L{i},p{i}@firma.no,Sales,\n" for i in range(520))
+    client, _ = make()
+    sid = upload(client, TITLED + rows)
+    to_review(client, sid)
+    overview = client.get(f"/import/{sid}/overview").text
+    assert "522 to create" in overview
+    assert "… and 22 more users changed" in overview

@@ -60,6 +60,8 @@ DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 DEFAULT_SESSION_TTL = 3600.0
 #: Rows (review grid, users list) on one page.
 PAGE_SIZE = 50
+#: Users whose changes the overview lists one by one (the summary counts them all).
+SHOWN_CHANGES = 500
 #: Imports kept at once; the least recently used goes first.
 MAX_IMPORTS = 50
 
@@ -675,7 +677,8 @@ class _Web:
             imp=imp,
             plan=imp.plan,
             counts=review.overview(),
-            changes=[r for e in imp.plan.changes()[:500] for r in _change_rows(e)],
+            changes=[r for e in imp.plan.changes()[:SHOWN_CHANGES] for r in _change_rows(e)],
+            more=max(0, len(imp.plan.changes()) - SHOWN_CHANGES),
             blocked=[_why(imp.plan, reason) for reason in imp.plan.blocked],
             settings=imp.settings,
         )
