@@ -928,6 +928,35 @@ def user_welcome(ctx: click.Context, /, email: str, **options: Any) -> None:
     console().print(f"Sent the welcome email to {email}.")
 
 
+# -- the web pages ---------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--token", envvar="USERIMPORT_TOKEN", help="Require this token (also USERIMPORT_TOKEN)."
+)
+@click.option("--behind-auth", is_flag=True, help="A proxy in front authenticates every request.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, token: str | None, behind_auth: bool) -> None:
+    """
+    Serve the import wizard and the users pages in a browser (needs the web extra).
+
+    Binds 127.0.0.1 unless told otherwise; another address needs --token or --behind-auth.
+
+    \b
+    Example:
+        userimport serve --port 8000
+    """
+    try:
+        from .web.serve import run
+    except ImportError as e:
+        raise click.UsageError("serve needs the web extra: pip install 'userimport[web]'") from e
+    with library_errors():
+        run(repository(ctx), host=host, port=port, token=token, behind_auth=behind_auth)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return its exit code."""
     try:
