@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
+import io
+import re
+import zipfile
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from userimport import InMemoryUserRepository, import_file, read_table
+from userimport import (
+    ImportSettings,
+    InMemoryUserRepository,
+    import_file,
+    read_table,
+    suggest_mapping,
+    validate,
+)
 from userimport.cli import EXIT_OK, cli
+
+from .test_xlsx_fast import replace_members, save, with_shared_strings
+
+needs_calamine = pytest.mark.skipif(
+    importlib.util.find_spec("python_calamine") is None, reason="the xlsx-fast extra"
+)
 
 CASES = Path(__file__).resolve().parent / "data" / "cases"
 
@@ -94,3 +114,186 @@ def test_any_line_end_with_any_delimiter(end: str, sep: str) -> None:
     data = end.join(sep.join(r) for r in rows).encode("utf-8")
     table = read_table(data)
     assert (sep, rows) == (table.delimiter, table.rows.values.tolist())
+
+
+# -- XLSX: every engine gives the same cells, as the sheet shows them ---------------------------
+
+ENGINES = ["openpyxl", pytest.param("calamine", marks=needs_calamine)]
+USERS = [
+    ["First Name", "Last Name", "Email", "Department"],
+    ["Kari", "Nordmann", "kari.nordmann@firma.no", "Salg"],
+    ["Ola", "Hansen", "ola.hansen@firma.no", "Lager"],
+    ["Eva", "Lie", "eva.lie@firma.no", "Salg"],
+]
+
+
+def workbook(fill: Any, *, dimension: str | None = None, shared: bool = False) -> bytes:
+    """A workbook whose first sheet 'Users' ``fill(sheet)`` writes, its dimension rewritten."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Users"
+    fill(sheet)
+    data = save(book)
+    if dimension is not None:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xml = archive.read("xl/worksheets/sheet1.xml").decode()
+        xml = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>', xml)
+        data = replace_members(data, {"xl/worksheets/sheet1.xml": xml.encode()})
+    return with_shared_strings(data) if shared else data
+
+
+def users(sheet: Any) -> None:
+    for row in USERS:
+        sheet.append(row)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", ["dimension_A1.xlsx", "dimension_stale.xlsx"])
+def test_a_wrong_dimension_is_read_whole(name: str, engine: Any) -> None:
+    """A stale <dimension> (A1, A1:D2): 4 rows of 4 cells, 3 users, mirror mode deletes nobody."""
+    table = read_table(CASES / name, engine=engine)
+    assert USERS == table.rows.values.tolist()
+    repo = InMemoryUserRepository()
+    import_file(CASES / name, repo, dry_run=False)
+    assert 3 == len(repo.snapshot())
+    plan = import_file(CASES / name, repo, ImportSettings(delete_missing=True))
+    assert 0 == plan.summary().get("delete", 0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dimension", ["1:39", "A1", "A1:B2", "$A$1:$D$4", "A1:XFD1048576"])
+def test_any_dimension_reads_the_same(dimension: str, engine: Any) -> None:
+    """Rows only (as LibreOffice writes), too small, absolute or too big: the cells as written."""
+    data = workbook(users, dimension=dimension)
+    assert USERS == read_table(data, engine=engine).rows.values.tolist()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_error_cell_reads_as_its_text_and_the_problem_quotes_it(engine: Any) -> None:
+    """#N/A from a failed lookup reads '#N/A' on every engine; the problem quotes it."""
+    table = read_table(CASES / "lookup_error.xlsx", engine=engine)
+    assert "#N/A" == table.rows.iloc[2, 2]
+    review = validate(table, 0, suggest_mapping(table, 0))
+    issues = review.report.frame
+    assert ["invalid_email"] == issues["code"].tolist()
+    assert "the email '#N/A' is not a valid email address" in issues["message"].iloc[0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_error_value_reads_as_its_text(engine: Any) -> None:
+    """#REF!, #DIV/0!, #VALUE!, #NAME? and #NULL! read as Excel shows them."""
+    errors = ["#REF!", "#DIV/0!", "#VALUE!", "#NAME?", "#NULL!", "#NUM!"]
+
+    def fill(sheet: Any) -> None:
+        users(sheet)
+        for i, text in enumerate(errors):
+            cell = sheet.cell(row=2 + i % 3, column=5 + i // 3, value=text)
+            cell.data_type = "e"
+
+    rows = read_table(workbook(fill), engine=engine).rows
+    assert errors == [rows.iloc[2 + i % 3 - 1, 4 + i // 3] for i in range(len(errors))]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_merged_cell_belongs_to_every_cell_of_the_merge(engine: Any) -> None:
+    """A department merged down over three people: all three get it, and no problem."""
+    table = read_table(CASES / "merged_department.xlsx", engine=engine)
+    assert ["Salg", "Salg", "Salg", "Lager"] == table.rows.iloc[1:, 3].tolist()
+    review = validate(table, 0, suggest_mapping(table, 0))
+    assert 0 == len(review.report.frame)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_horizontal_merge_fills_across(engine: Any) -> None:
+    """A value merged across two columns (and down two rows) is in each of its cells."""
+
+    def fill(sheet: Any) -> None:
+        users(sheet)
+        sheet["E1"], sheet["F1"] = "Group 1", "Group 2"
+        sheet["E2"] = "Oslo"
+        sheet.merge_cells("E2:F3")
+
+    rows = read_table(workbook(fill), engine=engine).rows.values.tolist()
+    assert [["Oslo", "Oslo"], ["Oslo", "Oslo"], ["", ""]] == [r[4:6] for r in rows[1:]]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_numbers_read_as_their_format_shows_them(engine: Any) -> None:
+    """Leading zeros, percentages, decimals, thousands, dates in the cell's own format."""
+    values = [
+        (417, "00000", "00417"),
+        (417.0, "General", "417"),
+        (0.25, "0%", "25%"),
+        (0.125, "0.0%", "12.5%"),
+        (1234.5, "#,##0.00", "1,234.50"),
+        (3.14159, "0.00", "3.14"),
+        (dt.datetime(2024, 5, 17), "dd.mm.yyyy", "17.05.2024"),
+        (dt.datetime(2024, 5, 17, 8, 30), "yyyy-mm-dd hh:mm", "2024-05-17 08:30"),
+        (dt.datetime(2024, 5, 17), "mm-dd-yy", "2024-05-17"),  # built-in 14: the reader's locale
+        (12, '"No. "0', "No. 12"),
+    ]
+
+    def fill(sheet: Any) -> None:
+        users(sheet)
+        for i, (value, code, _) in enumerate(values):
+            cell = sheet.cell(row=5 + i, column=5, value=value)
+            cell.number_format = code
+
+    rows = read_table(workbook(fill), engine=engine).rows
+    assert [shown for _, _, shown in values] == rows.iloc[4:, 4].tolist()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_formula_never_calculated_is_reported_as_such(engine: Any) -> None:
+    """A formula with no saved value: the problem says so, not that the cell is empty."""
+    table = read_table(CASES / "never_calculated.xlsx", engine=engine)
+    assert frozenset({(2, 2)}) == table.uncalculated
+    issues = validate(table, 0, suggest_mapping(table, 0)).report.frame
+    assert ["formula_not_calculated"] == issues["code"].tolist()
+    assert (
+        "email holds a formula whose value was never saved; open and save the file in a "
+        "spreadsheet program"
+    ) in issues["message"].iloc[0]
+
+
+def test_a_formula_with_a_saved_value_is_its_value() -> None:
+    """Only formulas with no saved value are reported; a cached value (or "") is read."""
+
+    def fill(sheet: Any) -> None:
+        users(sheet)
+        sheet["E1"], sheet["E2"], sheet["F1"] = "Note", '=A2&"x"', "Other"
+
+    data = workbook(fill)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    xml = re.sub(
+        r"(<c r=\"E2\"[^>]*)><f>(.*?)</f><v ?/></c>", r'\1 t="str"><f>\2</f><v>Karix</v></c>', xml
+    )
+    table = read_table(replace_members(data, {"xl/worksheets/sheet1.xml": xml.encode()}))
+    assert ("Karix", frozenset()) == (table.rows.iloc[1, 4], table.uncalculated)
+
+
+def hidden_book(*, hidden_rows: int, visible_rows: int) -> bytes:
+    book = openpyxl.Workbook()
+    old = book.active
+    assert old is not None
+    old.title = "old list"
+    old.sheet_state = "hidden"
+    new = book.create_sheet("Users")
+    for sheet, n in ((old, hidden_rows), (new, visible_rows)):
+        sheet.append(["Email", "First name", "Last name"])
+        for i in range(n):
+            sheet.append([f"u{i}@firma.no", f"U{i}", "X"])
+    return save(book)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_hidden_sheet_is_never_picked_silently(engine: Any) -> None:
+    """A visible sheet with users beats a hidden one with more; one asked for is named hidden."""
+    data = hidden_book(hidden_rows=5, visible_rows=2)
+    table = read_table(data, engine=engine)
+    assert ("Users", 3) == (table.sheet, len(table.rows))
+    assert "'old list' (hidden) 5" in table.notes[0]
+    asked = read_table(data, sheet="old list", engine=engine)
+    assert "sheet 'old list' as given, a hidden sheet" == asked.notes[0]

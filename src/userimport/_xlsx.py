@@ -13,6 +13,7 @@ with certainty.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import io
@@ -27,11 +28,15 @@ from xml.parsers import expat
 from .errors import FileFormatError
 
 __all__ = [
+    "SheetFacts",
+    "calamine_differs",
     "calamine_refusal",
     "cell_text",
     "choose_sheet",
+    "sheet_facts",
     "sheet_rows",
     "sheet_runs",
+    "shown",
     "workbook_sheets",
 ]
 
@@ -127,29 +132,18 @@ def check_archive(data: bytes, name: str) -> None:
 @functools.cache
 def _openpyxl_reader() -> Any:
     """
-    openpyxl's read-only workbook reader, but looking for each sheet's ``<dimension>`` only
-    before its cells: openpyxl parses a whole sheet to learn it has none (as files that
-    openpyxl itself writes in write-only mode have not), doubling the time a read takes.
-    And reading the shared string table by expat (:func:`_shared_strings`).
+    openpyxl's read-only workbook reader, but ignoring each sheet's ``<dimension>``: it may be
+    stale (``A1`` or ``A1:D2`` above a longer list, as some programs write it), and openpyxl
+    would read no further; and it costs a whole pass over a sheet that has none. And reading
+    the shared string table by expat (:func:`_shared_strings`).
     """
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-    from openpyxl.worksheet.dimensions import SheetDimension
-    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-    from openpyxl.xml.functions import iterparse  # defusedxml's, when installed
-
-    dimension, data = f"{{{SHEET_MAIN_NS}}}dimension", f"{{{SHEET_MAIN_NS}}}sheetData"
+    from openpyxl.xml.constants import SHARED_STRINGS
 
     class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
         def _get_size(self) -> None:
-            with self._get_source() as source:
-                for event, element in iterparse(source, events=("start", "end")):
-                    if event == "start" and element.tag == data:
-                        return
-                    if event == "end" and element.tag == dimension:
-                        size = SheetDimension.from_tree(element).boundaries
-                        self._min_column, self._min_row, self._max_column, self._max_row = size
-                        return
+            """The sheet is read whole: a ``<dimension>`` may be stale (``A1``, ``A1:D2``)."""
 
     class Reader(ExcelReader):  # type: ignore[misc]
         def read_strings(self) -> None:  # openpyxl's own, the plain table read by expat
@@ -181,7 +175,10 @@ def _openpyxl(data: bytes) -> Any:
     except (ImportError, AttributeError):  # openpyxl's insides moved: its own loader, slower
         import openpyxl
 
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()  # read whole, as above
+        return book
     reader.read()
     return reader.wb
 
@@ -282,6 +279,7 @@ class _SheetParser:
         self.type, self.value, self.mark = "n", _UNSET, -1
         self.style: int | str = 0  # as openpyxl has it: s="" stays ""
         self.columns: dict[str, int] = {}
+        self.formats = _format_codes(ws.parent)  # style -> number format, but General
 
     def parser(self) -> expat.XMLParserType:
         """A namespace-aware expat parser calling these handlers, refusing any DTD."""
@@ -393,6 +391,10 @@ class _SheetParser:
             value = bool(int(value))
         else:
             value = self.from_iso(value)  # "d"
+        if kind in ("n", "d") and value is not None:
+            code = self.formats.get(self.style) if type(self.style) is int else None
+            if code is not None:
+                value = shown(value, code)
         self.cells.append((self.column, value))
 
     def end_row(self) -> None:
@@ -584,7 +586,20 @@ def _sheet_values(ws: Any, runs: bool = False) -> Iterator[Sequence[Any] | int]:
                 break
             yield row
             given += row if isinstance(row, int) else 1
-    yield from itertools.islice(ws.iter_rows(min_row=1, values_only=True), given, None)
+    for row in itertools.islice(ws.iter_rows(min_row=1), given, None):
+        yield tuple(_cell_shown(cell) for cell in row)
+
+
+def _cell_shown(cell: Any) -> Any:
+    """An openpyxl cell's value, as its number format shows it when it is a number or date."""
+    value = cell.value
+    try:
+        code = getattr(cell, "number_format", None)
+    except (IndexError, TypeError):  # a style the workbook does not define: none
+        code = None
+    if value is None or isinstance(value, str | bool) or code in (None, "General", "@"):
+        return value
+    return shown(value, code)
 
 
 def _calamine(data: bytes) -> Any:
@@ -720,14 +735,38 @@ def calamine_refusal(data: bytes, rows: int | None) -> str | None:
     return None
 
 
+def calamine_differs(data: bytes, facts: dict[str, SheetFacts]) -> str | None:
+    """
+    Why calamine would read this workbook's cells otherwise than openpyxl, or ``None``: it
+    gives an error cell as ``""``, a merged range's value only to its first cell, a number
+    without its format (``417`` for ``00417``), and refuses a ``<dimension>`` of rows only.
+    """
+    for sheet, fact in facts.items():
+        for found, why in (
+            (fact.odd_dimension, "its <dimension> gives rows only"),
+            (fact.merges, "it has merged cells"),
+            (fact.errors, "it holds error cells (#N/A...)"),
+        ):
+            if found:
+                return f"sheet {sheet!r}: {why}"
+    if styles_format_numbers(data):
+        return "its cell styles format numbers or dates"
+    return None
+
+
 def open_workbook(
-    data: bytes, name: str, engine: str, rows: int | None = None
+    data: bytes,
+    name: str,
+    engine: str,
+    rows: int | None = None,
+    facts: dict[str, SheetFacts] | None = None,
 ) -> tuple[Any, str, str | None]:
     """
     Open the workbook with the engine asked for (``auto``: calamine when installed).
 
-    calamine is used only when :func:`calamine_refusal` finds nothing; else openpyxl, and the
-    third value says why (for ``RawTable.notes``). ``rows`` is the last row a sheet may reach.
+    calamine is used only when :func:`calamine_refusal` finds nothing and (given the sheets'
+    ``facts``) :func:`calamine_differs` neither; else openpyxl, and the third value says why
+    (for ``RawTable.notes``). ``rows`` is the last row a sheet may reach.
     """
     if engine == "auto":
         try:
@@ -739,6 +778,8 @@ def open_workbook(
     note = None
     if engine == "calamine":
         reason = calamine_refusal(data, rows)
+        if reason is None and facts is not None:
+            reason = calamine_differs(data, facts)
         if reason is not None:
             engine, note = "openpyxl", f"engine openpyxl, not calamine: {reason}"
     try:
@@ -821,13 +862,18 @@ def sheet_rows(book: Any, engine: str, sheet: str) -> Iterator[list[str]]:
             yield row
 
 
-def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
+def choose_sheet(
+    book: Any, engine: str, sheets: list[str], hidden: frozenset[str] = frozenset()
+) -> tuple[str, str]:
     """
     The sheet that holds the user table, and why: the most email-like cells and header words
-    in its first rows, so that a first sheet of instructions does not win.
+    in its first rows, so that a first sheet of instructions does not win. A visible sheet
+    with any beats a ``hidden`` one with more (an old list kept out of sight); a hidden sheet
+    is chosen only when no visible one has any, and the reason says it is hidden.
     """
     if len(sheets) == 1:  # nothing to choose: its rows are read once, by the caller
-        return sheets[0], f"sheet {sheets[0]!r} is the only sheet"
+        state = " (a hidden sheet)" if sheets[0] in hidden else ""
+        return sheets[0], f"sheet {sheets[0]!r}{state} is the only sheet"
     scores = []
     for sheet in sheets:
         emails = words = filled = number = 0
@@ -847,9 +893,290 @@ def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
                 elif len(text) < 40 and any(w in text for w in _HEADER_WORDS):
                     words += 1
         scores.append((emails * 3 + words, filled, sheet, emails))
-    best = max(scores, key=lambda s: (s[0], s[1]))
-    others = ", ".join(f"{s[2]!r} {s[3]}" for s in scores if s[2] != best[2])
+    best = max(scores, key=lambda s: (s[2] not in hidden and s[0] > 0, s[0], s[1]))
+
+    def named(sheet: str) -> str:
+        return f"{sheet!r} (hidden)" if sheet in hidden else repr(sheet)
+
+    others = ", ".join(f"{named(s[2])} {s[3]}" for s in scores if s[2] != best[2])
+    state = " (a hidden sheet: no visible sheet holds a list)" if best[2] in hidden else ""
     return best[2], (
-        f"sheet {best[2]!r} chosen: it holds {best[3]} email addresses in its first rows "
-        f"(other sheets: {others})"
+        f"sheet {best[2]!r}{state} chosen: it holds {best[3]} email addresses in its first "
+        f"rows (other sheets: {others})"
     )
+
+
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix (x:), which Excel never writes
+_MERGE = re.compile(
+    rb"<"
+    + _PREFIX
+    + rb'mergeCell\s[^>]*?ref="([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"'
+)
+#: A formula cell with no saved value: ``<c r="C3"><f>...</f></c>`` or with an empty ``<v/>``,
+#: unless it is a text formula (``t="str"``), whose saved value may be "".
+_UNCALCULATED = re.compile(
+    rb"<" + _PREFIX + rb"c\s([^>]*)>\s*<" + _PREFIX + rb"f\b[^>]*?(?:/>|>[^<]*</" + _PREFIX
+    + rb"f>)\s*(?:<" + _PREFIX + rb"v\s*/>|<" + _PREFIX + rb"v>\s*</" + _PREFIX + rb"v>)?\s*</"
+    + _PREFIX + rb"c>"
+)  # fmt: skip
+_REFERENCE = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetFacts:
+    """
+    What a sheet's XML says beside its cells, read the same whatever the engine.
+
+    Attributes:
+        hidden: The sheet is hidden (``state="hidden"`` or ``"veryHidden"``).
+        merges: Merged ranges as 1-based ``(first row, first column, last row, last column)``.
+        uncalculated: 1-based ``(row, column)`` of formula cells whose value was never saved.
+        errors: The sheet holds error cells (``t="e"``: ``#N/A``, ``#REF!``...).
+        odd_dimension: Its ``<dimension>`` is not written ``A1`` or ``A1:D9`` (``1:39``).
+    """
+
+    hidden: bool = False
+    merges: tuple[tuple[int, int, int, int], ...] = ()
+    uncalculated: frozenset[tuple[int, int]] = frozenset()
+    errors: bool = False
+    odd_dimension: bool = False
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, bool]]:
+    """Each worksheet's name: the part holding it, and whether it is hidden."""
+    from openpyxl.xml.functions import fromstring  # defusedxml's, when installed
+
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    targets = {
+        r.get("Id"): r.get("Target", "")
+        for r in fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        if r.get("Id")
+    }
+    parts: dict[str, tuple[str, bool]] = {}
+    for sheet in fromstring(archive.read("xl/workbook.xml")).iter(f"{{{_MAIN}sheet"):
+        target = targets.get(sheet.get(rel_ns), "")
+        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        parts[sheet.get("name", "")] = (path, sheet.get("state", "visible") != "visible")
+    return parts
+
+
+def _number(letters: bytes, digits: bytes) -> tuple[int, int]:
+    return int(digits), _column_number(letters)
+
+
+def sheet_facts(data: bytes) -> dict[str, SheetFacts]:
+    """
+    The :class:`SheetFacts` of every worksheet, by name, from a scan of its XML as bytes.
+
+    Missing or unreadable parts give default facts (the engine then says what is wrong).
+    """
+    facts: dict[str, SheetFacts] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            parts = _sheet_parts(archive)
+        except Exception:  # a workbook part openpyxl or calamine will refuse in its own words
+            return facts
+        for name, (path, hidden) in parts.items():
+            try:
+                xml = archive.read(path)
+            except Exception:
+                facts[name] = SheetFacts(hidden=hidden)
+                continue
+            merges = []
+            if b"mergeCell" in xml:
+                for a, b, c, d in _MERGE.findall(xml):
+                    (r1, c1), (r2, c2) = _number(a, b), _number(c or a, d or b)
+                    merges.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+            uncalculated = set()
+            if b"<f" in xml or b":f" in xml:
+                for found in _UNCALCULATED.finditer(xml):
+                    cell_attrs = found[1]
+                    if re.search(rb'\bt="str"', cell_attrs):
+                        continue
+                    ref = _REFERENCE.search(cell_attrs)
+                    if ref is not None:
+                        uncalculated.add(_number(ref[1], ref[2]))
+            facts[name] = SheetFacts(
+                hidden=hidden,
+                merges=tuple(merges),
+                uncalculated=frozenset(uncalculated),
+                errors=b't="e"' in xml,
+                odd_dimension=re.search(rb'<(?:\w+:)?dimension\s+ref="[0-9$]', xml) is not None,
+            )
+    return facts
+
+
+def styles_format_numbers(data: bytes) -> bool:
+    """Whether the workbook's cell styles use a number format other than General or text."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            styles = archive.read("xl/styles.xml")
+        except KeyError:
+            return False
+    xfs = re.search(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", styles, re.DOTALL)
+    ids = re.findall(rb'numFmtId="([0-9]+)"', xfs[0]) if xfs else []
+    return any(int(i) not in (0, 49) for i in ids)
+
+
+#: Parts of a number format that print nothing a person reads as the value (colours,
+#: conditions, locale tags, padding) or print themselves (quoted text, escaped characters).
+_FORMAT_NOISE = re.compile(r'\[[^\]]*\]|_.|\*.|"([^"]*)"|\\(.)')
+_DATE_TOKEN = re.compile(
+    r"yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|a/p|\.0+", re.I
+)
+_NUMBER_PART = re.compile(r"(?:[#0?,]*[#0?](?:[.][#0?]*)?|[.][#0?]+),*")
+
+
+#: Formats shown as the cell's value reads by default: General, text, and Excel's built-in
+#: date and time formats (14-22, 45-47), which Excel shows in the reader's locale, so that
+#: ``mm-dd-yy`` (14) is 02.01.2020 in Norway: a date in one of them reads as an ISO date;
+#: so does one in ``yyyy-mm-dd h:mm:ss``, the format openpyxl gives every datetime it writes
+#: (the time only when it is not midnight).
+_PLAIN_FORMATS = frozenset(
+    {
+        "General",
+        "@",
+        "yyyy-mm-dd h:mm:ss",
+        "mm-dd-yy",
+        "d-mmm-yy",
+        "d-mmm",
+        "mmm-yy",
+        "h:mm AM/PM",
+        "h:mm:ss AM/PM",
+    }
+    | {"h:mm", "h:mm:ss", "m/d/yy h:mm", "mm:ss", "[h]:mm:ss", "mmss.0"}
+)
+
+
+def _date_shown(value: dt.datetime | dt.date | dt.time, section: str) -> str | None:
+    """A date or time in an Excel date format (``dd.mm.yyyy``, ``d/m/yy h:mm``...)."""
+    if isinstance(value, dt.time):
+        value = dt.datetime.combine(dt.date(1899, 12, 31), value)
+    elif not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(0))
+    text = _FORMAT_NOISE.sub(lambda m: (m[1] or m[2] or "").replace("m", "\0"), section)
+    tokens = list(_DATE_TOKEN.finditer(text))
+    twelve = any(t[0].lower() in ("am/pm", "a/p") for t in tokens)
+    out, at = [], 0
+    for i, token in enumerate(tokens):
+        out.append(text[at : token.start()])
+        at = token.end()
+        word, low = token[0], token[0].lower()
+        minutes = low in ("m", "mm") and (
+            (i and tokens[i - 1][0].lower() in ("h", "hh"))
+            or (i + 1 < len(tokens) and tokens[i + 1][0].lower() in ("s", "ss"))
+        )
+        hour = value.hour % 12 or 12 if twelve else value.hour
+        parts = {
+            "yyyy": f"{value.year:04d}", "yy": f"{value.year % 100:02d}",
+            "mmmmm": value.strftime("%B")[0], "mmmm": value.strftime("%B"),
+            "mmm": value.strftime("%b"), "mm": f"{value.month:02d}", "m": str(value.month),
+            "dddd": value.strftime("%A"), "ddd": value.strftime("%a"),
+            "dd": f"{value.day:02d}", "d": str(value.day),
+            "hh": f"{hour:02d}", "h": str(hour), "ss": f"{value.second:02d}",
+            "s": str(value.second), "am/pm": "AM" if value.hour < 12 else "PM",
+            "a/p": "A" if value.hour < 12 else "P",
+        }  # fmt: skip
+        if minutes:
+            out.append(f"{value.minute:02d}" if low == "mm" else str(value.minute))
+        elif low.startswith("."):
+            digits = f"{value.microsecond:06d}"[: len(word) - 1]
+            out.append("." + digits)
+        else:
+            out.append(parts[low])
+    out.append(text[at:])
+    return "".join(out).replace("\0", "m") if tokens else None
+
+
+def _number_shown(value: float, section: str, negative: bool) -> str | None:
+    """A number in an Excel number format (``00000``, ``0.00``, ``#,##0``, ``0%``)."""
+    import decimal
+
+    text = _FORMAT_NOISE.sub(lambda m: "\0" + (m[1] or m[2] or "") + "\1", section)
+    plain = re.sub("\0[^\1]*\1", "", text)
+    if re.search(r"[eE][+-]|/|@", plain):
+        return None  # scientific, fractions and text sections: the value as General shows it
+    found = _NUMBER_PART.search(plain)
+    if found is None:
+        return None
+    pattern = found[0]
+    whole, _, fraction = pattern.rstrip(",").partition(".")
+    if "%" in plain:
+        value *= 100 ** plain.count("%")
+    value /= 1000 ** (len(pattern) - len(pattern.rstrip(",")))  # each trailing comma: /1,000
+    shown = decimal.Decimal(repr(abs(value))).quantize(
+        decimal.Decimal(1).scaleb(-len(fraction)), rounding=decimal.ROUND_HALF_UP
+    )
+    integer, _, digits = f"{shown:f}".partition(".")
+    digits = digits[: len(fraction)]
+    keep = len(fraction.rstrip("#?"))
+    while len(digits) > keep and digits.endswith("0"):
+        digits = digits[:-1]
+    integer = integer.zfill(whole.count("0"))
+    if integer.strip("0") == "" and whole.count("0") == 0:
+        integer = ""
+    if "," in whole:
+        integer = f"{int(integer or 0):,}".zfill(len(integer)) if integer else integer
+    number = integer + ("." + digits if digits or (fraction and keep) else "")
+    if negative and float(shown):
+        number = "-" + number
+    before = text[: text.find(pattern)] if pattern in text else ""
+    after = text[text.find(pattern) + len(pattern) :] if pattern in text else ""
+    return (re.sub("[\0\1]", "", before) + number + re.sub("[\0\1]", "", after)).replace("\\", "")
+
+
+def shown(value: Any, number_format: str | None) -> str:
+    """
+    The text a person sees in a cell with ``number_format``: ``417`` in ``00000`` is
+    ``00417``, ``0.25`` in ``0%`` is ``25%``, a date in ``dd.mm.yyyy`` is ``17.05.2024``. A
+    format this does not follow (scientific, fractions, conditions) gives :func:`cell_text`.
+
+    >>> shown(417.0, "00000"), shown(0.125, "0.0%"), shown(1234.5, "#,##0.00")
+    ('00417', '12.5%', '1,234.50')
+    >>> shown(dt.datetime(2024, 5, 17), "dd.mm.yyyy"), shown(3.0, "General")
+    ('17.05.2024', '3')
+    """
+    if (
+        number_format is None
+        or number_format in _PLAIN_FORMATS
+        or isinstance(value, bool | str)
+        or value is None
+    ):
+        return cell_text(value)
+    sections = number_format.split(";")
+    try:
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            text = _date_shown(value, sections[0])
+        elif isinstance(value, int | float):
+            negative = value < 0
+            section = sections[1] if negative and len(sections) > 1 and sections[1] else sections[0]
+            if negative and len(sections) > 1 and sections[1]:
+                value, negative = abs(value), False
+            elif value == 0 and len(sections) > 2 and sections[2]:
+                section = sections[2]
+            text = _number_shown(float(value), section, negative)
+        else:
+            text = None
+    except (ValueError, ArithmeticError, KeyError, IndexError):
+        text = None
+    return cell_text(value) if text is None else text
+
+
+def _format_codes(workbook: Any) -> dict[int, str]:
+    """The number format of each cell style of an openpyxl workbook, but General and text."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE as OFFSET
+
+    codes: dict[int, str] = {}
+    custom = workbook._number_formats
+    for index, style in enumerate(workbook._cell_styles):
+        number = style.numFmtId
+        if number < OFFSET:
+            code = BUILTIN_FORMATS.get(number, "General")
+        elif number - OFFSET < len(custom):
+            code = custom[number - OFFSET]
+        else:
+            code = "General"
+        if code not in ("General", "@"):
+            codes[index] = code
+    return codes

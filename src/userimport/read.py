@@ -74,6 +74,9 @@ class RawTable:
         lines: For a CSV, the physical line on which each row starts (a quoted value with
             line breaks makes lines and rows differ); else ``None``.
         engine: The XLSX engine used (``openpyxl`` or ``calamine``), else ``None``.
+        uncalculated: 0-based ``(row, column)`` of the cells (XLSX) holding a formula whose
+            value was never saved (a file written by a script): they read as ``""``, and
+            validation reports them as ``formula_not_calculated``, not as empty.
     """
 
     rows: pd.DataFrame
@@ -87,6 +90,7 @@ class RawTable:
     notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     lines: tuple[int, ...] | None = None
     engine: str | None = None
+    uncalculated: frozenset[tuple[int, int]] = attrs.field(factory=frozenset, converter=frozenset)
 
     @property
     def name(self) -> str:
@@ -916,13 +920,15 @@ def _read_xlsx(
     # The last row a sheet may reach for calamine: the rows the limit allows, with the
     # header's slack and the blank rows a table may hold.
     reach = None if max_rows is None else max_rows + 1 + _HEADER_SLACK + MAX_BLANK_ROWS
-    book, used, engine_note = _xlsx.open_workbook(data, name, engine, reach)
+    facts = _xlsx.sheet_facts(data)
+    hidden = frozenset(s for s, f in facts.items() if f.hidden)
+    book, used, engine_note = _xlsx.open_workbook(data, name, engine, reach, facts)
     try:
         sheets = _xlsx.workbook_sheets(book, used)
         if not sheets:
             raise FileFormatError(f"{name}: the workbook has no worksheets", path=path)
         if sheet is None:
-            sheet, why = _xlsx.choose_sheet(book, used, sheets)
+            sheet, why = _xlsx.choose_sheet(book, used, sheets, hidden)
         elif sheet not in sheets:
             raise FileFormatError(
                 f"{name}: there is no sheet {sheet!r}; the sheets are "
@@ -930,7 +936,7 @@ def _read_xlsx(
                 path=path,
             )
         else:
-            why = f"sheet {sheet!r} as given"
+            why = f"sheet {sheet!r} as given" + (", a hidden sheet" if sheet in hidden else "")
         chosen = sheet
 
         def place(index: int) -> tuple[str, int]:
@@ -955,6 +961,8 @@ def _read_xlsx(
         close = getattr(book, "close", None)
         if callable(close):
             close()
+    fact = facts.get(sheet, _xlsx.SheetFacts())
+    _fill_merges(records, fact.merges)
     return _table(
         _frame(records),
         f"{name}: sheet {sheet!r} is empty",
@@ -965,7 +973,28 @@ def _read_xlsx(
         path=path,
         notes=[why] if engine_note is None else [why, engine_note],
         engine=used,
+        uncalculated=frozenset((r - 1, c - 1) for r, c in fact.uncalculated),
     )
+
+
+def _fill_merges(records: list[list[str]], merges: Iterable[tuple[int, int, int, int]]) -> None:
+    """
+    Give every cell of each merged range the value of its first cell, as the sheet shows it
+    (a department merged down over three people belongs to all three). Ranges reach no
+    further than the rows read and MAX_COLUMNS.
+    """
+    for top, left, bottom, right in merges:
+        if top > len(records) or left > MAX_COLUMNS:
+            continue
+        first = records[top - 1]
+        value = first[left - 1] if left <= len(first) else ""
+        if not value:
+            continue
+        right = min(right, MAX_COLUMNS)
+        for row in records[top - 1 : min(bottom, len(records))]:
+            if len(row) < right:
+                row.extend([""] * (right - len(row)))
+            row[left - 1 : right] = [value] * (right - left + 1)
 
 
 def _numbered(rows: Iterable[list[str] | int]) -> Iterator[tuple[int, list[str] | int]]:

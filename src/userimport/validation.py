@@ -59,7 +59,7 @@ ISSUE_COLUMNS: tuple[str, ...] = (
 )
 
 #: Columns of a review's source that are bookkeeping, not properties.
-HIDDEN = frozenset({"_extra", "_line"})
+HIDDEN = frozenset({"_extra", "_line", "_formula"})
 
 Severity = Literal["error", "warning"]
 
@@ -99,6 +99,8 @@ class IssueCode(enum.StrEnum):
     INVALID_BOOLEAN = "invalid_boolean"
     #: Warning: the email was cleaned (``Name <a@b.no>``, ``mailto:``, stray blanks).
     EMAIL_CLEANED = "email_cleaned"
+    #: The cell holds a formula whose value was never saved (a workbook written by a script).
+    FORMULA_NOT_CALCULATED = "formula_not_calculated"
 
 
 _WARNINGS = frozenset({IssueCode.EMAIL_CLEANED.value})
@@ -258,6 +260,15 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
                 beyond = beyond.str.cat(_text.strip(col), sep=" | ")
             extra = beyond.str.strip(" |").array
     source["_extra"] = extra
+    if table.uncalculated:  # the few cells holding a formula never calculated: their fields
+        fields = {m.column: m.target for m in mapping.matches if m.target != "groups"}
+        fields.update(dict.fromkeys(mapping.group_columns, "groups"))
+        formula = pd.Series("", index=index, dtype=object)
+        for row, column in sorted(table.uncalculated):
+            where = row + table.first_row
+            if column in fields and where in formula.index and row >= start:
+                formula[where] = ",".join(filter(None, [formula[where], fields[column]]))
+        source["_formula"] = formula.to_numpy()
     # Where each row starts in the file, so an issue can name the cell (line N in a CSV).
     lines = table.lines
     source["_line"] = (
@@ -450,6 +461,8 @@ _TEXTS = {
     IssueCode.TOO_LONG: f"is longer than {MAX_LENGTH} characters",
     IssueCode.EXTRA_CELLS: "has cells beyond the last header column (a delimiter inside a value?)",
     IssueCode.INVALID_BOOLEAN: "is neither yes nor no",
+    IssueCode.FORMULA_NOT_CALCULATED: "holds a formula whose value was never saved; open and "
+    "save the file in a spreadsheet program",
 }
 
 
@@ -505,6 +518,18 @@ def _issues(
         frames.append(
             pd.DataFrame({"row": rows, "field": "email", "code": IssueCode.EMAIL_CLEANED.value})
         )
+    if "_formula" in source:
+        formula = source["_formula"][source["_formula"] != ""]
+        pairs = [(r, f) for r, fields in formula.items() for f in str(fields).split(",")]
+        if pairs:
+            found = pd.DataFrame(pairs, columns=["row", "field"])
+            found["code"] = IssueCode.FORMULA_NOT_CALCULATED.value
+            frames.append(found)
+            empty = {(r, f, IssueCode.REQUIRED.value) for r, f in pairs}
+            frames = [  # not "empty": the formula is the problem
+                f[[k not in empty for k in zip(f["row"], f["field"], f["code"], strict=True)]]
+                for f in frames
+            ]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS}).astype(
             {"row": "int64"}
@@ -545,6 +570,14 @@ def _issues(
             + out.loc[is_dup, "value"]
             + " appears on rows "
             + _rows_sharing(dupes).reindex(out.loc[is_dup, "row"]).to_numpy()
+        )
+    is_bad = (out["code"] == IssueCode.INVALID_EMAIL.value) & (out["value"] != "")
+    if is_bad.any():  # quote what the cell holds: "#N/A" from a failed lookup says it all
+        out.loc[is_bad, "message"] = (
+            where_text[is_bad]
+            + "the email "
+            + out.loc[is_bad, "value"].map(repr)
+            + " is not a valid email address"
         )
     is_clean = out["code"] == IssueCode.EMAIL_CLEANED.value
     if is_clean.any():
