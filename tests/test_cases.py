@@ -13,6 +13,8 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from userimport import (
     ImportSettings,
@@ -297,3 +299,85 @@ def test_a_hidden_sheet_is_never_picked_silently(engine: Any) -> None:
     assert "'old list' (hidden) 5" in table.notes[0]
     asked = read_table(data, sheet="old list", engine=engine)
     assert "sheet 'old list' as given, a hidden sheet" == asked.notes[0]
+
+
+ERRORS = ["#N/A", "#REF!", "#DIV/0!", "#VALUE!"]
+FORMATS = ["General", "00000", "0%", "0.00", "#,##0", "dd.mm.yyyy", "mm-dd-yy", "@"]
+cell_values = st.one_of(
+    st.none(),
+    st.text(alphabet="abcæøå@.0 -", max_size=6),
+    st.integers(-10_000, 100_000),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: round(f, 3)),
+    st.booleans(),
+    st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2040, 1, 1)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
+    st.sampled_from([("error", e) for e in ERRORS] + [("formula", "=A1&B1")]),
+)
+
+
+@st.composite
+def workbooks(draw: st.DrawFn) -> bytes:
+    """Workbooks with formats, merges, error cells, formulas never calculated, inline or
+    shared strings, wrong dimensions and hidden sheets."""
+    book = openpyxl.Workbook()
+    names = draw(st.lists(st.sampled_from(["Users", "Old", "Notes"]), min_size=1, unique=True))
+    visible = draw(st.sampled_from(names))
+    formats = draw(st.sampled_from([["General"], FORMATS]))  # plain ones go to calamine
+    for i, name in enumerate(names):
+        sheet = book.active if i == 0 else book.create_sheet()
+        assert sheet is not None
+        sheet.title = name
+        if name != visible and draw(st.booleans()):
+            sheet.sheet_state = "hidden"
+        sheet.append(["Email", "First name", "Last name"])
+        for r in range(draw(st.integers(0, 5))):
+            for c, value in enumerate(draw(st.lists(cell_values, max_size=4)), start=1):
+                cell = sheet.cell(row=r + 2, column=c)
+                if isinstance(value, tuple):
+                    cell.value = value[1]
+                    if value[0] == "error":
+                        cell.data_type = "e"
+                else:
+                    cell.value = value
+                    cell.number_format = draw(st.sampled_from(formats))
+        if draw(st.booleans()):
+            top, left = draw(st.integers(1, 6)), draw(st.integers(1, 4))
+            sheet.merge_cells(
+                start_row=top,
+                start_column=left,
+                end_row=top + draw(st.integers(0, 2)),
+                end_column=left + draw(st.integers(0, 2)),
+            )
+    data = save(book)
+    dimension = draw(st.sampled_from([None, "A1", "A1:B2", "1:39"]))
+    if dimension is not None:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {
+                n: re.sub(
+                    rb'<dimension ref="[^"]*"\s*/>',
+                    f'<dimension ref="{dimension}"/>'.encode(),
+                    archive.read(n),
+                )
+                for n in archive.namelist()
+                if n.startswith("xl/worksheets/sheet")
+            }
+        data = replace_members(data, members)
+    return with_shared_strings(data) if draw(st.booleans()) else data
+
+
+def read_or_error(data: bytes, **options: Any) -> Any:
+    try:
+        table = read_table(data, **options)
+    except Exception as e:
+        return type(e).__name__
+    return table.sheet, table.rows.values.tolist(), sorted(table.uncalculated)
+
+
+@needs_calamine
+@settings(max_examples=60, deadline=None)
+@given(workbooks(), st.sampled_from([None, "Users", "Old", "Notes"]))
+def test_every_engine_gives_the_same_cells(data: bytes, sheet: str | None) -> None:
+    """calamine and openpyxl give the same sheet, cells and formulas never calculated."""
+    openpyxl_read = read_or_error(data, sheet=sheet, engine="openpyxl")
+    assert openpyxl_read == read_or_error(data, sheet=sheet, engine="calamine")

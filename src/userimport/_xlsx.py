@@ -1001,7 +1001,10 @@ def sheet_facts(data: bytes) -> dict[str, SheetFacts]:
                 merges=tuple(merges),
                 uncalculated=frozenset(uncalculated),
                 errors=b't="e"' in xml,
-                odd_dimension=re.search(rb'<(?:\w+:)?dimension\s+ref="[0-9$]', xml) is not None,
+                odd_dimension=re.search(  # it comes before the cells
+                    rb'<(?:\w+:)?dimension\s+ref="[0-9$]', xml[: xml.find(b"sheetData")]
+                )
+                is not None,
             )
     return facts
 
