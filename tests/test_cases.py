@@ -259,6 +259,14 @@ def test_a_formula_never_calculated_is_reported_as_such(engine: Any) -> None:
     ) in issues["message"].iloc[0]
 
 
+def test_editing_a_formula_never_calculated_clears_its_problem() -> None:
+    """Once a person types the email in the review, the formula problem is gone."""
+    table = read_table(CASES / "never_calculated.xlsx")
+    review = validate(table, 0, suggest_mapping(table, 0))
+    fixed = review.edit(3, email="ola.hansen@firma.no")
+    assert (False, True) == (review.is_valid, fixed.is_valid)
+
+
 def test_a_formula_with_a_saved_value_is_its_value() -> None:
     """Only formulas with no saved value are reported; a cached value (or "") is read."""
 

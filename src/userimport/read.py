@@ -1028,7 +1028,9 @@ def read_table(
             ``None`` (an Excel ``sep=`` line is obeyed).
         max_rows: Refuse a source with more data rows than this (``None``: no limit). Rows
             above the header row do not count. The file is refused while it is read.
-        engine: The XLSX reader: ``calamine`` when installed (``auto``), else ``openpyxl``.
+        engine: The XLSX reader: ``calamine`` (``auto``, when installed), but openpyxl for a
+            workbook calamine would read otherwise (number formats, merged or error cells) or
+            cannot be trusted with (see ``docs/reading.md``); the cells are the same.
 
     Returns:
         The table's cells as text.
