@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import io
+import random
 import re
 import zipfile
 from pathlib import Path
@@ -389,3 +390,87 @@ def test_every_engine_gives_the_same_cells(data: bytes, sheet: str | None) -> No
     """calamine and openpyxl give the same sheet, cells and formulas never calculated."""
     openpyxl_read = read_or_error(data, sheet=sheet, engine="openpyxl")
     assert openpyxl_read == read_or_error(data, sheet=sheet, engine="calamine")
+
+
+FIRST_NAMES = [
+    "Bjørn",
+    "Åse",
+    "Kjærsti",
+    "Håkon",
+    "Jürgen",
+    "Søren",
+    "Renée",
+    "José",
+    "Zoë",
+    "François",
+    "Märta",
+    "Øystein",
+    "Ærlend",
+    "Mikaël",
+    "Ingrid",
+    "Per",
+    "Anna",
+    "Ole",
+    "Núria",
+    "Íñigo",
+    "Chloé",
+    "Jörg",
+    "Björk",
+    "Åsa",
+    "Göran",
+    "Léa",
+    "Thérèse",
+    "Maëlle",
+    "Noël",
+    "Agnès",
+]
+LAST_NAMES = [
+    "Løvli",
+    "Åsheim",
+    "Müller",
+    "Bækken",
+    "Strøm",
+    "Ødegård",
+    "Kähler",
+    "García",
+    "Muñoz",
+    "O’Neil",
+    "D’Angelo",
+    "Lindqvist",
+    "Hansen",
+    "Berg",
+    "Dahl",
+    "Größ",
+    "Sæther",
+    "Hægstad",
+    "Fjørtoft",
+    "Nyström",
+    "Lefèvre",
+    "Peña",
+    "Über",
+    "Øien",
+]
+#: The line ends each encoding's programs write: Windows and DOS CR LF, old Mac CR, Unix LF.
+LINE_ENDS = {"cp1252": ["\r\n"], "cp850": ["\r\n"], "mac-roman": ["\r", "\n"], "iso8859-15": ["\n"]}
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "mac-roman", "cp850", "iso8859-15"])
+def test_staff_lists_in_each_legacy_encoding_read_back_exactly(encoding: str) -> None:
+    """300 small staff lists of European names per encoding all read back as written."""
+    rng = random.Random(1)
+    wrong = []
+    for _ in range(300):
+        rows = ["First name;Last name;Email"] + [
+            f"{rng.choice(FIRST_NAMES)};{rng.choice(LAST_NAMES)};u{i}@firma.no"
+            for i in range(rng.randint(1, 6))
+        ]
+        text = rng.choice(LINE_ENDS[encoding]).join(rows)
+        try:
+            data = text.encode(encoding)
+        except UnicodeEncodeError:  # O’Neil has no place in cp850 or Latin-9
+            continue
+        if data.isascii():
+            continue
+        if read_table(data).rows.values.tolist() != [r.split(";") for r in rows]:
+            wrong.append(text)
+    assert [] == wrong

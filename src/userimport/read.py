@@ -264,7 +264,9 @@ def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[
 def _refuse_mixed(head: bytes, error: UnicodeDecodeError, name: str) -> None:
     """Refuse text that is UTF-8 in places and another encoding in others: no guess is right."""
     text = head.decode("utf-8", errors="surrogateescape")
-    valid = sum(1 for c in text if "\x80" <= c and not "\udc80" <= c <= "\udcff")
+    # Only letters and punctuation of European text count as UTF-8: two legacy bytes may make
+    # a valid UTF-8 character by chance (cp850 "Íñ" is U+05A4, a Hebrew accent).
+    valid = sum(1 for c in text if "\xa0" <= c <= "\u024f" or "\u2010" <= c <= "\u20ac")
     if valid:
         line = head.count(b"\n", 0, error.start) + 1
         raise EncodingError(
@@ -280,8 +282,10 @@ def _refuse_mixed(head: bytes, error: UnicodeDecodeError, name: str) -> None:
 #: for Mac's "CSV (Macintosh)"), DOS code page 850 (DOS exports), then Central European and
 #: Baltic Windows.
 SINGLE_BYTE = ("cp1252", "iso8859-15", "mac-roman", "cp850", "cp1250", "cp1257")
-#: Letters common in names in the languages of those encodings: strong evidence.
-_NAME_LETTERS = frozenset("æøåäöüéèàçñßáíóúëïâêôûÆØÅÄÖÜÉÈÀÇÑÁÍÓÚ")
+#: Letters common in names in the languages of those encodings: strong evidence (3); those
+#: in _RARER_LETTERS less so (2).
+_NAME_LETTERS = frozenset("æøåäöüéèàçñßáíóúëÆØÅÄÖÜÉÈÀÇÑÁÍÓÚ")
+_RARER_LETTERS = frozenset("âêîôûïÂÊÎÔÛ")
 #: A byte above 127 decoded, with the two characters on each side.
 _NON_ASCII = re.compile(r"(?<=(..))([^\x00-\x7f])(?=(..))", re.DOTALL)
 
@@ -290,7 +294,8 @@ _NON_ASCII = re.compile(r"(?<=(..))([^\x00-\x7f])(?=(..))", re.DOTALL)
 def _evidence(before: str, char: str, after: str) -> float:
     """
     How much a character decoded from a byte above 127, between ``before`` and ``after``,
-    speaks for the encoding: a letter common in names 3, another Latin letter 1, an
+    speaks for the encoding: a letter common in names 3 (``â``-like 2), another Latin letter
+    1 (0 starting a word in lower case), an
     apostrophe between letters 2, a currency sign, quote or dash beside a space or digit 1; a
     letter where names have none (upper case inside a word not in capitals, a lower-case
     letter followed by a capital), a symbol inside a word (``Bj¿rn``, ``Bj°rn``) -4, a
@@ -303,7 +308,9 @@ def _evidence(before: str, char: str, after: str) -> float:
             return -4
         if previous.isalpha() and char.islower() and following.isupper():
             return -4
-        return 3 if char in _NAME_LETTERS else 1
+        if not previous.isalpha() and char.islower() and following.islower():
+            return 0  # a name starts with a capital: "èsa" is more likely "Åsa" misread
+        return 3 if char in _NAME_LETTERS else 2 if char in _RARER_LETTERS else 1
     if char in "\u2019\u02bc":
         return 2 if previous.isalpha() and following.isalpha() else 0
     if char in "\u2018\u00b4":
@@ -325,7 +332,8 @@ def _guess_single_byte(data: bytes) -> tuple[str, str | None]:
     makes of every byte above 127 (:func:`_evidence`): letters that occur in European names
     count for it, letters in impossible places (an upper-case letter inside a lower-case
     word), symbols and box-drawing characters inside words, and control characters count
-    against it. CR-only line ends (old Mac) count a little for Mac Roman. On a tie, the
+    against it. CR-only line ends (old Mac) count a little for Mac Roman, CR LF (DOS and
+    Windows) a little against it. On a tie, the
     earlier candidate wins (Windows-1252, what Excel writes in Western European locales).
     """
     import collections
@@ -340,8 +348,8 @@ def _guess_single_byte(data: bytes) -> tuple[str, str | None]:
         score = sum(
             n * _evidence(before, char, after) for (before, char, after), n in triples.items()
         )
-        if codec == "mac-roman" and "\r" in text and "\n" not in text:
-            score += 2
+        if codec == "mac-roman" and "\r" in text:  # CR-only: old Mac; CR LF: not a Mac
+            score += 2 if "\n" not in text else -1 if "\r\n" in text else 0
         scores.append((score, -order, codec, text))
     scores.sort(reverse=True)
     best, *others = scores
