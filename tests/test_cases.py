@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from userimport import (
+    FileFormatError,
     ImportSettings,
     InMemoryUserRepository,
     import_file,
@@ -474,3 +475,33 @@ def test_staff_lists_in_each_legacy_encoding_read_back_exactly(encoding: str) ->
         if read_table(data).rows.values.tolist() != [r.split(";") for r in rows]:
             wrong.append(text)
     assert [] == wrong
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_merges_far_beyond_the_list_are_refused(engine: Any) -> None:
+    """A merged range thousands of cells wide filled from one value: refused, not expanded."""
+
+    def fill(sheet: Any) -> None:
+        users(sheet)
+        sheet["E2"] = "x"
+        sheet.merge_cells("E2:ALL4")
+
+    with pytest.raises(FileFormatError, match="merged cells overlap or reach far beyond"):
+        read_table(workbook(fill), engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_hidden_sheet_is_chosen_only_when_no_visible_one_has_a_list(engine: Any) -> None:
+    """Only a hidden sheet holds users: it is read, and the notes say it is hidden."""
+    book = openpyxl.Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "Read me"
+    notes.append(["Fill in the list on the other sheet"])
+    hidden = book.create_sheet("List")
+    hidden.sheet_state = "hidden"
+    for row in USERS:
+        hidden.append(row)
+    table = read_table(save(book), engine=engine)
+    assert ("List", USERS) == (table.sheet, table.rows.values.tolist())
+    assert "(a hidden sheet: no visible sheet holds a list)" in table.notes[0]

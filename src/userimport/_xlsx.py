@@ -964,6 +964,44 @@ def _number(letters: bytes, digits: bytes) -> tuple[int, int]:
     return int(digits), _column_number(letters)
 
 
+#: What one window of a part scanned for facts overlaps the next (more than any cell's XML
+#: that the patterns look at: a formula is at most 8,192 characters).
+_FACTS_OVERLAP = 1 << 15
+
+
+def _part_facts(archive: zipfile.ZipFile, path: str, hidden: bool) -> SheetFacts:
+    """The facts of one sheet part, scanned in windows: memory stays bounded however long."""
+    merges: set[tuple[int, int, int, int]] = set()
+    uncalculated: set[tuple[int, int]] = set()
+    errors = odd_dimension = False
+    tail, first = b"", True
+    with archive.open(path) as part:
+        while chunk := part.read(_SCAN_CHUNK):
+            window = tail + chunk
+            tail = window[-_FACTS_OVERLAP:]
+            if first:  # the dimension comes before the cells
+                head = window[: window.find(b"sheetData")]
+                odd_dimension = re.search(rb'<(?:\w+:)?dimension\s+ref="[0-9$]', head) is not None
+                first = False
+            errors = errors or b't="e"' in window
+            if b"mergeCell" in window:
+                for a, b, c, d in _MERGE.findall(window):
+                    (r1, c1), (r2, c2) = _number(a, b), _number(c or a, d or b)
+                    merges.add((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+            if b"<f" in window or b":f" in window:
+                for found in _UNCALCULATED.finditer(window):
+                    ref = _REFERENCE.search(found[1])
+                    if ref is not None and re.search(rb'\bt="str"', found[1]) is None:
+                        uncalculated.add(_number(ref[1], ref[2]))
+    return SheetFacts(
+        hidden=hidden,
+        merges=tuple(sorted(merges)),
+        uncalculated=frozenset(uncalculated),
+        errors=errors,
+        odd_dimension=odd_dimension,
+    )
+
+
 def sheet_facts(data: bytes) -> dict[str, SheetFacts]:
     """
     The :class:`SheetFacts` of every worksheet, by name, from a scan of its XML as bytes.
@@ -978,34 +1016,9 @@ def sheet_facts(data: bytes) -> dict[str, SheetFacts]:
             return facts
         for name, (path, hidden) in parts.items():
             try:
-                xml = archive.read(path)
-            except Exception:
+                facts[name] = _part_facts(archive, path, hidden)
+            except Exception:  # the engines report a missing or damaged part
                 facts[name] = SheetFacts(hidden=hidden)
-                continue
-            merges = []
-            if b"mergeCell" in xml:
-                for a, b, c, d in _MERGE.findall(xml):
-                    (r1, c1), (r2, c2) = _number(a, b), _number(c or a, d or b)
-                    merges.append((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
-            uncalculated = set()
-            if b"<f" in xml or b":f" in xml:
-                for found in _UNCALCULATED.finditer(xml):
-                    cell_attrs = found[1]
-                    if re.search(rb'\bt="str"', cell_attrs):
-                        continue
-                    ref = _REFERENCE.search(cell_attrs)
-                    if ref is not None:
-                        uncalculated.add(_number(ref[1], ref[2]))
-            facts[name] = SheetFacts(
-                hidden=hidden,
-                merges=tuple(merges),
-                uncalculated=frozenset(uncalculated),
-                errors=b't="e"' in xml,
-                odd_dimension=re.search(  # it comes before the cells
-                    rb'<(?:\w+:)?dimension\s+ref="[0-9$]', xml[: xml.find(b"sheetData")]
-                )
-                is not None,
-            )
     return facts
 
 

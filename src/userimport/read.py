@@ -970,7 +970,7 @@ def _read_xlsx(
         if callable(close):
             close()
     fact = facts.get(sheet, _xlsx.SheetFacts())
-    _fill_merges(records, fact.merges)
+    _fill_merges(records, fact.merges, name)
     return _table(
         _frame(records),
         f"{name}: sheet {sheet!r} is empty",
@@ -985,12 +985,16 @@ def _read_xlsx(
     )
 
 
-def _fill_merges(records: list[list[str]], merges: Iterable[tuple[int, int, int, int]]) -> None:
+def _fill_merges(
+    records: list[list[str]], merges: Iterable[tuple[int, int, int, int]], name: str
+) -> None:
     """
     Give every cell of each merged range the value of its first cell, as the sheet shows it
     (a department merged down over three people belongs to all three). Ranges reach no
-    further than the rows read and MAX_COLUMNS.
+    further than the rows read and MAX_COLUMNS, and fill at most the cells read and 64 more
+    per row: merged ranges do not overlap, so more is a hostile file, refused.
     """
+    budget = sum(map(len, records)) + 64 * len(records)
     for top, left, bottom, right in merges:
         if top > len(records) or left > MAX_COLUMNS:
             continue
@@ -999,7 +1003,14 @@ def _fill_merges(records: list[list[str]], merges: Iterable[tuple[int, int, int,
         if not value:
             continue
         right = min(right, MAX_COLUMNS)
-        for row in records[top - 1 : min(bottom, len(records))]:
+        bottom = min(bottom, len(records))
+        budget -= (bottom - top + 1) * (right - left + 1)
+        if budget < 0:
+            raise FileFormatError(
+                f"{name}: its merged cells overlap or reach far beyond the list; unmerge them "
+                "and save the file again"
+            )
+        for row in records[top - 1 : bottom]:
             if len(row) < right:
                 row.extend([""] * (right - len(row)))
             row[left - 1 : right] = [value] * (right - left + 1)
