@@ -1036,7 +1036,7 @@ def styles_format_numbers(data: bytes) -> bool:
 
 #: Parts of a number format that print nothing a person reads as the value (colours,
 #: conditions, locale tags, padding) or print themselves (quoted text, escaped characters).
-_FORMAT_NOISE = re.compile(r'\[[^\]]*\]|_.|\*.|"([^"]*)"|\\(.)')
+_FORMAT_NOISE = re.compile(r'\[\$([^\]-]*)[^\]]*\]|\[[^\]]*\]|_.|\*.|"([^"]*)"|\\(.)')
 _DATE_TOKEN = re.compile(
     r"yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|a/p|\.0+", re.I
 )
@@ -1070,7 +1070,13 @@ def _date_shown(value: dt.datetime | dt.date | dt.time, section: str) -> str | N
         value = dt.datetime.combine(dt.date(1899, 12, 31), value)
     elif not isinstance(value, dt.datetime):
         value = dt.datetime.combine(value, dt.time(0))
-    text = _FORMAT_NOISE.sub(lambda m: (m[1] or m[2] or "").replace("m", "\0"), section)
+    literals: list[str] = []  # quoted text and escapes, kept out of the tokens ("at" h:mm)
+
+    def literal(match: re.Match[str]) -> str:
+        literals.append(match[1] or match[2] or match[3] or "")
+        return chr(0xE000 + len(literals) - 1)
+
+    text = _FORMAT_NOISE.sub(literal, section)
     tokens = list(_DATE_TOKEN.finditer(text))
     twelve = any(t[0].lower() in ("am/pm", "a/p") for t in tokens)
     out, at = [], 0
@@ -1101,14 +1107,17 @@ def _date_shown(value: dt.datetime | dt.date | dt.time, section: str) -> str | N
         else:
             out.append(parts[low])
     out.append(text[at:])
-    return "".join(out).replace("\0", "m") if tokens else None
+    shown = "".join(out)
+    for i, text in enumerate(literals):
+        shown = shown.replace(chr(0xE000 + i), text)
+    return shown if tokens else None
 
 
 def _number_shown(value: float, section: str, negative: bool) -> str | None:
     """A number in an Excel number format (``00000``, ``0.00``, ``#,##0``, ``0%``)."""
     import decimal
 
-    text = _FORMAT_NOISE.sub(lambda m: "\0" + (m[1] or m[2] or "") + "\1", section)
+    text = _FORMAT_NOISE.sub(lambda m: "\0" + (m[1] or m[2] or m[3] or "") + "\1", section)
     plain = re.sub("\0[^\1]*\1", "", text)
     if re.search(r"[eE][+-]|/|@", plain):
         return None  # scientific, fractions and text sections: the value as General shows it
@@ -1168,7 +1177,9 @@ def shown(value: Any, number_format: str | None) -> str:
             section = sections[1] if negative and len(sections) > 1 and sections[1] else sections[0]
             if negative and len(sections) > 1 and sections[1]:
                 value, negative = abs(value), False
-            elif value == 0 and len(sections) > 2 and sections[2]:
+            elif value == 0 and len(sections) > 2:
+                if not sections[2]:
+                    return ""  # a zero section left empty: the cell shows nothing
                 section = sections[2]
             text = _number_shown(float(value), section, negative)
         else:
