@@ -318,6 +318,8 @@ cell_values = st.one_of(
     st.none(),
     st.text(alphabet="abcæøå@.0 -", max_size=6),
     st.integers(-10_000, 100_000),
+    st.integers(-(10**20), 10**20),
+    st.text(alphabet=" \t\r\nab", max_size=4),
     st.floats(-1e6, 1e6, allow_nan=False).map(lambda f: round(f, 3)),
     st.booleans(),
     st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2040, 1, 1)).map(

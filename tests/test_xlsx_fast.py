@@ -108,6 +108,7 @@ def as_text(rows: Any) -> list[list[str]]:
     out = []
     for row in rows:
         cells = [_xlsx.cell_text(v) for v in row]
+        cells = ["" if c.isspace() else c for c in cells]  # a cell of blanks reads as ""
         while cells and not cells[-1].strip():
             cells.pop()
         out.append(cells)

@@ -840,6 +840,8 @@ def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
             if beyond.count(None) + beyond.count("") == len(beyond):
                 row = row[:MAX_CELLS_PER_ROW]
         cells = [v if type(v) is str else cell_text(v) for v in row]
+        if any(map(str.isspace, cells)):  # calamine reads a cell of blanks as "": so do all
+            cells = ["" if c.isspace() else c for c in cells]
         if len(cells) > MAX_CELLS_PER_ROW or max(map(len, cells), default=0) > MAX_CELL:
             raise FileFormatError(
                 f"sheet {sheet!r} row {number:,} holds more than {MAX_CELLS_PER_ROW:,} cells "
