@@ -41,7 +41,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-GEN = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_users.py"
+#: The generator; USERIMPORT_BENCH_GEN names another copy (a worktree has no ../shared).
+GEN = Path(
+    os.environ.get("USERIMPORT_BENCH_GEN")
+    or Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_users.py"
+)
 SEED = 42
 
 SCENARIOS = ("fresh", "reimport")

@@ -13,7 +13,7 @@ with certainty.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
+import dataclasses
 import functools
 import io
 import itertools
@@ -24,14 +24,19 @@ from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import IO, Any
 from xml.parsers import expat
 
+from ._numfmt import cell_text, shown
 from .errors import FileFormatError
 
 __all__ = [
+    "SheetFacts",
+    "calamine_differs",
     "calamine_refusal",
     "cell_text",
     "choose_sheet",
+    "sheet_facts",
     "sheet_rows",
     "sheet_runs",
+    "shown",
     "workbook_sheets",
 ]
 
@@ -53,34 +58,6 @@ _HEADER_WORDS = (
     "email", "e-mail", "e-post", "epost", "mail", "first", "last", "name", "navn", "fornavn",
     "etternavn", "department", "avdeling", "group", "gruppe", "vorname", "nachname",
 )  # fmt: skip
-
-
-def cell_text(value: Any) -> str:
-    """
-    The text a person sees in a cell.
-
-    >>> cell_text(12.0), cell_text(0.1), cell_text(True), cell_text(None)
-    ('12', '0.1', 'TRUE', '')
-    >>> cell_text(dt.datetime(2020, 1, 1)), cell_text(dt.datetime(2020, 1, 1, 13, 45))
-    ('2020-01-01', '2020-01-01 13:45:00')
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return str(value)
-    return str(value)
 
 
 def check_archive(data: bytes, name: str) -> None:
@@ -127,29 +104,18 @@ def check_archive(data: bytes, name: str) -> None:
 @functools.cache
 def _openpyxl_reader() -> Any:
     """
-    openpyxl's read-only workbook reader, but looking for each sheet's ``<dimension>`` only
-    before its cells: openpyxl parses a whole sheet to learn it has none (as files that
-    openpyxl itself writes in write-only mode have not), doubling the time a read takes.
-    And reading the shared string table by expat (:func:`_shared_strings`).
+    openpyxl's read-only workbook reader, but ignoring each sheet's ``<dimension>``: it may be
+    stale (``A1`` or ``A1:D2`` above a longer list, as some programs write it), and openpyxl
+    would read no further; and it costs a whole pass over a sheet that has none. And reading
+    the shared string table by expat (:func:`_shared_strings`).
     """
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-    from openpyxl.worksheet.dimensions import SheetDimension
-    from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
-    from openpyxl.xml.functions import iterparse  # defusedxml's, when installed
-
-    dimension, data = f"{{{SHEET_MAIN_NS}}}dimension", f"{{{SHEET_MAIN_NS}}}sheetData"
+    from openpyxl.xml.constants import SHARED_STRINGS
 
     class Sheet(ReadOnlyWorksheet):  # type: ignore[misc]
         def _get_size(self) -> None:
-            with self._get_source() as source:
-                for event, element in iterparse(source, events=("start", "end")):
-                    if event == "start" and element.tag == data:
-                        return
-                    if event == "end" and element.tag == dimension:
-                        size = SheetDimension.from_tree(element).boundaries
-                        self._min_column, self._min_row, self._max_column, self._max_row = size
-                        return
+            """The sheet is read whole: a ``<dimension>`` may be stale (``A1``, ``A1:D2``)."""
 
     class Reader(ExcelReader):  # type: ignore[misc]
         def read_strings(self) -> None:  # openpyxl's own, the plain table read by expat
@@ -181,7 +147,10 @@ def _openpyxl(data: bytes) -> Any:
     except (ImportError, AttributeError):  # openpyxl's insides moved: its own loader, slower
         import openpyxl
 
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()  # read whole, as above
+        return book
     reader.read()
     return reader.wb
 
@@ -282,6 +251,7 @@ class _SheetParser:
         self.type, self.value, self.mark = "n", _UNSET, -1
         self.style: int | str = 0  # as openpyxl has it: s="" stays ""
         self.columns: dict[str, int] = {}
+        self.formats = _format_codes(ws.parent)  # style -> number format, but General
 
     def parser(self) -> expat.XMLParserType:
         """A namespace-aware expat parser calling these handlers, refusing any DTD."""
@@ -393,6 +363,10 @@ class _SheetParser:
             value = bool(int(value))
         else:
             value = self.from_iso(value)  # "d"
+        if kind in ("n", "d") and value is not None:
+            code = self.formats.get(self.style) if type(self.style) is int else None
+            if code is not None:
+                value = shown(value, code)
         self.cells.append((self.column, value))
 
     def end_row(self) -> None:
@@ -584,7 +558,20 @@ def _sheet_values(ws: Any, runs: bool = False) -> Iterator[Sequence[Any] | int]:
                 break
             yield row
             given += row if isinstance(row, int) else 1
-    yield from itertools.islice(ws.iter_rows(min_row=1, values_only=True), given, None)
+    for row in itertools.islice(ws.iter_rows(min_row=1), given, None):
+        yield tuple(_cell_shown(cell) for cell in row)
+
+
+def _cell_shown(cell: Any) -> Any:
+    """An openpyxl cell's value, as its number format shows it when it is a number or date."""
+    value = cell.value
+    try:
+        code = getattr(cell, "number_format", None)
+    except (IndexError, TypeError):  # a style the workbook does not define: none
+        code = None
+    if value is None or isinstance(value, str | bool) or code in (None, "General", "@"):
+        return value
+    return shown(value, code)
 
 
 def _calamine(data: bytes) -> Any:
@@ -720,14 +707,38 @@ def calamine_refusal(data: bytes, rows: int | None) -> str | None:
     return None
 
 
+def calamine_differs(data: bytes, facts: dict[str, SheetFacts]) -> str | None:
+    """
+    Why calamine would read this workbook's cells otherwise than openpyxl, or ``None``: it
+    gives an error cell as ``""``, a merged range's value only to its first cell, a number
+    without its format (``417`` for ``00417``), and refuses a ``<dimension>`` of rows only.
+    """
+    for sheet, fact in facts.items():
+        for found, why in (
+            (fact.odd_dimension, "its <dimension> gives rows only"),
+            (fact.merges, "it has merged cells"),
+            (fact.errors, "it holds error cells (#N/A...)"),
+        ):
+            if found:
+                return f"sheet {sheet!r}: {why}"
+    if styles_format_numbers(data):
+        return "its cell styles format numbers or dates"
+    return None
+
+
 def open_workbook(
-    data: bytes, name: str, engine: str, rows: int | None = None
+    data: bytes,
+    name: str,
+    engine: str,
+    rows: int | None = None,
+    facts: dict[str, SheetFacts] | None = None,
 ) -> tuple[Any, str, str | None]:
     """
     Open the workbook with the engine asked for (``auto``: calamine when installed).
 
-    calamine is used only when :func:`calamine_refusal` finds nothing; else openpyxl, and the
-    third value says why (for ``RawTable.notes``). ``rows`` is the last row a sheet may reach.
+    calamine is used only when :func:`calamine_refusal` finds nothing and (given the sheets'
+    ``facts``) :func:`calamine_differs` neither; else openpyxl, and the third value says why
+    (for ``RawTable.notes``). ``rows`` is the last row a sheet may reach.
     """
     if engine == "auto":
         try:
@@ -739,6 +750,8 @@ def open_workbook(
     note = None
     if engine == "calamine":
         reason = calamine_refusal(data, rows)
+        if reason is None and facts is not None:
+            reason = calamine_differs(data, facts)
         if reason is not None:
             engine, note = "openpyxl", f"engine openpyxl, not calamine: {reason}"
     try:
@@ -799,6 +812,8 @@ def sheet_runs(book: Any, engine: str, sheet: str) -> Iterator[list[str] | int]:
             if beyond.count(None) + beyond.count("") == len(beyond):
                 row = row[:MAX_CELLS_PER_ROW]
         cells = [v if type(v) is str else cell_text(v) for v in row]
+        if any(map(str.isspace, cells)):  # calamine reads a cell of blanks as "": so do all
+            cells = ["" if c.isspace() else c for c in cells]
         if len(cells) > MAX_CELLS_PER_ROW or max(map(len, cells), default=0) > MAX_CELL:
             raise FileFormatError(
                 f"sheet {sheet!r} row {number:,} holds more than {MAX_CELLS_PER_ROW:,} cells "
@@ -821,13 +836,18 @@ def sheet_rows(book: Any, engine: str, sheet: str) -> Iterator[list[str]]:
             yield row
 
 
-def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
+def choose_sheet(
+    book: Any, engine: str, sheets: list[str], hidden: frozenset[str] = frozenset()
+) -> tuple[str, str]:
     """
     The sheet that holds the user table, and why: the most email-like cells and header words
-    in its first rows, so that a first sheet of instructions does not win.
+    in its first rows, so that a first sheet of instructions does not win. A visible sheet
+    with any beats a ``hidden`` one with more (an old list kept out of sight); a hidden sheet
+    is chosen only when no visible one has any, and the reason says it is hidden.
     """
     if len(sheets) == 1:  # nothing to choose: its rows are read once, by the caller
-        return sheets[0], f"sheet {sheets[0]!r} is the only sheet"
+        state = " (a hidden sheet)" if sheets[0] in hidden else ""
+        return sheets[0], f"sheet {sheets[0]!r}{state} is the only sheet"
     scores = []
     for sheet in sheets:
         emails = words = filled = number = 0
@@ -847,9 +867,162 @@ def choose_sheet(book: Any, engine: str, sheets: list[str]) -> tuple[str, str]:
                 elif len(text) < 40 and any(w in text for w in _HEADER_WORDS):
                     words += 1
         scores.append((emails * 3 + words, filled, sheet, emails))
-    best = max(scores, key=lambda s: (s[0], s[1]))
-    others = ", ".join(f"{s[2]!r} {s[3]}" for s in scores if s[2] != best[2])
+    best = max(scores, key=lambda s: (s[2] not in hidden and s[0] > 0, s[0], s[1]))
+
+    def named(sheet: str) -> str:
+        return f"{sheet!r} (hidden)" if sheet in hidden else repr(sheet)
+
+    others = ", ".join(f"{named(s[2])} {s[3]}" for s in scores if s[2] != best[2])
+    state = " (a hidden sheet: no visible sheet holds a list)" if best[2] in hidden else ""
     return best[2], (
-        f"sheet {best[2]!r} chosen: it holds {best[3]} email addresses in its first rows "
-        f"(other sheets: {others})"
+        f"sheet {best[2]!r}{state} chosen: it holds {best[3]} email addresses in its first "
+        f"rows (other sheets: {others})"
     )
+
+
+_PREFIX = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix (x:), which Excel never writes
+_MERGE = re.compile(
+    rb"<"
+    + _PREFIX
+    + rb'mergeCell\s[^>]*?ref="([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"'
+)
+#: A formula cell with no saved value: ``<c r="C3"><f>...</f></c>`` or with an empty ``<v/>``,
+#: unless it is a text formula (``t="str"``), whose saved value may be "".
+_UNCALCULATED = re.compile(
+    rb"<" + _PREFIX + rb"c\s([^>]*)>\s*<" + _PREFIX + rb"f\b[^>]*?(?:/>|>[^<]*</" + _PREFIX
+    + rb"f>)\s*(?:<" + _PREFIX + rb"v\s*/>|<" + _PREFIX + rb"v>\s*</" + _PREFIX + rb"v>)?\s*</"
+    + _PREFIX + rb"c>"
+)  # fmt: skip
+_REFERENCE = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetFacts:
+    """
+    What a sheet's XML says beside its cells, read the same whatever the engine.
+
+    Attributes:
+        hidden: The sheet is hidden (``state="hidden"`` or ``"veryHidden"``).
+        merges: Merged ranges as 1-based ``(first row, first column, last row, last column)``.
+        uncalculated: 1-based ``(row, column)`` of formula cells whose value was never saved.
+        errors: The sheet holds error cells (``t="e"``: ``#N/A``, ``#REF!``...).
+        odd_dimension: Its ``<dimension>`` is not written ``A1`` or ``A1:D9`` (``1:39``).
+    """
+
+    hidden: bool = False
+    merges: tuple[tuple[int, int, int, int], ...] = ()
+    uncalculated: frozenset[tuple[int, int]] = frozenset()
+    errors: bool = False
+    odd_dimension: bool = False
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, tuple[str, bool]]:
+    """Each worksheet's name: the part holding it, and whether it is hidden."""
+    from openpyxl.xml.functions import fromstring  # defusedxml's, when installed
+
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    targets = {
+        r.get("Id"): r.get("Target", "")
+        for r in fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        if r.get("Id")
+    }
+    parts: dict[str, tuple[str, bool]] = {}
+    for sheet in fromstring(archive.read("xl/workbook.xml")).iter(f"{{{_MAIN}sheet"):
+        target = targets.get(sheet.get(rel_ns), "")
+        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        parts[sheet.get("name", "")] = (path, sheet.get("state", "visible") != "visible")
+    return parts
+
+
+def _number(letters: bytes, digits: bytes) -> tuple[int, int]:
+    return int(digits), _column_number(letters)
+
+
+#: What one window of a part scanned for facts overlaps the next (more than any cell's XML
+#: that the patterns look at: a formula is at most 8,192 characters).
+_FACTS_OVERLAP = 1 << 15
+
+
+def _part_facts(archive: zipfile.ZipFile, path: str, hidden: bool) -> SheetFacts:
+    """The facts of one sheet part, scanned in windows: memory stays bounded however long."""
+    merges: set[tuple[int, int, int, int]] = set()
+    uncalculated: set[tuple[int, int]] = set()
+    errors = odd_dimension = False
+    tail, first = b"", True
+    with archive.open(path) as part:
+        while chunk := part.read(_SCAN_CHUNK):
+            window = tail + chunk
+            tail = window[-_FACTS_OVERLAP:]
+            if first:  # the dimension comes before the cells
+                head = window[: window.find(b"sheetData")]
+                odd_dimension = re.search(rb'<(?:\w+:)?dimension\s+ref="[0-9$]', head) is not None
+                first = False
+            errors = errors or b't="e"' in window
+            if b"mergeCell" in window:
+                for a, b, c, d in _MERGE.findall(window):
+                    (r1, c1), (r2, c2) = _number(a, b), _number(c or a, d or b)
+                    merges.add((min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)))
+            if b"<f" in window or b":f" in window:
+                for found in _UNCALCULATED.finditer(window):
+                    ref = _REFERENCE.search(found[1])
+                    if ref is not None and re.search(rb'\bt="str"', found[1]) is None:
+                        uncalculated.add(_number(ref[1], ref[2]))
+    return SheetFacts(
+        hidden=hidden,
+        merges=tuple(sorted(merges)),
+        uncalculated=frozenset(uncalculated),
+        errors=errors,
+        odd_dimension=odd_dimension,
+    )
+
+
+def sheet_facts(data: bytes) -> dict[str, SheetFacts]:
+    """
+    The :class:`SheetFacts` of every worksheet, by name, from a scan of its XML as bytes.
+
+    Missing or unreadable parts give default facts (the engine then says what is wrong).
+    """
+    facts: dict[str, SheetFacts] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            parts = _sheet_parts(archive)
+        except Exception:  # a workbook part openpyxl or calamine will refuse in its own words
+            return facts
+        for name, (path, hidden) in parts.items():
+            try:
+                facts[name] = _part_facts(archive, path, hidden)
+            except Exception:  # the engines report a missing or damaged part
+                facts[name] = SheetFacts(hidden=hidden)
+    return facts
+
+
+def styles_format_numbers(data: bytes) -> bool:
+    """Whether the workbook's cell styles use a number format other than General or text."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            styles = archive.read("xl/styles.xml")
+        except KeyError:
+            return False
+    xfs = re.search(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", styles, re.DOTALL)
+    ids = re.findall(rb'numFmtId="([0-9]+)"', xfs[0]) if xfs else []
+    return any(int(i) not in (0, 49) for i in ids)
+
+
+def _format_codes(workbook: Any) -> dict[int, str]:
+    """The number format of each cell style of an openpyxl workbook, but General and text."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE as OFFSET
+
+    codes: dict[int, str] = {}
+    custom = workbook._number_formats
+    for index, style in enumerate(workbook._cell_styles):
+        number = style.numFmtId
+        if number < OFFSET:
+            code = BUILTIN_FORMATS.get(number, "General")
+        elif number - OFFSET < len(custom):
+            code = custom[number - OFFSET]
+        else:
+            code = "General"
+        if code not in ("General", "@"):
+            codes[index] = code
+    return codes

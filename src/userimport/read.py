@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -72,6 +74,9 @@ class RawTable:
         lines: For a CSV, the physical line on which each row starts (a quoted value with
             line breaks makes lines and rows differ); else ``None``.
         engine: The XLSX engine used (``openpyxl`` or ``calamine``), else ``None``.
+        uncalculated: 0-based ``(row, column)`` of the cells (XLSX) holding a formula whose
+            value was never saved (a file written by a script): they read as ``""``, and
+            validation reports them as ``formula_not_calculated``, not as empty.
     """
 
     rows: pd.DataFrame
@@ -85,6 +90,7 @@ class RawTable:
     notes: tuple[str, ...] = attrs.field(default=(), converter=_strings)
     lines: tuple[int, ...] | None = None
     engine: str | None = None
+    uncalculated: frozenset[tuple[int, int]] = attrs.field(factory=frozenset, converter=frozenset)
 
     @property
     def name(self) -> str:
@@ -250,19 +256,17 @@ def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[
         return decoded("utf-8"), "utf-8", "utf-8", "encoding utf-8: the bytes are valid UTF-8"
     except UnicodeDecodeError as e:
         _refuse_mixed(head, e, name)
-    guess = _guess_single_byte(head)
-    return (
-        decoded(guess),
-        guess,
-        guess,
-        f"encoding {guess}: not UTF-8; the letters read best as {guess}",
-    )
+    guess, doubt = _guess_single_byte(head)
+    why = f"encoding {guess}: not UTF-8; the letters read best as {guess}"
+    return decoded(guess), guess, guess, why if doubt is None else f"{why}\n{doubt}"
 
 
 def _refuse_mixed(head: bytes, error: UnicodeDecodeError, name: str) -> None:
     """Refuse text that is UTF-8 in places and another encoding in others: no guess is right."""
     text = head.decode("utf-8", errors="surrogateescape")
-    valid = sum(1 for c in text if "\x80" <= c and not "\udc80" <= c <= "\udcff")
+    # Only letters and punctuation of European text count as UTF-8: two legacy bytes may make
+    # a valid UTF-8 character by chance (cp850 "Íñ" is U+05A4, a Hebrew accent).
+    valid = sum(1 for c in text if "\xa0" <= c <= "\u024f" or "\u2010" <= c <= "\u20ac")
     if valid:
         line = head.count(b"\n", 0, error.start) + 1
         raise EncodingError(
@@ -273,48 +277,104 @@ def _refuse_mixed(head: bytes, error: UnicodeDecodeError, name: str) -> None:
         )
 
 
-def _guess_single_byte(data: bytes) -> str:
-    """
-    A single-byte encoding for text that is not UTF-8.
+#: The single-byte encodings told apart by :func:`_guess_single_byte`, in order of preference
+#: on a tie: Windows-1252 and Latin-9 (Windows and Unix in Western Europe), Mac Roman (Excel
+#: for Mac's "CSV (Macintosh)"), DOS code page 850 (DOS exports), then Central European and
+#: Baltic Windows.
+SINGLE_BYTE = ("cp1252", "iso8859-15", "mac-roman", "cp850", "cp1250", "cp1257")
+#: Letters common in names in the languages of those encodings: strong evidence (3); those
+#: in _RARER_LETTERS less so (2).
+_NAME_LETTERS = frozenset("æøåäöüéèàçñßáíóúëÆØÅÄÖÜÉÈÀÇÑÁÍÓÚ")
+_RARER_LETTERS = frozenset("âêîôûïÂÊÎÔÛ")
+#: A byte above 127 decoded, with the two characters on each side.
+_NON_ASCII = re.compile(r"(?<=(..))([^\x00-\x7f])(?=(..))", re.DOTALL)
 
-    Windows-1252 first (what Excel writes in Western European locales, the Scandinavian
-    letters included), unless its punctuation lands inside words, as DOS code page 850's
-    letters do; charset-normalizer decides between the rest.
+
+@functools.cache
+def _evidence(before: str, char: str, after: str) -> float:
     """
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None:
-        inside = re.findall(r"(?<=[A-Za-z])[\u0152-\u2122](?=[A-Za-z])", text)
-        if not inside:
-            return "cp1252"
+    How much a character decoded from a byte above 127, between ``before`` and ``after``,
+    speaks for the encoding: a letter common in names 3 (``â``-like 2), another Latin letter
+    1 (0 starting a word in lower case), an
+    apostrophe between letters 2, a currency sign, quote or dash beside a space or digit 1; a
+    letter where names have none (upper case inside a word not in capitals, a lower-case
+    letter followed by a capital), a symbol inside a word (``Bj¿rn``, ``Bj°rn``) -4, a
+    box-drawing or control character -6.
+    """
+    previous, following = before[-1], after[0]
+    in_word = previous.isalpha() or following.isalpha()
+    if unicodedata.category(char)[0] == "L" and unicodedata.name(char, "").startswith("LATIN"):
+        if previous.isalpha() and char.isupper() and any(c.islower() for c in before + after):
+            return -4
+        if previous.isalpha() and char.islower() and following.isupper():
+            return -4
+        if not previous.isalpha() and char.islower() and following.islower():
+            return 0  # a name starts with a capital: "èsa" is more likely "Åsa" misread
+        return 3 if char in _NAME_LETTERS else 2 if char in _RARER_LETTERS else 1
+    if char in "\u2019\u02bc":
+        return 2 if previous.isalpha() and following.isalpha() else 0
+    if char in "\u2018\u00b4":
+        return 1 if previous.isalpha() and following.isalpha() else 0
+    if char in "\u20ac\u00a3\u201c\u201d\u201e\u00ab\u00bb\u2013\u2014\u2026\u00b0\u00a7":
+        return -4 if previous.isalpha() and following.isalpha() else 1
+    if char == "\u00a0":
+        return 0
+    if unicodedata.category(char) in ("Cc", "Co", "Cn") or "\u2500" <= char <= "\u25ff":
+        return -6
+    return -4 if in_word else -2
+
+
+def _guess_single_byte(data: bytes) -> tuple[str, str | None]:
+    """
+    The single-byte encoding that reads ``data`` best, and a note naming a close runner-up.
+
+    Each candidate (:data:`SINGLE_BYTE`) decodes the whole sample and is scored on what it
+    makes of every byte above 127 (:func:`_evidence`): letters that occur in European names
+    count for it, letters in impossible places (an upper-case letter inside a lower-case
+    word), symbols and box-drawing characters inside words, and control characters count
+    against it. CR-only line ends (old Mac) count a little for Mac Roman, CR LF (DOS and
+    Windows) a little against it. On a tie, the
+    earlier candidate wins (Windows-1252, what Excel writes in Western European locales).
+    """
+    import collections
+
+    scores: list[tuple[float, int, str, str]] = []
+    for order, codec in enumerate(SINGLE_BYTE):
         try:
-            dos = data.decode("cp850")
+            text = data.decode(codec)
         except UnicodeDecodeError:
-            return "cp1252"
-        if len(re.findall(r"(?<=[A-Za-z])[æøåÆØÅäöüÄÖÜéè](?=[A-Za-z])", dos)) >= len(inside):
-            return "cp850"
-        return "cp1252"
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(
-        data[:200_000], cp_isolation=["cp1250", "cp1257", "cp850", "mac_roman"]
-    ).best()
-    return best.encoding if best is not None else "latin-1"
+            continue
+        triples = collections.Counter(_NON_ASCII.findall("  " + text + "  "))
+        score = sum(
+            n * _evidence(before, char, after) for (before, char, after), n in triples.items()
+        )
+        if codec == "mac-roman" and "\r" in text:  # CR-only: old Mac; CR LF: not a Mac
+            score += 2 if "\n" not in text else -1 if "\r\n" in text else 0
+        scores.append((score, -order, codec, text))
+    scores.sort(reverse=True)
+    best, *others = scores
+    runner = next((s for s in others if s[3] != best[3]), None)
+    if runner is None or runner[0] <= 0 or best[0] - runner[0] >= max(2.0, best[0] / 4):
+        return best[2], None
+    return best[2], (
+        f"encoding uncertain: {runner[2]} reads the letters almost as well as {best[2]} "
+        f"(score {runner[0]:g} against {best[0]:g}); if names look wrong, pass "
+        f"encoding={runner[2]!r}"
+    )
 
 
 def _sniff_delimiter(text: str, *, complete: bool = True) -> tuple[str, str]:
     """The delimiter whose field counts are most consistent across the first lines."""
     sample = text[:65536]
-    cut = sample.rfind("\n")
+    cut = max(sample.rfind("\n"), sample.rfind("\r"))
     if cut > 0 and (len(text) > len(sample) or not complete):
         sample = sample[:cut]
     best: tuple[float, int, int] | None = None
     choice = ","
     for order, sep in enumerate(DELIMITERS):
         try:
-            counts = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=sep) if any(r)]
+            lines = io.StringIO(sample, newline="")  # CR LF, LF and CR-only (old Mac) lines
+            counts = [len(r) for r in csv.reader(lines, delimiter=sep) if any(r)]
         except csv.Error:
             continue
         counts = counts[:60]
@@ -780,7 +840,7 @@ def _read_csv(
             "if it is a spreadsheet, save it as .xlsx or .csv",
             path=path,
         )
-    notes = [why_encoding]
+    notes = why_encoding.split("\n")
     hint = _SEP_HINT.match(head_text)
     if hint and delimiter is None:
         delimiter = hint.group(1)
@@ -868,13 +928,15 @@ def _read_xlsx(
     # The last row a sheet may reach for calamine: the rows the limit allows, with the
     # header's slack and the blank rows a table may hold.
     reach = None if max_rows is None else max_rows + 1 + _HEADER_SLACK + MAX_BLANK_ROWS
-    book, used, engine_note = _xlsx.open_workbook(data, name, engine, reach)
+    facts = _xlsx.sheet_facts(data)
+    hidden = frozenset(s for s, f in facts.items() if f.hidden)
+    book, used, engine_note = _xlsx.open_workbook(data, name, engine, reach, facts)
     try:
         sheets = _xlsx.workbook_sheets(book, used)
         if not sheets:
             raise FileFormatError(f"{name}: the workbook has no worksheets", path=path)
         if sheet is None:
-            sheet, why = _xlsx.choose_sheet(book, used, sheets)
+            sheet, why = _xlsx.choose_sheet(book, used, sheets, hidden)
         elif sheet not in sheets:
             raise FileFormatError(
                 f"{name}: there is no sheet {sheet!r}; the sheets are "
@@ -882,7 +944,7 @@ def _read_xlsx(
                 path=path,
             )
         else:
-            why = f"sheet {sheet!r} as given"
+            why = f"sheet {sheet!r} as given" + (", a hidden sheet" if sheet in hidden else "")
         chosen = sheet
 
         def place(index: int) -> tuple[str, int]:
@@ -907,6 +969,8 @@ def _read_xlsx(
         close = getattr(book, "close", None)
         if callable(close):
             close()
+    fact = facts.get(sheet, _xlsx.SheetFacts())
+    _fill_merges(records, fact.merges, name)
     return _table(
         _frame(records),
         f"{name}: sheet {sheet!r} is empty",
@@ -917,7 +981,39 @@ def _read_xlsx(
         path=path,
         notes=[why] if engine_note is None else [why, engine_note],
         engine=used,
+        uncalculated=frozenset((r - 1, c - 1) for r, c in fact.uncalculated),
     )
+
+
+def _fill_merges(
+    records: list[list[str]], merges: Iterable[tuple[int, int, int, int]], name: str
+) -> None:
+    """
+    Give every cell of each merged range the value of its first cell, as the sheet shows it
+    (a department merged down over three people belongs to all three). Ranges reach no
+    further than the rows read and MAX_COLUMNS, and fill at most the cells read and 64 more
+    per row: merged ranges do not overlap, so more is a hostile file, refused.
+    """
+    budget = sum(map(len, records)) + 64 * len(records)
+    for top, left, bottom, right in merges:
+        if top > len(records) or left > MAX_COLUMNS:
+            continue
+        first = records[top - 1]
+        value = first[left - 1] if left <= len(first) else ""
+        if not value:
+            continue
+        right = min(right, MAX_COLUMNS)
+        bottom = min(bottom, len(records))
+        budget -= (bottom - top + 1) * (right - left + 1)
+        if budget < 0:
+            raise FileFormatError(
+                f"{name}: its merged cells overlap or reach far beyond the list; unmerge them "
+                "and save the file again"
+            )
+        for row in records[top - 1 : bottom]:
+            if len(row) < right:
+                row.extend([""] * (right - len(row)))
+            row[left - 1 : right] = [value] * (right - left + 1)
 
 
 def _numbered(rows: Iterable[list[str] | int]) -> Iterator[tuple[int, list[str] | int]]:
@@ -951,7 +1047,9 @@ def read_table(
             ``None`` (an Excel ``sep=`` line is obeyed).
         max_rows: Refuse a source with more data rows than this (``None``: no limit). Rows
             above the header row do not count. The file is refused while it is read.
-        engine: The XLSX reader: ``calamine`` when installed (``auto``), else ``openpyxl``.
+        engine: The XLSX reader: ``calamine`` (``auto``, when installed), but openpyxl for a
+            workbook calamine would read otherwise (number formats, merged or error cells) or
+            cannot be trusted with (see ``docs/reading.md``); the cells are the same.
 
     Returns:
         The table's cells as text.
@@ -990,12 +1088,14 @@ def read_table(
                 raise
             stream.seek(0)
             data = stream.read()
-            guess = _guess_single_byte(data)
+            guess, doubt = _guess_single_byte(data)
             table = _read_csv(data, None, path, guess, delimiter, max_rows)
             why = (
                 f"encoding {guess}: not UTF-8 after the first MiB; its letters read best as {guess}"
             )
-            return attrs.evolve(table, notes=(why, *table.notes[1:]))
+            return attrs.evolve(
+                table, notes=(why, *([] if doubt is None else [doubt]), *table.notes[1:])
+            )
     finally:
         if opened:
             stream.close()

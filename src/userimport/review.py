@@ -279,6 +279,9 @@ class Review:
         for flag in ("_extra", "_unsplit"):
             if flag in source:
                 source.loc[row, flag] = ""
+        if "_formula" in source:  # an edited cell no longer holds a formula never calculated
+            left = [f for f in str(source.loc[row, "_formula"]).split(",") if f not in values]
+            source.loc[row, "_formula"] = ",".join(filter(None, left))
         return self._again(source=source, edited=self.edited | {row})
 
     def skip(self, *rows: int) -> Review:

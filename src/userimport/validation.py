@@ -63,7 +63,7 @@ ISSUE_COLUMNS: tuple[str, ...] = (
 )
 
 #: Columns of a review's source that are bookkeeping, not properties.
-HIDDEN = frozenset({"_extra", "_line", "_unsplit"})
+HIDDEN = frozenset({"_extra", "_formula", "_line", "_unsplit"})
 
 Severity = Literal["error", "warning"]
 
@@ -132,6 +132,8 @@ class IssueCode(enum.StrEnum):
     CONFUSABLE_EMAIL = "confusable_email"
     #: Warning: a part of the email (local part or a domain label) mixes scripts.
     MIXED_SCRIPT_EMAIL = "mixed_script_email"
+    #: The cell holds a formula whose value was never saved (a workbook written by a script).
+    FORMULA_NOT_CALCULATED = "formula_not_calculated"
 
 
 _WARNINGS = frozenset(
@@ -408,6 +410,15 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
                 beyond = beyond.str.cat(_text.strip(col), sep=" | ")
             extra = beyond.str.strip(" |").array
     source["_extra"] = extra
+    if table.uncalculated:  # the few cells holding a formula never calculated: their fields
+        fields = {m.column: m.target for m in mapping.matches if m.target != "groups"}
+        fields.update(dict.fromkeys(mapping.group_columns, "groups"))
+        formula = pd.Series("", index=index, dtype=object)
+        for row, column in sorted(table.uncalculated):
+            where = row + table.first_row
+            if column in fields and where in formula.index and row >= start:
+                formula[where] = ",".join(filter(None, [formula[where], fields[column]]))
+        source["_formula"] = formula.to_numpy()
     # Where each row starts in the file, so an issue can name the cell (line N in a CSV).
     lines = table.lines
     source["_line"] = (
@@ -631,6 +642,8 @@ _TEXTS = {
         "hold a group name with ';', '|', ',' or ' / ' inside, which often separates "
         "groups: check the group separator"
     ),
+    IssueCode.FORMULA_NOT_CALCULATED: "holds a formula whose value was never saved; open and "
+    "save the file in a spreadsheet program",
 }
 
 
@@ -715,6 +728,18 @@ def _issues(
         frames.append(
             pd.DataFrame({"row": rows, "field": "email", "code": IssueCode.EMAIL_CLEANED.value})
         )
+    if "_formula" in source:
+        formula = source["_formula"][source["_formula"] != ""]
+        pairs = [(r, f) for r, fields in formula.items() for f in str(fields).split(",")]
+        if pairs:
+            found = pd.DataFrame(pairs, columns=["row", "field"])
+            found["code"] = IssueCode.FORMULA_NOT_CALCULATED.value
+            frames.append(found)
+            empty = {(r, f, IssueCode.REQUIRED.value) for r, f in pairs}
+            frames = [  # not "empty": the formula is the problem
+                f[[k not in empty for k in zip(f["row"], f["field"], f["code"], strict=True)]]
+                for f in frames
+            ]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ISSUE_COLUMNS}).astype(
             {"row": "int64"}
@@ -768,6 +793,14 @@ def _issues(
     for code, field, details in notes:
         at = (out["code"] == code.value) & (out["field"] == field)
         out.loc[at, "message"] = where_text[at] + out.loc[at, "row"].map(details)
+    is_bad = (out["code"] == IssueCode.INVALID_EMAIL.value) & (out["value"] != "")
+    if is_bad.any():  # quote what the cell holds: "#N/A" from a failed lookup says it all
+        out.loc[is_bad, "message"] = (
+            where_text[is_bad]
+            + "the email "
+            + out.loc[is_bad, "value"].map(repr)
+            + " is not a valid email address"
+        )
     is_bad = out["code"] == IssueCode.INVALID_EMAIL.value
     if bad_emails and is_bad.any():
         reason = out.loc[is_bad, "row"].map(bad_emails)
