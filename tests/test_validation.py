@@ -447,7 +447,9 @@ def test_an_invalid_email_says_why_and_where() -> None:
     """The message names the file, row and column, and the reason email-validator gives."""
     review = make_review([["A", "B", "anna@firma.test", "S", ""]])
     found = issue(review, "invalid_email")
-    assert found["message"].startswith("users.csv, row 2, column 'Email' (C): email is not a valid")
+    assert found["message"].startswith(
+        "users.csv, row 2, column 'Email' (C): the email 'anna@firma.test' is not a valid"
+    )
     assert "special-use or reserved name" in found["message"]
 
 
