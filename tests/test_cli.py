@@ -36,8 +36,10 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    """A fresh SQLite store for the command line."""
-    return f"sqlite:///{tmp_path / 'users.db'}"
+    """A fresh, empty SQLite store for the command line (made, as `--create` would)."""
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    SqlUserRepository(url).snapshot()
+    return url
 
 
 @pytest.fixture
@@ -253,7 +255,7 @@ def test_db_from_environment(staff: Path, tmp_path: Path) -> None:
     """USERIMPORT_DB names the store when --db is not given."""
     url = f"sqlite:///{tmp_path / 'env.db'}"
     result = CliRunner(env={"USERIMPORT_DB": url}).invoke(
-        cli, ["import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json")]
+        cli, ["import", str(staff), "--yes", "--create", "--undo-out", str(tmp_path / "u.json")]
     )
     assert EXIT_OK == result.exit_code, result.output
     assert 2 == len(emails(url))
@@ -276,7 +278,8 @@ def test_console_script_subprocess(staff: Path, tmp_path: Path) -> None:
     script = shutil.which("userimport", path=str(Path(sys.executable).parent))
     assert script is not None
     done = subprocess.run(
-        [script, "--db", url, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u")],
+        [script, "--db", url, "--create", "import", str(staff), "--yes", "--undo-out",
+         str(tmp_path / "u")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert EXIT_OK == done.returncode, done.stderr
@@ -698,3 +701,163 @@ def test_a_recipe_carries_no_permissions(db: str, staff: Path, tmp_path: Path) -
     code, output = run(db, "plan", str(staff), "--recipe", str(recipe))
     assert EXIT_OK != code
     assert "never carries permissions" in " ".join(output.split())
+
+
+# -- nothing changes without a person knowing (#12) ------------------------------------------
+
+
+def test_db_is_accepted_after_the_subcommand(db: str, staff: Path, tmp_path: Path) -> None:
+    """--db after the subcommand names the store, and wins over the one before it."""
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    result = CliRunner().invoke(
+        cli,
+        ["--db", other, "import", str(staff), "--yes", "--db", db, "--undo-out", "u.json"],
+    )
+    assert EXIT_OK == result.exit_code, result.output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+    assert f"Store: {db}" in result.output
+    assert not (tmp_path / "other.db").exists()
+
+
+@pytest.mark.parametrize("command", ["plan", "import", "users", "export"])
+def test_a_store_that_does_not_exist_is_not_created(
+    command: str, staff: Path, tmp_path: Path
+) -> None:
+    """A missing store is refused (exit 2, named), and no file is made, without --create."""
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    args = {
+        "plan": ["plan", str(staff)],
+        "import": ["import", str(staff), "--yes"],
+        "users": ["users"],
+        "export": ["export", "out.csv"],
+    }[command]
+    result = CliRunner().invoke(cli, ["--db", url, *args])
+    assert EXIT_USAGE == result.exit_code, result.output
+    assert f"there is no user store at {url}" in result.output
+    assert "--create" in result.output
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_create_makes_the_store_and_says_so(staff: Path, tmp_path: Path) -> None:
+    """--create (after the command too) makes a new store, and the output says it is new."""
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = CliRunner().invoke(
+        cli, ["import", str(staff), "--yes", "--db", url, "--create", "--undo-out", "u.json"]
+    )
+    assert EXIT_OK == result.exit_code, result.output
+    assert f"Store: {url} (new: created empty)" in result.output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(url)
+
+
+def test_a_missing_postgresql_store_is_refused(staff: Path) -> None:
+    """A database without userimport's tables is a store that does not exist yet."""
+    from tests.test_repository import postgres_url, reset_postgres
+
+    url = postgres_url()
+    reset_postgres(url)
+    result = CliRunner().invoke(cli, ["plan", str(staff), "--db", url])
+    assert EXIT_USAGE == result.exit_code, result.output
+    assert "there is no user store at" in result.output
+    result = CliRunner().invoke(cli, ["plan", str(staff), "--db", url, "--create"])
+    assert EXIT_OK == result.exit_code, result.output
+    assert "(new: created empty)" in result.output
+
+
+def test_demo_imports_into_its_own_store(tmp_path: Path) -> None:
+    """demo never touches USERIMPORT_DB or users.db: it makes demo.db here, and says so."""
+    env_url = f"sqlite:///{tmp_path / 'real.db'}"
+    result = CliRunner(env={"USERIMPORT_DB": env_url}).invoke(cli, ["demo"])
+    assert EXIT_OK == result.exit_code, result.output
+    assert "into the demo store sqlite:///demo.db" in result.output
+    assert not (tmp_path / "real.db").exists()
+    assert not (tmp_path / "users.db").exists()
+    assert emails("sqlite:///demo.db")
+
+
+def test_demo_takes_a_db_given_on_its_command_line(tmp_path: Path) -> None:
+    """demo --db URL imports there (made if new)."""
+    url = f"sqlite:///{tmp_path / 'try.db'}"
+    result = CliRunner().invoke(cli, ["demo", "--db", url])
+    assert EXIT_OK == result.exit_code, result.output
+    assert emails(url)
+    assert not (tmp_path / "demo.db").exists()
+
+
+@pytest.mark.parametrize("command", ["template", "export"])
+def test_template_and_export_never_overwrite_without_force(
+    command: str, db: str, tmp_path: Path
+) -> None:
+    """An existing file is left as it was (exit 3) unless --force is given."""
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n", encoding="utf-8")
+    code, output = run(db, command, str(target))
+    assert EXIT_REFUSED == code, output
+    assert "--force" in output
+    assert "precious\n" == target.read_text(encoding="utf-8")
+    code, output = run(db, command, str(target), "--force")
+    assert EXIT_OK == code, output
+    assert "precious\n" != target.read_text(encoding="utf-8")
+
+
+def test_welcome_email_without_a_mail_server_is_refused_first(
+    db: str, staff: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--welcome-email with no --smtp-host is refused before anything is applied."""
+    monkeypatch.delenv("USERIMPORT_SMTP_HOST", raising=False)
+    code, output = run(db, "import", str(staff), "--yes", "--welcome-email")
+    assert EXIT_USAGE == code, output
+    assert "mail server" in output
+    assert set() == emails(db)
+    code, output = run(db, "plan", str(staff), "--welcome-email", "--out", "p.json")
+    assert EXIT_OK == code, output
+    code, output = run(db, "apply", "p.json", "--yes")
+    assert EXIT_USAGE == code, output
+    assert set() == emails(db)
+    assert not list(tmp_path.glob("userimport-undo-*.json"))
+
+
+def test_failed_welcome_emails_are_saved_and_sent_again(
+    db: str, staff: Path, tmp_path: Path, smtp: Any
+) -> None:
+    """Failed sends exit 4 with the import applied, are saved, and --retry sends them."""
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    code, output = run(
+        db, "import", str(staff), "--yes", "--welcome-email", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(closed), "--undo-out", "u.json",
+    )  # fmt: skip
+    assert EXIT_FAILED == code, output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+    [unsent] = tmp_path.glob("userimport-unsent-*.json")
+    document = json.loads(unsent.read_text(encoding="utf-8"))
+    assert ["anna@firma.no", "ole@firma.no"] == sorted(document["emails"])
+    assert f"userimport user welcome --retry {unsent.name}" in output
+    mailbox, port = smtp
+    code, output = run(
+        db, "user", "welcome", "--retry", str(unsent), "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port),
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    assert 2 == len(mailbox.messages)
+    assert not unsent.exists()
+
+
+def test_users_lists_and_searches_and_user_show(db: str, staff: Path) -> None:
+    """users [--search] lists the store's users; user show gives one, or exit 2."""
+    assert EXIT_OK == run(db, "import", str(staff), "--yes", "--undo-out", "u.json")[0]
+    code, output = run(db, "users")
+    assert EXIT_OK == code, output
+    assert "anna@firma.no" in output
+    assert "ole@firma.no" in output
+    code, output = run(db, "users", "--search", "bergen")
+    assert EXIT_OK == code, output
+    assert "anna@firma.no" in output
+    assert "ole@firma.no" not in output
+    code, output = run(db, "users", "--limit", "1")
+    assert "... and 1 more." in output
+    code, output = run(db, "user", "show", "ANNA@firma.no")
+    assert EXIT_OK == code, output
+    assert "Groups: Bergen, Oslo" in output
+    assert "Department: Sales" in output
+    assert EXIT_USAGE == run(db, "user", "show", "nobody@firma.no")[0]

@@ -21,8 +21,11 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .apply import ApplyResult
     from .mapping import ColumnMapping
+    from .model import User
     from .plan import Plan
     from .read import RawTable
     from .review import Review
@@ -34,6 +37,7 @@ __all__ = [
     "show_mapping",
     "show_plan",
     "show_result",
+    "show_users",
     "visible",
     "write_rejects",
 ]
@@ -195,3 +199,24 @@ def show_result(out: Console, result: ApplyResult, undo: Path | None) -> None:
                 out.print(f"  not sent to {n.email}: {n.error}")
     if undo is not None:
         out.print(f"Undo plan: {undo}  (userimport undo {undo})")
+
+
+def show_users(out: Console, users: Sequence[User], *, total: int, limit: int = 50) -> None:
+    """Print users (email, name, department, groups, admin), ending with "... and N more"."""
+    if not users:
+        out.print(f"No users found (the store has {total}).")
+        return
+    table = Table(title=f"Users ({len(users)} of {total})")
+    for name in ("email", "name", "department", "groups", "admin"):
+        table.add_column(name)
+    for u in users[:limit]:
+        table.add_row(
+            u.email,
+            f"{u.first_name} {u.last_name}".strip(),
+            u.department or "",
+            ", ".join(sorted(u.groups)),
+            "admin" if u.is_admin else "",
+        )
+    out.print(table)
+    if len(users) > limit:
+        out.print(f"... and {len(users) - limit} more.")

@@ -18,6 +18,7 @@ Exit codes:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from .read import RawTable
     from .repository import UserRepository
     from .review import Review
+    from .sql import SqlUserRepository
 
 __all__ = [
     "EXIT_FAILED",
@@ -80,6 +82,9 @@ EXIT_REFUSED = 3
 EXIT_FAILED = 4
 
 DEFAULT_DB = "sqlite:///users.db"
+
+#: Where ``demo`` imports, unless a ``--db`` is given on its command line.
+DEMO_DB = "sqlite:///demo.db"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -109,17 +114,82 @@ def library_errors() -> Iterator[None]:
         raise Failed(visible(str(e))) from e
 
 
-def repository(ctx: click.Context) -> UserRepository:
-    """
-    The store named by ``--db`` / ``USERIMPORT_DB``.
+#: Where ``--db`` and ``--create`` given after a subcommand are kept (on the root context).
+_DB_KEY = "userimport.db"
+_CREATE_KEY = "userimport.create"
+_STORE_KEY = "userimport.store"
 
-    An in-memory SQLite database is refused: it would live for one command only, so a saved
-    plan would always look stale (as if another writer had changed the store) and nothing
-    applied would be kept.
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value:
+            ctx.find_root().meta[key] = value
+
+    return callback
+
+
+def store_url(ctx: click.Context) -> str:
+    """The store URL: ``--db`` after the subcommand, else before it, else USERIMPORT_DB."""
+    root = ctx.find_root()
+    return str(root.meta.get(_DB_KEY) or root.params["db"])
+
+
+def shown_url(url: str) -> str:
+    """``url`` as the person gave it, with any password hidden."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, or None for another database (or an in-memory one)."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database.startswith("file:"):
+        database = database[5:].partition("?")[0]
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def store_exists(url: str, store: UserRepository) -> bool:
+    """Whether the store holds userimport's tables (a SQLite file: whether the file exists)."""
+    import sqlalchemy as sa
+
+    from .sql import SqlUserRepository
+
+    path = _sqlite_path(url)
+    if path is not None:
+        return path.exists()
+    assert isinstance(store, SqlUserRepository)
+    with store.engine.connect() as conn:
+        return bool(sa.inspect(conn).has_table("meta"))
+
+
+def repository(
+    ctx: click.Context, *, url: str | None = None, create: bool = False, quiet: bool = False
+) -> SqlUserRepository:
+    """
+    The store named by ``--db`` / ``USERIMPORT_DB``, named on the output.
+
+    A store that does not exist yet (a SQLite file that is not there, a database without
+    userimport's tables) is refused unless ``--create`` was given (or ``create``): a typo in
+    ``--db`` must not make a new, empty store that a plan then fills. An in-memory SQLite
+    database is refused: it would live for one command only, so a saved plan would always
+    look stale (as if another writer had changed the store) and nothing applied would be kept.
     """
     from .sql import SqlUserRepository
 
-    url: str = ctx.find_root().params["db"]
+    url = url or store_url(ctx)
+    opened = ctx.find_root().meta.get(_STORE_KEY)
+    if opened is not None and opened[0] == url:
+        return opened[1]  # type: ignore[no-any-return]
+    create = create or bool(ctx.find_root().meta.get(_CREATE_KEY))
     with library_errors():
         store = SqlUserRepository(url)
     if store.in_memory:
@@ -131,6 +201,18 @@ def repository(ctx: click.Context) -> UserRepository:
             param_hint="'--db' / USERIMPORT_DB",
         )
     ctx.call_on_close(store.close)
+    with library_errors():
+        exists = store_exists(url, store)
+    if not exists and not create:
+        raise click.UsageError(
+            f"there is no user store at {visible(shown_url(url))}; check --db (or USERIMPORT_DB), "
+            "or pass --create to make a new, empty store there"
+        )
+    ctx.find_root().meta[_STORE_KEY] = (url, store)
+    if not quiet:
+        console(stderr=True).print(
+            f"Store: {visible(shown_url(url))}" + ("" if exists else " (new: created empty)")
+        )
     return store
 
 
@@ -146,6 +228,27 @@ def _stack(*options: Callable[[F], F]) -> Callable[[F], F]:
         return f
 
     return apply
+
+
+#: ``--db`` and ``--create``, accepted after the subcommand as well as before it.
+store_options = _stack(
+    click.option(
+        "--db",
+        "_db",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember(_DB_KEY),
+        help="The user store (as before the command; this one wins).",
+    ),
+    click.option(
+        "--create",
+        "_create",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember(_CREATE_KEY),
+        help="Make the store if it does not exist yet (refused otherwise).",
+    ),
+)
 
 
 #: Options of reading and header detection.
@@ -254,7 +357,12 @@ settings_options = _stack(
 
 #: Where welcome emails are sent from (also from USERIMPORT_SMTP_* variables).
 smtp_options = _stack(
-    click.option("--smtp-host", envvar="USERIMPORT_SMTP_HOST", default="localhost"),
+    click.option(
+        "--smtp-host",
+        envvar="USERIMPORT_SMTP_HOST",
+        help="The mail server of welcome emails (also USERIMPORT_SMTP_HOST); none by default, "
+        "and welcome emails are refused without one.",
+    ),
     click.option("--smtp-port", envvar="USERIMPORT_SMTP_PORT", default=25, type=int),
     click.option("--smtp-user", envvar="USERIMPORT_SMTP_USER"),
     click.option("--smtp-password", envvar="USERIMPORT_SMTP_PASSWORD"),
@@ -340,6 +448,31 @@ def notifier_from(options: dict[str, Any]) -> SmtpNotifier:
         password=options["smtp_password"],
         starttls=options["smtp_starttls"],
     )
+
+
+def require_mail_server(options: dict[str, Any]) -> None:
+    """Refuse welcome emails, before anything changes, when no mail server is configured."""
+    if not options.get("smtp_host"):
+        raise click.UsageError(
+            "welcome emails need a mail server, and none is configured: give --smtp-host HOST "
+            "(or set USERIMPORT_SMTP_HOST), or leave out --welcome-email; nothing was changed"
+        )
+
+
+def save_unsent(result: ApplyResult, store: UserRepository) -> Path | None:
+    """Save the emails of the welcome emails not sent, for ``user welcome --retry``."""
+    if not result.not_notified:
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = Path(f"userimport-unsent-{stamp}.json")
+    document = {"store": store_label(store), "emails": list(result.not_notified)}
+    target.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def store_label(store: UserRepository) -> str:
+    """The store's URL without its password (or its repr for a store that is not SQL)."""
+    return str(getattr(store, "url", repr(store))).replace("sqlite+pysqlite:", "sqlite:")
 
 
 def settings_from(options: dict[str, Any]) -> ImportSettings:
@@ -498,6 +631,13 @@ def read_plan(path: str, *, undo: bool, permissions: Permissions) -> Plan:
     show_default=True,
     help="The user store (also USERIMPORT_DB): sqlite:///FILE or postgresql://...",
 )
+@click.option(
+    "--create",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember(_CREATE_KEY),
+    help="Make the store if it does not exist yet (refused otherwise).",
+)
 @click.version_option(package_name="userimport")
 def cli(db: str) -> None:
     """
@@ -511,11 +651,25 @@ def cli(db: str) -> None:
     """
 
 
+def force_option(f: F) -> F:
+    """``--force``: overwrite an existing file."""
+    return click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")(f)
+
+
+def refuse_overwrite(file: str, force: bool) -> None:
+    """Refuse to replace an existing file unless ``--force`` was given."""
+    if not force and Path(file).exists():
+        raise Refused(f"{visible(file)} exists and was left as it is; pass --force to overwrite it")
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
-def template(file: str) -> None:
+@force_option
+def template(file: str, force: bool) -> None:
     """
     Write an import template (CSV or XLSX, by the file's suffix).
+
+    An existing FILE is left as it is unless --force is given.
 
     \b
     Example:
@@ -523,6 +677,7 @@ def template(file: str) -> None:
     """
     from .export import write_template
 
+    refuse_overwrite(file, force)
     with library_errors():
         path = write_template(file)
     console().print(f"Wrote the template to {path}.")
@@ -531,10 +686,14 @@ def template(file: str) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @click.option("--separator", default=",", show_default=True, help="Between groups in a cell.")
+@force_option
+@store_options
 @click.pass_context
-def export(ctx: click.Context, file: str, separator: str) -> None:
+def export(ctx: click.Context, file: str, separator: str, force: bool) -> None:
     """
     Export every user of the store (CSV or XLSX, by the file's suffix).
+
+    An existing FILE is left as it is unless --force is given.
 
     \b
     Example:
@@ -542,6 +701,7 @@ def export(ctx: click.Context, file: str, separator: str) -> None:
     """
     from .export import export_users
 
+    refuse_overwrite(file, force)
     with library_errors():
         path = export_users(repository(ctx), file, separator=separator)
     console().print(f"Exported the users to {path}.")
@@ -559,6 +719,7 @@ def export(ctx: click.Context, file: str, separator: str) -> None:
     type=click.Path(dir_okay=False),
     help="Write the rows with problems, plus a Problems column, to this CSV file.",
 )
+@store_options
 @click.pass_context
 def plan(
     ctx: click.Context, /, file: str, out: str | None, rejects: str | None, **options: Any
@@ -577,11 +738,11 @@ def plan(
     from .repository import plan_secret
 
     console_ = console()
+    store = repository(ctx)
     with library_errors():
         table, header_row, review, settings = prepare_with_recipe(file, options)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
-        store = repository(ctx)
         the_plan = plan_import(review, store, settings)
     show_plan(console_, the_plan)
     if out:
@@ -619,12 +780,21 @@ def _apply(
     if the_plan.is_empty:
         console_.print("Nothing to change.")
         ctx.exit(EXIT_OK)
-    confirm(yes, "Apply these changes?")
-    notifier = notifier_from(options) if the_plan.settings.send_welcome_email else None
+    welcome = the_plan.settings.send_welcome_email and the_plan.summary().get("create", 0) > 0
+    if welcome:
+        require_mail_server(options)
     store = repository(ctx)
+    confirm(yes, "Apply these changes?")
+    notifier = notifier_from(options) if welcome else None
     with library_errors(), console_.status("Applying…"):
         result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
     show_result(console_, result, save_undo(result, undo_out, store))
+    unsent = save_unsent(result, store)
+    if unsent is not None:
+        raise Failed(
+            f"{len(result.not_notified)} welcome emails were not sent (the import itself was "
+            f"applied); send them again with: userimport user welcome --retry {unsent}"
+        )
     return result
 
 
@@ -634,6 +804,7 @@ def _apply(
 @click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
 @permission_options
 @smtp_options
+@store_options
 @click.pass_context
 def apply_command(
     ctx: click.Context, /, plan_file: str, yes: bool, undo_out: str | None, **options: Any
@@ -665,6 +836,7 @@ def apply_command(
 @yes_option
 @click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
 @smtp_options
+@store_options
 @click.pass_context
 def import_command(
     ctx: click.Context, /, file: str, yes: bool, undo_out: str | None, **options: Any
@@ -680,12 +852,15 @@ def import_command(
     """
     from .plan import plan_import
 
+    if options["welcome_email"]:
+        require_mail_server(options)
     console_ = console()
+    store = repository(ctx)
     with library_errors():
         _, _, review, settings = prepare_with_recipe(file, options)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
-        the_plan = plan_import(review, repository(ctx), settings)
+        the_plan = plan_import(review, store, settings)
     show_plan(console_, the_plan)
     _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options)
     ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
@@ -695,6 +870,7 @@ def import_command(
 @click.argument("undo_file", metavar="UNDO", type=click.Path(exists=True, dir_okay=False))
 @yes_option
 @permission_options
+@store_options
 @click.pass_context
 def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> None:
     """
@@ -715,14 +891,19 @@ def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> No
 
 @cli.command()
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@store_options
 @click.pass_context
 def demo(ctx: click.Context, file: str | None) -> None:
     """
-    Import the sample file shipped with userimport (or FILE) into the store, and show it.
+    Import the sample file shipped with userimport (or FILE) into a demo store, and show it.
+
+    The demo store is demo.db in the current folder, never the store of USERIMPORT_DB or
+    users.db: only a --db given on this command line is used instead.
 
     \b
     Example:
         userimport demo
+        userimport demo --db sqlite:///try.db
     """
     from importlib import resources
 
@@ -731,7 +912,13 @@ def demo(ctx: click.Context, file: str | None) -> None:
 
     console_ = console()
     source = file or str(resources.files("userimport").joinpath("data/sample_users.csv"))
-    console_.print(f"Importing {source} into {ctx.find_root().params['db']}")
+    root = ctx.find_root()
+    url = root.meta.get(_DB_KEY)
+    if url is None and root.get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE:
+        url = root.params["db"]
+    url = url or DEMO_DB
+    store = repository(ctx, url=url, create=True, quiet=True)
+    console_.print(f"Importing {source} into the demo store {shown_url(url)}")
     options: dict[str, Any] = {
         "sheet": None, "encoding": None, "delimiter": None, "header_row": "auto",
         "max_rows": "5000", "maps": (), "group_columns": None, "group_separator": None,
@@ -741,7 +928,6 @@ def demo(ctx: click.Context, file: str | None) -> None:
         _, _, review = prepare(source, options)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
-        store = repository(ctx)
         the_plan = plan_import(review, store)
         show_plan(console_, the_plan)
         if not the_plan.is_empty:
@@ -752,6 +938,41 @@ def demo(ctx: click.Context, file: str | None) -> None:
         "Planning the same file again: "
         + ("nothing to do." if again.is_empty else str(again.summary()))
     )
+    console_.print(
+        f"The demo users are in {shown_url(url)}; list them with: "
+        f"userimport users --db {shown_url(url)}"
+    )
+
+
+@cli.command()
+@click.option("--search", help="Only users whose email, name, department or a group has TEXT.")
+@click.option("--limit", default=50, show_default=True, help="Show at most this many users.")
+@store_options
+@click.pass_context
+def users(ctx: click.Context, search: str | None, limit: int) -> None:
+    """
+    List the users of the store (email, name, department, groups, admin).
+
+    \b
+    Example:
+        userimport users --search sales
+    """
+    from ._display import show_users
+
+    with library_errors():
+        snapshot = repository(ctx).snapshot()
+    found = sorted(snapshot.users.values(), key=lambda u: u.key)
+    if search:
+        needle = search.casefold()
+        found = [
+            u
+            for u in found
+            if any(
+                needle in text.casefold()
+                for text in (u.email, u.first_name, u.last_name, u.department or "", *u.groups)
+            )
+        ]
+    show_users(console(), found, total=len(snapshot.users), limit=limit)
 
 
 # -- single-user actions --------------------------------------------------------------------
@@ -768,6 +989,34 @@ def user() -> None:
     """
 
 
+@user.command(name="show")
+@click.argument("email")
+@store_options
+@click.pass_context
+def user_show(ctx: click.Context, email: str) -> None:
+    """
+    Show one user: name, department, groups, admin rights and attributes.
+
+    \b
+    Example:
+        userimport user show kari@firma.no
+    """
+    from .model import email_key
+
+    with library_errors():
+        found = repository(ctx).snapshot().users.get(email_key(email))
+    if found is None:
+        raise click.UsageError(f"no user has the email {visible(email)}")
+    out = console()
+    out.print(f"Email: {found.email}")
+    out.print(f"Name: {found.first_name} {found.last_name}".rstrip())
+    out.print(f"Department: {found.department or '(none)'}")
+    out.print(f"Groups: {', '.join(sorted(found.groups)) or '(none)'}")
+    out.print(f"Admin: {'yes' if found.is_admin else 'no'}")
+    for name, value in sorted(found.attributes.items()):
+        out.print(f"{name}: {value}")
+
+
 @user.command(name="add")
 @click.argument("email")
 @click.option("--first-name", required=True)
@@ -776,6 +1025,7 @@ def user() -> None:
 @click.option("--group", "groups", multiple=True, help="A group (created if new). Repeatable.")
 @click.option("--welcome-email", is_flag=True, help="Send the welcome email.")
 @smtp_options
+@store_options
 @click.pass_context
 def user_add(
     ctx: click.Context,
@@ -798,6 +1048,8 @@ def user_add(
     from .actions import add_user
     from .model import User
 
+    if welcome_email:
+        require_mail_server(options)
     new = User(
         email=email, first_name=first_name, last_name=last_name, department=department,
         groups=groups,
@@ -820,6 +1072,7 @@ def user_add(
 @click.option("--group", "groups", multiple=True, help="The user's groups (replaces). Repeatable.")
 @click.option("--add-group", "add_groups", multiple=True, help="Add a group. Repeatable.")
 @click.option("--remove-group", "remove_groups", multiple=True, help="Remove a group. Repeatable.")
+@store_options
 @click.pass_context
 def user_edit(
     ctx: click.Context,
@@ -871,6 +1124,7 @@ def user_edit(
 @user.command(name="delete")
 @click.argument("email")
 @yes_option
+@store_options
 @click.pass_context
 def user_delete(ctx: click.Context, email: str, yes: bool) -> None:
     """
@@ -891,6 +1145,7 @@ def user_delete(ctx: click.Context, email: str, yes: bool) -> None:
 @user.command(name="admin")
 @click.argument("email")
 @click.option("--grant/--revoke", required=True, help="Grant or revoke admin rights.")
+@store_options
 @click.pass_context
 def user_admin(ctx: click.Context, email: str, grant: bool) -> None:
     """
@@ -908,24 +1163,66 @@ def user_admin(ctx: click.Context, email: str, grant: bool) -> None:
 
 
 @user.command(name="welcome")
-@click.argument("email")
+@click.argument("email", required=False)
+@click.option(
+    "--retry",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Send again the welcome emails an import could not send (the file it saved).",
+)
 @smtp_options
+@store_options
 @click.pass_context
-def user_welcome(ctx: click.Context, /, email: str, **options: Any) -> None:
+def user_welcome(
+    ctx: click.Context, /, email: str | None, retry: str | None, **options: Any
+) -> None:
     """
-    Send the welcome email to one user.
+    Send the welcome email to one user, or again to those an import could not reach.
+
+    With --retry FILE, the file keeps only the emails still not sent (it is removed when
+    all were sent), and the command exits with 4 while any are left.
 
     \b
     Example:
         userimport user welcome kari@firma.no --smtp-host mail.firma.no --sender it@firma.no
+        userimport user welcome --retry userimport-unsent-20261124-101500.json --smtp-host mail
     """
     from .actions import send_welcome_email
 
-    with library_errors():
-        note = send_welcome_email(repository(ctx), email, notifier_from(options))
-    if not note.sent:
-        raise Failed(visible(f"the welcome email to {email} was not sent: {note.error}"))
-    console().print(f"Sent the welcome email to {email}.")
+    if (email is None) == (retry is None):
+        raise click.UsageError("give either EMAIL or --retry FILE")
+    if retry is not None:
+        try:
+            document = json.loads(Path(retry).read_text(encoding="utf-8"))
+            emails = [str(e) for e in document["emails"]]
+        except (ValueError, KeyError, TypeError) as e:
+            raise click.BadParameter(
+                f"{visible(retry)} is not a file of unsent welcome emails", param_hint="--retry"
+            ) from e
+    else:
+        assert email is not None
+        emails = [email]
+    require_mail_server(options)
+    store = repository(ctx)
+    notifier = notifier_from(options)
+    failed: list[str] = []
+    out = console()
+    for address in emails:
+        with library_errors():
+            note = send_welcome_email(store, address, notifier)
+        if note.sent:
+            out.print(f"Sent the welcome email to {address}.")
+        else:
+            failed.append(address)
+            out.print(f"Not sent to {address}: {note.error}")
+    if retry is not None:
+        if failed:
+            document["emails"] = failed
+            Path(retry).write_text(json.dumps(document, indent=1, ensure_ascii=False), "utf-8")
+        else:
+            Path(retry).unlink()
+    if failed:
+        again = f"; try again with: userimport user welcome --retry {retry}" if retry else ""
+        raise Failed(visible(f"{len(failed)} welcome emails were not sent{again}"))
 
 
 def main(argv: list[str] | None = None) -> int:
