@@ -79,7 +79,7 @@ def test_apply_a_saved_plan_then_it_is_stale(db: str, staff: Path, tmp_path: Pat
     assert {"anna@firma.no", "ole@firma.no"} == emails(db)
     code, output = run(db, "apply", str(out), "--yes")
     assert EXIT_REFUSED == code
-    assert "plan again" in output
+    assert "this plan was already applied" in output
 
 
 def test_import_asks_and_can_be_declined(db: str, staff: Path) -> None:
@@ -861,3 +861,39 @@ def test_users_lists_and_searches_and_user_show(db: str, staff: Path) -> None:
     assert "Groups: Bergen, Oslo" in output
     assert "Department: Sales" in output
     assert EXIT_USAGE == run(db, "user", "show", "nobody@firma.no")[0]
+
+
+def test_the_prompt_repeats_the_counts_and_declining_is_no_error(
+    db: str, staff: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question names the store and the counts; answering no is exit 3, not an Error."""
+    monkeypatch.setenv("USERIMPORT_ASSUME_TTY", "1")
+    code, output = run(db, "import", str(staff), input="n\n")
+    assert EXIT_REFUSED == code, output
+    assert f"Apply these changes to {db}: 2 to create, 0 to update, 0 to delete?" in output
+    assert "Not applied: nothing was changed." in output
+    assert "Error" not in output
+    assert set() == emails(db)
+
+
+def test_an_undo_applied_twice_says_so_in_words(db: str, staff: Path) -> None:
+    """A second undo of the same file says it was already applied, not two versions."""
+    assert EXIT_OK == run(db, "import", str(staff), "--yes", "--undo-out", "u.json")[0]
+    none = ("--max-delete-fraction", "none")
+    assert EXIT_OK == run(db, "undo", "u.json", "--yes", *none)[0]
+    code, output = run(db, "undo", "u.json", "--yes", *none)
+    assert EXIT_REFUSED == code, output
+    assert "this undo was already applied" in output
+    assert "plan: " not in output
+    assert set() == emails(db)
+
+
+def test_a_stale_undo_names_the_users_that_changed(db: str, staff: Path) -> None:
+    """An undo whose users were edited since names them, and changes nothing."""
+    assert EXIT_OK == run(db, "import", str(staff), "--yes", "--undo-out", "u.json")[0]
+    assert EXIT_OK == run(db, "user", "edit", "anna@firma.no", "--first-name", "Ann")[0]
+    code, output = run(db, "undo", "u.json", "--yes")
+    assert EXIT_REFUSED == code, output
+    assert "the store changed since u.json was made: 1 of its users" in output
+    assert "anna@firma.no" in output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)

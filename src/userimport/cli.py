@@ -51,6 +51,7 @@ from .errors import (
     PlanError,
     ReviewError,
     SettingsError,
+    StalePlanError,
     UserImportError,
 )
 
@@ -582,7 +583,8 @@ def confirm(yes: bool, question: str) -> None:
     if not sys.stdin.isatty() and not os.environ.get("USERIMPORT_ASSUME_TTY"):
         raise Refused("not applied: pass --yes to apply without a terminal to confirm at")
     if not click.confirm(visible(question), default=False):
-        raise Refused("not applied")
+        console().print("Not applied: nothing was changed.")
+        click.get_current_context().exit(EXIT_REFUSED)
 
 
 def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> Path:
@@ -763,6 +765,37 @@ def plan(
     ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
 
 
+def explain_stale(the_plan: Plan, store: UserRepository, path: str | None) -> str:
+    """
+    Say in words why a plan no longer fits the store: already applied, or who changed.
+
+    An undo (or a plan) whose every change is already what the store holds was applied
+    before; otherwise the users no longer as the plan found them are named.
+    """
+    from .model import email_key
+
+    users = store.snapshot().users
+    changing = the_plan.changes()
+    name = path or ("the undo plan" if the_plan.is_undo else "the plan")
+    kind = "this undo" if the_plan.is_undo else "this plan"
+    if all(users.get(email_key(e.email)) == e.after for e in changing):
+        return (
+            f"{kind} was already applied: the store already holds what {name} would make "
+            f"({len(changing)} users); nothing was changed"
+        )
+    moved = [e.email for e in changing if users.get(email_key(e.email)) != e.before]
+    if not moved:
+        return (
+            f"the store changed since {name} was made (other users, groups or departments "
+            "were changed by another import or edit); nothing was changed: plan again"
+        )
+    shown = ", ".join(moved[:5]) + (f" ... and {len(moved) - 5} more" if len(moved) > 5 else "")
+    return (
+        f"the store changed since {name} was made: {len(moved)} of its users are no longer "
+        f"as it found them ({shown}); nothing was changed: plan again"
+    )
+
+
 def _apply(
     ctx: click.Context,
     the_plan: Plan,
@@ -771,6 +804,7 @@ def _apply(
     undo_out: str | None,
     options: dict[str, Any],
     permissions: Permissions | None = None,
+    path: str | None = None,
 ) -> ApplyResult:
     from .apply import apply_plan
 
@@ -784,10 +818,20 @@ def _apply(
     if welcome:
         require_mail_server(options)
     store = repository(ctx)
-    confirm(yes, "Apply these changes?")
+    counts = the_plan.summary()
+    confirm(
+        yes,
+        f"Apply these changes to {shown_url(store_url(ctx))}: {counts['create']} to create, "
+        f"{counts['update']} to update, {counts['delete']} to delete?",
+    )
     notifier = notifier_from(options) if welcome else None
-    with library_errors(), console_.status("Applying…"):
-        result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
+    try:
+        with library_errors(), console_.status("Applying…"):
+            result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
+    except Refused as e:
+        if isinstance(e.__cause__, StalePlanError):
+            raise Refused(explain_stale(the_plan, store, path)) from e
+        raise
     show_result(console_, result, save_undo(result, undo_out, store))
     unsent = save_unsent(result, store)
     if unsent is not None:
@@ -824,7 +868,15 @@ def apply_command(
     permissions = permissions_from(options)
     the_plan = read_plan(plan_file, undo=False, permissions=permissions)
     show_plan(console(), the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options, permissions=permissions)
+    _apply(
+        ctx,
+        the_plan,
+        yes=yes,
+        undo_out=undo_out,
+        options=options,
+        permissions=permissions,
+        path=plan_file,
+    )
 
 
 @cli.command(name="import")
@@ -886,7 +938,9 @@ def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> No
     permissions = permissions_from(options)
     the_plan = read_plan(undo_file, undo=True, permissions=permissions)
     show_plan(console(), the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=None, options={}, permissions=permissions)
+    _apply(
+        ctx, the_plan, yes=yes, undo_out=None, options={}, permissions=permissions, path=undo_file
+    )
 
 
 @cli.command()
