@@ -897,3 +897,38 @@ def test_a_stale_undo_names_the_users_that_changed(db: str, staff: Path) -> None
     assert "the store changed since u.json was made: 1 of its users" in output
     assert "anna@firma.no" in output
     assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+
+
+def test_plan_and_undo_files_record_their_store(db: str, staff: Path, tmp_path: Path) -> None:
+    """plan --out and undo files name the store (URL, no password) and its id."""
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    assert EXIT_OK == run(db, "apply", "p.json", "--yes", "--undo-out", "u.json")[0]
+    saved = [json.loads(Path(name).read_text(encoding="utf-8")) for name in ("p.json", "u.json")]
+    assert [db, db] == [s["store"] for s in saved]
+    assert saved[0]["store_id"] == saved[1]["store_id"]
+    assert 16 == len(saved[0]["store_id"])
+    assert db == Plan.from_json(Path("u.json").read_text(encoding="utf-8")).store
+
+
+def test_a_plan_for_another_store_is_refused_in_words(db: str, staff: Path, tmp_path: Path) -> None:
+    """Applying a plan file to another store names both stores, and changes nothing."""
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    SqlUserRepository(other).snapshot()
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    code, output = run(other, "apply", "p.json", "--yes")
+    assert EXIT_REFUSED == code, output
+    assert f"p.json was made for the store {db}" in output
+    assert f"not for {other}" in output
+    assert set() == emails(other)
+
+
+def test_the_store_named_in_a_plan_file_is_signed(db: str, staff: Path) -> None:
+    """Changing the store written in a saved plan makes it refused as changed."""
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    data = json.loads(Path("p.json").read_text(encoding="utf-8"))
+    data["store"] = "sqlite:///elsewhere.db"
+    Path("p.json").write_text(json.dumps(data), encoding="utf-8")
+    code, output = run(db, "apply", "p.json", "--yes")
+    assert EXIT_REFUSED == code, output
+    assert "changed after it was made" in output
+    assert set() == emails(db)

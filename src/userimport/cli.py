@@ -587,6 +587,38 @@ def confirm(yes: bool, question: str) -> None:
         click.get_current_context().exit(EXIT_REFUSED)
 
 
+def store_id(secret: bytes | None) -> str | None:
+    """A stable id of a store: a digest of its plan secret (which it does not reveal)."""
+    if secret is None:
+        return None
+    import hashlib
+    import hmac
+
+    return hmac.new(secret, b"userimport store id", hashlib.sha256).hexdigest()[:16]
+
+
+def stamped(the_plan: Plan, store: UserRepository, secret: bytes | None) -> Plan:
+    """``the_plan`` naming the store it belongs to (URL without password, and its id)."""
+    return attrs.evolve(the_plan, store=store_label(store), store_id=store_id(secret))
+
+
+def check_store(the_plan: Plan, store: UserRepository, path: str) -> None:
+    """Refuse, in words, a plan file made for another store than the one given."""
+    from .repository import plan_secret
+
+    if the_plan.store_id is None:
+        return
+    with library_errors():
+        here = store_id(plan_secret(store))
+    if here != the_plan.store_id:
+        raise Refused(
+            f"{visible(path)} was made for the store {visible(the_plan.store or '?')} "
+            f"(id {the_plan.store_id}), not for {visible(store_label(store))}"
+            + (f" (id {here})" if here else "")
+            + "; give that store with --db, or plan again for this one; nothing was changed"
+        )
+
+
 def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> Path:
     """Save the undo plan, signed with the store's secret, and return where."""
     from .repository import plan_secret
@@ -596,7 +628,8 @@ def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> P
         path = f"userimport-undo-{stamp}.json"
     target = Path(path)
     with library_errors():
-        text = result.undo.to_json(indent=1, secret=plan_secret(store))
+        secret = plan_secret(store)
+        text = stamped(result.undo, store, secret).to_json(indent=1, secret=secret)
     target.write_text(text, encoding="utf-8")
     return target
 
@@ -749,7 +782,8 @@ def plan(
     show_plan(console_, the_plan)
     if out:
         with library_errors():
-            text = the_plan.to_json(indent=1, secret=plan_secret(store))
+            secret = plan_secret(store)
+            text = stamped(the_plan, store, secret).to_json(indent=1, secret=secret)
         Path(out).write_text(text, encoding="utf-8")
         if the_plan.blocked:
             console_.print(
@@ -818,6 +852,8 @@ def _apply(
     if welcome:
         require_mail_server(options)
     store = repository(ctx)
+    if path is not None and the_plan.saved is not None:
+        check_store(the_plan, store, path)
     counts = the_plan.summary()
     confirm(
         yes,

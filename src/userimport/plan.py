@@ -182,6 +182,10 @@ class Plan:
             known, as for a plan made from entries); the relative deletion limit counts on it.
         is_undo: The plan undoes an applied one (:meth:`inverse` made it); ``userimport
             undo`` applies only such plans, ``userimport apply`` never.
+        store: The store the plan was made for, as a person names it (a URL without its
+            password), or ``None``; saved in the file and covered by its digest.
+        store_id: A stable id of that store (the command line uses a digest of the store's
+            plan secret), or ``None``; saved in the file and covered by its digest.
         saved: Set by :meth:`from_json`: the plan came from a file, so
             :func:`~userimport.apply.apply_plan` checks its digest and never takes its
             settings as permissions. ``None`` for a plan made in this process.
@@ -199,6 +203,8 @@ class Plan:
     holds: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     store_users: int | None = None
     is_undo: bool = False
+    store: str | None = None
+    store_id: str | None = None
     saved: SavedPlan | None = None
 
     # -- counts --------------------------------------------------------------------------
@@ -430,6 +436,11 @@ class Plan:
             "holds": list(self.holds),
             "store_users": self.store_users,
         }
+        # Written only when known, so plans made without them read as before.
+        if self.store is not None:
+            head["store"] = self.store
+        if self.store_id is not None:
+            head["store_id"] = self.store_id
         entries = _saved_entries(self.frame)
         if secret is not None:
             try:
@@ -495,6 +506,8 @@ class Plan:
             holds=r.texts(data.get("holds", []), "holds"),
             store_users=r.maybe_whole(data.get("store_users"), "store_users"),
             is_undo=r.flag(data.get("undo", False), "undo"),
+            store=r.maybe_text(data.get("store"), "store"),
+            store_id=r.maybe_text(data.get("store_id"), "store_id"),
             saved=SavedPlan(content=content, digest=digest),
         )
 
@@ -564,7 +577,7 @@ _HEAD = (
     "warnings",
     "entries",
 )
-_OPTIONAL = ("source", "holds", "store_users", "undo", "digest")
+_OPTIONAL = ("source", "holds", "store_users", "undo", "digest", "store", "store_id")
 _ENTRY = frozenset(("action", "email", "row", "reason", "changed", "before", "after"))
 _HEX64 = re.compile("[0-9a-f]{64}")
 #: Per action, whether an entry has a ``before`` and an ``after`` (``None``: either way).
