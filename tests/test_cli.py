@@ -932,3 +932,90 @@ def test_the_store_named_in_a_plan_file_is_signed(db: str, staff: Path) -> None:
     assert EXIT_REFUSED == code, output
     assert "changed after it was made" in output
     assert set() == emails(db)
+
+
+# -- what a person sees before deciding (#12) ------------------------------------------------
+
+MIXED = (
+    "First Name,Last Name,Email,Department,Usergroups,Admin\n"
+    'Anna,Berg,anna@firma.no,Sales,"Oslo, Bergen",yes\n'
+    "Bo,Ek,not-an-email,HR,,\n"
+    "Ce,Fa,ce@firma.no,,,no\n"
+)
+
+
+def test_plan_shows_what_was_read_and_who_each_entry_is(db: str, tmp_path: Path) -> None:
+    """plan prints the file's reading, who is created and deleted, skips and their reasons."""
+    seed = SqlUserRepository(db)
+    seed.commit(
+        ChangeSet(
+            create=[
+                User(
+                    email="gone@firma.no",
+                    first_name="Gro",
+                    last_name="Dal",
+                    department="IT",
+                    groups={"Ops"},
+                    is_admin=True,
+                )
+            ],
+            create_groups={"Ops"},
+            create_departments={"IT"},
+        ),
+        expected_version=seed.snapshot().version,
+    )
+    (tmp_path / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    code, output = wide(db, "plan", "mixed.csv", "--delete-missing", "--max-deletes", "none")
+    assert EXIT_PROBLEMS == code, output
+    assert "Read mixed.csv: 4 rows, encoding" in output
+    assert "delimiter ','" in output
+    assert "headers on row 1" in output
+    assert "Anna Berg; Sales; groups: Bergen, Oslo" in output
+    assert "Skipped and kept (3)" in output
+    assert "row has errors" in output
+    assert "Gro Dal; IT; groups: Ops; admin" in output
+    assert "kept (--delete-admins was not given)" in output
+    assert "since --admin-rights was not given" in output
+    assert "admin_rights=False" not in output
+    assert "delete_admins" not in output
+
+
+def test_long_lists_end_with_and_n_more(db: str, tmp_path: Path) -> None:
+    """More than 50 creates end with '... and N more.'."""
+    rows = "".join(f"P{i},Q,p{i}@firma.no,Sales,\n" for i in range(60))
+    (tmp_path / "many.csv").write_text("First,Last,Email,Department,Groups\n" + rows, "utf-8")
+    code, output = run(db, "plan", "many.csv")
+    assert EXIT_OK == code, output
+    assert "... and 10 more." in output
+
+
+def test_colour_marks_deletes_only_on_a_colour_terminal(
+    db: str, staff: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete is red on a colour terminal; no colour with NO_COLOR or without a terminal."""
+    seed = SqlUserRepository(db)
+    seed.commit(
+        ChangeSet(
+            create=[
+                User(email="gone@firma.no", first_name="Gro", last_name="Dal", department="IT")
+            ],
+            create_departments={"IT"},
+        ),
+        expected_version=seed.snapshot().version,
+    )
+    args = ("plan", str(staff), "--delete-missing", "--max-delete-fraction", "none")
+    assert "\x1b[" not in run(db, *args)[1]
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[1;31mdelete" in run(db, *args)[1]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[1;31m" not in run(db, *args)[1]
+
+
+def test_row_limit_message_speaks_the_command_line(db: str, tmp_path: Path) -> None:
+    """The row limit's message names --max-rows, not the library's max_rows=None."""
+    rows = "".join(f"P{i},Q,p{i}@firma.no,Sales\n" for i in range(5))
+    (tmp_path / "five.csv").write_text("First,Last,Email,Department\n" + rows, "utf-8")
+    code, output = run(db, "plan", "five.csv", "--max-rows", "2")
+    assert EXIT_FAILED == code, output
+    assert "--max-rows" in output
+    assert "max_rows=None" not in output

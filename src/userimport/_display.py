@@ -33,12 +33,16 @@ if TYPE_CHECKING:
 __all__ = [
     "PlainConsole",
     "console",
+    "plain",
     "show_issues",
     "show_mapping",
     "show_plan",
+    "show_read",
     "show_result",
     "show_users",
+    "styled",
     "visible",
+    "who",
     "write_rejects",
 ]
 
@@ -114,8 +118,85 @@ def show_issues(out: Console, review: Review, *, limit: int = 50) -> None:
         out.print(f"... and {len(issues) - limit} more.")
 
 
+#: The style of each action, and of what needs a second look (rich styles; shown only on a
+#: colour terminal, never with NO_COLOR or when the output is not a terminal).
+STYLES = {
+    "create": "green",
+    "update": "yellow",
+    "delete": "bold red",
+    "skip": "dim",
+    "admin": "bold magenta",
+    "error": "bold red",
+    "warning": "yellow",
+    "blocked": "bold red",
+}
+
+#: Library words in messages, and what a person running the command line reads instead.
+_PLAIN = (
+    ("since admin_rights=False", "since --admin-rights was not given"),
+    ("(delete_admins=False)", "(--delete-admins was not given)"),
+    ("delete_admins=True (--delete-admins)", "--delete-admins"),
+    ("admin_rights=True (--admin-rights)", "--admin-rights"),
+    (" (max_deletes); raise max_deletes", "; raise --max-deletes"),
+    (" (max_delete_fraction); raise max_delete_fraction", "; raise --max-delete-fraction"),
+    ("raise the limit (max_rows=None for none)", "raise it with --max-rows N or none"),
+    ("max_rows=None", "--max-rows none"),
+    ("delete_admins=False", "without --delete-admins"),
+    ("admin_rights=False", "without --admin-rights"),
+    ("sqlite+pysqlite:", "sqlite:"),
+    ("postgresql+psycopg:", "postgresql:"),
+    ("postgresql+psycopg2:", "postgresql:"),
+)
+
+
+def plain(text: str) -> str:
+    """``text`` with library names (``delete_admins=False``...) put in command-line words."""
+    for old, new in _PLAIN:
+        text = text.replace(old, new)
+    return text
+
+
+def styled(text: str, style: str) -> Text:
+    """``text`` as plain characters (see :func:`visible`) in a rich ``style``."""
+    return Text(visible(text), style=STYLES.get(style, style))
+
+
+def show_read(out: Console, table: RawTable, header_row: int | None) -> None:
+    """Print what was read: the file, sheet, encoding, delimiter, header row and the notes."""
+    where = [f"{len(table.rows)} rows"]
+    if table.sheet is not None:
+        where.append(f"sheet {table.sheet!r}")
+    if table.encoding is not None:
+        where.append(f"encoding {table.encoding}")
+    if table.delimiter is not None:
+        where.append(f"delimiter {table.delimiter!r}")
+    where.append(
+        "no header row" if header_row is None else f"headers on row {table.row_number(header_row)}"
+    )
+    out.print(f"Read {table.name}: " + ", ".join(where) + ".")
+    for note in table.notes:
+        out.print(f"Read: {plain(note)}")
+
+
+def who(user: Any) -> str:
+    """A user as a person reads it: name, department and groups."""
+    if user is None:
+        return ""
+    name = f"{user.first_name} {user.last_name}".strip() or "(no name)"
+    parts = [name, user.department or "no department"]
+    parts.append("groups: " + (", ".join(sorted(user.groups)) or "none"))
+    if user.is_admin:
+        parts.append("admin")
+    return "; ".join(parts)
+
+
 def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
-    """Print the summary per action, warnings and the changes per user (field: old -> new)."""
+    """
+    Print the summary, warnings, what blocks it, every change (who is created or deleted,
+    field: old -> new for updates), and the skipped rows and kept users with their reason.
+
+    Each list stops at ``limit`` and ends with "... and N more".
+    """
     summary = plan.summary()
     out.print("Summary: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     if plan.new_groups:
@@ -126,12 +207,28 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
     for warning in plan.warnings:  # at most ``limit`` of each code: a column can flag every row
         seen[warning.code] = seen.get(warning.code, 0) + 1
         if seen[warning.code] <= limit:
-            out.print(f"Warning: {warning.message}")
+            style = "admin" if warning.code == "admin_ignored" else "warning"
+            out.print(styled(f"Warning: {plain(warning.message)}", style))
     for code, n in seen.items():
         if n > limit:
             out.print(f"... and {n - limit} more {code} warnings.")
     for reason in plan.blocked:
-        out.print(f"Blocked: {reason}")
+        out.print(styled(f"Blocked: {plain(reason)}", "blocked"))
+    skipped = plan.frame[plan.frame["action"] == "skip"]
+    if len(skipped):
+        table = Table(title=f"Skipped and kept ({len(skipped)})")
+        for name in ("row", "email", "who", "why"):
+            table.add_column(name)
+        for entry in _entries_of(skipped.head(limit)):
+            table.add_row(
+                "-" if entry.row is None else str(entry.row),
+                entry.email,
+                who(entry.before or entry.after),
+                plain(entry.reason),
+            )
+        out.print(table)
+        if len(skipped) > limit:
+            out.print(f"... and {len(skipped) - limit} more.")
     changes = plan.changes()
     if not changes:
         out.print(
@@ -142,16 +239,30 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
     for name in ("action", "email", "changes"):
         table.add_column(name)
     for entry in changes[:limit]:
+        style = entry.action
         if entry.action == "update":
-            detail = "; ".join(
-                f"{k}: {_text(v[0])} -> {_text(v[1])}" for k, v in entry.diff().items()
-            )
+            diff = entry.diff()
+            detail = "; ".join(f"{k}: {_text(v[0])} -> {_text(v[1])}" for k, v in diff.items())
+            if "is_admin" in diff:
+                style = "admin"
+        elif entry.action == "create":
+            detail = who(entry.after)
+            if entry.after is not None and entry.after.is_admin:
+                style = "admin"
         else:
-            detail = entry.reason
-        table.add_row(entry.action, entry.email, detail)
+            detail = who(entry.before)
+            if entry.before is not None and entry.before.is_admin:
+                style = "admin"
+        table.add_row(styled(entry.action, style), entry.email, detail)
     out.print(table)
     if len(changes) > limit:
         out.print(f"... and {len(changes) - limit} more.")
+
+
+def _entries_of(frame: Any) -> tuple[Any, ...]:
+    from .plan import _entries
+
+    return _entries(frame)
 
 
 def _text(value: Any) -> str:

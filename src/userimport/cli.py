@@ -38,9 +38,11 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 
 from ._display import (
     console,
+    plain,
     show_issues,
     show_mapping,
     show_plan,
+    show_read,
     show_result,
     visible,
     write_rejects,
@@ -108,11 +110,11 @@ def library_errors() -> Iterator[None]:
     try:
         yield
     except PlanError as e:
-        raise Refused(visible(str(e))) from e
+        raise Refused(visible(plain(str(e)))) from e
     except (MappingError, SettingsError, HeaderError, ReviewError) as e:
-        raise click.UsageError(visible(str(e))) from e
+        raise click.UsageError(visible(plain(str(e)))) from e
     except UserImportError as e:
-        raise Failed(visible(str(e))) from e
+        raise Failed(visible(plain(str(e)))) from e
 
 
 #: Where ``--db`` and ``--create`` given after a subcommand are kept (on the root context).
@@ -776,6 +778,7 @@ def plan(
     store = repository(ctx)
     with library_errors():
         table, header_row, review, settings = prepare_with_recipe(file, options)
+        show_read(console_, table, header_row)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
         the_plan = plan_import(review, store, settings)
@@ -945,7 +948,8 @@ def import_command(
     console_ = console()
     store = repository(ctx)
     with library_errors():
-        _, _, review, settings = prepare_with_recipe(file, options)
+        table, header_row, review, settings = prepare_with_recipe(file, options)
+        show_read(console_, table, header_row)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
         the_plan = plan_import(review, store, settings)
