@@ -1019,3 +1019,60 @@ def test_row_limit_message_speaks_the_command_line(db: str, tmp_path: Path) -> N
     assert EXIT_FAILED == code, output
     assert "--max-rows" in output
     assert "max_rows=None" not in output
+
+
+def json_run(db: str, *args: str) -> tuple[int, dict[str, Any]]:
+    """Run a command with --json; return its exit code and its one JSON document."""
+    result = CliRunner().invoke(cli, ["--db", db, *args, "--json"], catch_exceptions=False)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_plan_json_is_one_document(db: str, tmp_path: Path) -> None:
+    """plan --json prints only JSON: read, summary, issues, entries, warnings, blocked, code."""
+    (tmp_path / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    code, doc = json_run(db, "plan", "mixed.csv")
+    assert EXIT_PROBLEMS == code
+    assert EXIT_PROBLEMS == doc["exit_code"]
+    assert db == doc["store"]
+    assert 1 == doc["read"]["header_row"]
+    assert "," == doc["read"]["delimiter"]
+    assert 1 == doc["summary"]["create"]
+    assert {3, 4} == {i["row"] for i in doc["issues"]}
+    assert "not-an-email" in {i["value"] for i in doc["issues"]}
+    assert ["admin_ignored"] == [w["code"] for w in doc["warnings"]]
+    assert [] == doc["blocked"]
+    created = [e for e in doc["entries"] if e["action"] == "create"]
+    assert ["Anna"] == [e["after"]["first_name"] for e in created]
+    assert {"skip"} == {e["action"] for e in doc["entries"]} - {"create"}
+
+
+def test_import_apply_and_undo_json(db: str, staff: Path) -> None:
+    """import, apply and undo --json report the result; --json without --yes is refused."""
+    code, doc = json_run(db, "import", str(staff), "--yes", "--undo-out", "u.json")
+    assert (EXIT_OK, 2) == (code, doc["result"]["created"])
+    assert "u.json" == doc["result"]["undo_file"]
+    code, doc = json_run(db, "undo", "u.json", "--yes", "--max-delete-fraction", "none")
+    assert (EXIT_OK, 2) == (code, doc["result"]["deleted"])
+    assert set() == emails(db)
+    code, doc = json_run(db, "undo", "u.json", "--yes", "--max-delete-fraction", "none")
+    assert EXIT_REFUSED == code == doc["exit_code"]
+    assert "already applied" in doc["error"]
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    code, doc = json_run(db, "apply", "p.json", "--yes")
+    assert (EXIT_OK, 2) == (code, doc["result"]["created"])
+    result = CliRunner().invoke(cli, ["--db", db, "apply", "p.json", "--json"])
+    assert EXIT_USAGE == result.exit_code
+    assert "--json needs --yes" in result.output
+
+
+def test_quiet_prints_nothing_but_errors(db: str, staff: Path) -> None:
+    """-q: a successful import prints nothing; an error is still said."""
+    result = CliRunner().invoke(
+        cli, ["--db", db, "import", str(staff), "--yes", "-q", "--undo-out", "u.json"]
+    )
+    assert EXIT_OK == result.exit_code
+    assert "" == result.output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+    result = CliRunner().invoke(cli, ["--db", db, "undo", "u.json", "--yes", "-q"])
+    assert EXIT_REFUSED == result.exit_code
+    assert "Error:" in result.output

@@ -34,6 +34,7 @@ __all__ = [
     "PlainConsole",
     "console",
     "plain",
+    "set_quiet",
     "show_issues",
     "show_mapping",
     "show_plan",
@@ -69,13 +70,30 @@ class PlainConsole(Console):
         return Text(visible(text), **keep)
 
 
+#: Whether the command runs quietly (``-q`` or ``--json``): set once per command.
+_QUIET = [False]
+
+
+def set_quiet(quiet: bool) -> None:
+    """Make every console made from now on print nothing (``-q``, ``--json``), or print again."""
+    _QUIET[0] = quiet
+
+
 def console(*, stderr: bool = False) -> Console:
     """
     The console for output (plain when not a terminal, so pipes and tests read text).
 
     Strings given to it are shown literally, never read as markup (see :class:`PlainConsole`).
+    It prints nothing while the command runs quietly (:func:`set_quiet`).
     """
-    return PlainConsole(highlight=False, markup=False, emoji=False, soft_wrap=True, stderr=stderr)
+    return PlainConsole(
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        stderr=stderr,
+        quiet=_QUIET[0],
+    )
 
 
 def show_mapping(out: Console, mapping: ColumnMapping) -> None:
@@ -331,3 +349,68 @@ def show_users(out: Console, users: Sequence[User], *, total: int, limit: int = 
     out.print(table)
     if len(users) > limit:
         out.print(f"... and {len(users) - limit} more.")
+
+
+def issues_json(review: Review) -> list[dict[str, Any]]:
+    """The review's issues as JSON-ready records (row: the spreadsheet row)."""
+    frame = review.issues
+    keep = [c for c in ("row", "column", "field", "cell", "code", "severity", "value", "message")
+            if c in frame.columns]  # fmt: skip
+    return [
+        {str(k): _json_value(v) for k, v in record.items()}
+        for record in frame[keep].to_dict("records")
+    ]
+
+
+def _json_value(value: Any) -> Any:
+    """A cell as JSON: text as is, a missing value as None, a numpy scalar as Python's."""
+    import pandas as pd
+
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value.item() if hasattr(value, "item") else value
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON-ready data: summary, warnings, blocked, holds and every entry."""
+    import attrs
+
+    return {
+        "summary": plan.summary(),
+        "new_groups": sorted(plan.new_groups),
+        "new_departments": sorted(plan.new_departments),
+        "warnings": [attrs.asdict(w) for w in plan.warnings],
+        "blocked": list(plan.blocked),
+        "holds": list(plan.holds),
+        "entries": [
+            {
+                "action": e.action,
+                "email": e.email,
+                "row": e.row,
+                "reason": e.reason,
+                "changed": list(e.changed),
+                "before": None if e.before is None else e.before.to_dict(),
+                "after": None if e.after is None else e.after.to_dict(),
+            }
+            for e in plan.entries
+            if e.action != "unchanged"
+        ],
+    }
+
+
+def result_json(result: ApplyResult, undo: Path | None) -> dict[str, Any]:
+    """What applying did, as JSON-ready data."""
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "deleted": result.deleted,
+        "undo_file": None if undo is None else str(undo),
+        "welcome_emails": [
+            {"email": n.email, "sent": n.sent, "error": n.error} for n in result.notifications
+        ],
+    }

@@ -38,7 +38,11 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 
 from ._display import (
     console,
+    issues_json,
     plain,
+    plan_json,
+    result_json,
+    set_quiet,
     show_issues,
     show_mapping,
     show_plan,
@@ -252,6 +256,44 @@ store_options = _stack(
         help="Make the store if it does not exist yet (refused otherwise).",
     ),
 )
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        set_quiet(True)
+    return value
+
+
+#: ``--json`` (one JSON document on standard output, nothing else) and ``-q``.
+output_options = _stack(
+    click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=_quiet,
+        help="Print one JSON document (summary, issues, entries, warnings, blocked, result) "
+        "on standard output, and nothing else; errors too are in it.",
+    ),
+    click.option("-q", "--quiet", is_flag=True, callback=_quiet, help="Print nothing but errors."),
+)
+
+
+def emit(doc: dict[str, Any], code: int) -> None:
+    """Print the ``--json`` document with its exit code."""
+    doc["exit_code"] = code
+    click.echo(json.dumps(doc, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def json_errors(doc: dict[str, Any] | None) -> Iterator[None]:
+    """With ``--json``, an error ends the document too (``error``, ``exit_code``)."""
+    try:
+        yield
+    except click.ClickException as e:
+        if doc is not None:
+            doc["error"] = e.format_message()
+            emit(doc, e.exit_code)
+        raise
 
 
 #: Options of reading and header detection.
@@ -686,6 +728,7 @@ def cli(db: str) -> None:
         userimport plan staff.xlsx --out plan.json
         userimport apply plan.json
     """
+    set_quiet(False)
 
 
 def force_option(f: F) -> F:
@@ -756,6 +799,7 @@ def export(ctx: click.Context, file: str, separator: str, force: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Write the rows with problems, plus a Problems column, to this CSV file.",
 )
+@output_options
 @store_options
 @click.pass_context
 def plan(
@@ -771,8 +815,28 @@ def plan(
     Example:
         userimport plan staff.csv --delete-missing --out plan.json --rejects fix-me.csv
     """
+    doc: dict[str, Any] | None = {"command": "plan", "file": file} if options["as_json"] else None
+    with json_errors(doc):
+        _plan(ctx, file, out, rejects, options, doc)
+
+
+def read_json(table: RawTable, header_row: int | None) -> dict[str, Any]:
+    """What was read, for ``--json``."""
+    return {
+        "rows": len(table.rows),
+        "sheet": table.sheet,
+        "encoding": table.encoding,
+        "delimiter": table.delimiter,
+        "header_row": None if header_row is None else table.row_number(header_row),
+        "notes": [plain(n) for n in table.notes],
+    }
+
+
+def _planned(
+    ctx: click.Context, file: str, options: dict[str, Any], doc: dict[str, Any] | None
+) -> tuple[UserRepository, RawTable, int | None, Review, Plan]:
+    """Open the store, read, review and plan ``file``, show it all (and fill ``doc``)."""
     from .plan import plan_import
-    from .repository import plan_secret
 
     console_ = console()
     store = repository(ctx)
@@ -783,6 +847,27 @@ def plan(
         show_issues(console_, review)
         the_plan = plan_import(review, store, settings)
     show_plan(console_, the_plan)
+    if doc is not None:
+        doc["store"] = store_label(store)
+        doc["read"] = read_json(table, header_row)
+        doc["valid"] = review.is_valid
+        doc["issues"] = issues_json(review)
+        doc.update(plan_json(the_plan))
+    return store, table, header_row, review, the_plan
+
+
+def _plan(
+    ctx: click.Context,
+    file: str,
+    out: str | None,
+    rejects: str | None,
+    options: dict[str, Any],
+    doc: dict[str, Any] | None,
+) -> None:
+    from .repository import plan_secret
+
+    console_ = console()
+    store, table, header_row, review, the_plan = _planned(ctx, file, options, doc)
     if out:
         with library_errors():
             secret = plan_secret(store)
@@ -797,9 +882,12 @@ def plan(
     if rejects:
         count = write_rejects(rejects, table, header_row, review)
         console_.print(f"Wrote {count} rows with problems to {rejects}.")
-    if the_plan.blocked:
-        ctx.exit(EXIT_REFUSED)
-    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
+    code = EXIT_REFUSED if the_plan.blocked else EXIT_OK if review.is_valid else EXIT_PROBLEMS
+    if doc is not None:
+        doc["plan_file"] = out
+        doc["rejects_file"] = rejects
+        emit(doc, code)
+    ctx.exit(code)
 
 
 def explain_stale(the_plan: Plan, store: UserRepository, path: str | None) -> str:
@@ -842,7 +930,10 @@ def _apply(
     options: dict[str, Any],
     permissions: Permissions | None = None,
     path: str | None = None,
-) -> ApplyResult:
+    doc: dict[str, Any] | None = None,
+    code: int = EXIT_OK,
+) -> None:
+    """Ask, apply, save the undo plan and the unsent emails, report, and exit with ``code``."""
     from .apply import apply_plan
 
     console_ = console()
@@ -850,7 +941,10 @@ def _apply(
         raise Refused("the plan is held: " + "; ".join(the_plan.holds))
     if the_plan.is_empty:
         console_.print("Nothing to change.")
-        ctx.exit(EXIT_OK)
+        if doc is not None:
+            doc["result"] = None
+            emit(doc, code)
+        ctx.exit(code)
     welcome = the_plan.settings.send_welcome_email and the_plan.summary().get("create", 0) > 0
     if welcome:
         require_mail_server(options)
@@ -871,14 +965,28 @@ def _apply(
         if isinstance(e.__cause__, StalePlanError):
             raise Refused(explain_stale(the_plan, store, path)) from e
         raise
-    show_result(console_, result, save_undo(result, undo_out, store))
+    undo = save_undo(result, undo_out, store)
+    show_result(console_, result, undo)
     unsent = save_unsent(result, store)
+    if doc is not None:
+        doc["result"] = result_json(result, undo)
+        doc["unsent_file"] = None if unsent is None else str(unsent)
     if unsent is not None:
         raise Failed(
             f"{len(result.not_notified)} welcome emails were not sent (the import itself was "
             f"applied); send them again with: userimport user welcome --retry {unsent}"
         )
-    return result
+    if doc is not None:
+        emit(doc, code)
+    ctx.exit(code)
+
+
+def json_needs_yes(options: dict[str, Any], yes: bool) -> None:
+    """``--json`` output cannot hold a question: it needs ``--yes``."""
+    if options.get("as_json") and not yes:
+        raise click.UsageError(
+            "--json needs --yes: the JSON document cannot ask for a confirmation"
+        )
 
 
 @cli.command(name="apply")
@@ -887,6 +995,7 @@ def _apply(
 @click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
 @permission_options
 @smtp_options
+@output_options
 @store_options
 @click.pass_context
 def apply_command(
@@ -904,18 +1013,27 @@ def apply_command(
         userimport apply plan.json --yes
         userimport apply plan.json --delete-admins --max-deletes 200
     """
-    permissions = permissions_from(options)
-    the_plan = read_plan(plan_file, undo=False, permissions=permissions)
-    show_plan(console(), the_plan)
-    _apply(
-        ctx,
-        the_plan,
-        yes=yes,
-        undo_out=undo_out,
-        options=options,
-        permissions=permissions,
-        path=plan_file,
+    json_needs_yes(options, yes)
+    doc: dict[str, Any] | None = (
+        {"command": "apply", "file": plan_file} if options["as_json"] else None
     )
+    with json_errors(doc):
+        permissions = permissions_from(options)
+        the_plan = read_plan(plan_file, undo=False, permissions=permissions)
+        show_plan(console(), the_plan)
+        if doc is not None:
+            doc["store"] = shown_url(store_url(ctx))
+            doc.update(plan_json(the_plan))
+        _apply(
+            ctx,
+            the_plan,
+            yes=yes,
+            undo_out=undo_out,
+            options=options,
+            permissions=permissions,
+            path=plan_file,
+            doc=doc,
+        )
 
 
 @cli.command(name="import")
@@ -927,6 +1045,7 @@ def apply_command(
 @yes_option
 @click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
 @smtp_options
+@output_options
 @store_options
 @click.pass_context
 def import_command(
@@ -941,27 +1060,21 @@ def import_command(
     Example:
         userimport import staff.xlsx --on-existing skip --yes
     """
-    from .plan import plan_import
-
+    json_needs_yes(options, yes)
     if options["welcome_email"]:
         require_mail_server(options)
-    console_ = console()
-    store = repository(ctx)
-    with library_errors():
-        table, header_row, review, settings = prepare_with_recipe(file, options)
-        show_read(console_, table, header_row)
-        show_mapping(console_, review.mapping)
-        show_issues(console_, review)
-        the_plan = plan_import(review, store, settings)
-    show_plan(console_, the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options)
-    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
+    doc: dict[str, Any] | None = {"command": "import", "file": file} if options["as_json"] else None
+    with json_errors(doc):
+        _, _, _, review, the_plan = _planned(ctx, file, options, doc)
+        code = EXIT_OK if review.is_valid else EXIT_PROBLEMS
+        _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options, doc=doc, code=code)
 
 
 @cli.command()
 @click.argument("undo_file", metavar="UNDO", type=click.Path(exists=True, dir_okay=False))
 @yes_option
 @permission_options
+@output_options
 @store_options
 @click.pass_context
 def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> None:
@@ -975,12 +1088,27 @@ def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> No
     Example:
         userimport undo userimport-undo-20261124-101500.json --yes
     """
-    permissions = permissions_from(options)
-    the_plan = read_plan(undo_file, undo=True, permissions=permissions)
-    show_plan(console(), the_plan)
-    _apply(
-        ctx, the_plan, yes=yes, undo_out=None, options={}, permissions=permissions, path=undo_file
+    json_needs_yes(options, yes)
+    doc: dict[str, Any] | None = (
+        {"command": "undo", "file": undo_file} if options["as_json"] else None
     )
+    with json_errors(doc):
+        permissions = permissions_from(options)
+        the_plan = read_plan(undo_file, undo=True, permissions=permissions)
+        show_plan(console(), the_plan)
+        if doc is not None:
+            doc["store"] = shown_url(store_url(ctx))
+            doc.update(plan_json(the_plan))
+        _apply(
+            ctx,
+            the_plan,
+            yes=yes,
+            undo_out=None,
+            options={},
+            permissions=permissions,
+            path=undo_file,
+            doc=doc,
+        )
 
 
 @cli.command()
