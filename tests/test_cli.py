@@ -1076,3 +1076,17 @@ def test_quiet_prints_nothing_but_errors(db: str, staff: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", db, "undo", "u.json", "--yes", "-q"])
     assert EXIT_REFUSED == result.exit_code
     assert "Error:" in result.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["template", "t.csv"], ["plan", "--help"]])
+def test_help_and_template_start_light(args: list[str], tmp_path: Path) -> None:
+    """--help and template load none of pandas, pyarrow, pandera or SQLAlchemy."""
+    code = (
+        "import sys; from userimport.cli import main; main(sys.argv[1:]); "
+        "heavy = {'pandas', 'pyarrow', 'pandera', 'sqlalchemy'} & set(sys.modules); "
+        "print(sorted(heavy), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert "[]" == done.stderr.strip().splitlines()[-1]
