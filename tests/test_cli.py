@@ -134,12 +134,14 @@ def test_problems_exit_1_and_rejects_file(db: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(STAFF + ",Dahl,kari@firma.no,Sales,\n", encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
-    code, output = run(db, "plan", str(path), "--rejects", str(rejects))
+    code, output = wide(db, "plan", str(path), "--rejects", str(rejects))
     assert EXIT_PROBLEMS == code
-    assert "first_name is empty" in output
+    assert "'First Name' (A) is empty" in output
+    assert "first_name" not in output.split("Problems (1)")[1]
     text = rejects.read_text(encoding="utf-8-sig").splitlines()
-    assert "First Name,Last Name,Email,Department,Usergroups,Problems" == text[0]
+    assert "First Name,Last Name,Email,Department,Usergroups,Problems,Original row" == text[0]
     assert text[1].startswith(",Dahl,kari@firma.no,Sales,,")
+    assert text[1].endswith(",4")
 
 
 def test_options_reach_the_library(db: str, tmp_path: Path) -> None:
@@ -1087,6 +1089,29 @@ def test_help_and_template_start_light(args: list[str], tmp_path: Path) -> None:
         "print(sorted(heavy), file=sys.stderr)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, cwd=tmp_path
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     assert "[]" == done.stderr.strip().splitlines()[-1]
+
+
+def test_problems_name_the_person_and_value_and_skipped_rows_are_no_errors(
+    db: str, tmp_path: Path
+) -> None:
+    """The problems table shows the person and the cell; a skipped row is not an error."""
+    (tmp_path / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    code, output = wide(db, "plan", "mixed.csv", "--skip-row", "4", "--rejects", "r.csv")
+    assert EXIT_PROBLEMS == code, output
+    problems = output.split("Problems (1)")[1].split("Summary")[0]
+    assert "Bo Ek" in problems
+    assert "not-an-email" in problems
+    assert "'Email' (C) is not a valid email address" in problems
+    assert "Ce Fa" not in problems
+    lines = Path("r.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert 2 == len(lines)
+    assert lines[1].endswith(",3")
+    code, doc = json_run(db, "plan", "mixed.csv", "--skip-row", "4")
+    assert [3] == [i["row"] for i in doc["issues"]]

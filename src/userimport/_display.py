@@ -23,6 +23,8 @@ from rich.text import Text
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import pandas as pd
+
     from .apply import ApplyResult
     from .mapping import ColumnMapping
     from .model import User
@@ -33,7 +35,10 @@ if TYPE_CHECKING:
 __all__ = [
     "PlainConsole",
     "console",
+    "kept_issues",
+    "person",
     "plain",
+    "problem_text",
     "set_quiet",
     "show_issues",
     "show_mapping",
@@ -119,18 +124,53 @@ def show_mapping(out: Console, mapping: ColumnMapping) -> None:
         out.print(f"Note: {note}")
 
 
-def show_issues(out: Console, review: Review, *, limit: int = 50) -> None:
-    """Print the rows with problems: row, column and message."""
+def kept_issues(review: Review) -> pd.DataFrame:
+    """The issues of rows not skipped: a skipped row's problems are no one's errors."""
     issues = review.issues
+    skipped = review.rows.index[review.rows["status"] == "skipped"]
+    return issues[~issues["row"].isin(skipped)] if len(skipped) else issues
+
+
+def problem_text(record: Any) -> str:
+    """An issue's message without its file/row prefix, naming the column, not the field."""
+    text = str(record.message).split(": ", 1)[-1]
+    field = str(record.field)
+    if text.startswith(field + " "):
+        text = f"{record.column}{text[len(field) :]}"
+    return plain(text)
+
+
+def person(review: Review, row: int) -> str:
+    """The person on a spreadsheet row: their name, else their email."""
+    rows = review.rows
+    if row not in rows.index:
+        return ""
+    r = rows.loc[row]
+    name = f"{r.get('first_name', '') or ''} {r.get('last_name', '') or ''}".strip()
+    return name or str(r.get("email", "") or "")
+
+
+def show_issues(out: Console, review: Review, *, limit: int = 50) -> None:
+    """
+    Print the problems of the rows not skipped: the spreadsheet row, the person on it, the
+    column (as headed in the file), the cell's value and the problem.
+    """
+    issues = kept_issues(review)
     if not len(issues):
         out.print("No problems found.")
         return
     table = Table(title=f"Problems ({len(issues)})")
-    for name in ("row", "column", "severity", "problem"):
+    for name in ("row", "person", "column", "value", "problem"):
         table.add_column(name)
-    for row in issues.head(limit).itertuples():
-        text = str(row.message).split(": ", 1)[-1]
-        table.add_row(str(row.row), str(row.column), str(row.severity), text)
+    for record in issues.head(limit).itertuples():
+        value = _json_value(record.value)
+        table.add_row(
+            str(record.row),
+            person(review, int(str(record.row))),
+            str(record.column),
+            "" if value is None else str(value),
+            styled(problem_text(record), "error" if record.severity == "error" else "warning"),
+        )
     out.print(table)
     if len(issues) > limit:
         out.print(f"... and {len(issues) - limit} more.")
@@ -292,24 +332,29 @@ def _text(value: Any) -> str:
 
 
 def write_rejects(path: str, table: RawTable, header_row: int | None, review: Review) -> int:
-    """Write the rows with errors, as read, plus a Problems column; return how many."""
+    """
+    Write the rows with errors (not the skipped ones), as read, plus a ``Problems`` column and
+    an ``Original row`` column (the row's number in the file read); return how many.
+    """
     import csv
 
-    issues = review.issues[review.issues["severity"] == "error"]
+    issues = kept_issues(review)
+    issues = issues[issues["severity"] == "error"]
     rows = sorted({int(r) for r in issues["row"]})
-    problems = issues.groupby("row")["message"].agg(
-        lambda m: " | ".join(x.split(": ", 1)[-1] for x in m)
-    )
+    problems = {
+        row: " | ".join(problem_text(r) for r in group.itertuples())
+        for row, group in issues.groupby("row")
+    }
     width = table.rows.shape[1]
     header = (
         [str(c) for c in table.rows.iloc[header_row]]
         if header_row is not None
         else [f"Column {i + 1}" for i in range(width)]
     )
-    records = [[*header, "Problems"]]
+    records = [[*header, "Problems", "Original row"]]
     for row in rows:
         cells = [str(c) for c in table.rows.iloc[row - table.first_row]]
-        records.append([*cells, str(problems.get(row, ""))])
+        records.append([*cells, str(problems.get(row, "")), str(row)])
     with open(path, "w", newline="", encoding="utf-8-sig") as f:
         csv.writer(f).writerows(records)
     return len(rows)
@@ -353,7 +398,7 @@ def show_users(out: Console, users: Sequence[User], *, total: int, limit: int = 
 
 def issues_json(review: Review) -> list[dict[str, Any]]:
     """The review's issues as JSON-ready records (row: the spreadsheet row)."""
-    frame = review.issues
+    frame = kept_issues(review)
     keep = [c for c in ("row", "column", "field", "cell", "code", "severity", "value", "message")
             if c in frame.columns]  # fmt: skip
     return [

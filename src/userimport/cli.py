@@ -797,7 +797,7 @@ def export(ctx: click.Context, file: str, separator: str, force: bool) -> None:
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False),
-    help="Write the rows with problems, plus a Problems column, to this CSV file.",
+    help="Write the rows with errors, plus Problems and Original row columns, to this CSV file.",
 )
 @output_options
 @store_options
