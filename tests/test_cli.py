@@ -1115,3 +1115,24 @@ def test_problems_name_the_person_and_value_and_skipped_rows_are_no_errors(
     assert lines[1].endswith(",3")
     code, doc = json_run(db, "plan", "mixed.csv", "--skip-row", "4")
     assert [3] == [i["row"] for i in doc["issues"]]
+
+
+def test_a_recipe_with_a_renamed_column_is_fixed_with_map(db: str, tmp_path: Path) -> None:
+    """The drift says which --map fixes a renamed column, and --map with --recipe does."""
+    assert EXIT_OK == run(db, "plan", str(_staff(tmp_path)), "--save-recipe", "r.json")[0]
+    renamed = STAFF.replace("Usergroups", "Teams")
+    (tmp_path / "feb.csv").write_text(renamed, encoding="utf-8")
+    code, output = run(db, "plan", "feb.csv", "--recipe", "r.json")
+    assert "fix it with: --map Teams=groups" in output
+    code, doc = json_run(db, "plan", "feb.csv", "--recipe", "r.json", "--map", "Teams=groups")
+    assert EXIT_OK == code, doc
+    anna = next(e for e in doc["entries"] if e["email"] == "anna@firma.no")
+    assert ["Bergen", "Oslo"] == anna["after"]["groups"]
+    code, output = run(db, "plan", "feb.csv", "--recipe", "r.json", "--map", "Teams=groups")
+    assert "mapped to groups by --map" in output
+
+
+def _staff(tmp_path: Path) -> Path:
+    path = tmp_path / "jan.csv"
+    path.write_text(STAFF, encoding="utf-8")
+    return path

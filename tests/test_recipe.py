@@ -151,3 +151,19 @@ def test_a_saved_recipe_leaves_permissions_out() -> None:
     assert ImportSettings(on_existing="skip") == settings
     strict = ImportSettings(max_deletes=3, max_delete_fraction=0.05)
     assert strict == Recipe.from_review(review, table, 1, strict).settings
+
+
+def test_drift_names_the_target_and_remap_fixes_a_renamed_column() -> None:
+    """A renamed column's drift names the property it fed; remap maps it before validation."""
+    february = (
+        "Staff export\n"
+        "Fornavn;Etternavn;Mail;Avdeling;Grupper;Notes\n"
+        "Anna;Berg;anna@firma.no;Sales;Oslo;x\n"
+    )
+    replayed = replay(recipe_for(JANUARY), february.encode())
+    [renamed] = [d for d in replayed.drift if d.kind == "column_renamed"]
+    assert ("Grupper", "groups") == (renamed.column, renamed.target)
+    fixed = replay(
+        recipe_for(JANUARY), february.encode(), remap=lambda m: m.map("Grupper", "groups")
+    )
+    assert ("Oslo",) == fixed.review.rows.iloc[0]["groups"]

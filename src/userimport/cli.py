@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     from .notify import SmtpNotifier
     from .plan import Plan
     from .read import RawTable
+    from .recipe import Drift
     from .repository import UserRepository
     from .review import Review
     from .sql import SqlUserRepository
@@ -433,7 +435,8 @@ def recipe_options(f: F) -> F:
         "--recipe",
         type=click.Path(exists=True, dir_okay=False),
         help="Replay a saved recipe: its reading options, mapping, row edits and settings "
-        "replace the options given here; every drift is reported.",
+        "replace the options given here (--map and the group options change its mapping); "
+        "every drift is reported.",
     )(f)
 
 
@@ -578,10 +581,16 @@ def prepare_with_recipe(
 
     if options.get("recipe"):
         recipe = Recipe.from_json(Path(options["recipe"]).read_text(encoding="utf-8"))
-        replayed = replay(recipe, file, max_rows=_limit(options["max_rows"], "--max-rows"))
+        replayed = replay(
+            recipe,
+            file,
+            max_rows=_limit(options["max_rows"], "--max-rows"),
+            remap=lambda mapping: apply_mapping_options(mapping, options),
+        )
         out = console()
+        mapped = {item.partition("=")[0].strip() for item in options["maps"]}
         for drift in replayed.drift:
-            out.print(f"Drift: {drift.message}")
+            out.print(f"Drift: {drift.message}{drift_hint(drift, mapped)}")
         table, header_row, review = replayed.table, replayed.header_row, replayed.review
         # A recipe carries no permissions: those given on the command line win over it.
         ctx = click.get_current_context()
@@ -600,6 +609,19 @@ def prepare_with_recipe(
         Path(options["save_recipe"]).write_text(recipe.to_json(), encoding="utf-8")
         console().print(f"Saved the recipe to {options['save_recipe']}.")
     return table, header_row, review, settings
+
+
+def drift_hint(drift: Drift, mapped: set[str]) -> str:
+    """How to fix a column drift from the command line (nothing if ``--map`` already did)."""
+    if drift.target is None:
+        return ""
+    if drift.kind == "column_renamed" and drift.column is not None:
+        if drift.column in mapped:
+            return f"; mapped to {drift.target} by --map"
+        return f"; if it is, fix it with: --map {shlex.quote(f'{drift.column}={drift.target}')}"
+    if drift.kind == "column_missing":
+        return f"; if another column holds it now: --map 'COLUMN={drift.target}'"
+    return ""
 
 
 def apply_mapping_options(mapping: ColumnMapping, options: dict[str, Any]) -> ColumnMapping:
