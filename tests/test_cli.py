@@ -1136,3 +1136,30 @@ def _staff(tmp_path: Path) -> Path:
     path = tmp_path / "jan.csv"
     path.write_text(STAFF, encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_scripts_are_made(shell: str) -> None:
+    """_USERIMPORT_COMPLETE=<shell>_source prints the completion script docs/cli.md shows."""
+    result = CliRunner().invoke(
+        cli, [], env={"_USERIMPORT_COMPLETE": f"{shell}_source"}, prog_name="userimport"
+    )
+    assert EXIT_OK == result.exit_code
+    assert "_USERIMPORT_COMPLETE" in result.output
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text("utf-8")
+    assert f"_USERIMPORT_COMPLETE={shell}_source userimport" in guide
+
+
+def test_completion_lists_the_commands() -> None:
+    """Completing 'userimport u' offers the users and user commands."""
+    result = CliRunner().invoke(
+        cli,
+        [],
+        env={
+            "_USERIMPORT_COMPLETE": "bash_complete",
+            "COMP_WORDS": "userimport u",
+            "COMP_CWORD": "1",
+        },
+        prog_name="userimport",
+    )
+    assert {"plain,user", "plain,users"} <= set(result.output.split())
