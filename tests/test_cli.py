@@ -1163,3 +1163,32 @@ def test_completion_lists_the_commands() -> None:
         prog_name="userimport",
     )
     assert {"plain,user", "plain,users"} <= set(result.output.split())
+
+
+def test_welcome_email_template_language_and_link(
+    db: str, staff: Path, tmp_path: Path, smtp: Any
+) -> None:
+    """--welcome-language, --welcome-subject, --welcome-text and --login-url shape the email."""
+    mailbox, port = smtp
+    body = tmp_path / "body.txt"
+    body.write_text("Hei $first_name! $login_line", encoding="utf-8")
+    code, output = run(
+        db, "import", str(staff), "--yes", "--welcome-email", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port), "--app-name", "Intranett", "--welcome-language", "nb",
+        "--login-url", "https://intra.firma.no", "--undo-out", "u.json",
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    assert {"Velkommen til Intranett"} == {m["Subject"] for m in mailbox.messages}
+    text = mailbox.messages[0].get_body(("plain",)).get_content()
+    assert "Logg inn på https://intra.firma.no" in text
+    code, output = run(
+        db, "user", "add", "kari@firma.no", "--first-name", "Kari", "--last-name", "Dahl",
+        "--department", "Sales", "--welcome-email", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port), "--welcome-subject", "Konto for $first_name",
+        "--welcome-text", str(body), "--login-url", "https://x.no",
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    last = mailbox.messages[-1]
+    assert "Konto for Kari" == last["Subject"]
+    assert "Hei Kari! Sign in at https://x.no" == last.get_body(("plain",)).get_content().strip()
+    assert last.get_body(("html",)) is None

@@ -421,6 +421,39 @@ smtp_options = _stack(
         help="The From address of welcome emails.",
     ),
     click.option("--app-name", envvar="USERIMPORT_APP_NAME", default="the app"),
+    click.option(
+        "--login-url",
+        envvar="USERIMPORT_LOGIN_URL",
+        default="",
+        help="Where to sign in, linked from the welcome email.",
+    ),
+    click.option(
+        "--welcome-language",
+        envvar="USERIMPORT_WELCOME_LANGUAGE",
+        type=click.Choice(["en", "nb"]),
+        default="en",
+        show_default=True,
+        help="The language of the built-in welcome email.",
+    ),
+    click.option(
+        "--welcome-subject",
+        envvar="USERIMPORT_WELCOME_SUBJECT",
+        help="The welcome email's subject ($first_name, $last_name, $email, $app_name, "
+        "$login_url); default: the language's.",
+    ),
+    click.option(
+        "--welcome-text",
+        envvar="USERIMPORT_WELCOME_TEXT",
+        type=click.Path(exists=True, dir_okay=False),
+        help="A file holding the plain-text body (the subject's fields and $login_line).",
+    ),
+    click.option(
+        "--welcome-html",
+        envvar="USERIMPORT_WELCOME_HTML",
+        type=click.Path(exists=True, dir_okay=False),
+        help="A file holding the HTML body (values are escaped); with --welcome-text only, "
+        "the email is plain text.",
+    ),
 )
 
 
@@ -487,15 +520,28 @@ def notifier_from(options: dict[str, Any]) -> SmtpNotifier:
     """An SMTP notifier from the ``smtp_options``."""
     from .notify import SmtpNotifier
 
-    return SmtpNotifier(
-        options["smtp_host"],
-        options["smtp_port"],
-        sender=options["sender"],
-        app_name=options["app_name"],
-        username=options["smtp_user"],
-        password=options["smtp_password"],
-        starttls=options["smtp_starttls"],
-    )
+    def read(name: str) -> str | None:
+        path = options.get(name)
+        return None if path is None else Path(path).read_text(encoding="utf-8")
+
+    text, page = read("welcome_text"), read("welcome_html")
+    if text is not None and page is None:
+        page = ""  # a body given as text only: no built-in HTML part saying something else
+    with library_errors():
+        return SmtpNotifier(
+            options["smtp_host"],
+            options["smtp_port"],
+            sender=options["sender"],
+            app_name=options["app_name"],
+            login_url=options["login_url"],
+            username=options["smtp_user"],
+            password=options["smtp_password"],
+            starttls=options["smtp_starttls"],
+            subject=options["welcome_subject"],
+            text_template=text,
+            html_template=page,
+            language=options["welcome_language"],
+        )
 
 
 def require_mail_server(options: dict[str, Any]) -> None:
