@@ -1215,7 +1215,8 @@ def demo(ctx: click.Context, file: str | None) -> None:
         "department_as_group": None, "skip_rows": (),
     }  # fmt: skip
     with library_errors():
-        _, _, review = prepare(source, options)
+        table, header_row, review = prepare(source, options)
+        show_read(console_, table, header_row)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
         the_plan = plan_import(review, store)
