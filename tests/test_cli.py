@@ -885,7 +885,8 @@ def test_an_undo_applied_twice_says_so_in_words(db: str, staff: Path) -> None:
     assert EXIT_OK == run(db, "undo", "u.json", "--yes", *none)[0]
     code, output = run(db, "undo", "u.json", "--yes", *none)
     assert EXIT_REFUSED == code, output
-    assert "this undo was already applied" in output
+    assert "this undo was already applied on 20" in output
+    assert f"UTC to {db}" in output
     assert "plan: " not in output
     assert set() == emails(db)
 

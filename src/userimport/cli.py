@@ -23,7 +23,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -958,6 +958,31 @@ def _plan(
     ctx.exit(code)
 
 
+def _applied_file(path: str) -> Path:
+    return Path(f"{path}.applied.json")
+
+
+def record_applied(path: str, store: UserRepository, undo: Path) -> None:
+    """Note beside a plan file when and where it was applied, for a later refusal to say."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    document = {"applied_at": stamp, "store": store_label(store), "undo_file": str(undo)}
+    # Only a note: the store itself is what says a plan was applied.
+    with suppress(OSError):
+        _applied_file(path).write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+
+
+def applied_when(path: str | None) -> str:
+    """`` on <time> to <store> (its undo: <file>)`` from the note beside ``path``, if any."""
+    if path is None:
+        return ""
+    try:
+        note = json.loads(_applied_file(path).read_text(encoding="utf-8"))
+        text = f" on {note['applied_at']} to {note['store']}"
+        return text + (f" (its undo: {note['undo_file']})" if note.get("undo_file") else "")
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
 def explain_stale(the_plan: Plan, store: UserRepository, path: str | None) -> str:
     """
     Say in words why a plan no longer fits the store: already applied, or who changed.
@@ -973,8 +998,8 @@ def explain_stale(the_plan: Plan, store: UserRepository, path: str | None) -> st
     kind = "this undo" if the_plan.is_undo else "this plan"
     if all(users.get(email_key(e.email)) == e.after for e in changing):
         return (
-            f"{kind} was already applied: the store already holds what {name} would make "
-            f"({len(changing)} users); nothing was changed"
+            f"{kind} was already applied{applied_when(path)}: the store already holds what "
+            f"{name} would make ({len(changing)} users); nothing was changed"
         )
     moved = [e.email for e in changing if users.get(email_key(e.email)) != e.before]
     if not moved:
@@ -1034,6 +1059,8 @@ def _apply(
             raise Refused(explain_stale(the_plan, store, path)) from e
         raise
     undo = save_undo(result, undo_out, store)
+    if path is not None:
+        record_applied(path, store, undo)
     show_result(console_, result, undo)
     unsent = save_unsent(result, store)
     if doc is not None:
