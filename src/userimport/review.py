@@ -63,6 +63,13 @@ class Overview:
 _SEVERITY_COLOUR = {"error": "#c00", "warning": "#b58900"}
 
 
+def _problem(issue: Any) -> str:
+    """An issue's message without its place, naming the column as headed, not the field."""
+    text = str(issue.message).split(": ", 1)[-1]
+    field = str(issue.field)
+    return f"{issue.column}{text[len(field) :]}" if text.startswith(field + " ") else text
+
+
 def _cell_text(value: Any) -> str:
     """A cell as text: groups joined by commas, a missing value as nothing."""
     if isinstance(value, tuple | list | frozenset | set):
@@ -251,7 +258,7 @@ class Review:
                 f"<td{left}>{html.escape(str(r.column))}</td>"
                 f"<td{left}>{html.escape(_cell_text(r.value))}</td>"
                 f'<td style="text-align:left;color:{_SEVERITY_COLOUR.get(str(r.severity), "")}">'
-                f"{html.escape(str(r.message).split(': ', 1)[-1])}</td></tr>"
+                f"{html.escape(_problem(r))}</td></tr>"
                 for r in issues.itertuples()
             )
             parts.append(
