@@ -516,3 +516,51 @@ def test_held_plan_is_refused_even_with_deletes_put_back(seeded_repo) -> None:  
     with pytest.raises(PlanError, match="no valid row"):
         apply_plan(attrs.evolve(plan, frame=frame), seeded_repo)
     assert 3 == len(seeded_repo.snapshot())
+
+
+def test_a_30_user_result_and_plan_have_short_reprs() -> None:
+    """ApplyResult and Plan reprs are a line of counts, not the frame (19,700 characters once)."""
+    from userimport import InMemoryUserRepository, Plan, PlanEntry, User, apply_plan
+
+    store = InMemoryUserRepository(departments=["Sales"])
+    entries = [
+        PlanEntry(
+            action="create",
+            email=f"p{i}@firma.no",
+            after=User(email=f"p{i}@firma.no", first_name="P", last_name="Q", department="Sales"),
+        )
+        for i in range(30)
+    ]
+    plan = Plan.from_entries(entries, base_version=store.snapshot().version)
+    result = apply_plan(plan, store)
+    assert len(repr(result)) < 200
+    assert repr(result).startswith("ApplyResult(created=30, updated=0, deleted=0, version=")
+    assert len(repr(plan)) < 250
+    assert "create=30" in repr(plan)
+
+
+def test_notebook_plan_shows_who_in_colour_with_a_tail() -> None:
+    """Plan's HTML names who is created, groups as text, left-aligned, '... and N more'."""
+    from userimport import InMemoryUserRepository, Plan, PlanEntry, User
+
+    store = InMemoryUserRepository(departments=["Sales"], groups=["Oslo", "Bergen"])
+    entries = [
+        PlanEntry(
+            action="create",
+            email=f"p{i}@firma.no",
+            after=User(
+                email=f"p{i}@firma.no",
+                first_name="Per",
+                last_name=f"Q{i}",
+                department="Sales",
+                groups={"Oslo", "Bergen"},
+            ),
+        )
+        for i in range(60)
+    ]
+    page = Plan.from_entries(entries, base_version=store.snapshot().version)._repr_html_()
+    assert "Per Q0; Sales; groups: Bergen, Oslo" in page
+    assert "frozenset" not in page
+    assert 'style="text-align:left"' in page
+    assert "color:green" in page
+    assert "... and 10 more changes" in page

@@ -36,8 +36,10 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    """A fresh SQLite store for the command line."""
-    return f"sqlite:///{tmp_path / 'users.db'}"
+    """A fresh, empty SQLite store for the command line (made, as `--create` would)."""
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    SqlUserRepository(url).snapshot()
+    return url
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ def test_apply_a_saved_plan_then_it_is_stale(db: str, staff: Path, tmp_path: Pat
     assert {"anna@firma.no", "ole@firma.no"} == emails(db)
     code, output = run(db, "apply", str(out), "--yes")
     assert EXIT_REFUSED == code
-    assert "plan again" in output
+    assert "this plan was already applied" in output
 
 
 def test_import_asks_and_can_be_declined(db: str, staff: Path) -> None:
@@ -132,12 +134,14 @@ def test_problems_exit_1_and_rejects_file(db: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(STAFF + ",Dahl,kari@firma.no,Sales,\n", encoding="utf-8")
     rejects = tmp_path / "rejects.csv"
-    code, output = run(db, "plan", str(path), "--rejects", str(rejects))
+    code, output = wide(db, "plan", str(path), "--rejects", str(rejects))
     assert EXIT_PROBLEMS == code
-    assert "first_name is empty" in output
+    assert "'First Name' (A) is empty" in output
+    assert "first_name" not in output.split("Problems (1)")[1]
     text = rejects.read_text(encoding="utf-8-sig").splitlines()
-    assert "First Name,Last Name,Email,Department,Usergroups,Problems" == text[0]
+    assert "First Name,Last Name,Email,Department,Usergroups,Problems,Original row" == text[0]
     assert text[1].startswith(",Dahl,kari@firma.no,Sales,,")
+    assert text[1].endswith(",4")
 
 
 def test_options_reach_the_library(db: str, tmp_path: Path) -> None:
@@ -253,7 +257,7 @@ def test_db_from_environment(staff: Path, tmp_path: Path) -> None:
     """USERIMPORT_DB names the store when --db is not given."""
     url = f"sqlite:///{tmp_path / 'env.db'}"
     result = CliRunner(env={"USERIMPORT_DB": url}).invoke(
-        cli, ["import", str(staff), "--yes", "--undo-out", str(tmp_path / "u.json")]
+        cli, ["import", str(staff), "--yes", "--create", "--undo-out", str(tmp_path / "u.json")]
     )
     assert EXIT_OK == result.exit_code, result.output
     assert 2 == len(emails(url))
@@ -276,7 +280,8 @@ def test_console_script_subprocess(staff: Path, tmp_path: Path) -> None:
     script = shutil.which("userimport", path=str(Path(sys.executable).parent))
     assert script is not None
     done = subprocess.run(
-        [script, "--db", url, "import", str(staff), "--yes", "--undo-out", str(tmp_path / "u")],
+        [script, "--db", url, "--create", "import", str(staff), "--yes", "--undo-out",
+         str(tmp_path / "u")],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert EXIT_OK == done.returncode, done.stderr
@@ -698,3 +703,493 @@ def test_a_recipe_carries_no_permissions(db: str, staff: Path, tmp_path: Path) -
     code, output = run(db, "plan", str(staff), "--recipe", str(recipe))
     assert EXIT_OK != code
     assert "never carries permissions" in " ".join(output.split())
+
+
+# -- nothing changes without a person knowing (#12) ------------------------------------------
+
+
+def test_db_is_accepted_after_the_subcommand(db: str, staff: Path, tmp_path: Path) -> None:
+    """--db after the subcommand names the store, and wins over the one before it."""
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    result = CliRunner().invoke(
+        cli,
+        ["--db", other, "import", str(staff), "--yes", "--db", db, "--undo-out", "u.json"],
+    )
+    assert EXIT_OK == result.exit_code, result.output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+    assert f"Store: {db}" in result.output
+    assert not (tmp_path / "other.db").exists()
+
+
+@pytest.mark.parametrize("command", ["plan", "import", "users", "export"])
+def test_a_store_that_does_not_exist_is_not_created(
+    command: str, staff: Path, tmp_path: Path
+) -> None:
+    """A missing store is refused (exit 2, named), and no file is made, without --create."""
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    args = {
+        "plan": ["plan", str(staff)],
+        "import": ["import", str(staff), "--yes"],
+        "users": ["users"],
+        "export": ["export", "out.csv"],
+    }[command]
+    result = CliRunner().invoke(cli, ["--db", url, *args])
+    assert EXIT_USAGE == result.exit_code, result.output
+    assert f"there is no user store at {url}" in result.output
+    assert "--create" in result.output
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_create_makes_the_store_and_says_so(staff: Path, tmp_path: Path) -> None:
+    """--create (after the command too) makes a new store, and the output says it is new."""
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = CliRunner().invoke(
+        cli, ["import", str(staff), "--yes", "--db", url, "--create", "--undo-out", "u.json"]
+    )
+    assert EXIT_OK == result.exit_code, result.output
+    assert f"Store: {url} (new: created empty)" in result.output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(url)
+
+
+def test_a_missing_postgresql_store_is_refused(staff: Path) -> None:
+    """A database without userimport's tables is a store that does not exist yet."""
+    from tests.test_repository import postgres_url, reset_postgres
+
+    url = postgres_url()
+    reset_postgres(url)
+    result = CliRunner().invoke(cli, ["plan", str(staff), "--db", url])
+    assert EXIT_USAGE == result.exit_code, result.output
+    assert "there is no user store at" in result.output
+    result = CliRunner().invoke(cli, ["plan", str(staff), "--db", url, "--create"])
+    assert EXIT_OK == result.exit_code, result.output
+    assert "(new: created empty)" in result.output
+
+
+def test_demo_imports_into_its_own_store(tmp_path: Path) -> None:
+    """demo never touches USERIMPORT_DB or users.db: it makes demo.db here, and says so."""
+    env_url = f"sqlite:///{tmp_path / 'real.db'}"
+    result = CliRunner(env={"USERIMPORT_DB": env_url}).invoke(cli, ["demo"])
+    assert EXIT_OK == result.exit_code, result.output
+    assert "into the demo store sqlite:///demo.db" in result.output
+    assert not (tmp_path / "real.db").exists()
+    assert not (tmp_path / "users.db").exists()
+    assert emails("sqlite:///demo.db")
+
+
+def test_demo_takes_a_db_given_on_its_command_line(tmp_path: Path) -> None:
+    """demo --db URL imports there (made if new)."""
+    url = f"sqlite:///{tmp_path / 'try.db'}"
+    result = CliRunner().invoke(cli, ["demo", "--db", url])
+    assert EXIT_OK == result.exit_code, result.output
+    assert emails(url)
+    assert not (tmp_path / "demo.db").exists()
+
+
+@pytest.mark.parametrize("command", ["template", "export"])
+def test_template_and_export_never_overwrite_without_force(
+    command: str, db: str, tmp_path: Path
+) -> None:
+    """An existing file is left as it was (exit 3) unless --force is given."""
+    target = tmp_path / "out.csv"
+    target.write_text("precious\n", encoding="utf-8")
+    code, output = run(db, command, str(target))
+    assert EXIT_REFUSED == code, output
+    assert "--force" in output
+    assert "precious\n" == target.read_text(encoding="utf-8")
+    code, output = run(db, command, str(target), "--force")
+    assert EXIT_OK == code, output
+    assert "precious\n" != target.read_text(encoding="utf-8")
+
+
+def test_welcome_email_without_a_mail_server_is_refused_first(
+    db: str, staff: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--welcome-email with no --smtp-host is refused before anything is applied."""
+    monkeypatch.delenv("USERIMPORT_SMTP_HOST", raising=False)
+    code, output = run(db, "import", str(staff), "--yes", "--welcome-email")
+    assert EXIT_USAGE == code, output
+    assert "mail server" in output
+    assert set() == emails(db)
+    code, output = run(db, "plan", str(staff), "--welcome-email", "--out", "p.json")
+    assert EXIT_OK == code, output
+    code, output = run(db, "apply", "p.json", "--yes")
+    assert EXIT_USAGE == code, output
+    assert set() == emails(db)
+    assert not list(tmp_path.glob("userimport-undo-*.json"))
+
+
+def test_failed_welcome_emails_are_saved_and_sent_again(
+    db: str, staff: Path, tmp_path: Path, smtp: Any
+) -> None:
+    """Failed sends exit 4 with the import applied, are saved, and --retry sends them."""
+    with __import__("socket").socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    code, output = run(
+        db, "import", str(staff), "--yes", "--welcome-email", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(closed), "--undo-out", "u.json",
+    )  # fmt: skip
+    assert EXIT_FAILED == code, output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+    [unsent] = tmp_path.glob("userimport-unsent-*.json")
+    document = json.loads(unsent.read_text(encoding="utf-8"))
+    assert ["anna@firma.no", "ole@firma.no"] == sorted(document["emails"])
+    assert f"userimport user welcome --retry {unsent.name}" in output
+    mailbox, port = smtp
+    code, output = run(
+        db, "user", "welcome", "--retry", str(unsent), "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port),
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    assert 2 == len(mailbox.messages)
+    assert not unsent.exists()
+
+
+def test_users_lists_and_searches_and_user_show(db: str, staff: Path) -> None:
+    """users [--search] lists the store's users; user show gives one, or exit 2."""
+    assert EXIT_OK == run(db, "import", str(staff), "--yes", "--undo-out", "u.json")[0]
+    code, output = run(db, "users")
+    assert EXIT_OK == code, output
+    assert "anna@firma.no" in output
+    assert "ole@firma.no" in output
+    code, output = run(db, "users", "--search", "bergen")
+    assert EXIT_OK == code, output
+    assert "anna@firma.no" in output
+    assert "ole@firma.no" not in output
+    code, output = run(db, "users", "--limit", "1")
+    assert "... and 1 more." in output
+    code, output = run(db, "user", "show", "ANNA@firma.no")
+    assert EXIT_OK == code, output
+    assert "Groups: Bergen, Oslo" in output
+    assert "Department: Sales" in output
+    assert EXIT_USAGE == run(db, "user", "show", "nobody@firma.no")[0]
+
+
+def test_the_prompt_repeats_the_counts_and_declining_is_no_error(
+    db: str, staff: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question names the store and the counts; answering no is exit 3, not an Error."""
+    monkeypatch.setenv("USERIMPORT_ASSUME_TTY", "1")
+    code, output = run(db, "import", str(staff), input="n\n")
+    assert EXIT_REFUSED == code, output
+    assert f"Apply these changes to {db}: 2 to create, 0 to update, 0 to delete?" in output
+    assert "Not applied: nothing was changed." in output
+    assert "Error" not in output
+    assert set() == emails(db)
+
+
+def test_an_undo_applied_twice_says_so_in_words(db: str, staff: Path) -> None:
+    """A second undo of the same file says it was already applied, not two versions."""
+    assert EXIT_OK == run(db, "import", str(staff), "--yes", "--undo-out", "u.json")[0]
+    none = ("--max-delete-fraction", "none")
+    assert EXIT_OK == run(db, "undo", "u.json", "--yes", *none)[0]
+    code, output = run(db, "undo", "u.json", "--yes", *none)
+    assert EXIT_REFUSED == code, output
+    assert "this undo was already applied on 20" in output
+    assert f"UTC to {db}" in output
+    assert "plan: " not in output
+    assert set() == emails(db)
+
+
+def test_a_stale_undo_names_the_users_that_changed(db: str, staff: Path) -> None:
+    """An undo whose users were edited since names them, and changes nothing."""
+    assert EXIT_OK == run(db, "import", str(staff), "--yes", "--undo-out", "u.json")[0]
+    assert EXIT_OK == run(db, "user", "edit", "anna@firma.no", "--first-name", "Ann")[0]
+    code, output = run(db, "undo", "u.json", "--yes")
+    assert EXIT_REFUSED == code, output
+    assert "the store changed since u.json was made: 1 of its users" in output
+    assert "anna@firma.no" in output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+
+
+def test_plan_and_undo_files_record_their_store(db: str, staff: Path, tmp_path: Path) -> None:
+    """plan --out and undo files name the store (URL, no password) and its id."""
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    assert EXIT_OK == run(db, "apply", "p.json", "--yes", "--undo-out", "u.json")[0]
+    saved = [json.loads(Path(name).read_text(encoding="utf-8")) for name in ("p.json", "u.json")]
+    assert [db, db] == [s["store"] for s in saved]
+    assert saved[0]["store_id"] == saved[1]["store_id"]
+    assert 16 == len(saved[0]["store_id"])
+    assert db == Plan.from_json(Path("u.json").read_text(encoding="utf-8")).store
+
+
+def test_a_plan_for_another_store_is_refused_in_words(db: str, staff: Path, tmp_path: Path) -> None:
+    """Applying a plan file to another store names both stores, and changes nothing."""
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    SqlUserRepository(other).snapshot()
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    code, output = run(other, "apply", "p.json", "--yes")
+    assert EXIT_REFUSED == code, output
+    assert f"p.json was made for the store {db}" in output
+    assert f"not for {other}" in output
+    assert set() == emails(other)
+
+
+def test_the_store_named_in_a_plan_file_is_signed(db: str, staff: Path) -> None:
+    """Changing the store written in a saved plan makes it refused as changed."""
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    data = json.loads(Path("p.json").read_text(encoding="utf-8"))
+    data["store"] = "sqlite:///elsewhere.db"
+    Path("p.json").write_text(json.dumps(data), encoding="utf-8")
+    code, output = run(db, "apply", "p.json", "--yes")
+    assert EXIT_REFUSED == code, output
+    assert "changed after it was made" in output
+    assert set() == emails(db)
+
+
+# -- what a person sees before deciding (#12) ------------------------------------------------
+
+MIXED = (
+    "First Name,Last Name,Email,Department,Usergroups,Admin\n"
+    'Anna,Berg,anna@firma.no,Sales,"Oslo, Bergen",yes\n'
+    "Bo,Ek,not-an-email,HR,,\n"
+    "Ce,Fa,ce@firma.no,,,no\n"
+)
+
+
+def test_plan_shows_what_was_read_and_who_each_entry_is(db: str, tmp_path: Path) -> None:
+    """plan prints the file's reading, who is created and deleted, skips and their reasons."""
+    seed = SqlUserRepository(db)
+    seed.commit(
+        ChangeSet(
+            create=[
+                User(
+                    email="gone@firma.no",
+                    first_name="Gro",
+                    last_name="Dal",
+                    department="IT",
+                    groups={"Ops"},
+                    is_admin=True,
+                )
+            ],
+            create_groups={"Ops"},
+            create_departments={"IT"},
+        ),
+        expected_version=seed.snapshot().version,
+    )
+    (tmp_path / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    code, output = wide(db, "plan", "mixed.csv", "--delete-missing", "--max-deletes", "none")
+    assert EXIT_PROBLEMS == code, output
+    assert "Read mixed.csv: 4 rows, encoding" in output
+    assert "delimiter ','" in output
+    assert "headers on row 1" in output
+    assert "Anna Berg; Sales; groups: Bergen, Oslo" in output
+    assert "Skipped and kept (3)" in output
+    assert "row has errors" in output
+    assert "Gro Dal; IT; groups: Ops; admin" in output
+    assert "kept (--delete-admins was not given)" in output
+    assert "since --admin-rights was not given" in output
+    assert "admin_rights=False" not in output
+    assert "delete_admins" not in output
+
+
+def test_long_lists_end_with_and_n_more(db: str, tmp_path: Path) -> None:
+    """More than 50 creates end with '... and N more.'."""
+    rows = "".join(f"P{i},Q,p{i}@firma.no,Sales,\n" for i in range(60))
+    (tmp_path / "many.csv").write_text("First,Last,Email,Department,Groups\n" + rows, "utf-8")
+    code, output = run(db, "plan", "many.csv")
+    assert EXIT_OK == code, output
+    assert "... and 10 more." in output
+
+
+def test_colour_marks_deletes_only_on_a_colour_terminal(
+    db: str, staff: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete is red on a colour terminal; no colour with NO_COLOR or without a terminal."""
+    seed = SqlUserRepository(db)
+    seed.commit(
+        ChangeSet(
+            create=[
+                User(email="gone@firma.no", first_name="Gro", last_name="Dal", department="IT")
+            ],
+            create_departments={"IT"},
+        ),
+        expected_version=seed.snapshot().version,
+    )
+    args = ("plan", str(staff), "--delete-missing", "--max-delete-fraction", "none")
+    assert "\x1b[" not in run(db, *args)[1]
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[1;31mdelete" in run(db, *args)[1]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[1;31m" not in run(db, *args)[1]
+
+
+def test_row_limit_message_speaks_the_command_line(db: str, tmp_path: Path) -> None:
+    """The row limit's message names --max-rows, not the library's max_rows=None."""
+    rows = "".join(f"P{i},Q,p{i}@firma.no,Sales\n" for i in range(5))
+    (tmp_path / "five.csv").write_text("First,Last,Email,Department\n" + rows, "utf-8")
+    code, output = run(db, "plan", "five.csv", "--max-rows", "2")
+    assert EXIT_FAILED == code, output
+    assert "--max-rows" in output
+    assert "max_rows=None" not in output
+
+
+def json_run(db: str, *args: str) -> tuple[int, dict[str, Any]]:
+    """Run a command with --json; return its exit code and its one JSON document."""
+    result = CliRunner().invoke(cli, ["--db", db, *args, "--json"], catch_exceptions=False)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_plan_json_is_one_document(db: str, tmp_path: Path) -> None:
+    """plan --json prints only JSON: read, summary, issues, entries, warnings, blocked, code."""
+    (tmp_path / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    code, doc = json_run(db, "plan", "mixed.csv")
+    assert EXIT_PROBLEMS == code
+    assert EXIT_PROBLEMS == doc["exit_code"]
+    assert db == doc["store"]
+    assert 1 == doc["read"]["header_row"]
+    assert "," == doc["read"]["delimiter"]
+    assert 1 == doc["summary"]["create"]
+    assert {3, 4} == {i["row"] for i in doc["issues"]}
+    assert "not-an-email" in {i["value"] for i in doc["issues"]}
+    assert ["admin_ignored"] == [w["code"] for w in doc["warnings"]]
+    assert [] == doc["blocked"]
+    created = [e for e in doc["entries"] if e["action"] == "create"]
+    assert ["Anna"] == [e["after"]["first_name"] for e in created]
+    assert {"skip"} == {e["action"] for e in doc["entries"]} - {"create"}
+
+
+def test_import_apply_and_undo_json(db: str, staff: Path) -> None:
+    """import, apply and undo --json report the result; --json without --yes is refused."""
+    code, doc = json_run(db, "import", str(staff), "--yes", "--undo-out", "u.json")
+    assert (EXIT_OK, 2) == (code, doc["result"]["created"])
+    assert "u.json" == doc["result"]["undo_file"]
+    code, doc = json_run(db, "undo", "u.json", "--yes", "--max-delete-fraction", "none")
+    assert (EXIT_OK, 2) == (code, doc["result"]["deleted"])
+    assert set() == emails(db)
+    code, doc = json_run(db, "undo", "u.json", "--yes", "--max-delete-fraction", "none")
+    assert EXIT_REFUSED == code == doc["exit_code"]
+    assert "already applied" in doc["error"]
+    assert EXIT_OK == run(db, "plan", str(staff), "--out", "p.json")[0]
+    code, doc = json_run(db, "apply", "p.json", "--yes")
+    assert (EXIT_OK, 2) == (code, doc["result"]["created"])
+    result = CliRunner().invoke(cli, ["--db", db, "apply", "p.json", "--json"])
+    assert EXIT_USAGE == result.exit_code
+    assert "--json needs --yes" in result.output
+
+
+def test_quiet_prints_nothing_but_errors(db: str, staff: Path) -> None:
+    """-q: a successful import prints nothing; an error is still said."""
+    result = CliRunner().invoke(
+        cli, ["--db", db, "import", str(staff), "--yes", "-q", "--undo-out", "u.json"]
+    )
+    assert EXIT_OK == result.exit_code
+    assert "" == result.output
+    assert {"anna@firma.no", "ole@firma.no"} == emails(db)
+    result = CliRunner().invoke(cli, ["--db", db, "undo", "u.json", "--yes", "-q"])
+    assert EXIT_REFUSED == result.exit_code
+    assert "Error:" in result.output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["template", "t.csv"], ["plan", "--help"]])
+def test_help_and_template_start_light(args: list[str], tmp_path: Path) -> None:
+    """--help and template load none of pandas, pyarrow, pandera or SQLAlchemy."""
+    code = (
+        "import sys; from userimport.cli import main; main(sys.argv[1:]); "
+        "heavy = {'pandas', 'pyarrow', 'pandera', 'sqlalchemy'} & set(sys.modules); "
+        "print(sorted(heavy), file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    assert "[]" == done.stderr.strip().splitlines()[-1]
+
+
+def test_problems_name_the_person_and_value_and_skipped_rows_are_no_errors(
+    db: str, tmp_path: Path
+) -> None:
+    """The problems table shows the person and the cell; a skipped row is not an error."""
+    (tmp_path / "mixed.csv").write_text(MIXED, encoding="utf-8")
+    code, output = wide(db, "plan", "mixed.csv", "--skip-row", "4", "--rejects", "r.csv")
+    assert EXIT_PROBLEMS == code, output
+    problems = output.split("Problems (1)")[1].split("Summary")[0]
+    assert "Bo Ek" in problems
+    assert "not-an-email" in problems
+    assert "'Email' (C) is not a valid email address" in problems
+    assert "Ce Fa" not in problems
+    lines = Path("r.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert 2 == len(lines)
+    assert lines[1].endswith(",3")
+    code, doc = json_run(db, "plan", "mixed.csv", "--skip-row", "4")
+    assert [3] == [i["row"] for i in doc["issues"]]
+
+
+def test_a_recipe_with_a_renamed_column_is_fixed_with_map(db: str, tmp_path: Path) -> None:
+    """The drift says which --map fixes a renamed column, and --map with --recipe does."""
+    assert EXIT_OK == run(db, "plan", str(_staff(tmp_path)), "--save-recipe", "r.json")[0]
+    renamed = STAFF.replace("Usergroups", "Teams")
+    (tmp_path / "feb.csv").write_text(renamed, encoding="utf-8")
+    code, output = run(db, "plan", "feb.csv", "--recipe", "r.json")
+    assert "fix it with: --map Teams=groups" in output
+    code, doc = json_run(db, "plan", "feb.csv", "--recipe", "r.json", "--map", "Teams=groups")
+    assert EXIT_OK == code, doc
+    anna = next(e for e in doc["entries"] if e["email"] == "anna@firma.no")
+    assert ["Bergen", "Oslo"] == anna["after"]["groups"]
+    code, output = run(db, "plan", "feb.csv", "--recipe", "r.json", "--map", "Teams=groups")
+    assert "mapped to groups by --map" in output
+
+
+def _staff(tmp_path: Path) -> Path:
+    path = tmp_path / "jan.csv"
+    path.write_text(STAFF, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_scripts_are_made(shell: str) -> None:
+    """_USERIMPORT_COMPLETE=<shell>_source prints the completion script docs/cli.md shows."""
+    result = CliRunner().invoke(
+        cli, [], env={"_USERIMPORT_COMPLETE": f"{shell}_source"}, prog_name="userimport"
+    )
+    assert EXIT_OK == result.exit_code
+    assert "_USERIMPORT_COMPLETE" in result.output
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text("utf-8")
+    assert f"_USERIMPORT_COMPLETE={shell}_source userimport" in guide
+
+
+def test_completion_lists_the_commands() -> None:
+    """Completing 'userimport u' offers the users and user commands."""
+    result = CliRunner().invoke(
+        cli,
+        [],
+        env={
+            "_USERIMPORT_COMPLETE": "bash_complete",
+            "COMP_WORDS": "userimport u",
+            "COMP_CWORD": "1",
+        },
+        prog_name="userimport",
+    )
+    assert {"plain,user", "plain,users"} <= set(result.output.split())
+
+
+def test_welcome_email_template_language_and_link(
+    db: str, staff: Path, tmp_path: Path, smtp: Any
+) -> None:
+    """--welcome-language, --welcome-subject, --welcome-text and --login-url shape the email."""
+    mailbox, port = smtp
+    body = tmp_path / "body.txt"
+    body.write_text("Hei $first_name! $login_line", encoding="utf-8")
+    code, output = run(
+        db, "import", str(staff), "--yes", "--welcome-email", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port), "--app-name", "Intranett", "--welcome-language", "nb",
+        "--login-url", "https://intra.firma.no", "--undo-out", "u.json",
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    assert {"Velkommen til Intranett"} == {m["Subject"] for m in mailbox.messages}
+    text = mailbox.messages[0].get_body(("plain",)).get_content()
+    assert "Logg inn på https://intra.firma.no" in text
+    code, output = run(
+        db, "user", "add", "kari@firma.no", "--first-name", "Kari", "--last-name", "Dahl",
+        "--department", "Sales", "--welcome-email", "--smtp-host", "127.0.0.1",
+        "--smtp-port", str(port), "--welcome-subject", "Konto for $first_name",
+        "--welcome-text", str(body), "--login-url", "https://x.no",
+    )  # fmt: skip
+    assert EXIT_OK == code, output
+    last = mailbox.messages[-1]
+    assert "Konto for Kari" == last["Subject"]
+    assert "Hei Kari! Sign in at https://x.no" == last.get_body(("plain",)).get_content().strip()
+    assert last.get_body(("html",)) is None

@@ -74,3 +74,11 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "[]" == out.stdout.strip()
+
+
+def test_dir_lists_only_public_names() -> None:
+    """dir(userimport) is __all__ and __version__: no helpers, typing names or submodules."""
+    import userimport
+    from userimport import read  # noqa: F401  (a loaded submodule stays out of dir)
+
+    assert sorted([*userimport.__all__, "__version__"]) == dir(userimport)

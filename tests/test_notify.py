@@ -110,3 +110,21 @@ def test_unreachable_server_is_reported(empty_repo) -> None:  # type: ignore[no-
     result = apply_plan(plan, empty_repo, notifier=notifier(port, timeout=1))
     assert ("kari@firma.no",) == result.not_notified
     assert 1 == len(empty_repo.snapshot())
+
+
+def test_language_gives_the_built_in_email_and_an_unknown_one_is_refused() -> None:
+    """language='nb' gives the Norwegian subject, body and sign-in line; 'xx' a SettingsError."""
+    import pytest
+
+    from userimport import SettingsError, User
+    from userimport.notify import SmtpNotifier
+
+    notifier = SmtpNotifier(
+        sender="it@firma.no", app_name="Intra", login_url="https://i.no", language="nb"
+    )
+    msg = notifier.message(User(email="a@firma.no", first_name="Anna", last_name="B"))
+    assert "Velkommen til Intra" == msg["Subject"]
+    assert "Logg inn på https://i.no" in msg.get_body(("plain",)).get_content()
+    assert ">Logg inn</a>" in msg.get_body(("html",)).get_content()
+    with pytest.raises(SettingsError, match="'xx'"):
+        SmtpNotifier(sender="it@firma.no", language="xx")

@@ -190,3 +190,19 @@ def test_a_recipe_whose_name_column_is_gone_says_so() -> None:
     renamed = WHOLE_NAMES.replace("Navn;", "Fullt navn;")
     with pytest.raises(MappingError, match="no column feeds first_name, last_name"):
         replay(recipe, renamed.encode())
+
+
+def test_drift_names_the_target_and_remap_fixes_a_renamed_column() -> None:
+    """A renamed column's drift names the property it fed; remap maps it before validation."""
+    february = (
+        "Staff export\n"
+        "Fornavn;Etternavn;Mail;Avdeling;Grupper;Notes\n"
+        "Anna;Berg;anna@firma.no;Sales;Oslo;x\n"
+    )
+    replayed = replay(recipe_for(JANUARY), february.encode())
+    [renamed] = [d for d in replayed.drift if d.kind == "column_renamed"]
+    assert ("Grupper", "groups") == (renamed.column, renamed.target)
+    fixed = replay(
+        recipe_for(JANUARY), february.encode(), remap=lambda m: m.map("Grupper", "groups")
+    )
+    assert ("Oslo",) == fixed.review.rows.iloc[0]["groups"]

@@ -144,7 +144,7 @@ def test_html_view_shows_counts_and_escaped_issues() -> None:
     review = make_review([["<i>A</i>", "B", "not-an-email", "S", ""]])
     html = review._repr_html_()
     assert "<b>1</b> rows" in html
-    assert "invalid_email" in html
+    assert "not a valid email address" in html
     assert "not-an-email" in html
     clean = make_review([["A", "B", "a@b.no", "S", ""]])._repr_html_()
     assert "<table>" not in clean
@@ -160,3 +160,36 @@ def test_search_finds_decomposed_and_folded_text() -> None:
     )
     assert [2] == list(review.search("josé").rows.index)
     assert [2] == list(review.search("STRASSE").rows.index)
+
+
+def test_notebook_review_shows_the_matching_rows_and_who_has_a_problem() -> None:
+    """Review's HTML shows the rows search() matched and the person beside each problem."""
+    from userimport import detect_header, read_table, suggest_mapping, validate
+
+    text = (
+        "First Name,Last Name,Email,Department\n"
+        "Anna,Berg,anna@firma.no,Sales\nBo,Ek,not-an-email,HR\nCe,Fa,ce@firma.no,Sales\n"
+    )
+    table = read_table(text.encode())
+    header = detect_header(table).row
+    review = validate(table, header, suggest_mapping(table, header))
+    page = review.search("Sales")._repr_html_()
+    assert "anna@firma.no" in page
+    assert "ce@firma.no" in page
+    assert "Bo" not in page.split("Problems")[0]
+    page = review._repr_html_()
+    problems = page.split("Problems (1)")[1]
+    assert "Bo Ek" in problems
+    assert "&#x27;Email&#x27; (C) is not a valid email address" in problems
+    assert "not-an-email" in problems
+
+
+def test_overview_repr_is_short() -> None:
+    """Overview's repr is one short line of counts."""
+    from userimport import Overview
+
+    o = Overview(total=30, valid=28, invalid=1, skipped=1, warnings=0, issues={"invalid_email": 1})
+    expected = (
+        "Overview(total=30, valid=28, invalid=1, skipped=1, warnings=0, issues: invalid_email 1)"
+    )
+    assert expected == repr(o)

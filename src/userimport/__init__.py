@@ -162,4 +162,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    """The public names only (``__all__`` and ``__version__``), for completion in notebooks."""
+    return sorted([*__all__, "__version__"])

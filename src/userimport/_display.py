@@ -21,8 +21,13 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import pandas as pd
+
     from .apply import ApplyResult
     from .mapping import ColumnMapping
+    from .model import User
     from .plan import Plan
     from .read import RawTable
     from .review import Review
@@ -30,11 +35,20 @@ if TYPE_CHECKING:
 __all__ = [
     "PlainConsole",
     "console",
+    "kept_issues",
+    "person",
+    "plain",
+    "problem_text",
+    "set_quiet",
     "show_issues",
     "show_mapping",
     "show_plan",
+    "show_read",
     "show_result",
+    "show_users",
+    "styled",
     "visible",
+    "who",
     "write_rejects",
 ]
 
@@ -61,13 +75,30 @@ class PlainConsole(Console):
         return Text(visible(text), **keep)
 
 
+#: Whether the command runs quietly (``-q`` or ``--json``): set once per command.
+_QUIET = [False]
+
+
+def set_quiet(quiet: bool) -> None:
+    """Make every console made from now on print nothing (``-q``, ``--json``), or print again."""
+    _QUIET[0] = quiet
+
+
 def console(*, stderr: bool = False) -> Console:
     """
     The console for output (plain when not a terminal, so pipes and tests read text).
 
     Strings given to it are shown literally, never read as markup (see :class:`PlainConsole`).
+    It prints nothing while the command runs quietly (:func:`set_quiet`).
     """
-    return PlainConsole(highlight=False, markup=False, emoji=False, soft_wrap=True, stderr=stderr)
+    return PlainConsole(
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        stderr=stderr,
+        quiet=_QUIET[0],
+    )
 
 
 def show_mapping(out: Console, mapping: ColumnMapping) -> None:
@@ -93,25 +124,137 @@ def show_mapping(out: Console, mapping: ColumnMapping) -> None:
         out.print(f"Note: {note}")
 
 
-def show_issues(out: Console, review: Review, *, limit: int = 50) -> None:
-    """Print the rows with problems: row, column and message."""
+def kept_issues(review: Review) -> pd.DataFrame:
+    """The issues of rows not skipped: a skipped row's problems are no one's errors."""
     issues = review.issues
+    skipped = review.rows.index[review.rows["status"] == "skipped"]
+    return issues[~issues["row"].isin(skipped)] if len(skipped) else issues
+
+
+def problem_text(record: Any) -> str:
+    """An issue's message without its file/row prefix, naming the column, not the field."""
+    text = str(record.message).split(": ", 1)[-1]
+    field = str(record.field)
+    if text.startswith(field + " "):
+        text = f"{record.column}{text[len(field) :]}"
+    return plain(text)
+
+
+def person(review: Review, row: int) -> str:
+    """The person on a spreadsheet row: their name, else their email."""
+    rows = review.rows
+    if row not in rows.index:
+        return ""
+    r = rows.loc[row]
+    name = f"{r.get('first_name', '') or ''} {r.get('last_name', '') or ''}".strip()
+    return name or str(r.get("email", "") or "")
+
+
+def show_issues(out: Console, review: Review, *, limit: int = 50) -> None:
+    """
+    Print the problems of the rows not skipped: the spreadsheet row, the person on it, the
+    column (as headed in the file), the cell's value and the problem.
+    """
+    issues = kept_issues(review)
     if not len(issues):
         out.print("No problems found.")
         return
     table = Table(title=f"Problems ({len(issues)})")
-    for name in ("row", "column", "severity", "problem"):
+    for name in ("row", "person", "column", "value", "problem"):
         table.add_column(name)
-    for row in issues.head(limit).itertuples():
-        text = str(row.message).split(": ", 1)[-1]
-        table.add_row(str(row.row), str(row.column), str(row.severity), text)
+    for record in issues.head(limit).itertuples():
+        value = _json_value(record.value)
+        table.add_row(
+            str(record.row),
+            person(review, int(str(record.row))),
+            str(record.column),
+            "" if value is None else str(value),
+            styled(problem_text(record), "error" if record.severity == "error" else "warning"),
+        )
     out.print(table)
     if len(issues) > limit:
         out.print(f"... and {len(issues) - limit} more.")
 
 
+#: The style of each action, and of what needs a second look (rich styles; shown only on a
+#: colour terminal, never with NO_COLOR or when the output is not a terminal).
+STYLES = {
+    "create": "green",
+    "update": "yellow",
+    "delete": "bold red",
+    "skip": "dim",
+    "admin": "bold magenta",
+    "error": "bold red",
+    "warning": "yellow",
+    "blocked": "bold red",
+}
+
+#: Library words in messages, and what a person running the command line reads instead.
+_PLAIN = (
+    ("since admin_rights=False", "since --admin-rights was not given"),
+    ("(delete_admins=False)", "(--delete-admins was not given)"),
+    ("delete_admins=True (--delete-admins)", "--delete-admins"),
+    ("admin_rights=True (--admin-rights)", "--admin-rights"),
+    (" (max_deletes); raise max_deletes", "; raise --max-deletes"),
+    (" (max_delete_fraction); raise max_delete_fraction", "; raise --max-delete-fraction"),
+    ("raise the limit (max_rows=None for none)", "raise it with --max-rows N or none"),
+    ("max_rows=None", "--max-rows none"),
+    ("delete_admins=False", "without --delete-admins"),
+    ("admin_rights=False", "without --admin-rights"),
+    ("sqlite+pysqlite:", "sqlite:"),
+    ("postgresql+psycopg:", "postgresql:"),
+    ("postgresql+psycopg2:", "postgresql:"),
+)
+
+
+def plain(text: str) -> str:
+    """``text`` with library names (``delete_admins=False``...) put in command-line words."""
+    for old, new in _PLAIN:
+        text = text.replace(old, new)
+    return text
+
+
+def styled(text: str, style: str) -> Text:
+    """``text`` as plain characters (see :func:`visible`) in a rich ``style``."""
+    return Text(visible(text), style=STYLES.get(style, style))
+
+
+def show_read(out: Console, table: RawTable, header_row: int | None) -> None:
+    """Print what was read: the file, sheet, encoding, delimiter, header row and the notes."""
+    where = [f"{len(table.rows)} rows"]
+    if table.sheet is not None:
+        where.append(f"sheet {table.sheet!r}")
+    if table.encoding is not None:
+        where.append(f"encoding {table.encoding}")
+    if table.delimiter is not None:
+        where.append(f"delimiter {table.delimiter!r}")
+    where.append(
+        "no header row" if header_row is None else f"headers on row {table.row_number(header_row)}"
+    )
+    out.print(f"Read {table.name}: " + ", ".join(where) + ".")
+    for note in table.notes:
+        out.print(f"Read: {plain(note)}")
+
+
+def who(user: Any) -> str:
+    """A user as a person reads it: name, department and groups."""
+    if user is None:
+        return ""
+    name = f"{user.first_name} {user.last_name}".strip() or "(no name)"
+    parts = [name, user.department or "no department"]
+    parts.append("groups: " + (", ".join(sorted(user.groups)) or "none"))
+    if user.is_admin:
+        parts.append("admin")
+    return "; ".join(parts)
+
+
 def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
-    """Print the summary per action, warnings and the changes per user (field: old -> new)."""
+    """
+    Print the summary, warnings, what blocks it, every change (who is created or deleted,
+    field: old -> new for updates), and the skipped rows and kept users with their reason.
+
+    Each list stops at ``limit`` and ends with "... and N more".
+    """
     summary = plan.summary()
     out.print("Summary: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
     if plan.new_groups:
@@ -122,12 +265,28 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
     for warning in plan.warnings:  # at most ``limit`` of each code: a column can flag every row
         seen[warning.code] = seen.get(warning.code, 0) + 1
         if seen[warning.code] <= limit:
-            out.print(f"Warning: {warning.message}")
+            style = "admin" if warning.code == "admin_ignored" else "warning"
+            out.print(styled(f"Warning: {plain(warning.message)}", style))
     for code, n in seen.items():
         if n > limit:
             out.print(f"... and {n - limit} more {code} warnings.")
     for reason in plan.blocked:
-        out.print(f"Blocked: {reason}")
+        out.print(styled(f"Blocked: {plain(reason)}", "blocked"))
+    skipped = plan.frame[plan.frame["action"] == "skip"]
+    if len(skipped):
+        table = Table(title=f"Skipped and kept ({len(skipped)})")
+        for name in ("row", "email", "who", "why"):
+            table.add_column(name)
+        for entry in _entries_of(skipped.head(limit)):
+            table.add_row(
+                "-" if entry.row is None else str(entry.row),
+                entry.email,
+                who(entry.before or entry.after),
+                plain(entry.reason),
+            )
+        out.print(table)
+        if len(skipped) > limit:
+            out.print(f"... and {len(skipped) - limit} more.")
     changes = plan.changes()
     if not changes:
         out.print(
@@ -138,16 +297,30 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
     for name in ("action", "email", "changes"):
         table.add_column(name)
     for entry in changes[:limit]:
+        style = entry.action
         if entry.action == "update":
-            detail = "; ".join(
-                f"{k}: {_text(v[0])} -> {_text(v[1])}" for k, v in entry.diff().items()
-            )
+            diff = entry.diff()
+            detail = "; ".join(f"{k}: {_text(v[0])} -> {_text(v[1])}" for k, v in diff.items())
+            if "is_admin" in diff:
+                style = "admin"
+        elif entry.action == "create":
+            detail = who(entry.after)
+            if entry.after is not None and entry.after.is_admin:
+                style = "admin"
         else:
-            detail = entry.reason
-        table.add_row(entry.action, entry.email, detail)
+            detail = who(entry.before)
+            if entry.before is not None and entry.before.is_admin:
+                style = "admin"
+        table.add_row(styled(entry.action, style), entry.email, detail)
     out.print(table)
     if len(changes) > limit:
         out.print(f"... and {len(changes) - limit} more.")
+
+
+def _entries_of(frame: Any) -> tuple[Any, ...]:
+    from .plan import _entries
+
+    return _entries(frame)
 
 
 def _text(value: Any) -> str:
@@ -159,24 +332,29 @@ def _text(value: Any) -> str:
 
 
 def write_rejects(path: str, table: RawTable, header_row: int | None, review: Review) -> int:
-    """Write the rows with errors, as read, plus a Problems column; return how many."""
+    """
+    Write the rows with errors (not the skipped ones), as read, plus a ``Problems`` column and
+    an ``Original row`` column (the row's number in the file read); return how many.
+    """
     import csv
 
-    issues = review.issues[review.issues["severity"] == "error"]
+    issues = kept_issues(review)
+    issues = issues[issues["severity"] == "error"]
     rows = sorted({int(r) for r in issues["row"]})
-    problems = issues.groupby("row")["message"].agg(
-        lambda m: " | ".join(x.split(": ", 1)[-1] for x in m)
-    )
+    problems = {
+        row: " | ".join(problem_text(r) for r in group.itertuples())
+        for row, group in issues.groupby("row")
+    }
     width = table.rows.shape[1]
     header = (
         [str(c) for c in table.rows.iloc[header_row]]
         if header_row is not None
         else [f"Column {i + 1}" for i in range(width)]
     )
-    records = [[*header, "Problems"]]
+    records = [[*header, "Problems", "Original row"]]
     for row in rows:
         cells = [str(c) for c in table.rows.iloc[row - table.first_row]]
-        records.append([*cells, str(problems.get(row, ""))])
+        records.append([*cells, str(problems.get(row, "")), str(row)])
     with open(path, "w", newline="", encoding="utf-8-sig") as f:
         csv.writer(f).writerows(records)
     return len(rows)
@@ -195,3 +373,89 @@ def show_result(out: Console, result: ApplyResult, undo: Path | None) -> None:
                 out.print(f"  not sent to {n.email}: {n.error}")
     if undo is not None:
         out.print(f"Undo plan: {undo}  (userimport undo {undo})")
+
+
+def show_users(out: Console, users: Sequence[User], *, total: int, limit: int = 50) -> None:
+    """Print users (email, name, department, groups, admin), ending with "... and N more"."""
+    if not users:
+        out.print(f"No users found (the store has {total}).")
+        return
+    table = Table(title=f"Users ({len(users)} of {total})")
+    for name in ("email", "name", "department", "groups", "admin"):
+        table.add_column(name)
+    for u in users[:limit]:
+        table.add_row(
+            u.email,
+            f"{u.first_name} {u.last_name}".strip(),
+            u.department or "",
+            ", ".join(sorted(u.groups)),
+            "admin" if u.is_admin else "",
+        )
+    out.print(table)
+    if len(users) > limit:
+        out.print(f"... and {len(users) - limit} more.")
+
+
+def issues_json(review: Review) -> list[dict[str, Any]]:
+    """The review's issues as JSON-ready records (row: the spreadsheet row)."""
+    frame = kept_issues(review)
+    keep = [c for c in ("row", "column", "field", "cell", "code", "severity", "value", "message")
+            if c in frame.columns]  # fmt: skip
+    return [
+        {str(k): _json_value(v) for k, v in record.items()}
+        for record in frame[keep].to_dict("records")
+    ]
+
+
+def _json_value(value: Any) -> Any:
+    """A cell as JSON: text as is, a missing value as None, a numpy scalar as Python's."""
+    import pandas as pd
+
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value.item() if hasattr(value, "item") else value
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON-ready data: summary, warnings, blocked, holds and every entry."""
+    import attrs
+
+    return {
+        "summary": plan.summary(),
+        "new_groups": sorted(plan.new_groups),
+        "new_departments": sorted(plan.new_departments),
+        "warnings": [attrs.asdict(w) for w in plan.warnings],
+        "blocked": list(plan.blocked),
+        "holds": list(plan.holds),
+        "entries": [
+            {
+                "action": e.action,
+                "email": e.email,
+                "row": e.row,
+                "reason": e.reason,
+                "changed": list(e.changed),
+                "before": None if e.before is None else e.before.to_dict(),
+                "after": None if e.after is None else e.after.to_dict(),
+            }
+            for e in plan.entries
+            if e.action != "unchanged"
+        ],
+    }
+
+
+def result_json(result: ApplyResult, undo: Path | None) -> dict[str, Any]:
+    """What applying did, as JSON-ready data."""
+    return {
+        "created": result.created,
+        "updated": result.updated,
+        "deleted": result.deleted,
+        "undo_file": None if undo is None else str(undo),
+        "welcome_emails": [
+            {"email": n.email, "sent": n.sent, "error": n.error} for n in result.notifications
+        ],
+    }

@@ -45,6 +45,17 @@ class ApplyResult:
     undo: Plan = attrs.field(eq=False)
     notifications: tuple[Notification, ...] = ()
 
+    def __repr__(self) -> str:
+        """A short summary: the counts, the new version, the welcome emails, the undo plan."""
+        text = (
+            f"ApplyResult(created={self.created}, updated={self.updated}, "
+            f"deleted={self.deleted}, version={self.version!r}"
+        )
+        if self.notifications:
+            sent = sum(n.sent for n in self.notifications)
+            text += f", welcome_emails_sent={sent}, not_notified={len(self.not_notified)}"
+        return text + ")"
+
     @property
     def not_notified(self) -> tuple[str, ...]:
         """Emails of created users whose welcome email failed."""

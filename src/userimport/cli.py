@@ -18,10 +18,12 @@ Exit codes:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,9 +39,15 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 
 from ._display import (
     console,
+    issues_json,
+    plain,
+    plan_json,
+    result_json,
+    set_quiet,
     show_issues,
     show_mapping,
     show_plan,
+    show_read,
     show_result,
     visible,
     write_rejects,
@@ -50,6 +58,7 @@ from .errors import (
     PlanError,
     ReviewError,
     SettingsError,
+    StalePlanError,
     UserImportError,
 )
 
@@ -60,8 +69,10 @@ if TYPE_CHECKING:
     from .notify import SmtpNotifier
     from .plan import Plan
     from .read import RawTable
+    from .recipe import Drift
     from .repository import UserRepository
     from .review import Review
+    from .sql import SqlUserRepository
 
 __all__ = [
     "EXIT_FAILED",
@@ -80,6 +91,9 @@ EXIT_REFUSED = 3
 EXIT_FAILED = 4
 
 DEFAULT_DB = "sqlite:///users.db"
+
+#: Where ``demo`` imports, unless a ``--db`` is given on its command line.
+DEMO_DB = "sqlite:///demo.db"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,24 +116,89 @@ def library_errors() -> Iterator[None]:
     try:
         yield
     except PlanError as e:
-        raise Refused(visible(str(e))) from e
+        raise Refused(visible(plain(str(e)))) from e
     except (MappingError, SettingsError, HeaderError, ReviewError) as e:
-        raise click.UsageError(visible(str(e))) from e
+        raise click.UsageError(visible(plain(str(e)))) from e
     except UserImportError as e:
-        raise Failed(visible(str(e))) from e
+        raise Failed(visible(plain(str(e)))) from e
 
 
-def repository(ctx: click.Context) -> UserRepository:
+#: Where ``--db`` and ``--create`` given after a subcommand are kept (on the root context).
+_DB_KEY = "userimport.db"
+_CREATE_KEY = "userimport.create"
+_STORE_KEY = "userimport.store"
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value:
+            ctx.find_root().meta[key] = value
+
+    return callback
+
+
+def store_url(ctx: click.Context) -> str:
+    """The store URL: ``--db`` after the subcommand, else before it, else USERIMPORT_DB."""
+    root = ctx.find_root()
+    return str(root.meta.get(_DB_KEY) or root.params["db"])
+
+
+def shown_url(url: str) -> str:
+    """``url`` as the person gave it, with any password hidden."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, or None for another database (or an in-memory one)."""
+    import sqlalchemy as sa
+
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database.startswith("file:"):
+        database = database[5:].partition("?")[0]
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def store_exists(url: str, store: UserRepository) -> bool:
+    """Whether the store holds userimport's tables (a SQLite file: whether the file exists)."""
+    import sqlalchemy as sa
+
+    from .sql import SqlUserRepository
+
+    path = _sqlite_path(url)
+    if path is not None:
+        return path.exists()
+    assert isinstance(store, SqlUserRepository)
+    with store.engine.connect() as conn:
+        return bool(sa.inspect(conn).has_table("meta"))
+
+
+def repository(
+    ctx: click.Context, *, url: str | None = None, create: bool = False, quiet: bool = False
+) -> SqlUserRepository:
     """
-    The store named by ``--db`` / ``USERIMPORT_DB``.
+    The store named by ``--db`` / ``USERIMPORT_DB``, named on the output.
 
-    An in-memory SQLite database is refused: it would live for one command only, so a saved
-    plan would always look stale (as if another writer had changed the store) and nothing
-    applied would be kept.
+    A store that does not exist yet (a SQLite file that is not there, a database without
+    userimport's tables) is refused unless ``--create`` was given (or ``create``): a typo in
+    ``--db`` must not make a new, empty store that a plan then fills. An in-memory SQLite
+    database is refused: it would live for one command only, so a saved plan would always
+    look stale (as if another writer had changed the store) and nothing applied would be kept.
     """
     from .sql import SqlUserRepository
 
-    url: str = ctx.find_root().params["db"]
+    url = url or store_url(ctx)
+    opened = ctx.find_root().meta.get(_STORE_KEY)
+    if opened is not None and opened[0] == url:
+        return opened[1]  # type: ignore[no-any-return]
+    create = create or bool(ctx.find_root().meta.get(_CREATE_KEY))
     with library_errors():
         store = SqlUserRepository(url)
     if store.in_memory:
@@ -131,6 +210,18 @@ def repository(ctx: click.Context) -> UserRepository:
             param_hint="'--db' / USERIMPORT_DB",
         )
     ctx.call_on_close(store.close)
+    with library_errors():
+        exists = store_exists(url, store)
+    if not exists and not create:
+        raise click.UsageError(
+            f"there is no user store at {visible(shown_url(url))}; check --db (or USERIMPORT_DB), "
+            "or pass --create to make a new, empty store there"
+        )
+    ctx.find_root().meta[_STORE_KEY] = (url, store)
+    if not quiet:
+        console(stderr=True).print(
+            f"Store: {visible(shown_url(url))}" + ("" if exists else " (new: created empty)")
+        )
     return store
 
 
@@ -146,6 +237,65 @@ def _stack(*options: Callable[[F], F]) -> Callable[[F], F]:
         return f
 
     return apply
+
+
+#: ``--db`` and ``--create``, accepted after the subcommand as well as before it.
+store_options = _stack(
+    click.option(
+        "--db",
+        "_db",
+        metavar="URL",
+        expose_value=False,
+        callback=_remember(_DB_KEY),
+        help="The user store (as before the command; this one wins).",
+    ),
+    click.option(
+        "--create",
+        "_create",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember(_CREATE_KEY),
+        help="Make the store if it does not exist yet (refused otherwise).",
+    ),
+)
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        set_quiet(True)
+    return value
+
+
+#: ``--json`` (one JSON document on standard output, nothing else) and ``-q``.
+output_options = _stack(
+    click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=_quiet,
+        help="Print one JSON document (summary, issues, entries, warnings, blocked, result) "
+        "on standard output, and nothing else; errors too are in it.",
+    ),
+    click.option("-q", "--quiet", is_flag=True, callback=_quiet, help="Print nothing but errors."),
+)
+
+
+def emit(doc: dict[str, Any], code: int) -> None:
+    """Print the ``--json`` document with its exit code."""
+    doc["exit_code"] = code
+    click.echo(json.dumps(doc, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def json_errors(doc: dict[str, Any] | None) -> Iterator[None]:
+    """With ``--json``, an error ends the document too (``error``, ``exit_code``)."""
+    try:
+        yield
+    except click.ClickException as e:
+        if doc is not None:
+            doc["error"] = e.format_message()
+            emit(doc, e.exit_code)
+        raise
 
 
 #: Options of reading and header detection.
@@ -254,7 +404,12 @@ settings_options = _stack(
 
 #: Where welcome emails are sent from (also from USERIMPORT_SMTP_* variables).
 smtp_options = _stack(
-    click.option("--smtp-host", envvar="USERIMPORT_SMTP_HOST", default="localhost"),
+    click.option(
+        "--smtp-host",
+        envvar="USERIMPORT_SMTP_HOST",
+        help="The mail server of welcome emails (also USERIMPORT_SMTP_HOST); none by default, "
+        "and welcome emails are refused without one.",
+    ),
     click.option("--smtp-port", envvar="USERIMPORT_SMTP_PORT", default=25, type=int),
     click.option("--smtp-user", envvar="USERIMPORT_SMTP_USER"),
     click.option("--smtp-password", envvar="USERIMPORT_SMTP_PASSWORD"),
@@ -266,6 +421,39 @@ smtp_options = _stack(
         help="The From address of welcome emails.",
     ),
     click.option("--app-name", envvar="USERIMPORT_APP_NAME", default="the app"),
+    click.option(
+        "--login-url",
+        envvar="USERIMPORT_LOGIN_URL",
+        default="",
+        help="Where to sign in, linked from the welcome email.",
+    ),
+    click.option(
+        "--welcome-language",
+        envvar="USERIMPORT_WELCOME_LANGUAGE",
+        type=click.Choice(["en", "nb"]),
+        default="en",
+        show_default=True,
+        help="The language of the built-in welcome email.",
+    ),
+    click.option(
+        "--welcome-subject",
+        envvar="USERIMPORT_WELCOME_SUBJECT",
+        help="The welcome email's subject ($first_name, $last_name, $email, $app_name, "
+        "$login_url); default: the language's.",
+    ),
+    click.option(
+        "--welcome-text",
+        envvar="USERIMPORT_WELCOME_TEXT",
+        type=click.Path(exists=True, dir_okay=False),
+        help="A file holding the plain-text body (the subject's fields and $login_line).",
+    ),
+    click.option(
+        "--welcome-html",
+        envvar="USERIMPORT_WELCOME_HTML",
+        type=click.Path(exists=True, dir_okay=False),
+        help="A file holding the HTML body (values are escaped); with --welcome-text only, "
+        "the email is plain text.",
+    ),
 )
 
 
@@ -280,7 +468,8 @@ def recipe_options(f: F) -> F:
         "--recipe",
         type=click.Path(exists=True, dir_okay=False),
         help="Replay a saved recipe: its reading options, mapping, row edits and settings "
-        "replace the options given here; every drift is reported.",
+        "replace the options given here (--map and the group options change its mapping); "
+        "every drift is reported.",
     )(f)
 
 
@@ -331,15 +520,53 @@ def notifier_from(options: dict[str, Any]) -> SmtpNotifier:
     """An SMTP notifier from the ``smtp_options``."""
     from .notify import SmtpNotifier
 
-    return SmtpNotifier(
-        options["smtp_host"],
-        options["smtp_port"],
-        sender=options["sender"],
-        app_name=options["app_name"],
-        username=options["smtp_user"],
-        password=options["smtp_password"],
-        starttls=options["smtp_starttls"],
-    )
+    def read(name: str) -> str | None:
+        path = options.get(name)
+        return None if path is None else Path(path).read_text(encoding="utf-8")
+
+    text, page = read("welcome_text"), read("welcome_html")
+    if text is not None and page is None:
+        page = ""  # a body given as text only: no built-in HTML part saying something else
+    with library_errors():
+        return SmtpNotifier(
+            options["smtp_host"],
+            options["smtp_port"],
+            sender=options["sender"],
+            app_name=options["app_name"],
+            login_url=options["login_url"],
+            username=options["smtp_user"],
+            password=options["smtp_password"],
+            starttls=options["smtp_starttls"],
+            subject=options["welcome_subject"],
+            text_template=text,
+            html_template=page,
+            language=options["welcome_language"],
+        )
+
+
+def require_mail_server(options: dict[str, Any]) -> None:
+    """Refuse welcome emails, before anything changes, when no mail server is configured."""
+    if not options.get("smtp_host"):
+        raise click.UsageError(
+            "welcome emails need a mail server, and none is configured: give --smtp-host HOST "
+            "(or set USERIMPORT_SMTP_HOST), or leave out --welcome-email; nothing was changed"
+        )
+
+
+def save_unsent(result: ApplyResult, store: UserRepository) -> Path | None:
+    """Save the emails of the welcome emails not sent, for ``user welcome --retry``."""
+    if not result.not_notified:
+        return None
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = Path(f"userimport-unsent-{stamp}.json")
+    document = {"store": store_label(store), "emails": list(result.not_notified)}
+    target.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def store_label(store: UserRepository) -> str:
+    """The store's URL without its password (or its repr for a store that is not SQL)."""
+    return str(getattr(store, "url", repr(store))).replace("sqlite+pysqlite:", "sqlite:")
 
 
 def settings_from(options: dict[str, Any]) -> ImportSettings:
@@ -400,10 +627,16 @@ def prepare_with_recipe(
 
     if options.get("recipe"):
         recipe = Recipe.from_json(Path(options["recipe"]).read_text(encoding="utf-8"))
-        replayed = replay(recipe, file, max_rows=_limit(options["max_rows"], "--max-rows"))
+        replayed = replay(
+            recipe,
+            file,
+            max_rows=_limit(options["max_rows"], "--max-rows"),
+            remap=lambda mapping: apply_mapping_options(mapping, options),
+        )
         out = console()
+        mapped = {item.partition("=")[0].strip() for item in options["maps"]}
         for drift in replayed.drift:
-            out.print(f"Drift: {drift.message}")
+            out.print(f"Drift: {drift.message}{drift_hint(drift, mapped)}")
         table, header_row, review = replayed.table, replayed.header_row, replayed.review
         # A recipe carries no permissions: those given on the command line win over it.
         ctx = click.get_current_context()
@@ -422,6 +655,19 @@ def prepare_with_recipe(
         Path(options["save_recipe"]).write_text(recipe.to_json(), encoding="utf-8")
         console().print(f"Saved the recipe to {options['save_recipe']}.")
     return table, header_row, review, settings
+
+
+def drift_hint(drift: Drift, mapped: set[str]) -> str:
+    """How to fix a column drift from the command line (nothing if ``--map`` already did)."""
+    if drift.target is None:
+        return ""
+    if drift.kind == "column_renamed" and drift.column is not None:
+        if drift.column in mapped:
+            return f"; mapped to {drift.target} by --map"
+        return f"; if it is, fix it with: --map {shlex.quote(f'{drift.column}={drift.target}')}"
+    if drift.kind == "column_missing":
+        return f"; if another column holds it now: --map 'COLUMN={drift.target}'"
+    return ""
 
 
 def apply_mapping_options(mapping: ColumnMapping, options: dict[str, Any]) -> ColumnMapping:
@@ -449,7 +695,40 @@ def confirm(yes: bool, question: str) -> None:
     if not sys.stdin.isatty() and not os.environ.get("USERIMPORT_ASSUME_TTY"):
         raise Refused("not applied: pass --yes to apply without a terminal to confirm at")
     if not click.confirm(visible(question), default=False):
-        raise Refused("not applied")
+        console().print("Not applied: nothing was changed.")
+        click.get_current_context().exit(EXIT_REFUSED)
+
+
+def store_id(secret: bytes | None) -> str | None:
+    """A stable id of a store: a digest of its plan secret (which it does not reveal)."""
+    if secret is None:
+        return None
+    import hashlib
+    import hmac
+
+    return hmac.new(secret, b"userimport store id", hashlib.sha256).hexdigest()[:16]
+
+
+def stamped(the_plan: Plan, store: UserRepository, secret: bytes | None) -> Plan:
+    """``the_plan`` naming the store it belongs to (URL without password, and its id)."""
+    return attrs.evolve(the_plan, store=store_label(store), store_id=store_id(secret))
+
+
+def check_store(the_plan: Plan, store: UserRepository, path: str) -> None:
+    """Refuse, in words, a plan file made for another store than the one given."""
+    from .repository import plan_secret
+
+    if the_plan.store_id is None:
+        return
+    with library_errors():
+        here = store_id(plan_secret(store))
+    if here != the_plan.store_id:
+        raise Refused(
+            f"{visible(path)} was made for the store {visible(the_plan.store or '?')} "
+            f"(id {the_plan.store_id}), not for {visible(store_label(store))}"
+            + (f" (id {here})" if here else "")
+            + "; give that store with --db, or plan again for this one; nothing was changed"
+        )
 
 
 def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> Path:
@@ -461,7 +740,8 @@ def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> P
         path = f"userimport-undo-{stamp}.json"
     target = Path(path)
     with library_errors():
-        text = result.undo.to_json(indent=1, secret=plan_secret(store))
+        secret = plan_secret(store)
+        text = stamped(result.undo, store, secret).to_json(indent=1, secret=secret)
     target.write_text(text, encoding="utf-8")
     return target
 
@@ -498,6 +778,13 @@ def read_plan(path: str, *, undo: bool, permissions: Permissions) -> Plan:
     show_default=True,
     help="The user store (also USERIMPORT_DB): sqlite:///FILE or postgresql://...",
 )
+@click.option(
+    "--create",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember(_CREATE_KEY),
+    help="Make the store if it does not exist yet (refused otherwise).",
+)
 @click.version_option(package_name="userimport")
 def cli(db: str) -> None:
     """
@@ -509,13 +796,28 @@ def cli(db: str) -> None:
         userimport plan staff.xlsx --out plan.json
         userimport apply plan.json
     """
+    set_quiet(False)
+
+
+def force_option(f: F) -> F:
+    """``--force``: overwrite an existing file."""
+    return click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")(f)
+
+
+def refuse_overwrite(file: str, force: bool) -> None:
+    """Refuse to replace an existing file unless ``--force`` was given."""
+    if not force and Path(file).exists():
+        raise Refused(f"{visible(file)} exists and was left as it is; pass --force to overwrite it")
 
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
-def template(file: str) -> None:
+@force_option
+def template(file: str, force: bool) -> None:
     """
     Write an import template (CSV or XLSX, by the file's suffix).
+
+    An existing FILE is left as it is unless --force is given.
 
     \b
     Example:
@@ -523,6 +825,7 @@ def template(file: str) -> None:
     """
     from .export import write_template
 
+    refuse_overwrite(file, force)
     with library_errors():
         path = write_template(file)
     console().print(f"Wrote the template to {path}.")
@@ -531,10 +834,14 @@ def template(file: str) -> None:
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @click.option("--separator", default=",", show_default=True, help="Between groups in a cell.")
+@force_option
+@store_options
 @click.pass_context
-def export(ctx: click.Context, file: str, separator: str) -> None:
+def export(ctx: click.Context, file: str, separator: str, force: bool) -> None:
     """
     Export every user of the store (CSV or XLSX, by the file's suffix).
+
+    An existing FILE is left as it is unless --force is given.
 
     \b
     Example:
@@ -542,6 +849,7 @@ def export(ctx: click.Context, file: str, separator: str) -> None:
     """
     from .export import export_users
 
+    refuse_overwrite(file, force)
     with library_errors():
         path = export_users(repository(ctx), file, separator=separator)
     console().print(f"Exported the users to {path}.")
@@ -557,8 +865,10 @@ def export(ctx: click.Context, file: str, separator: str) -> None:
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False),
-    help="Write the rows with problems, plus a Problems column, to this CSV file.",
+    help="Write the rows with errors, plus Problems and Original row columns, to this CSV file.",
 )
+@output_options
+@store_options
 @click.pass_context
 def plan(
     ctx: click.Context, /, file: str, out: str | None, rejects: str | None, **options: Any
@@ -573,20 +883,63 @@ def plan(
     Example:
         userimport plan staff.csv --delete-missing --out plan.json --rejects fix-me.csv
     """
+    doc: dict[str, Any] | None = {"command": "plan", "file": file} if options["as_json"] else None
+    with json_errors(doc):
+        _plan(ctx, file, out, rejects, options, doc)
+
+
+def read_json(table: RawTable, header_row: int | None) -> dict[str, Any]:
+    """What was read, for ``--json``."""
+    return {
+        "rows": len(table.rows),
+        "sheet": table.sheet,
+        "encoding": table.encoding,
+        "delimiter": table.delimiter,
+        "header_row": None if header_row is None else table.row_number(header_row),
+        "notes": [plain(n) for n in table.notes],
+    }
+
+
+def _planned(
+    ctx: click.Context, file: str, options: dict[str, Any], doc: dict[str, Any] | None
+) -> tuple[UserRepository, RawTable, int | None, Review, Plan]:
+    """Open the store, read, review and plan ``file``, show it all (and fill ``doc``)."""
     from .plan import plan_import
+
+    console_ = console()
+    store = repository(ctx)
+    with library_errors():
+        table, header_row, review, settings = prepare_with_recipe(file, options)
+        show_read(console_, table, header_row)
+        show_mapping(console_, review.mapping)
+        show_issues(console_, review)
+        the_plan = plan_import(review, store, settings)
+    show_plan(console_, the_plan)
+    if doc is not None:
+        doc["store"] = store_label(store)
+        doc["read"] = read_json(table, header_row)
+        doc["valid"] = review.is_valid
+        doc["issues"] = issues_json(review)
+        doc.update(plan_json(the_plan))
+    return store, table, header_row, review, the_plan
+
+
+def _plan(
+    ctx: click.Context,
+    file: str,
+    out: str | None,
+    rejects: str | None,
+    options: dict[str, Any],
+    doc: dict[str, Any] | None,
+) -> None:
     from .repository import plan_secret
 
     console_ = console()
-    with library_errors():
-        table, header_row, review, settings = prepare_with_recipe(file, options)
-        show_mapping(console_, review.mapping)
-        show_issues(console_, review)
-        store = repository(ctx)
-        the_plan = plan_import(review, store, settings)
-    show_plan(console_, the_plan)
+    store, table, header_row, review, the_plan = _planned(ctx, file, options, doc)
     if out:
         with library_errors():
-            text = the_plan.to_json(indent=1, secret=plan_secret(store))
+            secret = plan_secret(store)
+            text = stamped(the_plan, store, secret).to_json(indent=1, secret=secret)
         Path(out).write_text(text, encoding="utf-8")
         if the_plan.blocked:
             console_.print(
@@ -597,9 +950,68 @@ def plan(
     if rejects:
         count = write_rejects(rejects, table, header_row, review)
         console_.print(f"Wrote {count} rows with problems to {rejects}.")
-    if the_plan.blocked:
-        ctx.exit(EXIT_REFUSED)
-    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
+    code = EXIT_REFUSED if the_plan.blocked else EXIT_OK if review.is_valid else EXIT_PROBLEMS
+    if doc is not None:
+        doc["plan_file"] = out
+        doc["rejects_file"] = rejects
+        emit(doc, code)
+    ctx.exit(code)
+
+
+def _applied_file(path: str) -> Path:
+    return Path(f"{path}.applied.json")
+
+
+def record_applied(path: str, store: UserRepository, undo: Path) -> None:
+    """Note beside a plan file when and where it was applied, for a later refusal to say."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    document = {"applied_at": stamp, "store": store_label(store), "undo_file": str(undo)}
+    # Only a note: the store itself is what says a plan was applied.
+    with suppress(OSError):
+        _applied_file(path).write_text(json.dumps(document, ensure_ascii=False), "utf-8")
+
+
+def applied_when(path: str | None) -> str:
+    """`` on <time> to <store> (its undo: <file>)`` from the note beside ``path``, if any."""
+    if path is None:
+        return ""
+    try:
+        note = json.loads(_applied_file(path).read_text(encoding="utf-8"))
+        text = f" on {note['applied_at']} to {note['store']}"
+        return text + (f" (its undo: {note['undo_file']})" if note.get("undo_file") else "")
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def explain_stale(the_plan: Plan, store: UserRepository, path: str | None) -> str:
+    """
+    Say in words why a plan no longer fits the store: already applied, or who changed.
+
+    An undo (or a plan) whose every change is already what the store holds was applied
+    before; otherwise the users no longer as the plan found them are named.
+    """
+    from .model import email_key
+
+    users = store.snapshot().users
+    changing = the_plan.changes()
+    name = path or ("the undo plan" if the_plan.is_undo else "the plan")
+    kind = "this undo" if the_plan.is_undo else "this plan"
+    if all(users.get(email_key(e.email)) == e.after for e in changing):
+        return (
+            f"{kind} was already applied{applied_when(path)}: the store already holds what "
+            f"{name} would make ({len(changing)} users); nothing was changed"
+        )
+    moved = [e.email for e in changing if users.get(email_key(e.email)) != e.before]
+    if not moved:
+        return (
+            f"the store changed since {name} was made (other users, groups or departments "
+            "were changed by another import or edit); nothing was changed: plan again"
+        )
+    shown = ", ".join(moved[:5]) + (f" ... and {len(moved) - 5} more" if len(moved) > 5 else "")
+    return (
+        f"the store changed since {name} was made: {len(moved)} of its users are no longer "
+        f"as it found them ({shown}); nothing was changed: plan again"
+    )
 
 
 def _apply(
@@ -610,7 +1022,11 @@ def _apply(
     undo_out: str | None,
     options: dict[str, Any],
     permissions: Permissions | None = None,
-) -> ApplyResult:
+    path: str | None = None,
+    doc: dict[str, Any] | None = None,
+    code: int = EXIT_OK,
+) -> None:
+    """Ask, apply, save the undo plan and the unsent emails, report, and exit with ``code``."""
     from .apply import apply_plan
 
     console_ = console()
@@ -618,14 +1034,54 @@ def _apply(
         raise Refused("the plan is held: " + "; ".join(the_plan.holds))
     if the_plan.is_empty:
         console_.print("Nothing to change.")
-        ctx.exit(EXIT_OK)
-    confirm(yes, "Apply these changes?")
-    notifier = notifier_from(options) if the_plan.settings.send_welcome_email else None
+        if doc is not None:
+            doc["result"] = None
+            emit(doc, code)
+        ctx.exit(code)
+    welcome = the_plan.settings.send_welcome_email and the_plan.summary().get("create", 0) > 0
+    if welcome:
+        require_mail_server(options)
     store = repository(ctx)
-    with library_errors(), console_.status("Applying…"):
-        result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
-    show_result(console_, result, save_undo(result, undo_out, store))
-    return result
+    if path is not None and the_plan.saved is not None:
+        check_store(the_plan, store, path)
+    counts = the_plan.summary()
+    confirm(
+        yes,
+        f"Apply these changes to {shown_url(store_url(ctx))}: {counts['create']} to create, "
+        f"{counts['update']} to update, {counts['delete']} to delete?",
+    )
+    notifier = notifier_from(options) if welcome else None
+    try:
+        with library_errors(), console_.status("Applying…"):
+            result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
+    except Refused as e:
+        if isinstance(e.__cause__, StalePlanError):
+            raise Refused(explain_stale(the_plan, store, path)) from e
+        raise
+    undo = save_undo(result, undo_out, store)
+    if path is not None:
+        record_applied(path, store, undo)
+    show_result(console_, result, undo)
+    unsent = save_unsent(result, store)
+    if doc is not None:
+        doc["result"] = result_json(result, undo)
+        doc["unsent_file"] = None if unsent is None else str(unsent)
+    if unsent is not None:
+        raise Failed(
+            f"{len(result.not_notified)} welcome emails were not sent (the import itself was "
+            f"applied); send them again with: userimport user welcome --retry {unsent}"
+        )
+    if doc is not None:
+        emit(doc, code)
+    ctx.exit(code)
+
+
+def json_needs_yes(options: dict[str, Any], yes: bool) -> None:
+    """``--json`` output cannot hold a question: it needs ``--yes``."""
+    if options.get("as_json") and not yes:
+        raise click.UsageError(
+            "--json needs --yes: the JSON document cannot ask for a confirmation"
+        )
 
 
 @cli.command(name="apply")
@@ -634,6 +1090,8 @@ def _apply(
 @click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
 @permission_options
 @smtp_options
+@output_options
+@store_options
 @click.pass_context
 def apply_command(
     ctx: click.Context, /, plan_file: str, yes: bool, undo_out: str | None, **options: Any
@@ -650,10 +1108,27 @@ def apply_command(
         userimport apply plan.json --yes
         userimport apply plan.json --delete-admins --max-deletes 200
     """
-    permissions = permissions_from(options)
-    the_plan = read_plan(plan_file, undo=False, permissions=permissions)
-    show_plan(console(), the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options, permissions=permissions)
+    json_needs_yes(options, yes)
+    doc: dict[str, Any] | None = (
+        {"command": "apply", "file": plan_file} if options["as_json"] else None
+    )
+    with json_errors(doc):
+        permissions = permissions_from(options)
+        the_plan = read_plan(plan_file, undo=False, permissions=permissions)
+        show_plan(console(), the_plan)
+        if doc is not None:
+            doc["store"] = shown_url(store_url(ctx))
+            doc.update(plan_json(the_plan))
+        _apply(
+            ctx,
+            the_plan,
+            yes=yes,
+            undo_out=undo_out,
+            options=options,
+            permissions=permissions,
+            path=plan_file,
+            doc=doc,
+        )
 
 
 @cli.command(name="import")
@@ -665,6 +1140,8 @@ def apply_command(
 @yes_option
 @click.option("--undo-out", type=click.Path(dir_okay=False), help="Where to save the undo plan.")
 @smtp_options
+@output_options
+@store_options
 @click.pass_context
 def import_command(
     ctx: click.Context, /, file: str, yes: bool, undo_out: str | None, **options: Any
@@ -678,23 +1155,22 @@ def import_command(
     Example:
         userimport import staff.xlsx --on-existing skip --yes
     """
-    from .plan import plan_import
-
-    console_ = console()
-    with library_errors():
-        _, _, review, settings = prepare_with_recipe(file, options)
-        show_mapping(console_, review.mapping)
-        show_issues(console_, review)
-        the_plan = plan_import(review, repository(ctx), settings)
-    show_plan(console_, the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options)
-    ctx.exit(EXIT_OK if review.is_valid else EXIT_PROBLEMS)
+    json_needs_yes(options, yes)
+    if options["welcome_email"]:
+        require_mail_server(options)
+    doc: dict[str, Any] | None = {"command": "import", "file": file} if options["as_json"] else None
+    with json_errors(doc):
+        _, _, _, review, the_plan = _planned(ctx, file, options, doc)
+        code = EXIT_OK if review.is_valid else EXIT_PROBLEMS
+        _apply(ctx, the_plan, yes=yes, undo_out=undo_out, options=options, doc=doc, code=code)
 
 
 @cli.command()
 @click.argument("undo_file", metavar="UNDO", type=click.Path(exists=True, dir_okay=False))
 @yes_option
 @permission_options
+@output_options
+@store_options
 @click.pass_context
 def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> None:
     """
@@ -707,22 +1183,44 @@ def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> No
     Example:
         userimport undo userimport-undo-20261124-101500.json --yes
     """
-    permissions = permissions_from(options)
-    the_plan = read_plan(undo_file, undo=True, permissions=permissions)
-    show_plan(console(), the_plan)
-    _apply(ctx, the_plan, yes=yes, undo_out=None, options={}, permissions=permissions)
+    json_needs_yes(options, yes)
+    doc: dict[str, Any] | None = (
+        {"command": "undo", "file": undo_file} if options["as_json"] else None
+    )
+    with json_errors(doc):
+        permissions = permissions_from(options)
+        the_plan = read_plan(undo_file, undo=True, permissions=permissions)
+        show_plan(console(), the_plan)
+        if doc is not None:
+            doc["store"] = shown_url(store_url(ctx))
+            doc.update(plan_json(the_plan))
+        _apply(
+            ctx,
+            the_plan,
+            yes=yes,
+            undo_out=None,
+            options={},
+            permissions=permissions,
+            path=undo_file,
+            doc=doc,
+        )
 
 
 @cli.command()
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@store_options
 @click.pass_context
 def demo(ctx: click.Context, file: str | None) -> None:
     """
-    Import the sample file shipped with userimport (or FILE) into the store, and show it.
+    Import the sample file shipped with userimport (or FILE) into a demo store, and show it.
+
+    The demo store is demo.db in the current folder, never the store of USERIMPORT_DB or
+    users.db: only a --db given on this command line is used instead.
 
     \b
     Example:
         userimport demo
+        userimport demo --db sqlite:///try.db
     """
     from importlib import resources
 
@@ -731,17 +1229,23 @@ def demo(ctx: click.Context, file: str | None) -> None:
 
     console_ = console()
     source = file or str(resources.files("userimport").joinpath("data/sample_users.csv"))
-    console_.print(f"Importing {source} into {ctx.find_root().params['db']}")
+    root = ctx.find_root()
+    url = root.meta.get(_DB_KEY)
+    if url is None and root.get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE:
+        url = root.params["db"]
+    url = url or DEMO_DB
+    store = repository(ctx, url=url, create=True, quiet=True)
+    console_.print(f"Importing {source} into the demo store {shown_url(url)}")
     options: dict[str, Any] = {
         "sheet": None, "encoding": None, "delimiter": None, "header_row": "auto",
         "max_rows": "5000", "maps": (), "group_columns": None, "group_separator": None,
         "department_as_group": None, "skip_rows": (),
     }  # fmt: skip
     with library_errors():
-        _, _, review = prepare(source, options)
+        table, header_row, review = prepare(source, options)
+        show_read(console_, table, header_row)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)
-        store = repository(ctx)
         the_plan = plan_import(review, store)
         show_plan(console_, the_plan)
         if not the_plan.is_empty:
@@ -752,6 +1256,41 @@ def demo(ctx: click.Context, file: str | None) -> None:
         "Planning the same file again: "
         + ("nothing to do." if again.is_empty else str(again.summary()))
     )
+    console_.print(
+        f"The demo users are in {shown_url(url)}; list them with: "
+        f"userimport users --db {shown_url(url)}"
+    )
+
+
+@cli.command()
+@click.option("--search", help="Only users whose email, name, department or a group has TEXT.")
+@click.option("--limit", default=50, show_default=True, help="Show at most this many users.")
+@store_options
+@click.pass_context
+def users(ctx: click.Context, search: str | None, limit: int) -> None:
+    """
+    List the users of the store (email, name, department, groups, admin).
+
+    \b
+    Example:
+        userimport users --search sales
+    """
+    from ._display import show_users
+
+    with library_errors():
+        snapshot = repository(ctx).snapshot()
+    found = sorted(snapshot.users.values(), key=lambda u: u.key)
+    if search:
+        needle = search.casefold()
+        found = [
+            u
+            for u in found
+            if any(
+                needle in text.casefold()
+                for text in (u.email, u.first_name, u.last_name, u.department or "", *u.groups)
+            )
+        ]
+    show_users(console(), found, total=len(snapshot.users), limit=limit)
 
 
 # -- single-user actions --------------------------------------------------------------------
@@ -768,6 +1307,34 @@ def user() -> None:
     """
 
 
+@user.command(name="show")
+@click.argument("email")
+@store_options
+@click.pass_context
+def user_show(ctx: click.Context, email: str) -> None:
+    """
+    Show one user: name, department, groups, admin rights and attributes.
+
+    \b
+    Example:
+        userimport user show kari@firma.no
+    """
+    from .model import email_key
+
+    with library_errors():
+        found = repository(ctx).snapshot().users.get(email_key(email))
+    if found is None:
+        raise click.UsageError(f"no user has the email {visible(email)}")
+    out = console()
+    out.print(f"Email: {found.email}")
+    out.print(f"Name: {found.first_name} {found.last_name}".rstrip())
+    out.print(f"Department: {found.department or '(none)'}")
+    out.print(f"Groups: {', '.join(sorted(found.groups)) or '(none)'}")
+    out.print(f"Admin: {'yes' if found.is_admin else 'no'}")
+    for name, value in sorted(found.attributes.items()):
+        out.print(f"{name}: {value}")
+
+
 @user.command(name="add")
 @click.argument("email")
 @click.option("--first-name", required=True)
@@ -776,6 +1343,7 @@ def user() -> None:
 @click.option("--group", "groups", multiple=True, help="A group (created if new). Repeatable.")
 @click.option("--welcome-email", is_flag=True, help="Send the welcome email.")
 @smtp_options
+@store_options
 @click.pass_context
 def user_add(
     ctx: click.Context,
@@ -798,6 +1366,8 @@ def user_add(
     from .actions import add_user
     from .model import User
 
+    if welcome_email:
+        require_mail_server(options)
     new = User(
         email=email, first_name=first_name, last_name=last_name, department=department,
         groups=groups,
@@ -820,6 +1390,7 @@ def user_add(
 @click.option("--group", "groups", multiple=True, help="The user's groups (replaces). Repeatable.")
 @click.option("--add-group", "add_groups", multiple=True, help="Add a group. Repeatable.")
 @click.option("--remove-group", "remove_groups", multiple=True, help="Remove a group. Repeatable.")
+@store_options
 @click.pass_context
 def user_edit(
     ctx: click.Context,
@@ -871,6 +1442,7 @@ def user_edit(
 @user.command(name="delete")
 @click.argument("email")
 @yes_option
+@store_options
 @click.pass_context
 def user_delete(ctx: click.Context, email: str, yes: bool) -> None:
     """
@@ -891,6 +1463,7 @@ def user_delete(ctx: click.Context, email: str, yes: bool) -> None:
 @user.command(name="admin")
 @click.argument("email")
 @click.option("--grant/--revoke", required=True, help="Grant or revoke admin rights.")
+@store_options
 @click.pass_context
 def user_admin(ctx: click.Context, email: str, grant: bool) -> None:
     """
@@ -908,24 +1481,66 @@ def user_admin(ctx: click.Context, email: str, grant: bool) -> None:
 
 
 @user.command(name="welcome")
-@click.argument("email")
+@click.argument("email", required=False)
+@click.option(
+    "--retry",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Send again the welcome emails an import could not send (the file it saved).",
+)
 @smtp_options
+@store_options
 @click.pass_context
-def user_welcome(ctx: click.Context, /, email: str, **options: Any) -> None:
+def user_welcome(
+    ctx: click.Context, /, email: str | None, retry: str | None, **options: Any
+) -> None:
     """
-    Send the welcome email to one user.
+    Send the welcome email to one user, or again to those an import could not reach.
+
+    With --retry FILE, the file keeps only the emails still not sent (it is removed when
+    all were sent), and the command exits with 4 while any are left.
 
     \b
     Example:
         userimport user welcome kari@firma.no --smtp-host mail.firma.no --sender it@firma.no
+        userimport user welcome --retry userimport-unsent-20261124-101500.json --smtp-host mail
     """
     from .actions import send_welcome_email
 
-    with library_errors():
-        note = send_welcome_email(repository(ctx), email, notifier_from(options))
-    if not note.sent:
-        raise Failed(visible(f"the welcome email to {email} was not sent: {note.error}"))
-    console().print(f"Sent the welcome email to {email}.")
+    if (email is None) == (retry is None):
+        raise click.UsageError("give either EMAIL or --retry FILE")
+    if retry is not None:
+        try:
+            document = json.loads(Path(retry).read_text(encoding="utf-8"))
+            emails = [str(e) for e in document["emails"]]
+        except (ValueError, KeyError, TypeError) as e:
+            raise click.BadParameter(
+                f"{visible(retry)} is not a file of unsent welcome emails", param_hint="--retry"
+            ) from e
+    else:
+        assert email is not None
+        emails = [email]
+    require_mail_server(options)
+    store = repository(ctx)
+    notifier = notifier_from(options)
+    failed: list[str] = []
+    out = console()
+    for address in emails:
+        with library_errors():
+            note = send_welcome_email(store, address, notifier)
+        if note.sent:
+            out.print(f"Sent the welcome email to {address}.")
+        else:
+            failed.append(address)
+            out.print(f"Not sent to {address}: {note.error}")
+    if retry is not None:
+        if failed:
+            document["emails"] = failed
+            Path(retry).write_text(json.dumps(document, indent=1, ensure_ascii=False), "utf-8")
+        else:
+            Path(retry).unlink()
+    if failed:
+        again = f"; try again with: userimport user welcome --retry {retry}" if retry else ""
+        raise Failed(visible(f"{len(failed)} welcome emails were not sent{again}"))
 
 
 # -- the web pages ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_HTML",
     "DEFAULT_SUBJECT",
     "DEFAULT_TEXT",
+    "LANGUAGES",
     "Notification",
     "Notifier",
     "SmtpNotifier",
@@ -50,6 +51,34 @@ $login_line
 <p>Welcome!</p>
 </body></html>
 """
+
+
+#: The built-in welcome emails per language: subject, text body, HTML body, and the sign-in
+#: line of the text body and the sign-in link's words in the HTML body.
+LANGUAGES: dict[str, tuple[str, str, str, str, str]] = {
+    "en": (DEFAULT_SUBJECT, DEFAULT_TEXT, DEFAULT_HTML, "Sign in at {url}\n", "Sign in"),
+    "nb": (
+        "Velkommen til $app_name",
+        """\
+Hei $first_name,
+
+Det er laget en konto til deg i $app_name, med e-postadressen $email.
+$login_line
+Velkommen!
+""",
+        """\
+<!DOCTYPE html>
+<html lang="nb"><body>
+<p>Hei $first_name,</p>
+<p>Det er laget en konto til deg i <b>$app_name</b>, med e-postadressen $email.</p>
+$login_line
+<p>Velkommen!</p>
+</body></html>
+""",
+        "Logg inn på {url}\n",
+        "Logg inn",
+    ),
+}
 
 
 @runtime_checkable
@@ -98,10 +127,21 @@ class SmtpNotifier:
         implicit_tls: Connect with TLS from the start (SMTPS, usually port 465).
         timeout: Seconds to wait for the server.
         subject: The subject template (:class:`string.Template`: ``$first_name``,
-            ``$last_name``, ``$email``, ``$app_name``).
-        text_template: The plain-text body template (also ``$login_line``).
-        html_template: The HTML body template; every value is escaped.
+            ``$last_name``, ``$email``, ``$app_name``, ``$login_url``); default: the
+            language's.
+        text_template: The plain-text body template (also ``$login_line``); default: the
+            language's.
+        html_template: The HTML body template; every value is escaped; default: the
+            language's; ``""`` for a plain-text email.
         ssl_context: The TLS context (default: the system's trusted certificates).
+        language: The language of the built-in subject, bodies and sign-in line: a key of
+            :data:`LANGUAGES` (``en``, ``nb``).
+
+    Raises:
+        SettingsError: ``language`` is not one of :data:`LANGUAGES`.
+
+    .. versionchanged:: unreleased
+        ``language`` added; ``subject`` and the templates default to the language's.
     """
 
     def __init__(
@@ -118,11 +158,22 @@ class SmtpNotifier:
         starttls: bool = False,
         implicit_tls: bool = False,
         timeout: float = 10.0,
-        subject: str = DEFAULT_SUBJECT,
-        text_template: str = DEFAULT_TEXT,
-        html_template: str | None = DEFAULT_HTML,
+        subject: str | None = None,
+        text_template: str | None = None,
+        html_template: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        language: str = "en",
     ) -> None:
+        if language not in LANGUAGES:
+            from .errors import SettingsError
+
+            raise SettingsError(
+                f"no built-in welcome email in {language!r}; choose one of "
+                f"{', '.join(sorted(LANGUAGES))}, or give the subject and templates"
+            )
+        default_subject, default_text, default_html, login, link = LANGUAGES[language]
+        self.language = language
+        self._login_line, self._login_link = login, link
         self.host = host
         self.port = port
         self.sender = sender
@@ -134,9 +185,10 @@ class SmtpNotifier:
         self.starttls = starttls
         self.implicit_tls = implicit_tls
         self.timeout = timeout
-        self.subject = Template(subject)
-        self.text_template = Template(text_template)
-        self.html_template = Template(html_template) if html_template else None
+        self.subject = Template(default_subject if subject is None else subject)
+        self.text_template = Template(default_text if text_template is None else text_template)
+        html_text = default_html if html_template is None else html_template
+        self.html_template = Template(html_text) if html_text else None
         self.ssl_context = ssl_context
         self._smtp: smtplib.SMTP | None = None
 
@@ -147,8 +199,9 @@ class SmtpNotifier:
             "last_name": user.last_name,
             "email": user.email,
             "app_name": self.app_name,
+            "login_url": self.login_url,
         }
-        text_login = f"Sign in at {self.login_url}\n" if self.login_url else ""
+        text_login = self._login_line.format(url=self.login_url) if self.login_url else ""
         msg = EmailMessage()
         msg["Subject"] = self.subject.safe_substitute(values)
         msg["From"] = (
@@ -161,7 +214,8 @@ class SmtpNotifier:
         if self.html_template is not None:
             escaped = {k: html.escape(v) for k, v in values.items()}
             link = html.escape(self.login_url, quote=True)
-            html_login = f'<p><a href="{link}">Sign in</a></p>' if self.login_url else ""
+            words = html.escape(self._login_link)
+            html_login = f'<p><a href="{link}">{words}</a></p>' if self.login_url else ""
             msg.add_alternative(
                 self.html_template.safe_substitute(escaped, login_line=html_login), subtype="html"
             )

@@ -114,6 +114,38 @@ class PlanEntry:
         return out
 
 
+#: What each action looks like in a notebook: the command line's colours (see cli.md).
+_COLOURS = {
+    "create": "green",
+    "update": "#b58900",
+    "delete": "#c00",
+    "skip": "gray",
+    "admin": "darkmagenta",
+    "warning": "#b58900",
+}
+
+
+def _shown(value: Any) -> str:
+    """A field's value as text: groups as comma-separated names, nothing as (none)."""
+    if isinstance(value, list | tuple | frozenset | set):
+        return ", ".join(map(str, value)) or "(none)"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+    return "(none)" if value in (None, "") else str(value)
+
+
+def _who(user: User | None) -> str:
+    """A user as a person reads it: name; department; groups (and admin)."""
+    if user is None:
+        return ""
+    name = f"{user.first_name} {user.last_name}".strip() or "(no name)"
+    parts = [name, user.department or "no department"]
+    parts.append("groups: " + (", ".join(sorted(user.groups)) or "none"))
+    if user.is_admin:
+        parts.append("admin")
+    return "; ".join(parts)
+
+
 def _capped(warnings: Iterable[PlanWarning], limit: int) -> list[str]:
     """The warnings' messages, at most ``limit`` of each code, then one line per code cut."""
     seen: dict[str, int] = {}
@@ -182,6 +214,10 @@ class Plan:
             known, as for a plan made from entries); the relative deletion limit counts on it.
         is_undo: The plan undoes an applied one (:meth:`inverse` made it); ``userimport
             undo`` applies only such plans, ``userimport apply`` never.
+        store: The store the plan was made for, as a person names it (a URL without its
+            password), or ``None``; saved in the file and covered by its digest.
+        store_id: A stable id of that store (the command line uses a digest of the store's
+            plan secret), or ``None``; saved in the file and covered by its digest.
         saved: Set by :meth:`from_json`: the plan came from a file, so
             :func:`~userimport.apply.apply_plan` checks its digest and never takes its
             settings as permissions. ``None`` for a plan made in this process.
@@ -199,6 +235,8 @@ class Plan:
     holds: tuple[str, ...] = attrs.field(default=(), converter=_texts)
     store_users: int | None = None
     is_undo: bool = False
+    store: str | None = None
+    store_id: str | None = None
     saved: SavedPlan | None = None
 
     # -- counts --------------------------------------------------------------------------
@@ -338,29 +376,81 @@ class Plan:
             lines.append(f"... and {more} more changes")
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        """A short summary: the counts, what is new, warnings, and whether it is blocked."""
+        counts = ", ".join(f"{k}={v}" for k, v in self.summary().items())
+        parts = [f"source={self.source!r}"] if self.source else []
+        parts += [counts, f"warnings={len(self.warnings)}"]
+        if self.blocked:
+            parts.append(f"blocked={len(self.blocked)}")
+        if self.is_undo:
+            parts.append("undo")
+        return f"Plan({', '.join(parts)})"
+
     def _repr_html_(self) -> str:
+        """
+        The plan in a notebook: summary, warnings, blocked, every change (who is created or
+        deleted; field: old -> new), the skipped and kept users with their reason; each list
+        stops at 50 with "... and N more". Colours mean what they mean in the command line.
+        """
+        left = ' style="text-align:left"'
         s = self.summary()
-        head = "".join(f"<th>{html.escape(k)}</th>" for k in s)
-        cells = "".join(f"<td>{v}</td>" for v in s.values())
+        head = "".join(f"<th{left}>{html.escape(k.replace('_', ' '))}</th>" for k in s)
+        cells = "".join(f"<td{left}>{v}</td>" for v in s.values())
         parts = [f"<table><tr>{head}</tr><tr>{cells}</tr></table>"]
-        parts += [f"<p><b>Warning:</b> {html.escape(w)}</p>" for w in _capped(self.warnings, 50)]
-        parts += [f"<p><b>Blocked:</b> {html.escape(b)}</p>" for b in self.blocked]
+        parts += [
+            f'<p style="color:{_COLOURS["warning"]}"><b>Warning:</b> {html.escape(w)}</p>'
+            for w in _capped(self.warnings, 50)
+        ]
+        parts += [
+            f'<p style="color:{_COLOURS["delete"]}"><b>Blocked:</b> {html.escape(b)}</p>'
+            for b in self.blocked
+        ]
+        changes = self.changes()
         rows = []
-        for e in self.changes()[:50]:
-            diff = "<br>".join(
-                f"{html.escape(k)}: <del>{html.escape(str(v[0]))}</del> → "
-                f"<ins>{html.escape(str(v[1]))}</ins>"
-                for k, v in e.diff().items()
-            )
+        for e in changes[:50]:
+            colour = _COLOURS[e.action]
+            if e.action == "update":
+                diff = e.diff()
+                detail = "<br>".join(
+                    f"{html.escape(k)}: <del>{html.escape(_shown(v[0]))}</del> → "
+                    f"<ins>{html.escape(_shown(v[1]))}</ins>"
+                    for k, v in diff.items()
+                )
+                admin = "is_admin" in diff
+            else:
+                user = e.after if e.action == "create" else e.before
+                detail = html.escape(_who(user))
+                admin = user is not None and user.is_admin
+            colour = _COLOURS["admin"] if admin else colour
             rows.append(
-                f"<tr><td>{e.action}</td><td>{html.escape(e.email)}</td><td>{diff}</td></tr>"
+                f'<tr><td{left}><span style="color:{colour}"><b>{e.action}</b></span></td>'
+                f"<td{left}>{html.escape(e.email)}</td><td{left}>{detail}</td></tr>"
             )
         if rows:
             parts.append(
-                "<table><tr><th>action</th><th>email</th><th>changes</th></tr>"
-                + "".join(rows)
+                f"<table><tr><th{left}>action</th><th{left}>email</th><th{left}>who / changes"
+                "</th></tr>" + "".join(rows) + "</table>"
+            )
+            if len(changes) > 50:
+                parts.append(f"<p>... and {len(changes) - 50} more changes</p>")
+        skipped = self.frame[self.frame["action"] == "skip"]
+        if len(skipped):
+            kept = [
+                f"<tr><td{left}>{'' if e.row is None else e.row}</td>"
+                f"<td{left}>{html.escape(e.email)}</td>"
+                f"<td{left}>{html.escape(_who(e.before or e.after))}</td>"
+                f"<td{left}>{html.escape(e.reason)}</td></tr>"
+                for e in _entries(skipped.head(50))
+            ]
+            parts.append(
+                f"<p><b>Skipped and kept ({len(skipped)})</b></p><table><tr><th{left}>row</th>"
+                f"<th{left}>email</th><th{left}>who</th><th{left}>why</th></tr>"
+                + "".join(kept)
                 + "</table>"
             )
+            if len(skipped) > 50:
+                parts.append(f"<p>... and {len(skipped) - 50} more</p>")
         return "\n".join(parts)
 
     @classmethod
@@ -430,6 +520,11 @@ class Plan:
             "holds": list(self.holds),
             "store_users": self.store_users,
         }
+        # Written only when known, so plans made without them read as before.
+        if self.store is not None:
+            head["store"] = self.store
+        if self.store_id is not None:
+            head["store_id"] = self.store_id
         entries = _saved_entries(self.frame)
         if secret is not None:
             try:
@@ -495,6 +590,8 @@ class Plan:
             holds=r.texts(data.get("holds", []), "holds"),
             store_users=r.maybe_whole(data.get("store_users"), "store_users"),
             is_undo=r.flag(data.get("undo", False), "undo"),
+            store=r.maybe_text(data.get("store"), "store"),
+            store_id=r.maybe_text(data.get("store_id"), "store_id"),
             saved=SavedPlan(content=content, digest=digest),
         )
 
@@ -564,7 +661,7 @@ _HEAD = (
     "warnings",
     "entries",
 )
-_OPTIONAL = ("source", "holds", "store_users", "undo", "digest")
+_OPTIONAL = ("source", "holds", "store_users", "undo", "digest", "store", "store_id")
 _ENTRY = frozenset(("action", "email", "row", "reason", "changed", "before", "after"))
 _HEX64 = re.compile("[0-9a-f]{64}")
 #: Per action, whether an entry has a ``before`` and an ``after`` (``None``: either way).

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
@@ -52,14 +52,20 @@ class Drift:
         kind: ``column_missing``, ``column_new``, ``column_renamed``, ``header_moved``,
             ``row_changed`` or ``row_moved``.
         message: A sentence for a person.
-        column: The header text concerned, if any.
+        column: The header text concerned, if any (for ``column_renamed``, the new header).
         row: The spreadsheet row concerned, if any.
+        target: For a column gone or renamed, the property it fed in the recipe, if any: map
+            the column that holds it now to this (``--map 'HEADER=TARGET'``).
+
+    .. versionchanged:: unreleased
+        ``target`` added.
     """
 
     kind: DriftKind
     message: str
     column: str | None = None
     row: int | None = None
+    target: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -375,6 +381,7 @@ def _mapping(
                     message=f"column {header!r}{fed} looks renamed to {same_place!r}, which is "
                     "left out: map it again if it is the same column",
                     column=same_place,
+                    target=what,
                 )
             )
             new.remove(same_place)
@@ -384,6 +391,7 @@ def _mapping(
                     kind="column_missing",
                     message=f"column {header!r}{fed} is gone",
                     column=header,
+                    target=what,
                 )
             )
     for header in new:
@@ -414,7 +422,13 @@ def _split(
     )
 
 
-def replay(recipe: Recipe, source: Source, *, max_rows: int | None = 5000) -> Replayed:
+def replay(
+    recipe: Recipe,
+    source: Source,
+    *,
+    max_rows: int | None = 5000,
+    remap: Callable[[ColumnMapping], ColumnMapping] | None = None,
+) -> Replayed:
     """
     Read ``source`` the way the recipe says, and replay its decisions.
 
@@ -422,6 +436,8 @@ def replay(recipe: Recipe, source: Source, *, max_rows: int | None = 5000) -> Re
         recipe: The recipe.
         source: The new file.
         max_rows: Refuse a file with more data rows than this (``None``: no limit).
+        remap: Changes the recipe's mapping before the rows are validated, e.g. to map a
+            column that drift reports as renamed (the command line's ``--map``).
 
     Returns:
         The review to plan from, the recipe's settings, and every drift found.
@@ -439,6 +455,8 @@ def replay(recipe: Recipe, source: Source, *, max_rows: int | None = 5000) -> Re
     drift: list[Drift] = []
     header_row = _find_header(table, recipe, drift)
     mapping = _mapping(table, header_row, recipe, drift)
+    if remap is not None:
+        mapping = remap(mapping)
     review = validate(table, header_row, mapping)
     prints = _fingerprints(_source(table, header_row, mapping))
     by_print: dict[str, list[int]] = {}

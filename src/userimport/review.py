@@ -46,6 +46,51 @@ class Overview:
     issues: Mapping[str, int] = attrs.field(factory=dict)
     actions: Mapping[str, int] | None = None
 
+    def __repr__(self) -> str:
+        """A short summary: the rows by status, the issues by code, and the plan's counts."""
+        text = (
+            f"Overview(total={self.total}, valid={self.valid}, invalid={self.invalid}, "
+            f"skipped={self.skipped}, warnings={self.warnings}"
+        )
+        if self.issues:
+            text += ", issues: " + ", ".join(f"{k} {v}" for k, v in self.issues.items())
+        if self.actions is not None:
+            text += ", plan: " + ", ".join(f"{k} {v}" for k, v in self.actions.items() if v)
+        return text + ")"
+
+
+#: The colour of a problem in a notebook, as in the command line.
+_SEVERITY_COLOUR = {"error": "#c00", "warning": "#b58900"}
+
+
+def _problem(issue: Any) -> str:
+    """An issue's message without its place, naming the column as headed, not the field."""
+    text = str(issue.message).split(": ", 1)[-1]
+    field = str(issue.field)
+    return f"{issue.column}{text[len(field) :]}" if text.startswith(field + " ") else text
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: groups joined by commas, a missing value as nothing."""
+    if isinstance(value, tuple | list | frozenset | set):
+        return ", ".join(map(str, value))
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+def _person(rows: pd.DataFrame, row: int) -> str:
+    """The name on a row (else its email), from rows indexed by spreadsheet row."""
+    import pandas as pd
+
+    if row not in rows.index:
+        return ""
+    r = rows.loc[row]
+    if isinstance(r, pd.DataFrame):
+        r = r.iloc[0]
+    name = f"{_cell_text(r.get('first_name'))} {_cell_text(r.get('last_name'))}".strip()
+    return name or _cell_text(r.get("email"))
+
 
 def _rows(value: Iterable[int]) -> frozenset[int]:
     return frozenset(int(v) for v in value)
@@ -177,27 +222,54 @@ class Review:
         )
 
     def _repr_html_(self) -> str:
+        """
+        The review in a notebook: the counts, the rows in view (those ``search()`` matched,
+        say), and the problems with the person on each row; each list stops at 50.
+        """
         import html
 
+        left = ' style="text-align:left"'
         o = self.overview()
-        counts = (
+        parts = [
             f"<p><b>{o.total}</b> rows: <b>{o.valid}</b> valid, <b>{o.invalid}</b> with "
             f"errors, <b>{o.skipped}</b> skipped, {o.warnings} warnings</p>"
-        )
+        ]
+        rows = self.rows
+        if self.view is not None:
+            shown = rows.head(50)
+            fields = [c for c in ("first_name", "last_name", "email", "department", "groups")
+                      if c in shown.columns]  # fmt: skip
+            head = "".join(f"<th{left}>{c}</th>" for c in ("row", *fields, "status"))
+            body = "".join(
+                f"<tr><td{left}>{row}</td>"
+                + "".join(f"<td{left}>{html.escape(_cell_text(r[c]))}</td>" for c in fields)
+                + f"<td{left}>{html.escape(str(r['status']))}</td></tr>"
+                for row, r in shown.iterrows()
+            )
+            parts.append(f"<p><b>Rows ({len(rows)})</b></p><table><tr>{head}</tr>{body}</table>")
+            if len(rows) > 50:
+                parts.append(f"<p>... and {len(rows) - 50} more rows</p>")
         issues = self.issues.head(50)
-        if not len(issues):
-            return counts
-        cells = "".join(
-            f"<tr><td>{r.row}</td><td>{html.escape(str(r.column))}</td>"
-            f"<td>{html.escape(str(r.code))}</td><td>{html.escape(str(r.value))}</td></tr>"
-            for r in issues.itertuples()
-        )
-        more = len(self.issues) - len(issues)
-        tail = f"<p>... and {more} more issues</p>" if more > 0 else ""
-        return (
-            f"{counts}<table><tr><th>row</th><th>column</th><th>problem</th><th>value</th></tr>"
-            f"{cells}</table>{tail}"
-        )
+        if len(issues):
+            names = rows.reindex(issues["row"].tolist())
+            cells = "".join(
+                f"<tr><td{left}>{r.row}</td>"
+                f"<td{left}>{html.escape(_person(names, int(str(r.row))))}</td>"
+                f"<td{left}>{html.escape(str(r.column))}</td>"
+                f"<td{left}>{html.escape(_cell_text(r.value))}</td>"
+                f'<td style="text-align:left;color:{_SEVERITY_COLOUR.get(str(r.severity), "")}">'
+                f"{html.escape(_problem(r))}</td></tr>"
+                for r in issues.itertuples()
+            )
+            parts.append(
+                f"<p><b>Problems ({len(self.issues)})</b></p><table><tr><th{left}>row</th>"
+                f"<th{left}>person</th><th{left}>column</th><th{left}>value</th>"
+                f"<th{left}>problem</th></tr>{cells}</table>"
+            )
+            more = len(self.issues) - len(issues)
+            if more > 0:
+                parts.append(f"<p>... and {more} more issues</p>")
+        return "".join(parts)
 
     # -- views ---------------------------------------------------------------------------
 
