@@ -103,9 +103,8 @@ def test_cr_only_line_ends_read_like_any_others(tmp_path: Path) -> None:
     plan = import_file(CASES / "staff_cr.csv", repo)
     assert 2 == plan.summary()["create"]
     db = f"sqlite:///{tmp_path / 'users.db'}"
-    result = CliRunner().invoke(
-        cli, ["--db", db, "plan", str(CASES / "staff_cr.csv"), "--out", str(tmp_path / "p.json")]
-    )
+    args = ["--db", db, "--create", "plan", str(CASES / "staff_cr.csv")]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "p.json")])
     assert EXIT_OK == result.exit_code, result.output
 
 
