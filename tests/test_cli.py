@@ -1109,7 +1109,7 @@ def test_problems_name_the_person_and_value_and_skipped_rows_are_no_errors(
     problems = output.split("Problems (1)")[1].split("Summary")[0]
     assert "Bo Ek" in problems
     assert "not-an-email" in problems
-    assert "'Email' (C) is not a valid email address" in problems
+    assert "the email 'not-an-email' is not a valid email address" in problems
     assert "Ce Fa" not in problems
     lines = Path("r.csv").read_text(encoding="utf-8-sig").splitlines()
     assert 2 == len(lines)

@@ -180,7 +180,7 @@ def test_notebook_review_shows_the_matching_rows_and_who_has_a_problem() -> None
     page = review._repr_html_()
     problems = page.split("Problems (1)")[1]
     assert "Bo Ek" in problems
-    assert "&#x27;Email&#x27; (C) is not a valid email address" in problems
+    assert "the email &#x27;not-an-email&#x27; is not a valid email address" in problems
     assert "not-an-email" in problems
 
 

@@ -479,7 +479,7 @@ def test_the_serve_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     calls: list[tuple[str, int]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: calls.append((host, port)))
     db = f"sqlite:///{tmp_path / 'users.db'}"
-    result = CliRunner().invoke(cli, ["--db", db, "serve", "--port", "8123"])
+    result = CliRunner().invoke(cli, ["--db", db, "--create", "serve", "--port", "8123"])
     assert EXIT_OK == result.exit_code, result.output
     assert "http://127.0.0.1:8123/" in result.output
     assert [("127.0.0.1", 8123)] == calls

@@ -1565,10 +1565,11 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, behind_au
         userimport serve --port 8000
     """
     try:
-        from .web.serve import run
+        from .web.serve import check_host, run
     except ImportError as e:
         raise click.UsageError("serve needs the web extra: pip install 'userimport[web]'") from e
     with library_errors():
+        check_host(host, token=token, behind_auth=behind_auth)  # before the store is opened
         run(repository(ctx), host=host, port=port, token=token, behind_auth=behind_auth)
 
 
