@@ -132,12 +132,10 @@ def kept_issues(review: Review) -> pd.DataFrame:
 
 
 def problem_text(record: Any) -> str:
-    """An issue's message without its file/row prefix, naming the column, not the field."""
-    text = str(record.message).split(": ", 1)[-1]
-    field = str(record.field)
-    if text.startswith(field + " "):
-        text = f"{record.column}{text[len(field) :]}"
-    return plain(text)
+    """An issue's message without its file/row prefix, in command-line words."""
+    from .review import problem_text as text
+
+    return plain(text(record))
 
 
 def person(review: Review, row: int) -> str:
@@ -237,15 +235,10 @@ def show_read(out: Console, table: RawTable, header_row: int | None) -> None:
 
 
 def who(user: Any) -> str:
-    """A user as a person reads it: name, department and groups."""
-    if user is None:
-        return ""
-    name = f"{user.first_name} {user.last_name}".strip() or "(no name)"
-    parts = [name, user.department or "no department"]
-    parts.append("groups: " + (", ".join(sorted(user.groups)) or "none"))
-    if user.is_admin:
-        parts.append("admin")
-    return "; ".join(parts)
+    """A user as a person reads it: name, department and groups (see :func:`plan.who`)."""
+    from .plan import who as described
+
+    return described(user)
 
 
 def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:

@@ -1014,6 +1014,39 @@ def explain_stale(the_plan: Plan, store: UserRepository, path: str | None) -> st
     )
 
 
+def _apply_saved(
+    ctx: click.Context,
+    path: str,
+    *,
+    undo: bool,
+    yes: bool,
+    undo_out: str | None,
+    options: dict[str, Any],
+) -> None:
+    """Read a saved plan (an undo plan for ``undo``), show it, and apply it after asking."""
+    json_needs_yes(options, yes)
+    doc: dict[str, Any] | None = (
+        {"command": "undo" if undo else "apply", "file": path} if options["as_json"] else None
+    )
+    with json_errors(doc):
+        permissions = permissions_from(options)
+        the_plan = read_plan(path, undo=undo, permissions=permissions)
+        show_plan(console(), the_plan)
+        if doc is not None:
+            doc["store"] = shown_url(store_url(ctx))
+            doc.update(plan_json(the_plan))
+        _apply(
+            ctx,
+            the_plan,
+            yes=yes,
+            undo_out=undo_out,
+            options={} if undo else options,
+            permissions=permissions,
+            path=path,
+            doc=doc,
+        )
+
+
 def _apply(
     ctx: click.Context,
     the_plan: Plan,
@@ -1108,27 +1141,7 @@ def apply_command(
         userimport apply plan.json --yes
         userimport apply plan.json --delete-admins --max-deletes 200
     """
-    json_needs_yes(options, yes)
-    doc: dict[str, Any] | None = (
-        {"command": "apply", "file": plan_file} if options["as_json"] else None
-    )
-    with json_errors(doc):
-        permissions = permissions_from(options)
-        the_plan = read_plan(plan_file, undo=False, permissions=permissions)
-        show_plan(console(), the_plan)
-        if doc is not None:
-            doc["store"] = shown_url(store_url(ctx))
-            doc.update(plan_json(the_plan))
-        _apply(
-            ctx,
-            the_plan,
-            yes=yes,
-            undo_out=undo_out,
-            options=options,
-            permissions=permissions,
-            path=plan_file,
-            doc=doc,
-        )
+    _apply_saved(ctx, plan_file, undo=False, yes=yes, undo_out=undo_out, options=options)
 
 
 @cli.command(name="import")
@@ -1183,27 +1196,7 @@ def undo(ctx: click.Context, /, undo_file: str, yes: bool, **options: Any) -> No
     Example:
         userimport undo userimport-undo-20261124-101500.json --yes
     """
-    json_needs_yes(options, yes)
-    doc: dict[str, Any] | None = (
-        {"command": "undo", "file": undo_file} if options["as_json"] else None
-    )
-    with json_errors(doc):
-        permissions = permissions_from(options)
-        the_plan = read_plan(undo_file, undo=True, permissions=permissions)
-        show_plan(console(), the_plan)
-        if doc is not None:
-            doc["store"] = shown_url(store_url(ctx))
-            doc.update(plan_json(the_plan))
-        _apply(
-            ctx,
-            the_plan,
-            yes=yes,
-            undo_out=None,
-            options={},
-            permissions=permissions,
-            path=undo_file,
-            doc=doc,
-        )
+    _apply_saved(ctx, undo_file, undo=True, yes=yes, undo_out=None, options=options)
 
 
 @cli.command()

@@ -39,7 +39,16 @@ if TYPE_CHECKING:
     from .repository import UserRepository
     from .review import Review
 
-__all__ = ["ACTIONS", "FIELDS", "Plan", "PlanEntry", "PlanWarning", "SavedPlan", "plan_import"]
+__all__ = [
+    "ACTIONS",
+    "FIELDS",
+    "Plan",
+    "PlanEntry",
+    "PlanWarning",
+    "SavedPlan",
+    "plan_import",
+    "who",
+]
 
 Action = Literal["create", "update", "unchanged", "skip", "delete"]
 
@@ -134,8 +143,13 @@ def _shown(value: Any) -> str:
     return "(none)" if value in (None, "") else str(value)
 
 
-def _who(user: User | None) -> str:
-    """A user as a person reads it: name; department; groups (and admin)."""
+def who(user: User | None) -> str:
+    """
+    A user as a person reads it: ``Anna Berg; Sales; groups: Oslo; admin``.
+
+    Args:
+        user: The user, or ``None`` (then the empty string).
+    """
     if user is None:
         return ""
     name = f"{user.first_name} {user.last_name}".strip() or "(no name)"
@@ -420,7 +434,7 @@ class Plan:
                 admin = "is_admin" in diff
             else:
                 user = e.after if e.action == "create" else e.before
-                detail = html.escape(_who(user))
+                detail = html.escape(who(user))
                 admin = user is not None and user.is_admin
             colour = _COLOURS["admin"] if admin else colour
             rows.append(
@@ -439,7 +453,7 @@ class Plan:
             kept = [
                 f"<tr><td{left}>{'' if e.row is None else e.row}</td>"
                 f"<td{left}>{html.escape(e.email)}</td>"
-                f"<td{left}>{html.escape(_who(e.before or e.after))}</td>"
+                f"<td{left}>{html.escape(who(e.before or e.after))}</td>"
                 f"<td{left}>{html.escape(e.reason)}</td></tr>"
                 for e in _entries(skipped.head(50))
             ]

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .model import ImportSettings
     from .repository import UserRepository
 
-__all__ = ["Overview", "Review"]
+__all__ = ["Overview", "Review", "problem_text"]
 
 
 @attrs.frozen(kw_only=True)
@@ -63,8 +63,17 @@ class Overview:
 _SEVERITY_COLOUR = {"error": "#c00", "warning": "#b58900"}
 
 
-def _problem(issue: Any) -> str:
-    """An issue's message without its place, naming the column as headed, not the field."""
+def problem_text(issue: Any) -> str:
+    """
+    An issue's message without its place, naming the column as headed, not the field.
+
+    Args:
+        issue: One issue with ``message``, ``field`` and ``column`` (an
+            :class:`~userimport.validation.Issue`, or a row of ``Review.issues``).
+
+    Returns:
+        ``'First Name' (A) is empty; every user needs one``, say.
+    """
     text = str(issue.message).split(": ", 1)[-1]
     field = str(issue.field)
     return f"{issue.column}{text[len(field) :]}" if text.startswith(field + " ") else text
@@ -258,7 +267,7 @@ class Review:
                 f"<td{left}>{html.escape(str(r.column))}</td>"
                 f"<td{left}>{html.escape(_cell_text(r.value))}</td>"
                 f'<td style="text-align:left;color:{_SEVERITY_COLOUR.get(str(r.severity), "")}">'
-                f"{html.escape(_problem(r))}</td></tr>"
+                f"{html.escape(problem_text(r))}</td></tr>"
                 for r in issues.itertuples()
             )
             parts.append(
