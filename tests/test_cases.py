@@ -95,6 +95,37 @@ def test_a_close_runner_up_is_named_in_the_notes() -> None:
     assert "encoding='cp850'" in doubt[0]
 
 
+def test_a_close_runner_up_is_a_warning_on_each_cell_it_would_read_differently() -> None:
+    """Encoding doubt reaches the review: a warning on each cell the runner-up reads otherwise."""
+    data = (
+        "Fornavn;Etternavn;E-post;Avdeling\n"
+        "Lise;Spärre;lise@firma.no;Drift\nOla;Nordmann;ola@firma.no;Drift\n"
+    )
+    table = read_table(data.encode("mac-roman"))
+    assert ("mac-roman", "cp850") == (table.encoding, table.encoding_runner_up)
+    review = validate(table, 0, suggest_mapping(table, 0))
+    doubt = review.issues[review.issues["code"] == "encoding_uncertain"]
+    assert [(2, "last_name", "warning")] == list(
+        zip(doubt["row"], doubt["field"], doubt["severity"], strict=True)
+    )
+    message = doubt["message"].iloc[0]
+    assert "'Spärre' (read as mac-roman) would be 'Spèrre' in cp850" in message
+    assert "encoding='cp850'" in message
+    assert review.is_valid
+    edited = review.edit(2, last_name="Sparre").revalidate()
+    assert 0 == (edited.issues["code"] == "encoding_uncertain").sum()
+
+
+def test_a_sure_encoding_gives_no_encoding_warning() -> None:
+    """Without a close runner-up (or with the encoding given), no cell gets the warning."""
+    text = "Fornavn;Etternavn;E-post;Avdeling\nLise;Spärre;lise@firma.no;Drift\n"
+    data = text.encode("mac-roman")
+    for table in (read_table(data, encoding="mac-roman"), read_table(text.encode())):
+        review = validate(table, 0, suggest_mapping(table, 0))
+        assert table.encoding_runner_up is None
+        assert 0 == (review.issues["code"] == "encoding_uncertain").sum()
+
+
 def test_cr_only_line_ends_read_like_any_others(tmp_path: Path) -> None:
     """Old Mac CR-only line ends with ';': 3 rows of 4 cells, 2 users, and plan exits 0."""
     table = read_table(CASES / "staff_cr.csv")

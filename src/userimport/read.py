@@ -77,6 +77,9 @@ class RawTable:
         uncalculated: 0-based ``(row, column)`` of the cells (XLSX) holding a formula whose
             value was never saved (a file written by a script): they read as ``""``, and
             validation reports them as ``formula_not_calculated``, not as empty.
+        encoding_runner_up: For a CSV whose single-byte encoding was guessed with doubt, the
+            encoding that read its letters almost as well (validation warns, cell by cell,
+            where the two read differently); else ``None``.
     """
 
     rows: pd.DataFrame
@@ -91,6 +94,7 @@ class RawTable:
     lines: tuple[int, ...] | None = None
     engine: str | None = None
     uncalculated: frozenset[tuple[int, int]] = attrs.field(factory=frozenset, converter=frozenset)
+    encoding_runner_up: str | None = None
 
     @property
     def name(self) -> str:
@@ -198,12 +202,14 @@ def _kind(data: bytes, name: str) -> Literal["csv", "xlsx"]:
     return "csv"
 
 
-def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[str, str, str, str]:
+def _decode(
+    head: bytes, encoding: str | None, name: str, final: bool
+) -> tuple[str, str, str, str, str | None]:
     """
     Choose the encoding from the file's first bytes.
 
     Returns the head decoded, the codec to stream the whole file with, the encoding's name
-    for ``RawTable.encoding``, and why it was chosen.
+    for ``RawTable.encoding``, why it was chosen, and a close runner-up (or ``None``).
     """
 
     def decoded(codec: str) -> str:
@@ -226,7 +232,7 @@ def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[
                 path=name,
                 row=line,
             ) from e
-        return text, codec, encoding, f"encoding {encoding} as given"
+        return text, codec, encoding, f"encoding {encoding} as given", None
     for bom, codec in (
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"),
@@ -240,7 +246,7 @@ def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[
                     f"{name}: the file starts with a {codec} mark but is not valid {codec}",
                     path=name,
                 ) from e
-            return text, codec, codec, f"encoding {codec}: the file starts with its mark"
+            return text, codec, codec, f"encoding {codec}: the file starts with its mark", None
     sample = head[:4096]
     if sample.count(b"\x00") > len(sample) // 4:
         # UTF-16 without a mark: every other byte is zero for Latin text.
@@ -251,14 +257,15 @@ def _decode(head: bytes, encoding: str | None, name: str, final: bool) -> tuple[
             raise FileFormatError(
                 f"{name}: this is a binary file, not a CSV or XLSX file", path=name
             ) from None
-        return text, codec, codec, f"encoding {codec}: zero bytes between letters"
+        return text, codec, codec, f"encoding {codec}: zero bytes between letters", None
     try:
-        return decoded("utf-8"), "utf-8", "utf-8", "encoding utf-8: the bytes are valid UTF-8"
+        valid = "encoding utf-8: the bytes are valid UTF-8"
+        return decoded("utf-8"), "utf-8", "utf-8", valid, None
     except UnicodeDecodeError as e:
         _refuse_mixed(head, e, name)
-    guess, doubt = _guess_single_byte(head)
+    guess, runner, doubt = _guess_single_byte(head)
     why = f"encoding {guess}: not UTF-8; the letters read best as {guess}"
-    return decoded(guess), guess, guess, why if doubt is None else f"{why}\n{doubt}"
+    return decoded(guess), guess, guess, why if doubt is None else f"{why}\n{doubt}", runner
 
 
 def _refuse_mixed(head: bytes, error: UnicodeDecodeError, name: str) -> None:
@@ -324,9 +331,9 @@ def _evidence(before: str, char: str, after: str) -> float:
     return -4 if in_word else -2
 
 
-def _guess_single_byte(data: bytes) -> tuple[str, str | None]:
+def _guess_single_byte(data: bytes) -> tuple[str, str | None, str | None]:
     """
-    The single-byte encoding that reads ``data`` best, and a note naming a close runner-up.
+    The single-byte encoding that reads ``data`` best, a close runner-up, and a note naming it.
 
     Each candidate (:data:`SINGLE_BYTE`) decodes the whole sample and is scored on what it
     makes of every byte above 127 (:func:`_evidence`): letters that occur in European names
@@ -355,12 +362,13 @@ def _guess_single_byte(data: bytes) -> tuple[str, str | None]:
     best, *others = scores
     runner = next((s for s in others if s[3] != best[3]), None)
     if runner is None or runner[0] <= 0 or best[0] - runner[0] >= max(2.0, best[0] / 4):
-        return best[2], None
-    return best[2], (
+        return best[2], None, None
+    note = (
         f"encoding uncertain: {runner[2]} reads the letters almost as well as {best[2]} "
         f"(score {runner[0]:g} against {best[0]:g}); if names look wrong, pass "
         f"encoding={runner[2]!r}"
     )
+    return best[2], runner[2], note
 
 
 def _sniff_delimiter(text: str, *, complete: bool = True) -> tuple[str, str]:
@@ -833,7 +841,9 @@ def _read_csv(
 ) -> RawTable:
     """Read a CSV from its first bytes and the rest of the stream, stopping at the row limit."""
     name = path or "<bytes>"
-    head_text, codec, used, why_encoding = _decode(head, encoding, name, final=rest is None)
+    head_text, codec, used, why_encoding, runner_up = _decode(
+        head, encoding, name, final=rest is None
+    )
     if "\x00" in head_text:
         raise FileFormatError(
             f"{name}: the file holds NUL bytes, so it is not a text (CSV) file; "
@@ -855,6 +865,7 @@ def _read_csv(
     fields: dict[str, Any] = {
         "format": "csv",
         "encoding": used,
+        "encoding_runner_up": runner_up,
         "delimiter": delimiter,
         "path": path,
         "notes": notes,
@@ -1088,13 +1099,15 @@ def read_table(
                 raise
             stream.seek(0)
             data = stream.read()
-            guess, doubt = _guess_single_byte(data)
+            guess, runner, doubt = _guess_single_byte(data)
             table = _read_csv(data, None, path, guess, delimiter, max_rows)
             why = (
                 f"encoding {guess}: not UTF-8 after the first MiB; its letters read best as {guess}"
             )
             return attrs.evolve(
-                table, notes=(why, *([] if doubt is None else [doubt]), *table.notes[1:])
+                table,
+                notes=(why, *([] if doubt is None else [doubt]), *table.notes[1:]),
+                encoding_runner_up=runner,
             )
     finally:
         if opened:

@@ -63,7 +63,7 @@ ISSUE_COLUMNS: tuple[str, ...] = (
 )
 
 #: Columns of a review's source that are bookkeeping, not properties.
-HIDDEN = frozenset({"_extra", "_formula", "_line", "_unsplit"})
+HIDDEN = frozenset({"_encodings", "_extra", "_formula", "_line", "_unsplit"})
 
 Severity = Literal["error", "warning"]
 
@@ -134,6 +134,9 @@ class IssueCode(enum.StrEnum):
     MIXED_SCRIPT_EMAIL = "mixed_script_email"
     #: The cell holds a formula whose value was never saved (a workbook written by a script).
     FORMULA_NOT_CALCULATED = "formula_not_calculated"
+    #: Warning: the file's encoding was guessed with doubt, and this cell reads differently in
+    #: the runner-up encoding (``Håkon`` in Windows-1252 is ``HŒkon`` in Mac Roman).
+    ENCODING_UNCERTAIN = "encoding_uncertain"
 
 
 _WARNINGS = frozenset(
@@ -143,6 +146,7 @@ _WARNINGS = frozenset(
         IssueCode.INVISIBLE_CHARACTER.value,
         IssueCode.CONFUSABLE_EMAIL.value,
         IssueCode.MIXED_SCRIPT_EMAIL.value,
+        IssueCode.ENCODING_UNCERTAIN.value,
     }
 )
 # Separators people put between groups; a group name holding another one is warned about.
@@ -326,6 +330,37 @@ def _visible(source: pd.DataFrame) -> tuple[pd.DataFrame, list[Note]]:
     return source.assign(**out), notes
 
 
+def _misread(prepared: pd.DataFrame, encodings: str) -> list[Note]:
+    """
+    Warnings for the cells that read differently in the runner-up encoding.
+
+    ``encodings`` is ``"<used> <runner-up>"`` (``RawTable.encoding`` and
+    ``RawTable.encoding_runner_up``). Only cells with non-ASCII text can differ, so only those
+    are decoded again; a cell edited into text the used encoding cannot write is left alone.
+    """
+    used, runner = encodings.split(" ")
+    notes: list[Note] = []
+    for field in prepared.columns:
+        if field in HIDDEN:
+            continue
+        cells = prepared[field].astype("str")
+        details = {}
+        for row, text in cells[_text.non_ascii(cells)].items():
+            try:
+                other = text.encode(used).decode(runner)
+            except UnicodeError:
+                continue
+            if other != text:
+                details[row] = (
+                    f"the file's encoding is uncertain: {text!r} (read as {used}) would be "
+                    f"{other!r} in {runner}; if that is right, read the file again with "
+                    f"encoding={runner!r}"
+                )
+        if details:
+            notes.append((IssueCode.ENCODING_UNCERTAIN, field, details))
+    return notes
+
+
 def _lookalikes(emails: pd.Series, bad: dict[Any, str]) -> list[Note]:
     """Warnings for the valid non-ASCII emails that look like ASCII ones or mix scripts."""
     notes: list[Note] = []
@@ -410,6 +445,8 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
                 beyond = beyond.str.cat(_text.strip(col), sep=" | ")
             extra = beyond.str.strip(" |").array
     source["_extra"] = extra
+    if table.encoding_runner_up is not None:
+        source["_encodings"] = f"{table.encoding} {table.encoding_runner_up}"
     if table.uncalculated:  # the few cells holding a formula never calculated: their fields
         fields = {m.column: m.target for m in mapping.matches if m.target != "groups"}
         fields.update(dict.fromkeys(mapping.group_columns, "groups"))
@@ -444,6 +481,8 @@ def _check(
 
     is_skipped = source.index.isin(list(skipped))
     prepared, notes = _visible(source)
+    if "_encodings" in source and len(source):
+        notes += _misread(prepared, str(source["_encodings"].iloc[0]))
     norm = pd.DataFrame(index=source.index)
     for field in prepared.columns:
         if field == "groups" or field in HIDDEN:
