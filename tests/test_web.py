@@ -630,3 +630,111 @@ def test_the_overview_lists_500_users_and_counts_the_rest() -> None:
     overview = client.get(f"/import/{sid}/overview").text
     assert "522 to create" in overview
     assert "… and 22 more users changed" in overview
+
+
+# -- the import history ----------------------------------------------------------------------
+
+
+def imported(client: TestClient, **settings: str) -> str:
+    """Upload, review and start the titled file; return the import's id."""
+    sid = upload(client)
+    to_review(client, sid, **settings)
+    overview = client.get(f"/import/{sid}/overview").text
+    done = client.post(
+        f"/import/{sid}/start", data={"csrf": csrf(client), "plan": plan_id(overview)}
+    )
+    assert "2 created" in done.text
+    return sid
+
+
+def undo_forms(html: str) -> list[str]:
+    return re.findall(r'action="(/history/[\w-]+/undo)"', html)
+
+
+def test_the_history_lists_each_import_and_undoes_it() -> None:
+    """The history shows when, the file, the settings and counts; Undo there restores the store."""
+    repo = ui.InMemoryUserRepository()
+    client, _ = make(repo)
+    imported(client, groups="replace")
+    page = client.get("/history").text
+    assert "staff.csv" in page
+    assert "2 created, 0 updated, 0 deleted" in page
+    assert "replace existing users&#39; groups" in page
+    assert "keeps no import history" not in page
+    [action] = undo_forms(page)
+    [record] = repo.list_imports()
+    assert (2, "staff.csv") == (record.created, record.filename)
+    response = client.post(action, data={"csrf": csrf(client)})
+    assert 200 == response.status_code
+    assert "The import was undone" in response.text
+    assert {} == dict(repo.snapshot().users)
+    assert [] == undo_forms(response.text)
+    assert "Undone " in response.text
+
+
+def test_only_the_latest_import_can_be_undone_and_a_stale_undo_says_why() -> None:
+    """An import followed by another change offers no Undo; forcing it is refused in words."""
+    repo = ui.InMemoryUserRepository()
+    client, _ = make(repo)
+    imported(client)
+    [first] = repo.list_imports()
+    ui.set_admin(repo, "anna@firma.no", True)
+    page = client.get("/history").text
+    assert [] == undo_forms(page)
+    assert "Undo is no longer possible" in page
+    response = client.post(f"/history/{first.id}/undo", data={"csrf": csrf(client)})
+    assert 409 == response.status_code
+    assert "the user store changed after this import" in response.text
+    assert {"anna@firma.no", "kari@firma.no"} == set(repo.snapshot().users)
+
+
+def test_an_unknown_import_in_the_history_is_404() -> None:
+    """Undo of an id the history does not hold is refused with 404."""
+    client, _ = make()
+    response = client.post("/history/nope/undo", data={"csrf": csrf(client)})
+    assert 404 == response.status_code
+
+
+def test_a_store_without_a_history_gets_one_per_process_and_says_so() -> None:
+    """A bare UserRepository: the web keeps the history itself and says it is forgotten."""
+    inner = ui.InMemoryUserRepository()
+
+    class Bare:
+        def snapshot(self) -> ui.Snapshot:
+            return inner.snapshot()
+
+        def commit(self, changes: ui.ChangeSet, *, expected_version: str) -> str:
+            return inner.commit(changes, expected_version=expected_version)
+
+    client, _ = make(Bare())
+    assert "No import has been made yet" in client.get("/history").text
+    imported(client)
+    page = client.get("/history").text
+    assert "keeps no import history" in page
+    [action] = undo_forms(page)
+    assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
+    assert {} == dict(inner.snapshot().users)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_sql_store_keeps_the_history_for_the_next_server(kind: str, tmp_path: Path) -> None:
+    """Imported through one app, undone from the history of a new app on the same SQL store."""
+    from tests.test_repository import postgres_url, reset_postgres
+    from userimport.sql import SqlUserRepository
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = postgres_url()
+        reset_postgres(url)
+    with SqlUserRepository(url) as repo:
+        client, _ = make(repo)
+        imported(client)
+    with SqlUserRepository(url) as repo:
+        client, _ = make(repo)
+        page = client.get("/history").text
+        assert "staff.csv" in page
+        [action] = undo_forms(page)
+        assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
+        assert {} == dict(repo.snapshot().users)
+        assert 1 == len([r for r in repo.list_imports() if r.undone_at is not None])

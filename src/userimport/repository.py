@@ -3,8 +3,8 @@ The storage protocol, :class:`UserRepository`, and the reference in-memory store
 
 A repository needs two methods: a consistent :class:`~userimport.model.Snapshot` and one
 atomic ``commit`` of a :class:`~userimport.model.ChangeSet` against an expected version.
-One more is optional: ``plan_secret()``, the key saved plans are signed with (see
-:func:`plan_secret`).
+Optional: ``plan_secret()``, the key saved plans are signed with (see
+:func:`plan_secret`), and the import history (:class:`~userimport.history.ImportHistory`).
 :class:`InMemoryUserRepository` is the reference implementation, and what test suites of
 embedding apps use (as ``httpx.MockTransport`` is for httpx).
 """
@@ -16,9 +16,11 @@ import secrets
 import threading
 import uuid
 from collections.abc import Container, Iterable
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
+from .history import DEFAULT_LIMIT, ImportRecord, MemoryImportHistory
 from .model import ChangeSet, Snapshot, User, bulk, email_key
 
 __all__ = ["InMemoryUserRepository", "UserRepository", "check_changes", "plan_secret"]
@@ -197,6 +199,7 @@ class InMemoryUserRepository:
         self._secret = secrets.token_bytes(32)
         self._prefix = uuid.uuid4().hex[:8]
         self._counter = 0
+        self._history = MemoryImportHistory()
         made = Snapshot.from_users(
             users, version=self._version(), groups=groups, departments=departments
         )
@@ -250,3 +253,21 @@ class InMemoryUserRepository:
             self._counter += 1
             self._snapshot = _changed(current, changes, self._version())
             return self._snapshot.version
+
+    # The optional import history (userimport.history.ImportHistory), kept in memory.
+
+    def add_import(self, record: ImportRecord) -> None:
+        """Keep ``record`` in this store's import history."""
+        self._history.add_import(record)
+
+    def list_imports(self, limit: int = DEFAULT_LIMIT) -> list[ImportRecord]:
+        """The ``limit`` most recent imports into this store, newest first."""
+        return self._history.list_imports(limit)
+
+    def get_import(self, id: str) -> ImportRecord | None:
+        """The import record ``id``, or ``None``."""
+        return self._history.get_import(id)
+
+    def mark_import_undone(self, id: str, at: datetime) -> None:
+        """Note that import ``id`` was undone at ``at``."""
+        self._history.mark_import_undone(id, at)

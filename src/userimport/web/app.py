@@ -25,6 +25,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,12 +44,13 @@ from ..apply import ApplyResult, apply_plan
 from ..errors import StalePlanError, UserImportError
 from ..export import export_users, write_template
 from ..headers import HeaderGuess, detect_header
+from ..history import ImportHistory, ImportRecord, MemoryImportHistory, import_history
 from ..mapping import ColumnMapping, suggest_mapping
-from ..model import PROPERTIES, ImportSettings, User, email_key
+from ..model import PROPERTIES, ImportSettings, Permissions, User, email_key
 from ..notify import Notifier
 from ..plan import Plan, PlanEntry, plan_import
 from ..read import RawTable, read_table
-from ..repository import UserRepository
+from ..repository import UserRepository, plan_secret
 from ..review import Review
 from ..validation import validate
 
@@ -118,7 +120,7 @@ class _Import:
     plan: Plan | None = None
     plan_id: str = ""
     result: ApplyResult | None = None
-    undone: bool = False
+    record_id: str = ""
 
 
 def _safe_name(name: str) -> str:
@@ -157,6 +159,10 @@ class _Web:
         self.token = token
         self.notifier = notifier
         self.imports: dict[str, _Import] = {}
+        found = import_history(repository)
+        #: The store's import history, or one kept by this process when the store has none.
+        self.history: ImportHistory = found if found is not None else MemoryImportHistory()
+        self.history_in_store = found is not None
         self.env = Environment(
             loader=PackageLoader("userimport.web", "templates"),
             autoescape=True,
@@ -711,31 +717,81 @@ class _Web:
             )
         except UserImportError as e:
             return self.problem(request, 409, str(e))
+        result = imp.result
+        record = ImportRecord(
+            id=secrets.token_urlsafe(12),
+            at=datetime.now(UTC),
+            filename=imp.filename,
+            settings=plan.settings,
+            created=result.created,
+            updated=result.updated,
+            deleted=result.deleted,
+            version=result.version,
+            undo=result.undo.to_json(secret=plan_secret(self.repository)),
+        )
+        self.history.add_import(record)
+        imp.record_id = record.id
         return self.go(request, f"/import/{imp.id}/done")
 
     async def done(self, request: Request) -> Response:
         imp = self.the_import(request)
         if imp.result is None:
             return self.go(request, f"/import/{imp.id}/overview")
-        return self.render(request, "done.html", imp=imp, result=imp.result)
+        record = self.history.get_import(imp.record_id)
+        version = self.repository.snapshot().version
+        return self.render(
+            request, "done.html", imp=imp, result=imp.result, record=record, version=version
+        )
 
     async def undo(self, request: Request) -> Response:
         imp = self.the_import(request)
         await self.form(request)
-        if imp.result is None or imp.undone:
+        if imp.result is None:
             return self.problem(request, 409, "There is nothing to undo in this import.")
+        return self._undo(request, imp.record_id)
+
+    async def history_page(self, request: Request) -> Response:
+        records = self.history.list_imports()
+        version = self.repository.snapshot().version
+        done = _DONE.get(request.query_params.get("done", ""), "")
+        return self.render(
+            request,
+            "history.html",
+            records=records,
+            version=version,
+            in_store=self.history_in_store,
+            done=done,
+        )
+
+    async def history_undo(self, request: Request) -> Response:
+        await self.form(request)
+        return self._undo(request, request.path_params["rid"])
+
+    def _undo(self, request: Request, record_id: str) -> Response:
+        """Undo import ``record_id`` of the history, if the store has not changed since."""
+        record = self.history.get_import(record_id)
+        if record is None:
+            return self.problem(request, 404, "There is no such import in the history.")
+        if record.undone_at is not None:
+            return self.problem(request, 409, "This import was undone already.")
+        changed = (
+            "Undo is refused: the user store changed after this import (users were added, "
+            "changed or deleted since, or another import was made), and undoing now would "
+            "overwrite those later changes. Change the users by hand on the Users page instead."
+        )
+        if not record.can_undo(self.repository.snapshot().version):
+            return self.problem(request, 409, changed)
         try:
-            apply_plan(imp.result.undo, self.repository)
+            undo = Plan.from_json(record.undo)
+            # The undo plan comes from the store's own history, signed with its secret: it
+            # may restore what the import did, deletions and admins included.
+            apply_plan(undo, self.repository, permissions=Permissions.from_settings(undo.settings))
         except StalePlanError:
-            return self.problem(
-                request,
-                409,
-                "Undo is refused: the user store changed after this import (users were added, "
-                "changed or deleted since), and undoing now would overwrite those later "
-                "changes. Change the users by hand on the Users page instead.",
-            )
-        imp.undone = True
-        return self.go(request, "/users?done=undone")
+            return self.problem(request, 409, changed)
+        except UserImportError as e:
+            return self.problem(request, 409, f"Undo is refused: {e}")
+        self.history.mark_import_undone(record.id, datetime.now(UTC))
+        return self.go(request, "/history?done=undone")
 
 
 def _both(view: Review, other: Review) -> Review:
@@ -956,6 +1012,8 @@ def create_app(
         Route("/import/{sid}/start", web.start, methods=["POST"]),
         Route("/import/{sid}/done", web.done),
         Route("/import/{sid}/undo", web.undo, methods=["POST"]),
+        Route("/history", web.history_page),
+        Route("/history/{rid}/undo", web.history_undo, methods=["POST"]),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: web.on_http_error})
