@@ -659,7 +659,7 @@ def test_the_history_lists_each_import_and_undoes_it() -> None:
     page = client.get("/history").text
     assert "staff.csv" in page
     assert "2 created, 0 updated, 0 deleted" in page
-    assert "replace existing users&#39; groups" in page
+    assert "Groups: replace existing users' groups" in page
     assert "keeps no import history" not in page
     [action] = undo_forms(page)
     [record] = repo.list_imports()

@@ -53,6 +53,7 @@ from ..read import RawTable, read_table
 from ..repository import UserRepository, plan_secret
 from ..review import Review
 from ..validation import validate
+from ._i18n import LANGUAGES, N_, choose_language, translations
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_SESSION_TTL", "PAGE_SIZE", "create_app"]
 
@@ -90,13 +91,22 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _DONE = {
-    "added": "The user was added.",
-    "edited": "The user was changed.",
-    "deleted": "The user was deleted.",
-    "granted": "Admin rights were granted.",
-    "revoked": "Admin rights were revoked.",
-    "welcomed": "The welcome email was sent.",
-    "undone": "The import was undone: the store is back where it was.",
+    "added": N_("The user was added."),
+    "edited": N_("The user was changed."),
+    "deleted": N_("The user was deleted."),
+    "granted": N_("Admin rights were granted."),
+    "revoked": N_("Admin rights were revoked."),
+    "welcomed": N_("The welcome email was sent."),
+    "undone": N_("The import was undone: the store is back where it was."),
+}
+#: A review row's status and a plan entry's action, in words.
+_STATUSES = {"valid": N_("valid"), "invalid": N_("with errors"), "skipped": N_("skipped")}
+_ACTIONS = {
+    "create": N_("create"),
+    "update": N_("update"),
+    "delete": N_("delete"),
+    "unchanged": N_("unchanged"),
+    "skip": N_("skip"),
 }
 
 
@@ -163,12 +173,7 @@ class _Web:
         #: The store's import history, or one kept by this process when the store has none.
         self.history: ImportHistory = found if found is not None else MemoryImportHistory()
         self.history_in_store = found is not None
-        self.env = Environment(
-            loader=PackageLoader("userimport.web", "templates"),
-            autoescape=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.envs = {language: _environment(language) for language in LANGUAGES}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -192,8 +197,20 @@ class _Web:
         """Render template ``name`` with the base URL, CSRF token and ``context``."""
         csrf = self._csrf(request)
         base = request.scope.get("root_path", "").rstrip("/")
-        page = self.env.get_template(name).render(
-            base=base, csrf=csrf, notifier=self.notifier is not None, **context
+        language = _language(request)
+        tr = translations(language).gettext
+        page = (
+            self.envs[language]
+            .get_template(name)
+            .render(
+                base=base,
+                csrf=csrf,
+                notifier=self.notifier is not None,
+                lang=language,
+                statuses={k: tr(v) for k, v in _STATUSES.items()},
+                actions={k: tr(v) for k, v in _ACTIONS.items()},
+                **context,
+            )
         )
         response = HTMLResponse(page, status_code=status_code)
         if request.cookies.get(CSRF_COOKIE) != csrf:
@@ -201,6 +218,11 @@ class _Web:
                 CSRF_COOKIE, csrf, path=base or "/", httponly=True, samesite="strict"
             )
         return response
+
+    def t(self, request: Request, message: str, **values: object) -> str:
+        """``message`` in the request's language, with ``values`` put in (``%(name)s``)."""
+        text = translations(_language(request)).gettext(message)
+        return text % values if values else text
 
     def problem(self, request: Request, status: int, message: str) -> HTMLResponse:
         """A page saying ``message`` in words, with ``status``."""
@@ -252,14 +274,24 @@ class _Web:
     async def on_http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         messages = {
-            403: "This form was refused: its security token is missing or does not match. "
-            "Reload the page and try again.",
-            404: "There is no such page.",
-            405: "This page cannot be used that way.",
-            410: "This import has expired or does not exist (imports are kept for "
-            f"{int(self.session_ttl // 60)} minutes after their last use). Start again by "
-            "uploading the file.",
-            413: f"The file is too large: the limit is {self.max_upload_bytes / 1_000_000:g} MB.",
+            403: self.t(
+                request,
+                "This form was refused: its security token is missing or does not match. "
+                "Reload the page and try again.",
+            ),
+            404: self.t(request, "There is no such page."),
+            405: self.t(request, "This page cannot be used that way."),
+            410: self.t(
+                request,
+                "This import has expired or does not exist (imports are kept for "
+                "%(minutes)s minutes after their last use). Start again by uploading the file.",
+                minutes=int(self.session_ttl // 60),
+            ),
+            413: self.t(
+                request,
+                "The file is too large: the limit is %(mb)s MB.",
+                mb=format(self.max_upload_bytes / 1_000_000, "g"),
+            ),
         }
         return self.problem(
             request, exc.status_code, messages.get(exc.status_code, str(exc.detail))
@@ -286,6 +318,7 @@ class _Web:
         page = min(max(1, _int(request.query_params.get("page", 1), 1)), pages)
         shown = users[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         done = _DONE.get(request.query_params.get("done", ""), "")
+        done = self.t(request, done) if done else ""
         return self.render(
             request,
             "users.html",
@@ -327,7 +360,9 @@ class _Web:
         email = request.query_params.get("email", "")
         user = snapshot.users.get(email_key(email))
         if user is None:
-            return self.problem(request, 404, f"There is no user {email}.")
+            return self.problem(
+                request, 404, self.t(request, "There is no user %(email)s.", email=email)
+            )
         return self.render(
             request,
             "user_edit.html",
@@ -364,20 +399,28 @@ class _Web:
     async def user_welcome(self, request: Request) -> Response:
         form = await self.form(request)
         if self.notifier is None:
-            return self.problem(request, 400, "No email sender is configured for this app.")
+            return self.problem(
+                request, 400, self.t(request, "No email sender is configured for this app.")
+            )
         try:
             note = send_welcome_email(self.repository, str(form.get("email", "")), self.notifier)
         except UserImportError as e:
             return self.problem(request, 400, str(e))
         if note.error:
-            return self.problem(request, 502, f"The welcome email was not sent: {note.error}")
+            return self.problem(
+                request,
+                502,
+                self.t(request, "The welcome email was not sent: %(error)s", error=note.error),
+            )
         return self.go(request, "/users?done=welcomed")
 
     async def user_delete_page(self, request: Request) -> Response:
         email = request.query_params.get("email", "")
         user = self.repository.snapshot().users.get(email_key(email))
         if user is None:
-            return self.problem(request, 404, f"There is no user {email}.")
+            return self.problem(
+                request, 404, self.t(request, "There is no user %(email)s.", email=email)
+            )
         return self.render(request, "user_delete.html", user=user)
 
     async def user_delete(self, request: Request) -> Response:
@@ -415,12 +458,18 @@ class _Web:
             file = form.get("file")
             if not isinstance(file, UploadFile) or not file.filename:
                 return self.render(
-                    request, "upload.html", 400, max_rows=self.max_rows, message="Choose a file."
+                    request,
+                    "upload.html",
+                    400,
+                    max_rows=self.max_rows,
+                    message=self.t(request, "Choose a file."),
                 )
             name = _safe_name(file.filename)
             if not name.lower().endswith(SUFFIXES):
-                message = (
-                    f"{name} is not a CSV or XLSX file (its name ends neither in .csv nor .xlsx)."
+                message = self.t(
+                    request,
+                    "%(name)s is not a CSV or XLSX file (its name ends neither in .csv nor .xlsx).",
+                    name=name,
                 )
                 return self.render(
                     request, "upload.html", 400, max_rows=self.max_rows, message=message
@@ -519,7 +568,13 @@ class _Web:
         if twice:
             imp.mapping = mapping
             return self._mapping_page(
-                request, imp, f"{', '.join(twice)}: only one column can feed each property."
+                request,
+                imp,
+                self.t(
+                    request,
+                    "%(names)s: only one column can feed each property.",
+                    names=", ".join(twice),
+                ),
             )
         changed = {i: t for i, t in chosen.items() if t != "__split__" and t != now.get(i, "")}
         try:
@@ -619,7 +674,9 @@ class _Web:
         review = self._review(imp)
         row = _int(request.path_params["row"], -1)
         if row not in review.source.index:
-            return self.problem(request, 404, f"The file has no data row {row}.")
+            return self.problem(
+                request, 404, self.t(request, "The file has no data row %(row)s.", row=row)
+            )
         fields = [c for c in review.source.columns if not c.startswith("_")]
         issues = review.issues
         return self.render(
@@ -667,6 +724,19 @@ class _Web:
         imp.plan = None
         return self.go(request, f"/import/{imp.id}/review{_back(request, form)}")
 
+    def _why(self, request: Request, reason: str) -> str:
+        """A blocked plan's reason, with the setting that would allow it."""
+        lowered = reason.lower()
+        if "max_delete_fraction" in lowered or "fraction" in lowered or "%" in lowered:
+            hint = self.t(
+                request, "Settings: raise or clear 'at most this share of the users deleted'."
+            )
+        elif "max_deletes" in lowered or "delet" in lowered:
+            hint = self.t(request, "Settings: raise or clear 'at most this many users deleted'.")
+        else:
+            return reason
+        return f"{reason} ({hint})"
+
     async def overview(self, request: Request) -> Response:
         imp = self.the_import(request)
         if imp.result is not None:
@@ -685,7 +755,7 @@ class _Web:
             counts=review.overview(),
             changes=[r for e in imp.plan.changes()[:SHOWN_CHANGES] for r in _change_rows(e)],
             more=max(0, len(imp.plan.changes()) - SHOWN_CHANGES),
-            blocked=[_why(imp.plan, reason) for reason in imp.plan.blocked],
+            blocked=[self._why(request, reason) for reason in imp.plan.blocked],
             settings=imp.settings,
         )
 
@@ -699,11 +769,19 @@ class _Web:
             return self.problem(
                 request,
                 409,
-                "This overview is out of date: the file, the settings or the corrections changed "
-                "after it was shown. Look at the overview again before starting the import.",
+                self.t(
+                    request,
+                    "This overview is out of date: the file, the settings or the corrections "
+                    "changed after it was shown. Look at the overview again before starting "
+                    "the import.",
+                ),
             )
         if plan.blocked:
-            return self.problem(request, 409, "This import is blocked: " + " ".join(plan.blocked))
+            return self.problem(
+                request,
+                409,
+                self.t(request, "This import is blocked: %(why)s", why=" ".join(plan.blocked)),
+            )
         try:
             imp.result = apply_plan(plan, self.repository, notifier=self.notifier)
         except StalePlanError:
@@ -711,9 +789,12 @@ class _Web:
             return self.problem(
                 request,
                 409,
-                "The user store changed after this overview was made (someone added, changed or "
-                "deleted users), so nothing was imported. Look at the overview again: it is made "
-                "afresh from the store as it is now.",
+                self.t(
+                    request,
+                    "The user store changed after this overview was made (someone added, "
+                    "changed or deleted users), so nothing was imported. Look at the overview "
+                    "again: it is made afresh from the store as it is now.",
+                ),
             )
         except UserImportError as e:
             return self.problem(request, 409, str(e))
@@ -747,13 +828,16 @@ class _Web:
         imp = self.the_import(request)
         await self.form(request)
         if imp.result is None:
-            return self.problem(request, 409, "There is nothing to undo in this import.")
+            return self.problem(
+                request, 409, self.t(request, "There is nothing to undo in this import.")
+            )
         return self._undo(request, imp.record_id)
 
     async def history_page(self, request: Request) -> Response:
         records = self.history.list_imports()
         version = self.repository.snapshot().version
         done = _DONE.get(request.query_params.get("done", ""), "")
+        done = self.t(request, done) if done else ""
         return self.render(
             request,
             "history.html",
@@ -771,13 +855,16 @@ class _Web:
         """Undo import ``record_id`` of the history, if the store has not changed since."""
         record = self.history.get_import(record_id)
         if record is None:
-            return self.problem(request, 404, "There is no such import in the history.")
+            return self.problem(
+                request, 404, self.t(request, "There is no such import in the history.")
+            )
         if record.undone_at is not None:
-            return self.problem(request, 409, "This import was undone already.")
-        changed = (
+            return self.problem(request, 409, self.t(request, "This import was undone already."))
+        changed = self.t(
+            request,
             "Undo is refused: the user store changed after this import (users were added, "
             "changed or deleted since, or another import was made), and undoing now would "
-            "overwrite those later changes. Change the users by hand on the Users page instead."
+            "overwrite those later changes. Change the users by hand on the Users page instead.",
         )
         if not record.can_undo(self.repository.snapshot().version):
             return self.problem(request, 409, changed)
@@ -789,7 +876,7 @@ class _Web:
         except StalePlanError:
             return self.problem(request, 409, changed)
         except UserImportError as e:
-            return self.problem(request, 409, f"Undo is refused: {e}")
+            return self.problem(request, 409, self.t(request, "Undo is refused: %(why)s", why=e))
         self.history.mark_import_undone(record.id, datetime.now(UTC))
         return self.go(request, "/history?done=undone")
 
@@ -848,14 +935,21 @@ def _change_rows(entry: PlanEntry) -> list[tuple[str, str, str, str, str, str]]:
     ] or [(entry.action, entry.email, row, "", "", "")]
 
 
-def _why(plan: Plan, reason: str) -> str:
-    """A blocked plan's reason, with the setting that would allow it."""
-    lowered = reason.lower()
-    if "max_delete_fraction" in lowered or "fraction" in lowered or "%" in lowered:
-        return f"{reason} (Settings: raise or clear 'at most this share of the users deleted'.)"
-    if "max_deletes" in lowered or "delet" in lowered:
-        return f"{reason} (Settings: raise or clear 'at most this many users deleted'.)"
-    return reason
+def _language(request: Request) -> str:
+    return choose_language(request.headers.get("accept-language"))
+
+
+def _environment(language: str) -> Environment:
+    """The templates, rendered in ``language`` (``_``, ``gettext`` and ``ngettext``)."""
+    env = Environment(
+        loader=PackageLoader("userimport.web", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def _download(data: bytes, name: str) -> Response:
@@ -893,8 +987,11 @@ class _Guard:
             given = request.query_params.get("token") or request.cookies.get(TOKEN_COOKIE, "")
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 response = Response(
-                    "This userimport server needs its access token: open the address that "
-                    "'userimport serve' printed (it ends in ?token=...).",
+                    self.web.t(
+                        request,
+                        "This userimport server needs its access token: open the address that "
+                        "'userimport serve' printed (it ends in ?token=...).",
+                    ),
                     status_code=401,
                     media_type="text/plain",
                 )
