@@ -185,7 +185,7 @@ def test_header_none_and_mapping_changes_are_kept() -> None:
     sid = upload(client)
     c = csrf(client)
     client.post(f"/import/{sid}/header", data={"csrf": c, "header_row": "none"})
-    assert app.web.imports[sid].header_row is None  # type: ignore[attr-defined]
+    assert app.web.sessions.imports[sid].header_row is None  # type: ignore[attr-defined]
     client.post(f"/import/{sid}/header", data={"csrf": c, "header_row": "1"})
     twice = client.post(
         f"/import/{sid}/mapping", data={"csrf": c, "col0": "email", "col2": "email"}
@@ -197,7 +197,7 @@ def test_header_none_and_mapping_changes_are_kept() -> None:
         data={"csrf": c, "col0": "first_name", "col1": "last_name", "col2": "email"}
         | {"col3": "department", "col4": "", "department_as_group": "on"},
     )
-    mapping = app.web.imports[sid].mapping  # type: ignore[attr-defined]
+    mapping = app.web.sessions.imports[sid].mapping  # type: ignore[attr-defined]
     assert 4 not in mapping.targets
     assert mapping.department_as_group
 
@@ -242,7 +242,7 @@ def test_an_oversized_upload_is_refused_with_413() -> None:
     )
     assert 413 == response.status_code
     assert "too large" in response.text
-    assert {} == app.web.imports  # type: ignore[attr-defined]
+    assert {} == app.web.sessions.imports  # type: ignore[attr-defined]
 
 
 def test_too_many_rows_is_said_in_words() -> None:
@@ -287,7 +287,7 @@ def test_an_expired_or_unknown_import_answers_410() -> None:
     other = upload(client)
     assert sid != other
     assert len(sid) >= 30
-    app.web.imports[sid].used -= 61  # type: ignore[attr-defined]
+    app.web.sessions.imports[sid].used -= 61  # type: ignore[attr-defined]
     response = client.get(f"/import/{sid}/review")
     assert 410 == response.status_code
     assert "expired" in response.text

@@ -17,11 +17,14 @@ Safety by construction (see ``docs/web.md``, "Security model"):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import io
+import os
 import re
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -32,6 +35,7 @@ from typing import Any, Literal
 import attrs
 from jinja2 import Environment, PackageLoader
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -40,20 +44,21 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..actions import add_user, delete_user, edit_user, send_welcome_email, set_admin
-from ..apply import ApplyResult, apply_plan
+from ..apply import apply_plan
 from ..errors import StalePlanError, UserImportError
 from ..export import export_users, write_template
-from ..headers import HeaderGuess, detect_header
+from ..headers import detect_header
 from ..history import ImportHistory, ImportRecord, MemoryImportHistory, import_history
 from ..mapping import ColumnMapping, suggest_mapping
 from ..model import PROPERTIES, ImportSettings, Permissions, User, email_key
 from ..notify import Notifier
 from ..plan import Plan, PlanEntry, plan_import
-from ..read import RawTable, read_table
+from ..read import read_table
 from ..repository import UserRepository, plan_secret
 from ..review import Review
 from ..validation import validate
 from ._i18n import LANGUAGES, N_, choose_language, translations
+from ._sessions import FolderSessions, Import, MemorySessions, Sessions, new_id
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_SESSION_TTL", "PAGE_SIZE", "create_app"]
 
@@ -65,8 +70,6 @@ DEFAULT_SESSION_TTL = 3600.0
 PAGE_SIZE = 50
 #: Users whose changes the overview lists one by one (the summary counts them all).
 SHOWN_CHANGES = 500
-#: Imports kept at once; the least recently used goes first.
-MAX_IMPORTS = 50
 
 CSRF_COOKIE = "userimport_csrf"
 TOKEN_COOKIE = "userimport_token"
@@ -114,25 +117,6 @@ class _TooLarge(Exception):
     """The request body passed the size limit."""
 
 
-@attrs.define
-class _Import:
-    """One import in progress, kept server-side under a random id."""
-
-    id: str
-    filename: str
-    table: RawTable
-    guess: HeaderGuess
-    header_row: int | None
-    used: float
-    mapping: ColumnMapping | None = None
-    settings: ImportSettings = attrs.field(factory=ImportSettings)
-    review: Review | None = None
-    plan: Plan | None = None
-    plan_id: str = ""
-    result: ApplyResult | None = None
-    record_id: str = ""
-
-
 def _safe_name(name: str) -> str:
     """The base name of an uploaded file, reduced to harmless characters."""
     base = Path(name.replace("\\", "/")).name
@@ -159,6 +143,7 @@ class _Web:
         secret: str | bytes | None,
         token: str | None,
         notifier: Notifier | None,
+        session_dir: str | os.PathLike[str] | None,
     ) -> None:
         self.repository = repository
         self.max_upload_bytes = max_upload_bytes
@@ -168,7 +153,12 @@ class _Web:
         self.key = key.encode() if isinstance(key, str) else key
         self.token = token
         self.notifier = notifier
-        self.imports: dict[str, _Import] = {}
+        #: Imports in progress: in this process, or in a folder every worker shares.
+        self.sessions: Sessions = (
+            MemorySessions(session_ttl)
+            if session_dir is None
+            else FolderSessions(session_dir, self.key, session_ttl)
+        )
         found = import_history(repository)
         #: The store's import history, or one kept by this process when the store has none.
         self.history: ImportHistory = found if found is not None else MemoryImportHistory()
@@ -255,21 +245,39 @@ class _Web:
             raise HTTPException(403)
         return form
 
-    def the_import(self, request: Request) -> _Import:
+    def endpoint(
+        self, handler: Callable[..., Response], *, post: bool = False, step: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
         """
-        The import named in the URL, if it has not expired.
+        Starlette's endpoint for ``handler``, which runs off the event loop.
 
-        Raises:
-            HTTPException: 410 for an unknown or expired import.
+        The form of a POST is read (and its CSRF token checked) on the loop; then ``handler``
+        runs in Starlette's thread pool, with the import of a ``/import/{sid}/...`` URL held
+        for it (``step``), so reading, validating, planning and applying never block the loop.
         """
-        now = time.monotonic()
-        for key in [k for k, s in self.imports.items() if now - s.used > self.session_ttl]:
-            del self.imports[key]
-        found = self.imports.get(request.path_params["sid"])
-        if found is None:
-            raise HTTPException(410)
-        found.used = now
-        return found
+
+        def call(request: Request, form: FormData | None) -> Response:
+            args: list[Any] = [form] if post else []
+            try:
+                if not step:
+                    return handler(request, *args)
+                try:
+                    with self.sessions.use(request.path_params["sid"]) as imp:
+                        return handler(request, imp, *args)
+                except KeyError:
+                    raise HTTPException(410) from None
+            except UserImportError as e:  # a step reached out of order, a store that failed
+                return self.problem(request, 400, str(e))
+
+        async def endpoint(request: Request) -> Response:
+            form = await self.form(request) if post else None
+            try:
+                return await run_in_threadpool(call, request, form)
+            finally:
+                if form is not None:
+                    await form.close()
+
+        return endpoint
 
     async def on_http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -299,10 +307,10 @@ class _Web:
 
     # -- users ------------------------------------------------------------------------------
 
-    async def home(self, request: Request) -> Response:
+    def home(self, request: Request) -> Response:
         return self.go(request, "/users")
 
-    async def users(self, request: Request, message: str = "", status: int = 200) -> Response:
+    def users(self, request: Request, message: str = "", status: int = 200) -> Response:
         snapshot = self.repository.snapshot()
         q = request.query_params.get("q", "").strip()
         users = sorted(snapshot.users.values(), key=lambda u: u.key)
@@ -334,8 +342,7 @@ class _Web:
             done=done,
         )
 
-    async def user_add(self, request: Request) -> Response:
-        form = await self.form(request)
+    def user_add(self, request: Request, form: FormData) -> Response:
         try:
             user = User(
                 email=str(form.get("email", "")),
@@ -352,10 +359,10 @@ class _Web:
                 notifier=self.notifier,
             )
         except UserImportError as e:
-            return await self.users(request, str(e), 400)
+            return self.users(request, str(e), 400)
         return self.go(request, "/users?done=added")
 
-    async def user_edit_page(self, request: Request) -> Response:
+    def user_edit_page(self, request: Request) -> Response:
         snapshot = self.repository.snapshot()
         email = request.query_params.get("email", "")
         user = snapshot.users.get(email_key(email))
@@ -371,8 +378,7 @@ class _Web:
             message="",
         )
 
-    async def user_edit(self, request: Request) -> Response:
-        form = await self.form(request)
+    def user_edit(self, request: Request, form: FormData) -> Response:
         email = str(form.get("email", ""))
         try:
             edit_user(
@@ -387,8 +393,7 @@ class _Web:
             return self.problem(request, 400, str(e))
         return self.go(request, "/users?done=edited")
 
-    async def user_admin(self, request: Request) -> Response:
-        form = await self.form(request)
+    def user_admin(self, request: Request, form: FormData) -> Response:
         grant = form.get("grant") == "1"
         try:
             set_admin(self.repository, str(form.get("email", "")), grant)
@@ -396,8 +401,7 @@ class _Web:
             return self.problem(request, 400, str(e))
         return self.go(request, "/users?done=" + ("granted" if grant else "revoked"))
 
-    async def user_welcome(self, request: Request) -> Response:
-        form = await self.form(request)
+    def user_welcome(self, request: Request, form: FormData) -> Response:
         if self.notifier is None:
             return self.problem(
                 request, 400, self.t(request, "No email sender is configured for this app.")
@@ -414,7 +418,7 @@ class _Web:
             )
         return self.go(request, "/users?done=welcomed")
 
-    async def user_delete_page(self, request: Request) -> Response:
+    def user_delete_page(self, request: Request) -> Response:
         email = request.query_params.get("email", "")
         user = self.repository.snapshot().users.get(email_key(email))
         if user is None:
@@ -423,15 +427,14 @@ class _Web:
             )
         return self.render(request, "user_delete.html", user=user)
 
-    async def user_delete(self, request: Request) -> Response:
-        form = await self.form(request)
+    def user_delete(self, request: Request, form: FormData) -> Response:
         try:
             delete_user(self.repository, str(form.get("email", "")))
         except UserImportError as e:
             return self.problem(request, 400, str(e))
         return self.go(request, "/users?done=deleted")
 
-    async def export(self, request: Request) -> Response:
+    def export(self, request: Request) -> Response:
         fmt: Literal["csv", "xlsx"] = (
             "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
         )
@@ -439,7 +442,7 @@ class _Web:
         export_users(self.repository, out, format=fmt)
         return _download(out.getvalue(), f"users.{fmt}")
 
-    async def template(self, request: Request) -> Response:
+    def template(self, request: Request) -> Response:
         fmt: Literal["csv", "xlsx"] = (
             "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
         )
@@ -449,38 +452,32 @@ class _Web:
 
     # -- the import wizard ------------------------------------------------------------------
 
-    async def upload_page(self, request: Request) -> Response:
+    def upload_page(self, request: Request) -> Response:
         return self.render(request, "upload.html", max_rows=self.max_rows, message="")
 
-    async def upload(self, request: Request) -> Response:
-        form = await self.form(request)
-        try:
-            file = form.get("file")
-            if not isinstance(file, UploadFile) or not file.filename:
-                return self.render(
-                    request,
-                    "upload.html",
-                    400,
-                    max_rows=self.max_rows,
-                    message=self.t(request, "Choose a file."),
-                )
-            name = _safe_name(file.filename)
-            if not name.lower().endswith(SUFFIXES):
-                message = self.t(
-                    request,
-                    "%(name)s is not a CSV or XLSX file (its name ends neither in .csv nor .xlsx).",
-                    name=name,
-                )
-                return self.render(
-                    request, "upload.html", 400, max_rows=self.max_rows, message=message
-                )
-            sheet = str(form.get("sheet", "")).strip() or None
-            data = await file.read()
-        finally:
-            await form.close()
+    def upload(self, request: Request, form: FormData) -> Response:
+        file = form.get("file")
+        if not isinstance(file, UploadFile) or not file.filename:
+            return self.render(
+                request,
+                "upload.html",
+                400,
+                max_rows=self.max_rows,
+                message=self.t(request, "Choose a file."),
+            )
+        name = _safe_name(file.filename)
+        if not name.lower().endswith(SUFFIXES):
+            message = self.t(
+                request,
+                "%(name)s is not a CSV or XLSX file (its name ends neither in .csv nor .xlsx).",
+                name=name,
+            )
+            return self.render(request, "upload.html", 400, max_rows=self.max_rows, message=message)
+        sheet = str(form.get("sheet", "")).strip() or None
         with tempfile.TemporaryDirectory(prefix="userimport-web-") as folder:
             path = Path(folder) / name
-            path.write_bytes(data)
+            with path.open("wb") as out:
+                shutil.copyfileobj(file.file, out)
             try:
                 table = read_table(path, sheet=sheet, max_rows=self.max_rows)
             except UserImportError as e:
@@ -489,17 +486,20 @@ class _Web:
                 )
         table = attrs.evolve(table, path=name)
         guess = detect_header(table)
-        now = time.monotonic()
-        if len(self.imports) >= MAX_IMPORTS:
-            del self.imports[min(self.imports, key=lambda k: self.imports[k].used)]
-        sid = secrets.token_urlsafe(24)
-        self.imports[sid] = _Import(
-            id=sid, filename=name, table=table, guess=guess, header_row=guess.row, used=now
+        sid = new_id()
+        self.sessions.add(
+            Import(
+                id=sid,
+                filename=name,
+                table=table,
+                guess=guess,
+                header_row=guess.row,
+                used=time.monotonic(),
+            )
         )
         return self.go(request, f"/import/{sid}/header")
 
-    async def header_page(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def header_page(self, request: Request, imp: Import) -> Response:
         reasons = {c.row: c.reasons for c in imp.guess.candidates}
         rows = imp.table.rows.head(max(12, (imp.guess.row or 0) + 4))
         return self.render(
@@ -513,16 +513,14 @@ class _Web:
             reasons=reasons,
         )
 
-    async def header(self, request: Request) -> Response:
-        imp = self.the_import(request)
-        form = await self.form(request)
+    def header(self, request: Request, imp: Import, form: FormData) -> Response:
         choice = str(form.get("header_row", ""))
         imp.header_row = None if choice == "none" else _int(choice, imp.guess.row or 0)
         imp.mapping = suggest_mapping(imp.table, imp.header_row)
         imp.review = imp.plan = None
         return self.go(request, f"/import/{imp.id}/mapping")
 
-    def _mapping_page(self, request: Request, imp: _Import, message: str = "") -> Response:
+    def _mapping_page(self, request: Request, imp: Import, message: str = "") -> Response:
         mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
         imp.mapping = mapping
         start = 0 if imp.header_row is None else imp.header_row + 1
@@ -554,12 +552,10 @@ class _Web:
             message=message,
         )
 
-    async def mapping_page(self, request: Request) -> Response:
-        return self._mapping_page(request, self.the_import(request))
+    def mapping_page(self, request: Request, imp: Import) -> Response:
+        return self._mapping_page(request, imp)
 
-    async def mapping(self, request: Request) -> Response:
-        imp = self.the_import(request)
-        form = await self.form(request)
+    def mapping(self, request: Request, imp: Import, form: FormData) -> Response:
         mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
         now = mapping.targets
         chosen = {i: str(form.get(f"col{i}", "")) for i in range(mapping.width)}
@@ -594,13 +590,10 @@ class _Web:
         imp.plan = None
         return self.go(request, f"/import/{imp.id}/settings")
 
-    async def settings_page(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def settings_page(self, request: Request, imp: Import) -> Response:
         return self.render(request, "settings.html", imp=imp, s=imp.settings, message="")
 
-    async def settings(self, request: Request) -> Response:
-        imp = self.the_import(request)
-        form = await self.form(request)
+    def settings(self, request: Request, imp: Import, form: FormData) -> Response:
         limit = str(form.get("max_deletes", "")).strip()
         fraction = str(form.get("max_delete_percent", "")).strip()
         try:
@@ -620,14 +613,13 @@ class _Web:
         imp.plan = None
         return self.go(request, f"/import/{imp.id}/review")
 
-    def _review(self, imp: _Import) -> Review:
+    def _review(self, imp: Import) -> Review:
         if imp.review is None:
             imp.mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
             imp.review = validate(imp.table, imp.header_row, imp.mapping)
         return imp.review
 
-    async def review_page(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def review_page(self, request: Request, imp: Import) -> Response:
         review = self._review(imp)
         errors = request.query_params.get("errors") == "1"
         q = request.query_params.get("q", "").strip()
@@ -669,8 +661,7 @@ class _Web:
             q=q,
         )
 
-    async def row_page(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def row_page(self, request: Request, imp: Import) -> Response:
         review = self._review(imp)
         row = _int(request.path_params["row"], -1)
         if row not in review.source.index:
@@ -690,10 +681,8 @@ class _Web:
             nav={k: request.query_params.get(k, "") for k in ("page", "errors", "q")},
         )
 
-    async def row_edit(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def row_edit(self, request: Request, imp: Import, form: FormData) -> Response:
         review = self._review(imp)
-        form = await self.form(request)
         row = _int(request.path_params["row"], -1)
         fields = [c for c in review.source.columns if not c.startswith("_")]
         values = {f: str(form.get(f, "")) for f in fields if f in form}
@@ -706,10 +695,8 @@ class _Web:
         imp.plan = None
         return self.go(request, f"/import/{imp.id}/review{_back(request, form)}")
 
-    async def row_action(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def row_action(self, request: Request, imp: Import, form: FormData) -> Response:
         review = self._review(imp)
-        form = await self.form(request)
         row = _int(request.path_params["row"], -1)
         action = str(form.get("action", ""))
         try:
@@ -737,8 +724,7 @@ class _Web:
             return reason
         return f"{reason} ({hint})"
 
-    async def overview(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def overview(self, request: Request, imp: Import) -> Response:
         if imp.result is not None:
             return self.go(request, f"/import/{imp.id}/done")
         review = self._review(imp)
@@ -759,9 +745,7 @@ class _Web:
             settings=imp.settings,
         )
 
-    async def start(self, request: Request) -> Response:
-        imp = self.the_import(request)
-        form = await self.form(request)
+    def start(self, request: Request, imp: Import, form: FormData) -> Response:
         plan = imp.plan
         if imp.result is not None:
             return self.go(request, f"/import/{imp.id}/done")
@@ -814,8 +798,7 @@ class _Web:
         imp.record_id = record.id
         return self.go(request, f"/import/{imp.id}/done")
 
-    async def done(self, request: Request) -> Response:
-        imp = self.the_import(request)
+    def done(self, request: Request, imp: Import) -> Response:
         if imp.result is None:
             return self.go(request, f"/import/{imp.id}/overview")
         record = self.history.get_import(imp.record_id)
@@ -824,16 +807,14 @@ class _Web:
             request, "done.html", imp=imp, result=imp.result, record=record, version=version
         )
 
-    async def undo(self, request: Request) -> Response:
-        imp = self.the_import(request)
-        await self.form(request)
+    def undo(self, request: Request, imp: Import, form: FormData) -> Response:
         if imp.result is None:
             return self.problem(
                 request, 409, self.t(request, "There is nothing to undo in this import.")
             )
         return self._undo(request, imp.record_id)
 
-    async def history_page(self, request: Request) -> Response:
+    def history_page(self, request: Request) -> Response:
         records = self.history.list_imports()
         version = self.repository.snapshot().version
         done = _DONE.get(request.query_params.get("done", ""), "")
@@ -847,8 +828,7 @@ class _Web:
             done=done,
         )
 
-    async def history_undo(self, request: Request) -> Response:
-        await self.form(request)
+    def history_undo(self, request: Request, form: FormData) -> Response:
         return self._undo(request, request.path_params["rid"])
 
     def _undo(self, request: Request, record_id: str) -> Response:
@@ -1040,6 +1020,7 @@ def create_app(
     behind_auth: bool = False,
     token: str | None = None,
     notifier: Notifier | None = None,
+    session_dir: str | os.PathLike[str] | None = None,
 ) -> ASGIApp:
     """
     Return the import wizard and users pages as an ASGI application.
@@ -1062,15 +1043,24 @@ def create_app(
         token: When given, every request must carry it (``?token=`` once, then a cookie);
             others get 401.
         notifier: Sends welcome emails; without it the welcome-email switches are hidden.
+        session_dir: Keep imports in progress as signed files in this folder (made private
+            to its owner), so that several worker processes serving the app share them;
+            needs ``secret``, the same in every worker. Without it, imports live in this
+            process's memory.
 
     Returns:
         The ASGI application.
 
     Raises:
-        ValueError: A limit that is not positive.
+        ValueError: A limit that is not positive; ``session_dir`` without ``secret``, or
+            a ``session_dir`` that another user owns or may write to.
     """
     if max_upload_bytes <= 0 or max_rows <= 0 or session_ttl <= 0:
         raise ValueError("max_upload_bytes, max_rows and session_ttl must be positive")
+    if session_dir is not None and not secret:
+        raise ValueError(
+            "session_dir needs secret=...: every worker signs and checks the imports' files with it"
+        )
     web = _Web(
         repository,
         max_upload_bytes=max_upload_bytes,
@@ -1079,38 +1069,44 @@ def create_app(
         secret=secret,
         token=token,
         notifier=notifier,
+        session_dir=session_dir,
     )
     static = Path(__file__).with_name("static")
+    get, post = web.endpoint, functools.partial(web.endpoint, post=True)
+    step, post_step = (
+        functools.partial(web.endpoint, step=True),
+        functools.partial(web.endpoint, step=True, post=True),
+    )
     routes = [
-        Route("/", web.home),
-        Route("/users", web.users),
-        Route("/users/add", web.user_add, methods=["POST"]),
-        Route("/users/edit", web.user_edit_page),
-        Route("/users/edit", web.user_edit, methods=["POST"]),
-        Route("/users/admin", web.user_admin, methods=["POST"]),
-        Route("/users/welcome", web.user_welcome, methods=["POST"]),
-        Route("/users/delete", web.user_delete_page),
-        Route("/users/delete", web.user_delete, methods=["POST"]),
-        Route("/users/export", web.export),
-        Route("/template", web.template),
-        Route("/import", web.upload_page),
-        Route("/import", web.upload, methods=["POST"]),
-        Route("/import/{sid}/header", web.header_page),
-        Route("/import/{sid}/header", web.header, methods=["POST"]),
-        Route("/import/{sid}/mapping", web.mapping_page),
-        Route("/import/{sid}/mapping", web.mapping, methods=["POST"]),
-        Route("/import/{sid}/settings", web.settings_page),
-        Route("/import/{sid}/settings", web.settings, methods=["POST"]),
-        Route("/import/{sid}/review", web.review_page),
-        Route("/import/{sid}/row/{row}", web.row_page),
-        Route("/import/{sid}/row/{row}", web.row_edit, methods=["POST"]),
-        Route("/import/{sid}/row/{row}/action", web.row_action, methods=["POST"]),
-        Route("/import/{sid}/overview", web.overview),
-        Route("/import/{sid}/start", web.start, methods=["POST"]),
-        Route("/import/{sid}/done", web.done),
-        Route("/import/{sid}/undo", web.undo, methods=["POST"]),
-        Route("/history", web.history_page),
-        Route("/history/{rid}/undo", web.history_undo, methods=["POST"]),
+        Route("/", get(web.home)),
+        Route("/users", get(web.users)),
+        Route("/users/add", post(web.user_add), methods=["POST"]),
+        Route("/users/edit", get(web.user_edit_page)),
+        Route("/users/edit", post(web.user_edit), methods=["POST"]),
+        Route("/users/admin", post(web.user_admin), methods=["POST"]),
+        Route("/users/welcome", post(web.user_welcome), methods=["POST"]),
+        Route("/users/delete", get(web.user_delete_page)),
+        Route("/users/delete", post(web.user_delete), methods=["POST"]),
+        Route("/users/export", get(web.export)),
+        Route("/template", get(web.template)),
+        Route("/import", get(web.upload_page)),
+        Route("/import", post(web.upload), methods=["POST"]),
+        Route("/import/{sid}/header", step(web.header_page)),
+        Route("/import/{sid}/header", post_step(web.header), methods=["POST"]),
+        Route("/import/{sid}/mapping", step(web.mapping_page)),
+        Route("/import/{sid}/mapping", post_step(web.mapping), methods=["POST"]),
+        Route("/import/{sid}/settings", step(web.settings_page)),
+        Route("/import/{sid}/settings", post_step(web.settings), methods=["POST"]),
+        Route("/import/{sid}/review", step(web.review_page)),
+        Route("/import/{sid}/row/{row}", step(web.row_page)),
+        Route("/import/{sid}/row/{row}", post_step(web.row_edit), methods=["POST"]),
+        Route("/import/{sid}/row/{row}/action", post_step(web.row_action), methods=["POST"]),
+        Route("/import/{sid}/overview", step(web.overview)),
+        Route("/import/{sid}/start", post_step(web.start), methods=["POST"]),
+        Route("/import/{sid}/done", step(web.done)),
+        Route("/import/{sid}/undo", post_step(web.undo), methods=["POST"]),
+        Route("/history", get(web.history_page)),
+        Route("/history/{rid}/undo", post(web.history_undo), methods=["POST"]),
         Mount("/static", StaticFiles(directory=static), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: web.on_http_error})
