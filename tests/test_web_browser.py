@@ -112,6 +112,7 @@ def test_import_fix_a_row_apply_and_undo_in_chromium(
             expect(counts).to_contain_text("1 with errors")
             page.screenshot(path=str(shots / "review.png"), full_page=True)
             page.get_by_role("link", name="Row 4").click()
+            expect(page.locator("#editor input[name=first_name]")).to_be_focused()
             page.get_by_label("email").fill("per@firma.no")
             page.get_by_role("button", name="Save and recheck").click()
             expect(counts).to_contain_text("0 with errors")
@@ -244,6 +245,8 @@ def test_a_workbook_with_three_bad_rows_in_mirror_mode_imported_and_undone_from_
 
             # Row 4 by mouse: the editor, a fixed email, saved.
             page.get_by_role("link", name="Row 4", exact=True).click()
+            first_cell = page.locator("#editor input[name=first_name]")
+            expect(first_cell).to_be_focused()  # the editor opens on its first cell
             page.get_by_label("email").fill("per@firma.no")
             page.get_by_role("button", name="Save and recheck").click()
             expect(counts).to_contain_text("2 with errors")
@@ -253,6 +256,7 @@ def test_a_workbook_with_three_bad_rows_in_mirror_mode_imported_and_undone_from_
             _tab_to(page, "e.textContent === 'Row 6'")
             page.keyboard.press("Enter")
             expect(page.get_by_role("heading", name="Row 6")).to_be_visible()
+            expect(first_cell).to_be_focused()
             _tab_to(page, "e.name === 'email'")
             page.keyboard.press("Control+A")
             page.keyboard.type("ola@firma.no")
@@ -264,6 +268,7 @@ def test_a_workbook_with_three_bad_rows_in_mirror_mode_imported_and_undone_from_
             _tab_to(page, "e.textContent === 'Row 7'")
             page.keyboard.press("Enter")
             expect(page.get_by_role("heading", name="Row 7")).to_be_visible()
+            expect(first_cell).to_be_focused()
             page.keyboard.type("typed, then abandoned")
             page.keyboard.press("Escape")
             expect(counts).to_contain_text("1 with errors")

@@ -1,7 +1,8 @@
-// userimport's own small script (no build step): the drop zone on the upload page and the
-// Escape key in the row editor. Every listener sits on the document, so it keeps working
-// after htmx swaps the page body. Without JavaScript the plain file input and the Cancel
-// link do the same.
+// userimport's own small script (no build step): the drop zone on the upload page, the
+// Escape key in the row editor, and the editor's first cell focused when it opens (once: not
+// with the autofocus attribute, which both htmx and the browser would act on, each at its
+// own moment). Every listener sits on the document, so it keeps working after htmx swaps
+// the page body. Without JavaScript the plain file input and the Cancel link do the same.
 (function () {
   "use strict";
   function zone(event) {
@@ -37,6 +38,16 @@
   document.addEventListener("change", function (event) {
     if (event.target instanceof HTMLInputElement && event.target.type === "file") show(event.target);
   });
+  function focusFirst() {
+    var first = document.querySelector("[data-autofocus]");
+    if (first && document.activeElement !== first) first.focus();
+  }
+  document.addEventListener("htmx:afterSettle", focusFirst);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirst);
+  } else {
+    focusFirst();
+  }
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape" || !(event.target instanceof Element)) return;
     var editor = event.target.closest("#editor");
