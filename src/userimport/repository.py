@@ -97,15 +97,18 @@ def check_changes(snapshot: Snapshot, changes: ChangeSet) -> None:
     check_keys(snapshot.users, snapshot.groups, snapshot.departments, changes)
     if not (changes.delete_groups or changes.delete_departments):
         return
-    users = dict(snapshot.users)
-    for email in changes.delete:
-        users.pop(email_key(email), None)
-    users.update((u.key, u) for u in itertools.chain(changes.update, changes.create))
-    used_groups = set().union(*(u.groups for u in users.values())) if users else set()
+    # Column-wise over the stored users the change set leaves alone (no User per row).
+    written = [*changes.update, *changes.create]
+    frame = snapshot.frame
+    touched = {email_key(e) for e in changes.delete} | {u.key for u in written}
+    kept = frame[~frame.index.isin(list(touched))] if touched else frame
+    used_groups = set(itertools.chain.from_iterable(kept["groups"].tolist()))
+    used_groups.update(*(u.groups for u in written))
     still = changes.delete_groups & used_groups
     if still:
         raise RepositoryError(f"cannot delete group(s) still in use: {', '.join(sorted(still))}")
-    used_departments = {u.department for u in users.values()}
+    used_departments = set(kept["department"].unique().tolist())
+    used_departments.update(u.department for u in written)
     still = changes.delete_departments & used_departments
     if still:
         raise RepositoryError(
