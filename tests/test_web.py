@@ -738,3 +738,26 @@ def test_the_sql_store_keeps_the_history_for_the_next_server(kind: str, tmp_path
         assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
         assert {} == dict(repo.snapshot().users)
         assert 1 == len([r for r in repo.list_imports() if r.undone_at is not None])
+
+
+def test_an_import_the_store_fails_to_record_is_still_done_and_undoable() -> None:
+    """A history write that fails after the commit: Done says so; undo still works here."""
+
+    class Forgetful(ui.InMemoryUserRepository):
+        def add_import(self, record: object) -> None:
+            raise ui.RepositoryError("cannot record the import in test.db: disk full")
+
+    repo = Forgetful()
+    client, _ = make(repo)
+    sid = upload(client)
+    to_review(client, sid)
+    overview = client.get(f"/import/{sid}/overview").text
+    done = client.post(
+        f"/import/{sid}/start", data={"csrf": csrf(client), "plan": plan_id(overview)}
+    )
+    assert 200 == done.status_code
+    assert "2 created" in done.text
+    assert "could not record it in its history (cannot record the import" in done.text
+    [action] = undo_forms(done.text)
+    assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
+    assert {} == dict(repo.snapshot().users)

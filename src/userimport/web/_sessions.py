@@ -70,6 +70,7 @@ class Import:
     plan_id: str = ""
     result: ApplyResult | None = None
     record_id: str = ""
+    history_error: str = ""
 
 
 class Sessions(Protocol):

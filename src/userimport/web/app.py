@@ -163,6 +163,8 @@ class _Web:
         #: The store's import history, or one kept by this process when the store has none.
         self.history: ImportHistory = found if found is not None else MemoryImportHistory()
         self.history_in_store = found is not None
+        #: Imports the store's history failed to record: their undo stays possible here.
+        self.spare_history = MemoryImportHistory()
         self.envs = {language: _environment(language) for language in LANGUAGES}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -794,14 +796,19 @@ class _Web:
             version=result.version,
             undo=result.undo.to_json(secret=plan_secret(self.repository)),
         )
-        self.history.add_import(record)
         imp.record_id = record.id
+        try:
+            self.history.add_import(record)
+        except UserImportError as e:
+            # The import is applied: say so, and keep its undo in this process instead.
+            self.spare_history.add_import(record)
+            imp.history_error = str(e)
         return self.go(request, f"/import/{imp.id}/done")
 
     def done(self, request: Request, imp: Import) -> Response:
         if imp.result is None:
             return self.go(request, f"/import/{imp.id}/overview")
-        record = self.history.get_import(imp.record_id)
+        record = self._record(imp.record_id)
         version = self.repository.snapshot().version
         return self.render(
             request, "done.html", imp=imp, result=imp.result, record=record, version=version
@@ -831,9 +838,13 @@ class _Web:
     def history_undo(self, request: Request, form: FormData) -> Response:
         return self._undo(request, request.path_params["rid"])
 
+    def _record(self, record_id: str) -> ImportRecord | None:
+        """Import ``record_id`` from the history, or from the spare one if the store failed."""
+        return self.history.get_import(record_id) or self.spare_history.get_import(record_id)
+
     def _undo(self, request: Request, record_id: str) -> Response:
         """Undo import ``record_id`` of the history, if the store has not changed since."""
-        record = self.history.get_import(record_id)
+        record = self._record(record_id)
         if record is None:
             return self.problem(
                 request, 404, self.t(request, "There is no such import in the history.")
@@ -857,7 +868,8 @@ class _Web:
             return self.problem(request, 409, changed)
         except UserImportError as e:
             return self.problem(request, 409, self.t(request, "Undo is refused: %(why)s", why=e))
-        self.history.mark_import_undone(record.id, datetime.now(UTC))
+        history = self.history if self.history.get_import(record.id) else self.spare_history
+        history.mark_import_undone(record.id, datetime.now(UTC))
         return self.go(request, "/history?done=undone")
 
 
