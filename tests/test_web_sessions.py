@@ -17,7 +17,8 @@ pytest.importorskip("jinja2")
 from starlette.testclient import TestClient
 
 import userimport as ui
-import userimport.web.app as web_app
+import userimport.web._base as web_base
+import userimport.web._wizard as web_wizard
 from tests.test_web import TITLED, csrf, plan_id, to_review, upload
 from userimport.web import create_app
 
@@ -139,9 +140,11 @@ def test_two_workers_changing_one_import_at_once_take_turns(tmp_path: Path) -> N
 def test_library_calls_run_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """Reading, validating, planning, applying and the store's calls never run on the loop."""
     on_loop: list[str] = []
+    called: list[str] = []
 
     def watched(name: str, fn: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
+            called.append(name)
             try:
                 asyncio.get_running_loop()
                 on_loop.append(name)
@@ -151,15 +154,11 @@ def test_library_calls_run_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -
 
         return call
 
-    for name in (
-        "read_table",
-        "detect_header",
-        "suggest_mapping",
-        "validate",
-        "plan_import",
-        "apply_plan",
-    ):
-        monkeypatch.setattr(web_app, name, watched(name, getattr(web_app, name)))
+    stages = ("read_table", "detect_header", "suggest_mapping", "validate", "plan_import")
+    for module in (web_base, web_wizard):
+        for name in (*stages, "apply_plan"):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, watched(name, getattr(module, name)))
     inner = ui.InMemoryUserRepository()
 
     class Store:
@@ -181,6 +180,7 @@ def test_library_calls_run_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -
     assert "2 created" in done.text
     assert 2 == len(inner.snapshot().users)
     assert [] == on_loop
+    assert {"read_table", "validate", "plan_import", "apply_plan", "snapshot"} <= set(called)
 
 
 def test_skipping_the_mapping_step_is_told_in_words_not_a_traceback(tmp_path: Path) -> None:
