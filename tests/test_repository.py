@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable, Iterable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import userimport.sql
 from tests.conftest import ADMIN, ANNA, OLE
@@ -20,7 +22,7 @@ from userimport import (
     UserRepository,
 )
 from userimport.model import ChangeSet, Snapshot
-from userimport.repository import plan_secret
+from userimport.repository import check_changes, plan_secret
 from userimport.sql import SqlUserRepository
 
 Factory = Callable[..., UserRepository]
@@ -385,3 +387,54 @@ def test_plan_secret_is_an_optional_capability() -> None:
     assert 32 == len(plan_secret(InMemoryUserRepository()) or b"")
     with pytest.raises(RepositoryError, match="at least 16 bytes"):
         plan_secret(Short())
+
+
+_NAMES = ("a", "b", "c")
+
+
+@st.composite
+def _store_and_deleting_changes(draw: st.DrawFn) -> tuple[Snapshot, ChangeSet]:
+    """A small store and a change set that deletes groups or departments (as undo does)."""
+
+    def user(i: int) -> User:
+        return User(
+            email=f"u{i}@firma.no",
+            department=draw(st.sampled_from(_NAMES)),
+            groups=draw(st.frozensets(st.sampled_from(_NAMES), max_size=2)),
+        )
+
+    stored = [user(i) for i in range(draw(st.integers(0, 4)))]
+    snapshot = Snapshot.from_users(stored, version="v", groups=_NAMES, departments=_NAMES)
+    keys = [u.email for u in stored]
+    deleted = draw(st.lists(st.sampled_from(keys), unique=True)) if keys else []
+    left = [k for k in keys if k not in deleted]
+    updated = draw(st.lists(st.sampled_from(left), unique=True)) if left else []
+    changes = ChangeSet(
+        create=[user(i) for i in range(10, 10 + draw(st.integers(0, 2)))],
+        update=[user(int(k[1])) for k in updated],
+        delete=deleted,
+        delete_groups=draw(st.frozensets(st.sampled_from(_NAMES), min_size=1)),
+        delete_departments=draw(st.frozensets(st.sampled_from(_NAMES))),
+    )
+    return snapshot, changes
+
+
+@settings(max_examples=60, deadline=None)
+@given(_store_and_deleting_changes())
+def test_deleting_a_group_or_department_still_in_use_is_refused(
+    case: tuple[Snapshot, ChangeSet],
+) -> None:
+    """check_changes refuses exactly the deletions some user left after the commit still uses."""
+    snapshot, changes = case
+    after = {u.key: u for u in snapshot}
+    for email in changes.delete:
+        after.pop(email, None)
+    after.update((u.key, u) for u in (*changes.update, *changes.create))
+    in_use = set().union(*(u.groups for u in after.values())) & changes.delete_groups or (
+        {u.department for u in after.values()} & changes.delete_departments
+    )
+    if in_use:
+        with pytest.raises(RepositoryError, match=r"still in use|unknown"):
+            check_changes(snapshot, changes)
+    else:
+        check_changes(snapshot, changes)

@@ -185,7 +185,7 @@ def test_header_none_and_mapping_changes_are_kept() -> None:
     sid = upload(client)
     c = csrf(client)
     client.post(f"/import/{sid}/header", data={"csrf": c, "header_row": "none"})
-    assert app.web.imports[sid].header_row is None  # type: ignore[attr-defined]
+    assert app.web.sessions.imports[sid].header_row is None  # type: ignore[attr-defined]
     client.post(f"/import/{sid}/header", data={"csrf": c, "header_row": "1"})
     twice = client.post(
         f"/import/{sid}/mapping", data={"csrf": c, "col0": "email", "col2": "email"}
@@ -197,7 +197,7 @@ def test_header_none_and_mapping_changes_are_kept() -> None:
         data={"csrf": c, "col0": "first_name", "col1": "last_name", "col2": "email"}
         | {"col3": "department", "col4": "", "department_as_group": "on"},
     )
-    mapping = app.web.imports[sid].mapping  # type: ignore[attr-defined]
+    mapping = app.web.sessions.imports[sid].mapping  # type: ignore[attr-defined]
     assert 4 not in mapping.targets
     assert mapping.department_as_group
 
@@ -242,7 +242,7 @@ def test_an_oversized_upload_is_refused_with_413() -> None:
     )
     assert 413 == response.status_code
     assert "too large" in response.text
-    assert {} == app.web.imports  # type: ignore[attr-defined]
+    assert {} == app.web.sessions.imports  # type: ignore[attr-defined]
 
 
 def test_too_many_rows_is_said_in_words() -> None:
@@ -287,7 +287,7 @@ def test_an_expired_or_unknown_import_answers_410() -> None:
     other = upload(client)
     assert sid != other
     assert len(sid) >= 30
-    app.web.imports[sid].used -= 61  # type: ignore[attr-defined]
+    app.web.sessions.imports[sid].used -= 61  # type: ignore[attr-defined]
     response = client.get(f"/import/{sid}/review")
     assert 410 == response.status_code
     assert "expired" in response.text
@@ -630,3 +630,134 @@ def test_the_overview_lists_500_users_and_counts_the_rest() -> None:
     overview = client.get(f"/import/{sid}/overview").text
     assert "522 to create" in overview
     assert "… and 22 more users changed" in overview
+
+
+# -- the import history ----------------------------------------------------------------------
+
+
+def imported(client: TestClient, **settings: str) -> str:
+    """Upload, review and start the titled file; return the import's id."""
+    sid = upload(client)
+    to_review(client, sid, **settings)
+    overview = client.get(f"/import/{sid}/overview").text
+    done = client.post(
+        f"/import/{sid}/start", data={"csrf": csrf(client), "plan": plan_id(overview)}
+    )
+    assert "2 created" in done.text
+    return sid
+
+
+def undo_forms(html: str) -> list[str]:
+    return re.findall(r'action="(/history/[\w-]+/undo)"', html)
+
+
+def test_the_history_lists_each_import_and_undoes_it() -> None:
+    """The history shows when, the file, the settings and counts; Undo there restores the store."""
+    repo = ui.InMemoryUserRepository()
+    client, _ = make(repo)
+    imported(client, groups="replace")
+    page = client.get("/history").text
+    assert "staff.csv" in page
+    assert "2 created, 0 updated, 0 deleted" in page
+    assert "Groups: replace existing users' groups" in page
+    assert "keeps no import history" not in page
+    [action] = undo_forms(page)
+    [record] = repo.list_imports()
+    assert (2, "staff.csv") == (record.created, record.filename)
+    response = client.post(action, data={"csrf": csrf(client)})
+    assert 200 == response.status_code
+    assert "The import was undone" in response.text
+    assert {} == dict(repo.snapshot().users)
+    assert [] == undo_forms(response.text)
+    assert "Undone " in response.text
+
+
+def test_only_the_latest_import_can_be_undone_and_a_stale_undo_says_why() -> None:
+    """An import followed by another change offers no Undo; forcing it is refused in words."""
+    repo = ui.InMemoryUserRepository()
+    client, _ = make(repo)
+    imported(client)
+    [first] = repo.list_imports()
+    ui.set_admin(repo, "anna@firma.no", True)
+    page = client.get("/history").text
+    assert [] == undo_forms(page)
+    assert "Undo is no longer possible" in page
+    response = client.post(f"/history/{first.id}/undo", data={"csrf": csrf(client)})
+    assert 409 == response.status_code
+    assert "the user store changed after this import" in response.text
+    assert {"anna@firma.no", "kari@firma.no"} == set(repo.snapshot().users)
+
+
+def test_an_unknown_import_in_the_history_is_404() -> None:
+    """Undo of an id the history does not hold is refused with 404."""
+    client, _ = make()
+    response = client.post("/history/nope/undo", data={"csrf": csrf(client)})
+    assert 404 == response.status_code
+
+
+def test_a_store_without_a_history_gets_one_per_process_and_says_so() -> None:
+    """A bare UserRepository: the web keeps the history itself and says it is forgotten."""
+    inner = ui.InMemoryUserRepository()
+
+    class Bare:
+        def snapshot(self) -> ui.Snapshot:
+            return inner.snapshot()
+
+        def commit(self, changes: ui.ChangeSet, *, expected_version: str) -> str:
+            return inner.commit(changes, expected_version=expected_version)
+
+    client, _ = make(Bare())
+    assert "No import has been made yet" in client.get("/history").text
+    imported(client)
+    page = client.get("/history").text
+    assert "keeps no import history" in page
+    [action] = undo_forms(page)
+    assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
+    assert {} == dict(inner.snapshot().users)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_sql_store_keeps_the_history_for_the_next_server(kind: str, tmp_path: Path) -> None:
+    """Imported through one app, undone from the history of a new app on the same SQL store."""
+    from tests.test_repository import postgres_url, reset_postgres
+    from userimport.sql import SqlUserRepository
+
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = postgres_url()
+        reset_postgres(url)
+    with SqlUserRepository(url) as repo:
+        client, _ = make(repo)
+        imported(client)
+    with SqlUserRepository(url) as repo:
+        client, _ = make(repo)
+        page = client.get("/history").text
+        assert "staff.csv" in page
+        [action] = undo_forms(page)
+        assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
+        assert {} == dict(repo.snapshot().users)
+        assert 1 == len([r for r in repo.list_imports() if r.undone_at is not None])
+
+
+def test_an_import_the_store_fails_to_record_is_still_done_and_undoable() -> None:
+    """A history write that fails after the commit: Done says so; undo still works here."""
+
+    class Forgetful(ui.InMemoryUserRepository):
+        def add_import(self, record: object) -> None:
+            raise ui.RepositoryError("cannot record the import in test.db: disk full")
+
+    repo = Forgetful()
+    client, _ = make(repo)
+    sid = upload(client)
+    to_review(client, sid)
+    overview = client.get(f"/import/{sid}/overview").text
+    done = client.post(
+        f"/import/{sid}/start", data={"csrf": csrf(client), "plan": plan_id(overview)}
+    )
+    assert 200 == done.status_code
+    assert "2 created" in done.text
+    assert "could not record it in its history (cannot record the import" in done.text
+    [action] = undo_forms(done.text)
+    assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
+    assert {} == dict(repo.snapshot().users)

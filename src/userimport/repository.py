@@ -3,8 +3,8 @@ The storage protocol, :class:`UserRepository`, and the reference in-memory store
 
 A repository needs two methods: a consistent :class:`~userimport.model.Snapshot` and one
 atomic ``commit`` of a :class:`~userimport.model.ChangeSet` against an expected version.
-One more is optional: ``plan_secret()``, the key saved plans are signed with (see
-:func:`plan_secret`).
+Optional: ``plan_secret()``, the key saved plans are signed with (see
+:func:`plan_secret`), and the import history (:class:`~userimport.history.ImportHistory`).
 :class:`InMemoryUserRepository` is the reference implementation, and what test suites of
 embedding apps use (as ``httpx.MockTransport`` is for httpx).
 """
@@ -16,9 +16,11 @@ import secrets
 import threading
 import uuid
 from collections.abc import Container, Iterable
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
+from .history import DEFAULT_LIMIT, ImportRecord, MemoryImportHistory
 from .model import ChangeSet, Snapshot, User, bulk, email_key
 
 __all__ = ["InMemoryUserRepository", "UserRepository", "check_changes", "plan_secret"]
@@ -95,15 +97,18 @@ def check_changes(snapshot: Snapshot, changes: ChangeSet) -> None:
     check_keys(snapshot.users, snapshot.groups, snapshot.departments, changes)
     if not (changes.delete_groups or changes.delete_departments):
         return
-    users = dict(snapshot.users)
-    for email in changes.delete:
-        users.pop(email_key(email), None)
-    users.update((u.key, u) for u in itertools.chain(changes.update, changes.create))
-    used_groups = set().union(*(u.groups for u in users.values())) if users else set()
+    # Column-wise over the stored users the change set leaves alone (no User per row).
+    written = [*changes.update, *changes.create]
+    frame = snapshot.frame
+    touched = {email_key(e) for e in changes.delete} | {u.key for u in written}
+    kept = frame[~frame.index.isin(list(touched))] if touched else frame
+    used_groups = set(itertools.chain.from_iterable(kept["groups"].tolist()))
+    used_groups.update(*(u.groups for u in written))
     still = changes.delete_groups & used_groups
     if still:
         raise RepositoryError(f"cannot delete group(s) still in use: {', '.join(sorted(still))}")
-    used_departments = {u.department for u in users.values()}
+    used_departments = set(kept["department"].unique().tolist())
+    used_departments.update(u.department for u in written)
     still = changes.delete_departments & used_departments
     if still:
         raise RepositoryError(
@@ -197,6 +202,7 @@ class InMemoryUserRepository:
         self._secret = secrets.token_bytes(32)
         self._prefix = uuid.uuid4().hex[:8]
         self._counter = 0
+        self._history = MemoryImportHistory()
         made = Snapshot.from_users(
             users, version=self._version(), groups=groups, departments=departments
         )
@@ -250,3 +256,21 @@ class InMemoryUserRepository:
             self._counter += 1
             self._snapshot = _changed(current, changes, self._version())
             return self._snapshot.version
+
+    # The optional import history (userimport.history.ImportHistory), kept in memory.
+
+    def add_import(self, record: ImportRecord) -> None:
+        """Keep ``record`` in this store's import history."""
+        self._history.add_import(record)
+
+    def list_imports(self, limit: int = DEFAULT_LIMIT) -> list[ImportRecord]:
+        """The ``limit`` most recent imports into this store, newest first."""
+        return self._history.list_imports(limit)
+
+    def get_import(self, id: str) -> ImportRecord | None:
+        """The import record ``id``, or ``None``."""
+        return self._history.get_import(id)
+
+    def mark_import_undone(self, id: str, at: datetime) -> None:
+        """Note that import ``id`` was undone at ``at``."""
+        self._history.mark_import_undone(id, at)

@@ -20,10 +20,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
-from .model import ChangeSet, Snapshot, User, bulk, email_key
+from .history import ImportRecord
+from .model import ChangeSet, ImportSettings, Snapshot, User, bulk, email_key
 from .repository import _changed, check_changes, check_keys
 
 if TYPE_CHECKING:
@@ -121,6 +123,66 @@ def _tables() -> _Tables:
     return _TABLES
 
 
+_HISTORY: sa.Table | None = None
+
+
+def _history_tables() -> sa.Table:
+    """The import history's table (its own metadata: added without a schema-version bump)."""
+    global _HISTORY
+    if _HISTORY is None:
+        import sqlalchemy as sa
+
+        text = sa.Text
+        _HISTORY = sa.Table(
+            "import_history",
+            sa.MetaData(),
+            sa.Column("id", text, primary_key=True),
+            sa.Column("at", text, nullable=False, index=True),
+            sa.Column("filename", text, nullable=False),
+            sa.Column("settings", text, nullable=False),
+            sa.Column("created", sa.Integer, nullable=False),
+            sa.Column("updated", sa.Integer, nullable=False),
+            sa.Column("deleted", sa.Integer, nullable=False),
+            sa.Column("version", text, nullable=False),
+            sa.Column("undo", text, nullable=False),
+            sa.Column("undone_at", text),
+        )
+    return _HISTORY
+
+
+def _history_row(record: ImportRecord) -> dict[str, Any]:
+    """``record`` as a row: times in ISO 8601 UTC (sortable as text), settings as JSON."""
+    import json
+
+    done = record.undone_at
+    return {
+        "id": record.id,
+        "at": record.at.astimezone(UTC).isoformat(),
+        "filename": record.filename,
+        "settings": json.dumps(record.settings.to_dict(), sort_keys=True),
+        "created": record.created,
+        "updated": record.updated,
+        "deleted": record.deleted,
+        "version": record.version,
+        "undo": record.undo,
+        "undone_at": None if done is None else done.astimezone(UTC).isoformat(),
+    }
+
+
+def _history_record(row: Mapping[str, Any]) -> ImportRecord:
+    import json
+
+    done = row["undone_at"]
+    return ImportRecord(
+        **{
+            **row,
+            "at": datetime.fromisoformat(row["at"]),
+            "undone_at": None if done is None else datetime.fromisoformat(done),
+            "settings": ImportSettings.from_dict(json.loads(row["settings"])),
+        }
+    )
+
+
 def _parse_url(url: str | sa.URL) -> sa.URL:
     """Parse ``url`` and pick psycopg 3 for PostgreSQL; raise RepositoryError if unusable."""
     import sqlalchemy as sa
@@ -158,8 +220,9 @@ class SqlUserRepository:
     A user store in a SQL database: SQLite (embedded) or PostgreSQL.
 
     The schema (tables ``users``, ``groups``, ``departments``, ``memberships``, ``attributes``,
-    ``meta`` and ``plan_secret``) is created on first use. Snapshots are read in one
-    transaction; commits check the version and write in one transaction that holds the write
+    ``meta`` and ``plan_secret``) is created on first use, ``import_history`` when the import
+    history (:class:`~userimport.history.ImportHistory`) is first used. Snapshots are read in
+    one transaction; commits check the version and write in one transaction that holds the write
     lock, so of several commits made from the same version exactly one wins.
 
     Args:
@@ -478,6 +541,82 @@ class SqlUserRepository:
                 found = secrets.token_hex(32)
                 conn.execute(table.insert().values(id=_META_ID, secret=found))
         return bytes.fromhex(found)
+
+    # -- import history (userimport.history.ImportHistory) ------------------------------------
+
+    def add_import(self, record: ImportRecord) -> None:
+        """
+        Keep ``record`` in the table ``import_history`` (made on first use).
+
+        Raises:
+            RepositoryError: The database cannot be reached or written.
+        """
+        with self._guard("record the import"):
+            table = self._history_table()
+            with self._transaction(write=True) as conn:
+                conn.execute(table.insert().values(**_history_row(record)))
+
+    def list_imports(self, limit: int = 50) -> list[ImportRecord]:
+        """
+        The ``limit`` most recent imports into this store, newest first (``undo`` left empty).
+
+        Raises:
+            RepositoryError: The database cannot be read.
+        """
+        import sqlalchemy as sa
+
+        with self._guard("read the import history"):
+            table = self._history_table()
+            columns = [c for c in table.c if c.name != "undo"]
+            query = sa.select(*columns).order_by(table.c.at.desc()).limit(limit)
+            with self._transaction(write=False) as conn:
+                rows = conn.execute(query).mappings().all()
+        return [_history_record({**dict(row), "undo": ""}) for row in rows]
+
+    def get_import(self, id: str) -> ImportRecord | None:
+        """
+        The import record ``id`` with its undo plan, or ``None``.
+
+        Raises:
+            RepositoryError: The database cannot be read.
+        """
+        import sqlalchemy as sa
+
+        with self._guard("read the import history"):
+            table = self._history_table()
+            with self._transaction(write=False) as conn:
+                row = conn.execute(sa.select(table).where(table.c.id == id)).mappings().first()
+        return None if row is None else _history_record(dict(row))
+
+    def mark_import_undone(self, id: str, at: datetime) -> None:
+        """
+        Note that import ``id`` was undone at ``at``.
+
+        Raises:
+            RepositoryError: The database cannot be reached or written.
+        """
+        with self._guard("record the undo"):
+            table = self._history_table()
+            with self._transaction(write=True) as conn:
+                conn.execute(
+                    table.update()
+                    .where(table.c.id == id)
+                    .values(undone_at=at.astimezone(UTC).isoformat())
+                )
+
+    def _history_table(self) -> sa.Table:
+        """The history table, created (``checkfirst``) once per repository."""
+        import sqlalchemy as sa
+
+        table = _history_tables()
+        if not getattr(self, "_history_ready", False):
+            self._ensure_schema()
+            with self._transaction(write=True) as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+                table.create(conn, checkfirst=True)
+            self._history_ready = True
+        return table
 
     # -- transactions and errors --------------------------------------------------------------
 
