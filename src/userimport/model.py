@@ -298,7 +298,7 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
-def _clean_user(
+def clean_user(
     email: str,
     first_name: str,
     last_name: str,
@@ -348,7 +348,7 @@ class _FrameUsers(Mapping[str, User]):
         if self._all is None:
             rows = self.frame[list(USER_COLUMNS)].itertuples(index=False, name=None)
             with bulk():
-                users = itertools.starmap(_clean_user, rows)
+                users = itertools.starmap(clean_user, rows)
                 self._all = dict(zip(self.frame.index, users, strict=True))
         return self._all
 
@@ -359,7 +359,7 @@ class _FrameUsers(Mapping[str, User]):
             raise KeyError(key)
         row = self.frame.iloc[self.frame.index.get_loc(key)]
         values: list[Any] = [row[c] for c in USER_COLUMNS]
-        return _clean_user(*values)
+        return clean_user(*values)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self.frame.index
