@@ -24,6 +24,8 @@ from userimport import (
     FileFormatError,
     RowLimitError,
     UserImportError,
+    _csv,
+    _table,
     read_table,
 )
 from userimport import read as read
@@ -368,7 +370,7 @@ def test_late_non_utf8_byte_falls_back_to_a_single_byte_encoding() -> None:
 
 def careful(source: Any, **options: Any) -> Any:
     """read_table on the csv module path only, or the error it raises (type and message)."""
-    with mock.patch.object(read, "_fast_csv", return_value=None):
+    with mock.patch.object(_csv, "_fast_csv", return_value=None):
         return outcome(source, **options)
 
 
@@ -395,13 +397,13 @@ def outcome(source: Any, **options: Any) -> Any:
 
 def fast_used(source: Any, **options: Any) -> bool:
     """Whether read_table read ``source`` on the pandas path."""
-    real, results = read._fast_csv, []
+    real, results = _csv._fast_csv, []
 
     def spy(*args: Any) -> Any:
         results.append(real(*args))
         return results[-1]
 
-    with mock.patch.object(read, "_fast_csv", spy), contextlib.suppress(UserImportError):
+    with mock.patch.object(_csv, "_fast_csv", spy), contextlib.suppress(UserImportError):
         read_table(source, **options)
     return any(r is not None for r in results)
 
@@ -550,11 +552,11 @@ def test_unreadable_stream_takes_the_careful_path() -> None:
 def test_scan_counts_lines_as_text_mode_does(data: bytes, sizes: list[int], longest: int) -> None:
     """Read in any pieces, the scanner counts the lines newline='' splits, and sees long ones."""
     head, rest = data[: sizes[0]], io.BytesIO(data[sizes[0] :])
-    scan = read._Scan(head, rest, longest)
+    scan = _csv._Scan(head, rest, longest)
     too_long = max(len(part) for part in data.split(b"\n")) > longest
     try:
         pieces = [scan.read(size) for size in sizes * 60]
-    except read._Unsafe:
+    except _csv._Unsafe:
         assert too_long
         return
     assert not too_long
@@ -644,9 +646,10 @@ def test_blank_rows_read_as_the_csv_module_reads_them(
     """Runs of blank lines, skipped in bulk, read as the csv module reads them, or are refused."""
     expected = reference_table(text, ",", cap)
     with (
-        mock.patch.object(read, "MAX_BLANK_ROWS", cap),
-        mock.patch.object(read, "_BLANK_LINES", one_by_one),
-        mock.patch.object(read, "_BLANK_BLOCK", block),
+        mock.patch.object(_table, "MAX_BLANK_ROWS", cap),
+        mock.patch.object(_csv, "MAX_BLANK_ROWS", cap),
+        mock.patch.object(_csv, "_BLANK_LINES", one_by_one),
+        mock.patch.object(_csv, "_BLANK_BLOCK", block),
     ):
         for got in (outcome(text.encode(), delimiter=","), careful(text.encode(), delimiter=",")):
             if isinstance(expected, str):

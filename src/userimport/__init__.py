@@ -44,9 +44,9 @@ if TYPE_CHECKING:
     from .plan import Plan, PlanEntry, PlanWarning, plan_import
     from .read import RawTable, read_table
     from .repository import InMemoryUserRepository, UserRepository
-    from .review import Overview, Review
+    from .review import Overview, Review, validate
     from .sql import SqlUserRepository
-    from .validation import Issue, IssueCode, ValidationReport, validate
+    from .validation import Issue, IssueCode, ValidationReport
 
 __all__ = [
     "ApplyResult",
@@ -145,7 +145,7 @@ _WHERE = {
     "Issue": "validation",
     "IssueCode": "validation",
     "ValidationReport": "validation",
-    "validate": "validation",
+    "validate": "review",
 }
 
 

@@ -615,7 +615,7 @@ def _beyond(rows: int, columns: int) -> re.Pattern[bytes]:
     (no group), one below row ``rows`` (group ``below``), and one right of column ``columns``
     (group ``right``: its letters).
     """
-    from .read import column_letter
+    from ._table import column_letter
 
     below = _greater(str(rows), "0123456789", 7)
     right = _greater(column_letter(columns - 1), "ABCDEFGHIJKLMNOPQRSTUVWXYZ", 3)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._table import DEFAULT_MAX_ROWS
 from .apply import ApplyResult, apply_plan
 from .errors import SettingsError
 from .headers import detect_header, header_names
@@ -14,9 +15,9 @@ from .mapping import ColumnMapping, suggest_mapping
 from .model import ImportSettings
 from .notify import Notifier
 from .plan import Plan, plan_import
-from .read import DEFAULT_MAX_ROWS, Source, read_table
+from .read import Source, read_table
 from .repository import UserRepository
-from .validation import validate
+from .review import validate
 
 __all__ = ["OVERRIDES", "import_file"]
 

@@ -508,7 +508,7 @@ class Plan:
         Booleans must be JSON booleans, numbers finite whole numbers where a count or row is
         meant, lists lists of text; an entry's ``before`` and ``after`` carry the entry's own
         email (an entry never changes an email); a ``create`` names one valid address (the
-        rule :func:`~userimport.validation.validate` applies); ``changed`` lists exactly the
+        rule :func:`~userimport.review.validate` applies); ``changed`` lists exactly the
         fields an ``update`` changes. Whether ``before`` is the user as stored, and whether
         the digest is right, is checked by :func:`~userimport.apply.apply_plan`, which has the
         store. See ``docs/applying.md``.

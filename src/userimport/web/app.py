@@ -49,8 +49,7 @@ from ..notify import Notifier
 from ..plan import Plan, PlanEntry, plan_import
 from ..read import RawTable, read_table
 from ..repository import UserRepository
-from ..review import Review
-from ..validation import validate
+from ..review import Review, validate
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "DEFAULT_SESSION_TTL", "PAGE_SIZE", "create_app"]
 
