@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # The stores.
     ("sql",),
     # The stages, in pipeline order. The table a reader returns, and the readers of each format.
-    ("_table", "_csv", "_xlsx"),
+    ("_table", "_csv", "_xlsx", "_xlsxfast"),
     ("headers", "_synonyms", "_headerwords"),
     # read_table counts the data rows below the header, so it comes after the header stage.
     ("read",),
