@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_matches", "mapping", "_content", "_suggest"),
     ("validation",),
     ("review",),
-    ("plan", "_planwarning", "_planframe", "_plansaved", "_planrules", "_namecheck", "_mirror"),
+    ("plan", "_planframe", "_plansaved", "_planrules", "_planparts", "_namecheck", "_mirror"),
     ("apply",),
     ("export", "actions"),
     # The pipeline assembled once, and what replays it.

@@ -5,11 +5,12 @@ and the warnings about admins and look-alike emails (see ``docs/planning.md``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _text
-from ._planframe import FIELDS, PlanWarning
-from .model import ImportSettings, Snapshot
+from ._planframe import FIELDS, Action, PlanWarning
+from .model import ImportSettings, Snapshot, User
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,6 +19,8 @@ __all__ = [
     "admin_ignored",
     "attributes",
     "changed_fields",
+    "compare",
+    "compare_users",
     "differs",
     "lookalikes",
     "normalise",
@@ -188,3 +191,40 @@ def updated(
         ]
         after["attributes"] = merged_attrs
     return after
+
+
+def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Any, Any]:
+    """
+    The update rule: a user whose fields differ is ``update``d, else ``unchanged``.
+
+    One rule for imports (:func:`~userimport.plan.plan_import`, column-wise over every existing
+    user) and for the single-user actions (:func:`compare_users`).
+
+    Args:
+        before: Each field's column of the users as stored (plan form).
+        after: Each field's column of the same users after the change, in the same order.
+
+    Returns:
+        Each user's action (``update`` or ``unchanged``) and the fields that change (a tuple
+        in :data:`~userimport._planframe.FIELDS` order), as object arrays.
+    """
+    import numpy as np
+
+    flags = np.column_stack([differs(before[f], after[f]) for f in FIELDS])
+    return np.where(flags.any(axis=1), "update", "unchanged").astype(object), changed_fields(flags)
+
+
+def compare_users(before: User, after: User) -> tuple[Action, tuple[str, ...]]:
+    """:func:`compare` for one user: its action and the fields that change."""
+    import numpy as np
+
+    def column(user: User) -> dict[str, Any]:
+        out = {}
+        for field in FIELDS:
+            one = np.empty(1, dtype=object)
+            one[0] = getattr(user, field)
+            out[field] = one
+        return out
+
+    action, changed = compare(column(before), column(after))
+    return action[0], changed[0]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import _mirror, _text
+from . import _planparts
 from ._namecheck import renamed, similar_names
 from ._planframe import (
     ACTIONS,
@@ -30,16 +30,6 @@ from ._planframe import (
     frame_of,
     plain,
     users,
-)
-from ._planrules import (
-    admin_ignored,
-    attributes,
-    changed_fields,
-    differs,
-    lookalikes,
-    normalise,
-    objects,
-    updated,
 )
 from ._plansaved import (
     HEAD,
@@ -616,177 +606,35 @@ def plan_import(
         The plan, recording the store version it was made against and the store's size
         (:attr:`Plan.store_users`, for the relative deletion limit).
     """
-    import numpy as np
-    import pandas as pd
-    import pyarrow.compute as pc
-
     settings = settings or ImportSettings()
     snap = repository if isinstance(repository, Snapshot) else repository.snapshot()
-    store = snap.frame
+    return _plan(review, snap, settings)
+
+
+def _plan(review: Review, snap: Snapshot, settings: ImportSettings) -> Plan:
+    """:func:`plan_import` proper: a pure function of the review, the snapshot and settings."""
+    import numpy as np
+
     rows = review.checked.rows
     mapping = review.mapping
-    # email_key of each row: validation left the emails trimmed and in NFC.
-    folded = _text.lower(rows["email"])
-    # Where each row's user is in the store (-1: not there): one hash join, in Arrow.
-    found = pc.index_in(_text.arrow(folded), value_set=snap._key_array)
-    at = np.where((folded != "").to_numpy(), pc.fill_null(found, -1).to_numpy(), -1)
-    at = at.astype("int64")
-    stored_keys = store.index.to_numpy(dtype=object)
-
-    def keys(flag: Any) -> Any:
-        """The keys of the flagged rows: the store's own strings for users it holds."""
-        out = folded[flag].to_numpy(dtype=object)
-        known = at[flag] >= 0
-        out[known] = stored_keys[at[flag][known]]
-        return out
-
-    status = rows["status"].to_numpy(dtype=object)
-
-    parts: list[dict[str, Any]] = []
-
-    def part(
-        action: Any,
-        *,
-        email: Any,
-        key: Any,
-        row: Any,
-        reason: Any,
-        before: pd.DataFrame | None,
-        after: Mapping[str, Any] | pd.DataFrame | None,
-        changed: Any = None,
-    ) -> None:
-        n = len(email)
-        if n == 0:
-            return
-        data: dict[str, Any] = {
-            "action": objects(action, n),
-            "email": objects(email, n),
-            "key": objects(key, n),
-            "row": objects(pd.Series(row), n),
-            "reason": objects(reason, n),
-            "changed": objects(itertools.repeat((), n) if changed is None else changed, n),
-        }
-        for side, src in (("before", before), ("after", after)):
-            for field in FIELDS:
-                data[f"{side}_{field}"] = objects(None if src is None else src[field], n)
-        parts.append(data)
-
-    # Rows not imported: errors, or skipped by the reviewer.
-    not_valid = status != "valid"
-    for in_store in (True, False) if not_valid.any() else ():
-        flag = not_valid & ((at >= 0) == in_store)
-        sel = rows[flag]
-        before = normalise(store.take(at[flag])) if in_store else None
-        part(
-            "skip",
-            email=before["email"] if before is not None else sel["email"],
-            key=keys(flag),
-            row=sel.index,
-            reason=np.where(sel["status"] == "skipped", "skipped in review", "row has errors"),
-            before=before,
-            after=None,
-        )
-
-    valid = status == "valid"
-    exists = valid & (at >= 0)
-    admin_mapped = "is_admin" in rows.columns
-    groups_mapped = bool(mapping.group_columns) or mapping.department_as_group
-    warnings: list[PlanWarning] = []
+    found = _planparts.locate(rows, snap)
+    parts = _planparts.not_imported(rows, found, snap)
+    new, warnings = _planparts.created(rows, found, snap, settings)
+    old, more = _planparts.existing(
+        rows,
+        found,
+        snap,
+        settings,
+        groups_mapped=bool(mapping.group_columns) or mapping.department_as_group,
+    )
+    parts += new + old
+    warnings += more
     holds: list[str] = []
-
-    # New users.
-    creating = valid & (at < 0)
-    new = rows[creating]
-    file_admin = new["is_admin"] if admin_mapped and settings.admin_rights else False
-    if admin_mapped and not settings.admin_rights:
-        warnings += admin_ignored(new["email"][new["is_admin"].to_numpy(dtype=bool)], "grant")
-    part(
-        "create",
-        email=new["email"],
-        key=folded[creating],
-        row=new.index,
-        reason="",
-        before=None,
-        after={
-            "first_name": _text.objects(new["first_name"]),
-            "last_name": _text.objects(new["last_name"]),
-            "department": _text.objects(new["department"]),
-            "groups": new["groups"],
-            "is_admin": np.broadcast_to(np.asarray(file_admin, dtype=bool), len(new)).copy(),
-            "attributes": attributes(new) or [{} for _ in range(len(new))],
-        },
-    )
-
-    warnings += lookalikes(new["email"], folded[creating], snap)
-
-    # Existing users.
-    old = rows[exists]
-    before = normalise(store.take(at[exists]))
-    if settings.on_existing == "skip":
-        part(
-            "skip",
-            email=before["email"],
-            key=stored_keys[at[exists]],
-            row=old.index,
-            reason="exists (on_existing='skip')",
-            before=before,
-            after=before,
-        )
-    elif len(old):
-        after = updated(old, before, settings=settings, groups_mapped=groups_mapped)
-        if admin_mapped and not settings.admin_rights:
-            wanted = old["is_admin"].to_numpy(dtype=bool)
-            stored = before["is_admin"].to_numpy(dtype=bool)
-            warnings += admin_ignored(before["email"][wanted & ~stored], "grant")
-            warnings += admin_ignored(before["email"][~wanted & stored], "revoke")
-        flags = np.column_stack([differs(before[f], after[f]) for f in FIELDS])
-        part(
-            np.where(flags.any(axis=1), "update", "unchanged"),
-            email=before["email"],
-            key=stored_keys[at[exists]],
-            row=old.index,
-            reason="",
-            before=before,
-            after=after,
-            changed=changed_fields(flags),
-        )
-
-    # Users of the store missing from the file (mirror mode).
     if settings.delete_missing:
-        absent = np.ones(len(store), dtype=bool)
-        absent[at[at >= 0]] = False
-        missing = normalise(store[absent])
-        protected = missing["is_admin"].to_numpy(dtype=bool) & (not settings.delete_admins)
-        holds, found = _mirror.guard(rows, review.report.frame, missing[~protected])
-        warnings += found
-        for flag, action, reason in (
-            (~protected, "skip", "not in the file: kept, the plan is held (see plan.blocked)")
-            if holds
-            else (~protected, "delete", "not in the file (delete_missing=True)"),
-            (protected, "skip", "admin, not in the file: kept (delete_admins=False)"),
-        ):
-            sel = missing[flag]
-            part(
-                action,
-                email=sel["email"],
-                key=sel.index,
-                row=[None] * len(sel),
-                reason=reason,
-                before=sel,
-                after=None,
-            )
-
-    frame = (
-        # One copy of every column into the frame: no frame per part, no concat of frames.
-        pd.DataFrame(
-            {c: np.concatenate([p[c] for p in parts]) for c in COLUMNS},
-            columns=list(COLUMNS),
-            dtype=object,
-            copy=False,
-        )
-        if parts
-        else pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    )
+        gone, more, holds = _planparts.missing(rows, review.report.frame, found, snap, settings)
+        parts += gone
+        warnings += more
+    frame = _planparts.frame(parts)
     actions = frame["action"].to_numpy()
     touched = (actions == "create") | (actions == "update")
     named_groups = set(itertools.chain.from_iterable(frame["after_groups"].to_numpy()[touched]))
@@ -796,7 +644,7 @@ def plan_import(
     warnings += similar_names(new_groups, snap.groups, "group")
     warnings += similar_names(new_departments, snap.departments, "department")
     warnings += renamed(frame)
-    refusal = settings.deletion_refusal(int((actions == "delete").sum()), len(snap))
+    refusal = settings.deletion_refusal(int(np.count_nonzero(actions == "delete")), len(snap))
     if refusal:
         warnings.append(PlanWarning(code="deletion_limit", message=refusal))
     return Plan(
