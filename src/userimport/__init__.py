@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .mapping import ColumnMapping, ColumnMatch, suggest_mapping
     from .model import ChangeSet, ImportSettings, Permissions, Snapshot, User
     from .notify import Notification, Notifier
-    from .pipeline import import_file
+    from .pipeline import ImportOptions, import_file
     from .plan import Plan, PlanEntry, PlanWarning, plan_import
     from .read import RawTable, read_table
     from .repository import InMemoryUserRepository, UserRepository
@@ -60,6 +60,7 @@ __all__ = [
     "HeaderCandidate",
     "HeaderError",
     "HeaderGuess",
+    "ImportOptions",
     "ImportSettings",
     "InMemoryUserRepository",
     "Issue",
@@ -124,6 +125,7 @@ _WHERE = {
     "ColumnMatch": "mapping",
     "suggest_mapping": "mapping",
     "ChangeSet": "model",
+    "ImportOptions": "pipeline",
     "ImportSettings": "model",
     "Permissions": "model",
     "Snapshot": "model",

@@ -443,23 +443,22 @@ def replay(
     Returns:
         The review to plan from, the recipe's settings, and every drift found.
     """
-    from .read import read_table
-    from .review import validate
+    from .pipeline import ImportOptions, prepare
     from .validation import mapped_cells
 
-    table = read_table(
-        source,
+    drift: list[Drift] = []
+    options = ImportOptions(
         sheet=recipe.sheet,
         encoding=recipe.encoding,
         delimiter=recipe.delimiter,
         max_rows=max_rows,
+        header_row=lambda table: _find_header(table, recipe, drift),
+        mapping=lambda table, header_row: _mapping(table, header_row, recipe, drift),
+        remap=remap,
     )
-    drift: list[Drift] = []
-    header_row = _find_header(table, recipe, drift)
-    mapping = _mapping(table, header_row, recipe, drift)
-    if remap is not None:
-        mapping = remap(mapping)
-    review = validate(table, header_row, mapping)
+    prepared = prepare(source, options)
+    table, header_row, review = prepared.table, prepared.header_row, prepared.review
+    mapping = review.mapping
     prints = _fingerprints(mapped_cells(table, header_row, mapping))
     by_print: dict[str, list[int]] = {}
     for row, fingerprint in prints.to_dict().items():
