@@ -76,7 +76,7 @@ def locate(rows: pd.DataFrame, snap: Snapshot) -> Found:
     import pyarrow.compute as pc
 
     folded = _text.lower(rows["email"])
-    hit = pc.index_in(_text.arrow(folded), value_set=snap._key_array)
+    hit = pc.index_in(_text.arrow(folded), value_set=snap.key_array)
     at = np.where((folded != "").to_numpy(), pc.fill_null(hit, -1).to_numpy(), -1)
     return Found(keys=folded, at=at.astype("int64"), stored=snap.frame.index.to_numpy(dtype=object))
 

@@ -109,9 +109,9 @@ def lookalikes(emails: pd.Series, keys: pd.Series, snap: Snapshot) -> list[PlanW
 
     mine = _text.non_ascii(keys)
     if mine.any():  # new keys that are not ASCII, against every stored key
-        match(mine.nonzero()[0], _email.skeletons(keys[mine]), snap._skeletons)
-    if len(snap._foreign_skeletons[0]):  # every new key against stored keys not ASCII
-        match(np.arange(len(keys)), _email.skeletons(keys), snap._foreign_skeletons)
+        match(mine.nonzero()[0], _email.skeletons(keys[mine]), snap.skeletons)
+    if len(snap.foreign_skeletons[0]):  # every new key against stored keys not ASCII
+        match(np.arange(len(keys)), _email.skeletons(keys), snap.foreign_skeletons)
     out = []
     for at, key in sorted(found.items()):
         email = str(emails.iloc[at])

@@ -503,7 +503,7 @@ class Snapshot:
         )
 
     @cached_property
-    def _foreign_skeletons(self) -> tuple[Any, Any]:
+    def foreign_skeletons(self) -> tuple[Any, Any]:
         """The keys that are not ASCII and their confusable skeletons, as two Arrow arrays."""
         from . import _email, _text
 
@@ -512,7 +512,7 @@ class Snapshot:
         return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
 
     @cached_property
-    def _skeletons(self) -> tuple[Any, Any]:
+    def skeletons(self) -> tuple[Any, Any]:
         """Every key and its confusable skeleton, as two Arrow arrays (made on first use)."""
         from . import _email, _text
 
@@ -520,7 +520,7 @@ class Snapshot:
         return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
 
     @cached_property
-    def _key_array(self) -> Any:
+    def key_array(self) -> Any:
         """The keys of :attr:`frame`, in order, as an Arrow array (for hash joins in Arrow)."""
         import pyarrow as pa
 
