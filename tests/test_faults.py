@@ -149,7 +149,7 @@ def test_stale_error_is_raised_between_processes(
         apply_plan(plan, repo)
 
 
-@pytest.mark.parametrize("target", ["check_changes", "email_key", "_changed"])
+@pytest.mark.parametrize("target", ["check_changes", "email_key", "with_changes"])
 def test_in_memory_commit_failing_at_every_point(
     target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

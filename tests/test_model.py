@@ -162,9 +162,9 @@ def test_snapshot_from_frame_is_the_same_store(users: list[User]) -> None:
 @given(s.users())
 def test_clean_user_is_the_user_the_converters_make(user: User) -> None:
     """Bulk paths skip the converters only for values already in their normal form."""
-    from userimport.model import _clean_user
+    from userimport.model import clean_user
 
-    again = _clean_user(
+    again = clean_user(
         user.email,
         user.first_name,
         user.last_name,

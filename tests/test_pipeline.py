@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from userimport import (
     ApplyResult,
     ColumnMapping,
+    ImportOptions,
     ImportSettings,
     InMemoryUserRepository,
     Plan,
@@ -105,3 +107,75 @@ def test_a_mapping_given_as_a_dict_leaves_the_footer_out() -> None:
     mapping = {0: "first_name", 1: "last_name", 2: "email", 3: "department"}
     plan = import_file(text, InMemoryUserRepository(), mapping=mapping)
     assert {"create": 1, "skip": 0} == {k: plan.summary()[k] for k in ("create", "skip")}
+
+
+def test_options_as_one_typed_value(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """ImportOptions gives import_file the same plan as the keyword overrides."""
+    given = import_file(CSV, empty_repo, options=ImportOptions(header_row=2, skip_rows=[4]))
+    keywords = import_file(CSV, empty_repo, header_row=2, skip_rows=[4])
+    assert isinstance(given, Plan)
+    assert isinstance(keywords, Plan)
+    assert keywords.to_frame().equals(given.to_frame())
+    assert (1, 2) == (given.summary()["create"], given.summary()["skip"])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"max_rows": "5000"},
+        {"max_rows": -1},
+        {"header_row": "3"},
+        {"header_row": True},
+        {"mapping": ["email"]},
+        {"department_as_group": "yes"},
+        {"skip_rows": ["2"]},
+        {"sheet": 1},
+    ],
+)
+def test_options_of_the_wrong_type_are_refused(empty_repo, bad) -> None:  # type: ignore[no-untyped-def]
+    """A wrong type is a SettingsError naming the option, as options or as a keyword."""
+    name = next(iter(bad))
+    with pytest.raises(SettingsError, match=name):
+        ImportOptions(**bad)
+    with pytest.raises(SettingsError, match=name):
+        import_file(CSV, empty_repo, **bad)
+
+
+def test_options_and_keywords_together_are_refused(empty_repo) -> None:  # type: ignore[no-untyped-def]
+    """Options come one way: as ImportOptions or as keywords."""
+    with pytest.raises(SettingsError, match="not both"):
+        import_file(CSV, empty_repo, options=ImportOptions(), header_row=2)
+
+
+def test_cli_recipes_and_demo_prepare_through_the_one_assembly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's plan, a recipe's replay and the demo all read and review through prepare()."""
+    from click.testing import CliRunner
+
+    from userimport import pipeline
+    from userimport.cli import cli
+    from userimport.recipe import Recipe, replay
+
+    calls: list[object] = []
+    real = pipeline.prepare
+
+    def spy(source: object, options: ImportOptions | None = None) -> pipeline.Prepared:
+        calls.append(source)
+        return real(source, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "prepare", spy)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "staff.csv"
+    path.write_bytes(CSV)
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    result = CliRunner().invoke(cli, ["--db", url, "plan", str(path), "--create"])
+    assert 1 == result.exit_code, result.output  # a row has problems
+    prepared = real(CSV)
+    recipe = Recipe.from_review(prepared.review, prepared.table, prepared.header_row)
+    assert 3 == len(replay(recipe, CSV).review.rows)
+    demo_url = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = CliRunner().invoke(cli, ["demo", "--db", demo_url])
+    assert 0 == result.exit_code, result.output
+    assert [str(path), CSV] == calls[:2]
+    assert 3 == len(calls)

@@ -13,11 +13,13 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from tests.conftest import ADMIN, ANNA, OLE, make_review
+from tests.strategies import users
 from userimport import (
     ImportSettings,
     InMemoryUserRepository,
     Plan,
     PlanError,
+    Snapshot,
     SqlUserRepository,
     User,
     apply_plan,
@@ -786,3 +788,59 @@ def test_nfc_and_nfd_spellings_are_one_identity_and_one_group(name: str, group: 
     plan = plan_import(make_review([[nfd, "L", email, g_nfd, g_nfd]]), repo)
     assert {"unchanged": 1} == {k: v for k, v in plan.summary().items() if v}
     assert (frozenset(), frozenset()) == (plan.new_groups, plan.new_departments)
+
+
+class OneSnapshotOnly(InMemoryUserRepository):
+    """A store that counts its snapshots and refuses every other call."""
+
+    def __init__(self, users: list[User]) -> None:
+        super().__init__(users)
+        self.snapshots = 0
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot, counted."""
+        self.snapshots += 1
+        return super().snapshot()
+
+    def commit(self, *args: object, **kwargs: object) -> str:
+        """Planning never writes."""
+        raise AssertionError("plan_import wrote to the store")
+
+
+def test_plan_is_a_pure_function_of_review_snapshot_and_settings() -> None:
+    """Given a snapshot, plan_import reads nothing else; given a store, one snapshot."""
+    store = OneSnapshotOnly([ANNA, ADMIN, OLE])
+    review = make_review([ANNA_ROW, NEW_ROW])
+    snap = store.snapshot()
+    from_snapshot = plan_import(review, snap, ImportSettings(delete_missing=True))
+    assert 1 == store.snapshots
+    from_store = plan_import(review, store, ImportSettings(delete_missing=True))
+    assert 2 == store.snapshots
+    assert from_snapshot.to_frame().equals(from_store.to_frame())
+    assert from_snapshot.base_version == from_store.base_version
+    again = plan_import(review, snap, ImportSettings(delete_missing=True))
+    assert from_snapshot.to_json() == again.to_json()
+
+
+@given(st.lists(st.tuples(users(index=0), users(index=0)), min_size=1, max_size=6))
+@hypothesis_settings(max_examples=40, deadline=None)
+def test_update_rule_is_one_for_imports_and_actions(pairs: list[tuple[User, User]]) -> None:
+    """The column-wise rule plan_import uses and the single-user one agree on every user."""
+    import numpy as np
+
+    from userimport._planrules import compare, compare_users
+    from userimport.plan import FIELDS
+
+    def column(side: int) -> dict[str, object]:
+        out = {}
+        for field in FIELDS:
+            values = np.empty(len(pairs), dtype=object)
+            values[:] = [getattr(pair[side], field) for pair in pairs]
+            out[field] = values
+        return out
+
+    actions, changed = compare(column(0), column(1))
+    differ = [tuple(f for f in FIELDS if getattr(b, f) != getattr(a, f)) for b, a in pairs]
+    expected = [("update" if fields else "unchanged", fields) for fields in differ]
+    assert expected == [compare_users(before, after) for before, after in pairs]
+    assert expected == list(zip(actions.tolist(), changed.tolist(), strict=True))

@@ -12,7 +12,7 @@ from userimport.headers import detect_header
 from userimport.mapping import suggest_mapping
 from userimport.read import read_table
 from userimport.recipe import Recipe, replay
-from userimport.validation import validate
+from userimport.review import validate
 
 JANUARY = (
     "Staff export\n"

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from openpyxl.reader.strings import read_string_table
 from openpyxl.utils import get_column_letter
 
-from userimport import FileFormatError, RowLimitError, _xlsx, read_table
+from userimport import FileFormatError, RowLimitError, _xlsx, _xlsxfast, read_table
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -133,7 +133,7 @@ def assert_reads_as_openpyxl(data: bytes, *, fast: bool = True) -> None:
         theirs = outcome(shown_rows(ws))
         assert theirs == outcome(_xlsx._sheet_values(ws))
         if fast and theirs[1] is None:
-            assert theirs == outcome(_xlsx._fast_values(ws))
+            assert theirs == outcome(_xlsxfast.fast_values(ws))
             rows = list(shown_rows(ws))
             assert as_text(rows) == list(_xlsx.sheet_rows(book, "openpyxl", name))
 
@@ -509,15 +509,15 @@ def test_a_sheet_with_entities_is_refused_as_before() -> None:
         read_table(replace_members(BASES[False], {SHEET1: xml}), engine="openpyxl")
     ws = book_with(sheet()).worksheets[0]  # openpyxl refuses it on opening: swap it in after
     ws._get_source = lambda: io.BytesIO(xml)
-    with pytest.raises(_xlsx._Unsupported):
-        next(_xlsx._fast_values(ws))
+    with pytest.raises(_xlsxfast.Unsupported):
+        next(_xlsxfast.fast_values(ws))
 
 
 def test_a_plain_doctype_is_left_to_openpyxl() -> None:
     """A DTD without entities: the fast reader refuses it; openpyxl reads the sheet."""
     xml = sheet(before="<!DOCTYPE worksheet>")
-    with pytest.raises(_xlsx._Unsupported):
-        next(_xlsx._fast_values(book_with(xml).worksheets[0]))
+    with pytest.raises(_xlsxfast.Unsupported):
+        next(_xlsxfast.fast_values(book_with(xml).worksheets[0]))
     assert_reads_as_openpyxl(replace_members(BASES[False], {SHEET1: xml}), fast=False)
 
 
@@ -542,7 +542,7 @@ def test_what_the_fast_reader_leaves_reads_as_openpyxl(middle: str, first: bool)
     given, or some), and the sheet reads as openpyxl reads it, rows and failure alike."""
     xml = sheet(middle, rows="" if first else ROWS)
     ws = book_with(xml).worksheets[0]
-    given, failure = outcome(_xlsx._fast_values(ws))
+    given, failure = outcome(_xlsxfast.fast_values(ws))
     assert failure is not None
     assert not given if first else len(given) > 0
     late = pytest.warns(UserWarning, match="outside the limits for dates")
@@ -555,7 +555,7 @@ def test_parts_of_the_sheet_warn_as_in_openpyxl() -> None:
     xml = sheet().replace(b"</worksheet>", f"{EXT}</worksheet>".encode())
     ws = book_with(xml).worksheets[0]
     with pytest.warns(UserWarning, match="extension is not supported"):
-        assert len(list(_xlsx._fast_values(ws))) == 3999
+        assert len(list(_xlsxfast.fast_values(ws))) == 3999
 
 
 def test_rows_stream() -> None:
@@ -570,13 +570,13 @@ def test_rows_stream() -> None:
 def test_openpyxl_versions_not_mirrored_read_with_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
     """With an openpyxl the fast readers were not checked against, openpyxl reads every sheet
     and the shared strings."""
-    monkeypatch.setattr(_xlsx, "_MIRRORED", ("0.",))
+    monkeypatch.setattr(_xlsxfast, "MIRRORED", ("0.",))
     data = replace_members(BASES[False], {SHEET1: sheet()})
-    with pytest.raises(_xlsx._Unsupported):
-        next(_xlsx._fast_values(_xlsx._openpyxl(data).worksheets[0]))
+    with pytest.raises(_xlsxfast.Unsupported):
+        next(_xlsxfast.fast_values(_xlsx._openpyxl(data).worksheets[0]))
     assert_reads_as_openpyxl(data, fast=False)
-    with pytest.raises(_xlsx._Unsupported):
-        _xlsx._fast_strings(io.BytesIO(SST.format(items="<si><t>a</t></si>").encode()))
+    with pytest.raises(_xlsxfast.Unsupported):
+        _xlsxfast.fast_strings(io.BytesIO(SST.format(items="<si><t>a</t></si>").encode()))
     assert strings_outcome(with_table(SST.format(items="".join(RICH_SHARED)))) == (
         ["plain", "Bold and  plain", "漢字", "a_x000D_b & é", "", "  spaced\n"],
         None,
@@ -650,7 +650,7 @@ def shared_tables(draw: Any) -> bytes:
 def test_shared_string_tables_read_as_openpyxl(xml: bytes) -> None:
     """Plain, spaced, escaped, empty, rich and phonetic items, Unicode, ``x005F_``: the fast
     reader reads every table (without giving up) as openpyxl's ``read_string_table``."""
-    assert _xlsx._fast_strings(io.BytesIO(xml)) == read_string_table(io.BytesIO(xml))
+    assert _xlsxfast.fast_strings(io.BytesIO(xml)) == read_string_table(io.BytesIO(xml))
 
 
 def with_table(xml: str) -> bytes:
@@ -689,8 +689,8 @@ def test_a_dtd_in_the_shared_strings_reads_as_openpyxl(dtd: str, items: str) -> 
     """A DTD, with or without entities: the fast reader refuses it, and the workbook opens
     with openpyxl's strings, or fails just as openpyxl fails on it (defusedxml: entities)."""
     xml = f'<?xml version="1.0"?>{dtd}<sst xmlns="{MAIN}">{items}</sst>'
-    with pytest.raises(_xlsx._Unsupported):
-        _xlsx._fast_strings(io.BytesIO(xml.encode()))
+    with pytest.raises(_xlsxfast.Unsupported):
+        _xlsxfast.fast_strings(io.BytesIO(xml.encode()))
     data = with_table(xml)
     assert strings_outcome(data) == openpyxl_strings_outcome(data)
     assert strings_outcome(data)[0] == (None if "ENTITY" in dtd else ["a & b", "c"])
@@ -709,8 +709,8 @@ LEFT = {
 def test_shared_strings_the_fast_reader_leaves_read_as_openpyxl(items: str) -> None:
     """A table the fast reader does not take on: openpyxl's strings, or openpyxl's failure."""
     xml = SST.format(items=items)
-    with pytest.raises((_xlsx._Unsupported, TypeError, ExpatError)):
-        _xlsx._fast_strings(io.BytesIO(xml.encode()))
+    with pytest.raises((_xlsxfast.Unsupported, TypeError, ExpatError)):
+        _xlsxfast.fast_strings(io.BytesIO(xml.encode()))
     data = with_table(xml)
     assert strings_outcome(data) == openpyxl_strings_outcome(data)
 

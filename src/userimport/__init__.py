@@ -40,13 +40,13 @@ if TYPE_CHECKING:
     from .mapping import ColumnMapping, ColumnMatch, suggest_mapping
     from .model import ChangeSet, ImportSettings, Permissions, Snapshot, User
     from .notify import Notification, Notifier
-    from .pipeline import import_file
+    from .pipeline import ImportOptions, import_file
     from .plan import Plan, PlanEntry, PlanWarning, plan_import
     from .read import RawTable, read_table
     from .repository import InMemoryUserRepository, UserRepository
-    from .review import Overview, Review
+    from .review import Overview, Review, validate
     from .sql import SqlUserRepository
-    from .validation import Issue, IssueCode, ValidationReport, validate
+    from .validation import Issue, IssueCode, ValidationReport
 
 __all__ = [
     "ApplyResult",
@@ -60,6 +60,7 @@ __all__ = [
     "HeaderCandidate",
     "HeaderError",
     "HeaderGuess",
+    "ImportOptions",
     "ImportSettings",
     "InMemoryUserRepository",
     "Issue",
@@ -124,6 +125,7 @@ _WHERE = {
     "ColumnMatch": "mapping",
     "suggest_mapping": "mapping",
     "ChangeSet": "model",
+    "ImportOptions": "pipeline",
     "ImportSettings": "model",
     "Permissions": "model",
     "Snapshot": "model",
@@ -145,7 +147,7 @@ _WHERE = {
     "Issue": "validation",
     "IssueCode": "validation",
     "ValidationReport": "validation",
-    "validate": "validation",
+    "validate": "review",
 }
 
 

@@ -311,9 +311,9 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
 
 
 def _entries_of(frame: Any) -> tuple[Any, ...]:
-    from .plan import _entries
+    from ._planframe import entries
 
-    return _entries(frame)
+    return entries(frame)
 
 
 def _text(value: Any) -> str:

@@ -17,7 +17,7 @@ from ._namecheck import fold
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .plan import PlanWarning
+    from ._planframe import PlanWarning
 
 __all__ = ["guard", "unreadable_rows"]
 
@@ -192,7 +192,7 @@ def guard(
         held row (``suggestion``: a stored user it may be, one warning per candidate) and
         ``deleted_looks_like_skipped``.
     """
-    from .plan import PlanWarning
+    from ._planframe import PlanWarning
 
     if not len(deleting):
         return [], []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .plan import PlanWarning
+    from ._planframe import PlanWarning
 
 __all__ = ["fold", "renamed", "similar_names"]
 
@@ -28,7 +28,7 @@ def similar_names(new: Iterable[str], existing: Iterable[str], kind: str) -> lis
     """Flag a new name close to an existing (or an earlier new) one: case, accents, a typo."""
     from rapidfuzz.distance import OSA
 
-    from .plan import PlanWarning
+    from ._planframe import PlanWarning
 
     pool = sorted(set(existing))
     out = []
@@ -57,7 +57,7 @@ def similar_names(new: Iterable[str], existing: Iterable[str], kind: str) -> lis
 
 def renamed(frame: pd.DataFrame) -> list[PlanWarning]:
     """A deleted and a created user with the same name: probably one person, new email."""
-    from .plan import PlanWarning
+    from ._planframe import PlanWarning
 
     action = frame["action"].to_numpy()
     deleting, creating = action == "delete", action == "create"

@@ -16,17 +16,16 @@ from ._content import (
     find_separator,
     table_footer,
 )
-from .headers import EMAIL, _flat_cells, header_names
-from .mapping import (
+from ._matches import (
     SAMPLE_ROWS,
-    ColumnMapping,
     ColumnMatch,
     Method,
     NameSplit,
     column_label,
     left_out_note,
 )
-from .read import RawTable
+from ._table import RawTable
+from .headers import EMAIL, flat_cells, header_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,7 +134,7 @@ def _sample(table: RawTable, header_row: int | None, footer: tuple[int, ...] = (
     # Four times the sample, so that blank rows between data rows do not shrink it.
     data = table.rows.iloc[start : start + 4 * SAMPLE_ROWS]
     n_rows, width = data.shape
-    flat = _flat_cells(data)
+    flat = flat_cells(data)
     filled = (flat != "").to_numpy(dtype=bool).reshape(n_rows, width)
     data_row = filled.any(axis=1) & ~data.index.isin(footer)
     keep = np.flatnonzero(data_row)[:SAMPLE_ROWS]
@@ -484,8 +483,8 @@ def _group_separator(
     return found.separator, list(found.notes)
 
 
-def suggest(table: RawTable, header_row: int | None) -> ColumnMapping:
-    """See :func:`userimport.mapping.suggest_mapping`."""
+def suggest(table: RawTable, header_row: int | None) -> dict[str, Any]:
+    """The fields of the mapping :func:`userimport.mapping.suggest_mapping` suggests."""
     from ._synonyms import recognise_all
 
     headers = header_names(table, header_row)
@@ -518,19 +517,19 @@ def suggest(table: RawTable, header_row: int | None) -> ColumnMapping:
         )
     split, split_notes = _name_split(headers, found, sample, matches)
     separator, separator_notes = _group_separator(headers, sample, matches)
-    return ColumnMapping(
-        headers=headers,
-        width=width,
-        matches=matches,
-        notes=[
+    return {
+        "headers": headers,
+        "width": width,
+        "matches": matches,
+        "notes": [
             *notes,
             *split_notes,
             *_prefix_notes(headers, found),
             *separator_notes,
             *footer.notes,
         ],
-        rejected=rejected,
-        name_split=split,
-        group_separator=separator,
-        footer_rows=footer.rows,
-    )
+        "rejected": rejected,
+        "name_split": split,
+        "group_separator": separator,
+        "footer_rows": footer.rows,
+    }

@@ -32,11 +32,12 @@ from typing import Any, TypedDict, Unpack
 import attrs
 
 from . import _text
+from ._planrules import compare_users
 from .apply import ApplyResult, apply_plan, send_welcome_emails
 from .errors import RepositoryError, SettingsError, StalePlanError, UserNotFoundError
 from .model import ImportSettings, Snapshot, User
 from .notify import Notification, Notifier
-from .plan import FIELDS, Plan, PlanEntry
+from .plan import Plan, PlanEntry
 from .repository import UserRepository
 from .validation import MAX_LENGTH, email_problem
 
@@ -218,10 +219,6 @@ def _attributes(current: Mapping[str, str], value: object) -> dict[str, str]:
     return merged
 
 
-def _changed(before: User, after: User) -> tuple[str, ...]:
-    return tuple(f for f in FIELDS if getattr(before, f) != getattr(after, f))
-
-
 def _apply(
     repository: UserRepository,
     snapshot: Snapshot,
@@ -251,9 +248,9 @@ def _update(
     action: str,
     new_groups: Iterable[str] = (),
 ) -> ApplyResult:
-    changed = _changed(before, after)
+    verdict, changed = compare_users(before, after)  # the rule plan_import applies
     entry = PlanEntry(
-        action="update" if changed else "unchanged",
+        action=verdict,
         email=before.email,
         reason=action,
         changed=changed,

@@ -587,36 +587,33 @@ def settings_from(options: dict[str, Any]) -> ImportSettings:
 
 def prepare(file: str, options: dict[str, Any]) -> tuple[RawTable, int | None, Review]:
     """Read, find the header, map and validate, honouring every option given."""
-    from . import detect_header, read_table, suggest_mapping, validate
+    from .pipeline import ImportOptions
+    from .pipeline import prepare as prepare_file
 
-    out = console()
-    with out.status("Reading…"):
-        table = read_table(
-            file,
-            sheet=options["sheet"],
-            encoding=options["encoding"],
-            delimiter=options["delimiter"],
-            max_rows=_limit(options["max_rows"], "--max-rows"),
-        )
     header_option = str(options["header_row"]).strip().lower()
-    if header_option == "auto":
-        header_row = detect_header(table).row
-    elif header_option == "none":
-        header_row = None
-    else:
+
+    def header_row(table: RawTable) -> int | None:
+        if header_option == "none":
+            return None
         number = _limit(header_option, "--header-row")
         if number is None or number < table.first_row:
             raise click.BadParameter(
                 "give a row number, 'none' or 'auto'", param_hint="--header-row"
             )
-        header_row = number - table.first_row
-    mapping = suggest_mapping(table, header_row)
-    mapping = apply_mapping_options(mapping, options)
-    with out.status("Validating…"):
-        review = validate(table, header_row, mapping)
-        if options["skip_rows"]:
-            review = review.skip(*options["skip_rows"])
-    return table, header_row, review
+        return number - table.first_row
+
+    chosen = ImportOptions(
+        sheet=options["sheet"],
+        encoding=options["encoding"],
+        delimiter=options["delimiter"],
+        max_rows=_limit(options["max_rows"], "--max-rows"),
+        header_row="auto" if header_option == "auto" else header_row,
+        remap=lambda mapping: apply_mapping_options(mapping, options),
+        skip_rows=options["skip_rows"] or (),
+    )
+    with console().status("Reading and checking…"):
+        prepared = prepare_file(file, chosen)
+    return prepared.table, prepared.header_row, prepared.review
 
 
 def prepare_with_recipe(
@@ -1218,6 +1215,7 @@ def demo(ctx: click.Context, file: str | None) -> None:
     from importlib import resources
 
     from .apply import apply_plan
+    from .pipeline import prepare as prepare_file
     from .plan import plan_import
 
     console_ = console()
@@ -1229,13 +1227,9 @@ def demo(ctx: click.Context, file: str | None) -> None:
     url = url or DEMO_DB
     store = repository(ctx, url=url, create=True, quiet=True)
     console_.print(f"Importing {source} into the demo store {shown_url(url)}")
-    options: dict[str, Any] = {
-        "sheet": None, "encoding": None, "delimiter": None, "header_row": "auto",
-        "max_rows": "5000", "maps": (), "group_columns": None, "group_separator": None,
-        "department_as_group": None, "skip_rows": (),
-    }  # fmt: skip
     with library_errors():
-        table, header_row, review = prepare(source, options)
+        prepared = prepare_file(source)
+        table, header_row, review = prepared.table, prepared.header_row, prepared.review
         show_read(console_, table, header_row)
         show_mapping(console_, review.mapping)
         show_issues(console_, review)

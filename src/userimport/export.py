@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Literal, overload
 
+from ._table import DEFAULT_MAX_ROWS
 from .errors import FileFormatError, SettingsError
 from .model import Snapshot
-from .read import DEFAULT_MAX_ROWS, column_letter
+from .read import column_letter
 from .repository import UserRepository
 
 __all__ = [

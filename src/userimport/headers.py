@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._table import RawTable
 from .errors import HeaderError
-from .read import RawTable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -146,7 +146,7 @@ class _Features:
     words: tuple[tuple[str, ...], ...]
 
 
-def _flat_cells(frame: Any) -> Any:
+def flat_cells(frame: Any) -> Any:
     """The cells of ``frame`` row by row as one Series of stripped text (``""`` when empty)."""
     import pandas as pd
 
@@ -174,7 +174,7 @@ def _features(rows: Any) -> _Features:
     head = rows.iloc[: SCAN_ROWS + BELOW]
     n_rows, width = head.shape
     scan = min(SCAN_ROWS, n_rows)
-    flat = _flat_cells(head)
+    flat = flat_cells(head)
     filled = (flat != "").to_numpy(dtype=bool)
     email = flat.str.fullmatch(EMAIL).to_numpy(dtype=bool) & filled
     number = flat.str.fullmatch(NUMBER).to_numpy(dtype=bool) & filled & ~email

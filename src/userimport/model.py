@@ -298,7 +298,7 @@ def bulk() -> Iterator[None]:
             gc.enable()
 
 
-def _clean_user(
+def clean_user(
     email: str,
     first_name: str,
     last_name: str,
@@ -348,7 +348,7 @@ class _FrameUsers(Mapping[str, User]):
         if self._all is None:
             rows = self.frame[list(USER_COLUMNS)].itertuples(index=False, name=None)
             with bulk():
-                users = itertools.starmap(_clean_user, rows)
+                users = itertools.starmap(clean_user, rows)
                 self._all = dict(zip(self.frame.index, users, strict=True))
         return self._all
 
@@ -359,7 +359,7 @@ class _FrameUsers(Mapping[str, User]):
             raise KeyError(key)
         row = self.frame.iloc[self.frame.index.get_loc(key)]
         values: list[Any] = [row[c] for c in USER_COLUMNS]
-        return _clean_user(*values)
+        return clean_user(*values)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self.frame.index
@@ -503,7 +503,7 @@ class Snapshot:
         )
 
     @cached_property
-    def _foreign_skeletons(self) -> tuple[Any, Any]:
+    def foreign_skeletons(self) -> tuple[Any, Any]:
         """The keys that are not ASCII and their confusable skeletons, as two Arrow arrays."""
         from . import _email, _text
 
@@ -512,7 +512,7 @@ class Snapshot:
         return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
 
     @cached_property
-    def _skeletons(self) -> tuple[Any, Any]:
+    def skeletons(self) -> tuple[Any, Any]:
         """Every key and its confusable skeleton, as two Arrow arrays (made on first use)."""
         from . import _email, _text
 
@@ -520,7 +520,7 @@ class Snapshot:
         return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
 
     @cached_property
-    def _key_array(self) -> Any:
+    def key_array(self) -> Any:
         """The keys of :attr:`frame`, in order, as an Arrow array (for hash joins in Arrow)."""
         import pyarrow as pa
 

@@ -25,7 +25,8 @@ from .validation import HIDDEN
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .mapping import ColumnMapping, SplitRule
+    from ._matches import SplitRule
+    from .mapping import ColumnMapping
     from .read import RawTable, Source
     from .review import Review
 
@@ -184,7 +185,7 @@ class Recipe:
                 out (a recipe never carries them), stricter deletion limits kept.
         """
         from .headers import header_names
-        from .validation import _source
+        from .validation import mapped_cells
 
         mapping = review.mapping
         headers = header_names(table, header_row) if header_row is not None else None
@@ -197,7 +198,7 @@ class Recipe:
         if split is not None:
             column = headers[split.column] if headers is not None else str(split.column)
             name_split = (column, split.rule)
-        original = _source(table, header_row, mapping)
+        original = mapped_cells(table, header_row, mapping)
         prints = _fingerprints(original)
         decisions = []
         for row in sorted(review.edited | review.skipped):
@@ -442,23 +443,23 @@ def replay(
     Returns:
         The review to plan from, the recipe's settings, and every drift found.
     """
-    from .read import read_table
-    from .validation import _source, validate
+    from .pipeline import ImportOptions, prepare
+    from .validation import mapped_cells
 
-    table = read_table(
-        source,
+    drift: list[Drift] = []
+    options = ImportOptions(
         sheet=recipe.sheet,
         encoding=recipe.encoding,
         delimiter=recipe.delimiter,
         max_rows=max_rows,
+        header_row=lambda table: _find_header(table, recipe, drift),
+        mapping=lambda table, header_row: _mapping(table, header_row, recipe, drift),
+        remap=remap,
     )
-    drift: list[Drift] = []
-    header_row = _find_header(table, recipe, drift)
-    mapping = _mapping(table, header_row, recipe, drift)
-    if remap is not None:
-        mapping = remap(mapping)
-    review = validate(table, header_row, mapping)
-    prints = _fingerprints(_source(table, header_row, mapping))
+    prepared = prepare(source, options)
+    table, header_row, review = prepared.table, prepared.header_row, prepared.review
+    mapping = review.mapping
+    prints = _fingerprints(mapped_cells(table, header_row, mapping))
     by_print: dict[str, list[int]] = {}
     for row, fingerprint in prints.to_dict().items():
         by_print.setdefault(str(fingerprint), []).append(int(str(row)))

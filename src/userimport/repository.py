@@ -156,7 +156,7 @@ def check_keys(
             raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
 
 
-def _changed(current: Snapshot, changes: ChangeSet, version: str) -> Snapshot:
+def with_changes(current: Snapshot, changes: ChangeSet, version: str) -> Snapshot:
     """The snapshot after ``changes``: only the changed users' rows of the frame are rebuilt."""
     import pandas as pd
 
@@ -254,7 +254,7 @@ class InMemoryUserRepository:
                 return current.version
             check_changes(current, changes)
             self._counter += 1
-            self._snapshot = _changed(current, changes, self._version())
+            self._snapshot = with_changes(current, changes, self._version())
             return self._snapshot.version
 
     # The optional import history (userimport.history.ImportHistory), kept in memory.

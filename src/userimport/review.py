@@ -10,17 +10,25 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .errors import ReviewError
+from .errors import MappingError, ReviewError, ValidationFailed
 from .mapping import ColumnMapping, check_property
-from .validation import HIDDEN, Checked, ValidationReport, _check
+from .validation import (
+    HIDDEN,
+    REQUIRED,
+    Checked,
+    ValidationReport,
+    check_source,
+    mapped_cells,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .model import ImportSettings
+    from .read import RawTable
     from .repository import UserRepository
 
-__all__ = ["Overview", "Review", "problem_text"]
+__all__ = ["Overview", "Review", "problem_text", "validate"]
 
 
 @attrs.frozen(kw_only=True)
@@ -148,7 +156,7 @@ class Review:
     ) -> Review:
         """Validate ``source`` and return the review of it."""
         skipped = frozenset(skipped)
-        checked = _check(source, mapping, skipped=skipped, path=path, sheet=sheet)
+        checked = check_source(source, mapping, skipped=skipped, path=path, sheet=sheet)
         return cls(
             source=source,
             mapping=mapping,
@@ -387,3 +395,50 @@ class Review:
             edited=changes.get("edited", self.edited),
         )
         return attrs.evolve(review, view=self.view)
+
+
+def validate(
+    table: RawTable,
+    header_row: int | None,
+    mapping: ColumnMapping,
+    *,
+    strict: bool = False,
+) -> Review:
+    """
+    Check the mapped rows of ``table`` and return a :class:`~userimport.review.Review`.
+
+    Fully blank rows are left out. Every problem becomes an :class:`Issue` naming the row
+    (as the spreadsheet shows it) and the field; the table itself is never changed.
+
+    Args:
+        table: The table read by :func:`~userimport.read.read_table`.
+        header_row: 0-based index of the header row (rows above it are left out), or ``None``.
+        mapping: Which columns feed which property.
+        strict: Raise :class:`~userimport.errors.ValidationFailed` when any row has an error.
+
+    Returns:
+        The normalised candidate users and their issues, ready to review and correct.
+
+    Raises:
+        MappingError: No column feeds one of the required properties.
+        ValidationFailed: ``strict`` and some row has an error.
+    """
+    missing = [p for p in REQUIRED if mapping.column(p) is None]
+    if missing:
+        raise MappingError(
+            f"{table.name}: no column feeds {', '.join(missing)}; map a column to "
+            f"{'each' if len(missing) > 1 else 'it'} (every user needs {', '.join(REQUIRED)})",
+            path=table.path,
+        )
+    source = mapped_cells(table, header_row, mapping)
+    sheet = table.sheet if table.format == "xlsx" else None
+    review = Review.from_source(source, mapping=mapping, path=table.path, sheet=sheet)
+    if strict and not review.is_valid:
+        report = review.report
+        raise ValidationFailed(
+            f"{table.name}: {len(report.error_rows())} row(s) have problems; "
+            f"first: {report.frame['message'].iloc[0]}",
+            report=report,
+            path=table.path,
+        )
+    return review

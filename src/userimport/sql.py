@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
 from .history import ImportRecord
 from .model import ChangeSet, ImportSettings, Snapshot, User, bulk, email_key
-from .repository import _changed, check_changes, check_keys
+from .repository import check_changes, check_keys, with_changes
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -448,7 +448,7 @@ class SqlUserRepository:
         self._cached = None
         if cached is not None and cached[0] == current:
             before = cached[1]
-            self._cached = (new_version, lambda: _changed(before(), changes, new_version))
+            self._cached = (new_version, lambda: with_changes(before(), changes, new_version))
         return new_version
 
     def _settle(self, failure: RepositoryError, *, expected: str, version: str) -> None:

@@ -3,8 +3,10 @@ Stage 4: turn the mapped cells into normalised candidate users, and every proble
 :class:`Issue` tied to its row and field.
 
 The checks run as one pandera schema over whole columns (no Python loop per row). Problems in
-the data are values gathered in a :class:`ValidationReport`; :func:`validate` raises only for a
-mapping that cannot work, or when asked to be strict.
+the data are values gathered in a :class:`ValidationReport`. The entry point,
+:func:`~userimport.review.validate` (``userimport.validate``), wraps the outcome in a
+:class:`~userimport.review.Review`; it raises only for a mapping that cannot work, or when
+asked to be strict.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from . import _email, _text
-from .errors import MappingError, ValidationFailed
 from .headers import header_names
 from .mapping import ColumnMapping
 from .model import bulk
@@ -26,8 +27,6 @@ from .read import RawTable
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from .review import Review
 
 __all__ = [
     "EMAIL_PATTERN",
@@ -41,7 +40,6 @@ __all__ = [
     "email_is_valid",
     "email_problem",
     "is_valid_email",
-    "validate",
 ]
 
 #: Properties every row must have.
@@ -76,7 +74,8 @@ _ASCII_EMAIL = EMAIL_PATTERN
 
 def email_is_valid(emails: pd.Series) -> pd.Series:
     """
-    Whether each text is one email address, by the rule :func:`validate` checks emails with.
+    Whether each text is one email address, by the rule :func:`~userimport.review.validate`
+    checks emails with.
 
     Column-wise: ASCII addresses the fast pattern accepts need no Python call; every other
     cell gets :func:`email_problem`'s verdict. Saved plans are checked with it too.
@@ -401,7 +400,7 @@ def _labels(mapping: ColumnMapping) -> dict[str, str]:
     return labels
 
 
-def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> pd.DataFrame:
+def mapped_cells(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> pd.DataFrame:
     """The mapped cells as text, one column per property, indexed by spreadsheet row."""
     import numpy as np
     import pandas as pd
@@ -466,7 +465,7 @@ def _source(table: RawTable, header_row: int | None, mapping: ColumnMapping) -> 
     return pd.DataFrame(source, index=index).astype({"_extra": "str"})
 
 
-def _check(
+def check_source(
     source: pd.DataFrame,
     mapping: ColumnMapping,
     *,
@@ -862,52 +861,3 @@ def _issues(
         .sort_values(["row", "field", "code"], kind="stable")
         .reset_index(drop=True)
     )
-
-
-def validate(
-    table: RawTable,
-    header_row: int | None,
-    mapping: ColumnMapping,
-    *,
-    strict: bool = False,
-) -> Review:
-    """
-    Check the mapped rows of ``table`` and return a :class:`~userimport.review.Review`.
-
-    Fully blank rows are left out. Every problem becomes an :class:`Issue` naming the row
-    (as the spreadsheet shows it) and the field; the table itself is never changed.
-
-    Args:
-        table: The table read by :func:`~userimport.read.read_table`.
-        header_row: 0-based index of the header row (rows above it are left out), or ``None``.
-        mapping: Which columns feed which property.
-        strict: Raise :class:`~userimport.errors.ValidationFailed` when any row has an error.
-
-    Returns:
-        The normalised candidate users and their issues, ready to review and correct.
-
-    Raises:
-        MappingError: No column feeds one of the required properties.
-        ValidationFailed: ``strict`` and some row has an error.
-    """
-    from .review import Review
-
-    missing = [p for p in REQUIRED if mapping.column(p) is None]
-    if missing:
-        raise MappingError(
-            f"{table.name}: no column feeds {', '.join(missing)}; map a column to "
-            f"{'each' if len(missing) > 1 else 'it'} (every user needs {', '.join(REQUIRED)})",
-            path=table.path,
-        )
-    source = _source(table, header_row, mapping)
-    sheet = table.sheet if table.format == "xlsx" else None
-    review = Review.from_source(source, mapping=mapping, path=table.path, sheet=sheet)
-    if strict and not review.is_valid:
-        report = review.report
-        raise ValidationFailed(
-            f"{table.name}: {len(report.error_rows())} row(s) have problems; "
-            f"first: {report.frame['message'].iloc[0]}",
-            report=report,
-            path=table.path,
-        )
-    return review

@@ -25,8 +25,7 @@ from ..model import PROPERTIES, ImportSettings
 from ..plan import PlanEntry, plan_import
 from ..read import read_table
 from ..repository import plan_secret
-from ..review import Review
-from ..validation import validate
+from ..review import Review, validate
 from ._base import PAGE_SIZE, SHOWN_CHANGES, SUFFIXES, WebBase, safe_name, to_int
 from ._sessions import Import, new_id
 

@@ -1,0 +1,187 @@
+"""
+The values a plan is made of, and the frame behind a :class:`~userimport.plan.Plan`: one row
+per user, its action, and the user before and after in :data:`FIELDS` columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from .model import USER_COLUMNS, User, bulk, clean_user, email_key
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "ACTIONS",
+    "COLUMNS",
+    "FIELDS",
+    "Action",
+    "PlanEntry",
+    "PlanWarning",
+    "entries",
+    "entry",
+    "frame_of",
+    "plain",
+    "user_at",
+    "users",
+]
+
+Action = Literal["create", "update", "unchanged", "skip", "delete"]
+
+#: Every action a plan entry can have, in the order summaries list them.
+ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "skip", "delete")
+
+#: The fields of a user an import compares (the email is the identity and never changes).
+FIELDS: tuple[str, ...] = USER_COLUMNS[1:]
+
+
+@attrs.frozen(kw_only=True)
+class PlanWarning:
+    """
+    Something a person should look at before applying.
+
+    Args:
+        code: ``similar_name``, ``looks_renamed``, ``admin_ignored``, ``deletion_limit``,
+            ``unreadable_email``, ``deleted_looks_like_skipped`` or ``confusable_email`` (a new
+            email looks like a stored one; ``suggestion`` is it); see ``docs/planning.md``.
+        message: A sentence for a person.
+        email: The user concerned, if one (for ``unreadable_email``, the email as written).
+        name: The group or department name concerned, if one.
+        suggestion: The existing name, or stored user's email, that was probably meant.
+        row: The spreadsheet row concerned, if one.
+
+    .. versionchanged:: unreleased
+        ``row`` added.
+    """
+
+    code: str
+    message: str
+    email: str | None = None
+    name: str | None = None
+    suggestion: str | None = None
+    row: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PlanEntry:
+    """
+    What the plan does to one user.
+
+    Args:
+        action: ``create``, ``update``, ``unchanged``, ``skip`` or ``delete``.
+        email: The user's email (the stored spelling for an existing user).
+        row: The spreadsheet row the user comes from, or ``None`` (a user only in the store).
+        reason: Why, for ``skip`` (and a note for the others).
+        changed: The fields that change.
+        before: The user as stored now (``None`` for ``create``).
+        after: The user after the import (``None`` for ``delete`` and for a skipped row that
+            is not in the store).
+    """
+
+    action: Action
+    email: str
+    row: int | None = None
+    reason: str = ""
+    changed: tuple[str, ...] = ()
+    before: User | None = None
+    after: User | None = None
+
+    def diff(self) -> dict[str, tuple[Any, Any]]:
+        """Field to ``(before, after)`` for each changed field."""
+        out: dict[str, tuple[Any, Any]] = {}
+        for field in self.changed:
+            old = getattr(self.before, field) if self.before else None
+            new = getattr(self.after, field) if self.after else None
+            out[field] = (plain(old), plain(new))
+        return out
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, frozenset | set | tuple):
+        return sorted(value)
+    if isinstance(value, Mapping):
+        return dict(sorted(value.items()))
+    return value
+
+
+#: The columns of a plan's frame.
+COLUMNS = (
+    "action",
+    "email",
+    "key",
+    "row",
+    "reason",
+    "changed",
+    *(f"{side}_{f}" for side in ("before", "after") for f in FIELDS),
+)
+
+
+# -- reading a saved plan --------------------------------------------------------------
+
+
+def user_at(rec: Mapping[str, Any], side: str, email: str) -> User | None:
+    """The user on one side of a plan row (its values are in normal form), or ``None``."""
+    if rec[f"{side}_first_name"] is None:
+        return None
+    return clean_user(email, *(rec[f"{side}_{f}"] for f in FIELDS))
+
+
+def entries(frame: pd.DataFrame) -> tuple[PlanEntry, ...]:
+    """The rows of a plan frame as entries."""
+    cols = list(COLUMNS)
+    rows = frame[cols].itertuples(index=False, name=None)
+    with bulk():
+        return tuple(entry(dict(zip(cols, row, strict=True))) for row in rows)
+
+
+def entry(rec: Mapping[str, Any]) -> PlanEntry:
+    row = rec["row"]
+    return PlanEntry(
+        action=rec["action"],
+        email=rec["email"],
+        row=None if row is None or row != row else int(row),
+        reason=rec["reason"],
+        changed=tuple(rec["changed"]),
+        before=user_at(rec, "before", rec["email"]),
+        after=user_at(rec, "after", rec["email"]),
+    )
+
+
+def users(frame: pd.DataFrame, side: str) -> tuple[User, ...]:
+    """The users of one side of ``frame`` (rows without that side left out)."""
+    cols = ["email", *(f"{side}_{f}" for f in FIELDS)]
+    rows = frame[cols].itertuples(index=False, name=None)
+    return tuple(clean_user(*row) for row in rows if row[1] is not None)
+
+
+def frame_of(entries: Iterable[PlanEntry]) -> pd.DataFrame:
+    """Build a plan frame from entries (used by ``from_json``)."""
+    import pandas as pd
+
+    records = []
+    for e in entries:
+        rec: dict[str, Any] = {
+            "action": e.action,
+            "email": e.email,
+            "key": email_key(e.email),
+            "row": e.row,
+            "reason": e.reason,
+            "changed": e.changed,
+        }
+        for side, user in (("before", e.before), ("after", e.after)):
+            for field in FIELDS:
+                value: Any = getattr(user, field) if user else None
+                if field == "groups" and user:
+                    value = tuple(sorted(user.groups))
+                elif field == "attributes" and user:
+                    value = dict(user.attributes)
+                rec[f"{side}_{field}"] = value
+        records.append(rec)
+    return pd.DataFrame(records, columns=list(COLUMNS), dtype=object)
+
+
+# -- planning --------------------------------------------------------------------------

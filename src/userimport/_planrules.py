@@ -1,0 +1,230 @@
+"""
+The rules of planning, column-wise: the after-state of existing users, which fields change,
+and the warnings about admins and look-alike emails (see ``docs/planning.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _text
+from ._planframe import FIELDS, Action, PlanWarning
+from .model import ImportSettings, Snapshot, User
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "admin_ignored",
+    "attributes",
+    "changed_fields",
+    "compare",
+    "compare_users",
+    "differs",
+    "lookalikes",
+    "normalise",
+    "objects",
+    "updated",
+]
+
+
+def attributes(frame: pd.DataFrame) -> list[dict[str, str]] | None:
+    """Each row's non-empty ``attributes.*`` cells as a dict; ``None`` when none are mapped."""
+    cols = [c for c in frame.columns if c.startswith("attributes.")]
+    if not cols:
+        return None
+    names = [c[len("attributes.") :] for c in cols]
+    values = frame[cols].to_numpy(dtype=object)
+    return [{n: v for n, v in zip(names, row, strict=True) if v} for row in values]
+
+
+def objects(values: Any, n: int) -> Any:
+    """A plan column: an object array of ``n`` values (tuples and dicts kept whole)."""
+    import numpy as np
+
+    if values is None:
+        return np.full(n, None, dtype=object)
+    if hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=object)
+    if isinstance(values, str | bool | np.bool_):
+        return np.full(n, values, dtype=object)
+    if isinstance(values, np.ndarray):
+        return values.astype(object, copy=False)
+    return np.fromiter(values, dtype=object, count=n)
+
+
+def changed_fields(flags: Any) -> Any:
+    """Each row's changed fields as a tuple, from a rows x FIELDS boolean matrix."""
+    import numpy as np
+
+    codes = flags.astype(np.int64) @ (1 << np.arange(len(FIELDS), dtype=np.int64))
+    unique, inverse = np.unique(codes, return_inverse=True)
+    names = np.empty(len(unique), dtype=object)
+    for i, code in enumerate(unique.tolist()):
+        names[i] = tuple(f for bit, f in enumerate(FIELDS) if code >> bit & 1)
+    return names[inverse.reshape(-1)]
+
+
+def admin_ignored(emails: pd.Series, change: str) -> list[PlanWarning]:
+    """One ``admin_ignored`` warning per user whose admin rights the file would change."""
+    what = "make {} an admin" if change == "grant" else "take admin rights from {}"
+    return [
+        PlanWarning(
+            code="admin_ignored",
+            message=f"the file would {what.format(email)}; ignored, since admin_rights=False",
+            email=email,
+        )
+        for email in emails.tolist()
+    ]
+
+
+def lookalikes(emails: pd.Series, keys: pd.Series, snap: Snapshot) -> list[PlanWarning]:
+    """
+    A warning for each new email whose confusable skeleton (UTS #39) is a stored user's, when
+    one of the two is not ASCII (``pаul@`` with a Cyrillic ``а`` against a stored ``paul@``,
+    or the other way round).
+
+    Cheap for plain files: skeletons are made only for new emails that are not ASCII (held
+    against every stored key) and, when the store holds keys that are not ASCII, for the new
+    emails held against those few.
+    """
+    from . import _email
+
+    if not len(keys):
+        return []
+    import numpy as np
+    import pyarrow.compute as pc
+
+    found: dict[int, str] = {}  # position among the new rows -> stored key
+
+    def match(at: Any, query: Any, stored: tuple[Any, Any]) -> None:
+        """Record, for the new rows ``at``, the stored key whose skeleton is ``query``'s."""
+        hit = pc.index_in(_text.arrow(query), value_set=stored[1])
+        where = pc.is_valid(hit).to_numpy(zero_copy_only=False)
+        if where.any():
+            held = stored[0].take(hit.filter(pc.is_valid(hit))).to_pylist()
+            for i, key in zip(np.asarray(at)[where].tolist(), held, strict=True):
+                found.setdefault(i, key)
+
+    mine = _text.non_ascii(keys)
+    if mine.any():  # new keys that are not ASCII, against every stored key
+        match(mine.nonzero()[0], _email.skeletons(keys[mine]), snap.skeletons)
+    if len(snap.foreign_skeletons[0]):  # every new key against stored keys not ASCII
+        match(np.arange(len(keys)), _email.skeletons(keys), snap.foreign_skeletons)
+    out = []
+    for at, key in sorted(found.items()):
+        email = str(emails.iloc[at])
+        existing = str(snap.frame.at[key, "email"])
+        out.append(
+            PlanWarning(
+                code="confusable_email",
+                message=f"the new email {email} looks like the stored {existing} (their "
+                "letters look alike); check it is not the same person before creating it",
+                email=email,
+                suggestion=existing,
+            )
+        )
+    return out
+
+
+def normalise(store: pd.DataFrame | None) -> Any:
+    """Store rows in plan form: department ``None`` when empty."""
+    if store is None:
+        return None
+    return store.assign(department=store["department"].where(store["department"] != "", None))
+
+
+def differs(before: Any, after: Any) -> Any:
+    """Element-wise ``!=`` of two object columns (tuples and dicts compare by value)."""
+    import numpy as np
+
+    return np.asarray(_array(before) != _array(after), dtype=bool)
+
+
+def _array(values: Any) -> Any:
+    """The values of a column as a NumPy array (object for text), without copying one."""
+    import numpy as np
+
+    return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+
+
+def updated(
+    old: pd.DataFrame,
+    before: pd.DataFrame,
+    *,
+    settings: ImportSettings,
+    groups_mapped: bool,
+) -> dict[str, Any]:
+    """The after-state of existing users (column arrays) from the file's non-empty cells."""
+    import numpy as np
+
+    after = {f: _array(before[f]) for f in FIELDS}
+    for field in ("first_name", "last_name", "department"):
+        file = _text.objects(old[field])
+        stored = after[field]
+        take = (file != "") & (file != stored)
+        if take.any():  # else the stored column is shared, not copied
+            changed = stored.copy()
+            changed[take] = file[take]
+            after[field] = changed
+    if groups_mapped:
+        file_groups = old["groups"].to_numpy(dtype=object)
+        if settings.groups == "replace":
+            after["groups"] = file_groups
+        else:
+            # Both sides are sorted tuples: only users whose groups differ need the union.
+            stored = after["groups"]
+            merged = stored.copy()
+            for i in np.flatnonzero(file_groups != stored).tolist():
+                f, b = set(file_groups[i]), set(stored[i])
+                if not f <= b:
+                    merged[i] = tuple(sorted(b | f))
+            after["groups"] = merged
+    if "is_admin" in old.columns and settings.admin_rights:
+        after["is_admin"] = old["is_admin"].to_numpy(dtype=bool)
+    file_attrs = attributes(old)
+    if file_attrs is not None and any(file_attrs):
+        merged_attrs = np.empty(len(old), dtype=object)
+        merged_attrs[:] = [
+            {**b, **f} if f else b for f, b in zip(file_attrs, after["attributes"], strict=True)
+        ]
+        after["attributes"] = merged_attrs
+    return after
+
+
+def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Any, Any]:
+    """
+    The update rule: a user whose fields differ is ``update``d, else ``unchanged``.
+
+    One rule for imports (:func:`~userimport.plan.plan_import`, column-wise over every existing
+    user) and for the single-user actions (:func:`compare_users`).
+
+    Args:
+        before: Each field's column of the users as stored (plan form).
+        after: Each field's column of the same users after the change, in the same order.
+
+    Returns:
+        Each user's action (``update`` or ``unchanged``) and the fields that change (a tuple
+        in :data:`~userimport._planframe.FIELDS` order), as object arrays.
+    """
+    import numpy as np
+
+    flags = np.column_stack([differs(before[f], after[f]) for f in FIELDS])
+    return np.where(flags.any(axis=1), "update", "unchanged").astype(object), changed_fields(flags)
+
+
+def compare_users(before: User, after: User) -> tuple[Action, tuple[str, ...]]:
+    """:func:`compare` for one user: its action and the fields that change."""
+    import numpy as np
+
+    def column(user: User) -> dict[str, Any]:
+        out = {}
+        for field in FIELDS:
+            one = np.empty(1, dtype=object)
+            one[0] = getattr(user, field)
+            out[field] = one
+        return out
+
+    action, changed = compare(column(before), column(after))
+    return action[0], changed[0]
