@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import ReviewError
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .mapping import ColumnMapping, check_property
 from .validation import HIDDEN, Checked, ValidationReport, _check
 
@@ -124,6 +125,7 @@ class Review:
         edited: Rows the reviewer changed.
         view: The rows shown by ``rows`` and ``issues`` (``None``: all).
         checked: The outcome of validating ``source`` (made by :meth:`from_source`).
+        schema: The user fields the rows are checked against.
     """
 
     source: pd.DataFrame
@@ -134,6 +136,7 @@ class Review:
     skipped: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
     edited: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
     view: frozenset[int] | None = None
+    schema: UserSchema = DEFAULT_SCHEMA
 
     @classmethod
     def from_source(
@@ -145,10 +148,11 @@ class Review:
         sheet: str | None = None,
         skipped: Iterable[int] = (),
         edited: Iterable[int] = (),
+        schema: UserSchema = DEFAULT_SCHEMA,
     ) -> Review:
         """Validate ``source`` and return the review of it."""
         skipped = frozenset(skipped)
-        checked = _check(source, mapping, skipped=skipped, path=path, sheet=sheet)
+        checked = _check(source, mapping, skipped=skipped, path=path, sheet=sheet, schema=schema)
         return cls(
             source=source,
             mapping=mapping,
@@ -157,6 +161,7 @@ class Review:
             sheet=sheet,
             skipped=skipped,
             edited=edited,
+            schema=schema,
         )
 
     # -- what a person looks at ---------------------------------------------------------
@@ -329,7 +334,7 @@ class Review:
             return ""
         if field == "groups" and not isinstance(value, str):
             return self.mapping.group_separator.join(str(v) for v in value)
-        if field == "is_admin" and isinstance(value, bool):
+        if isinstance(value, bool):
             return "yes" if value else "no"
         return str(value)
 
@@ -341,8 +346,9 @@ class Review:
             row: The spreadsheet row number.
             **values: Property to new text, e.g. ``first_name="Per"``; ``groups`` takes a string
                 (split on the separator) or a list of names; custom properties go as
-                ``attributes={"title": "CTO"}``. An edit also clears the row's extra cells and its
-                unsplit name.
+                ``attributes={"title": "CTO"}``; a field declared in the review's schema goes by
+                its key (``phone="+47 912 34 567"``), as text, or as a bool for a boolean.
+                An edit also clears the row's extra cells and its unsplit name.
 
         Raises:
             ReviewError: No such row.
@@ -351,6 +357,7 @@ class Review:
         row = self._check_row(row)
         attributes = values.pop("attributes", None) or {}
         values.update({f"attributes.{k}": v for k, v in dict(attributes).items()})
+        values = {(self.schema[k].target if k in self.schema else k): v for k, v in values.items()}
         source = self.source.copy()
         for field, value in values.items():
             check_property(field)
@@ -385,5 +392,6 @@ class Review:
             sheet=self.sheet,
             skipped=changes.get("skipped", self.skipped),
             edited=changes.get("edited", self.edited),
+            schema=self.schema,
         )
         return attrs.evolve(review, view=self.view)
