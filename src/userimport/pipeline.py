@@ -9,6 +9,7 @@ from typing import Any
 
 from .apply import ApplyResult, apply_plan
 from .errors import SettingsError
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .headers import detect_header, header_names
 from .mapping import ColumnMapping, suggest_mapping
 from .model import ImportSettings
@@ -24,7 +25,7 @@ __all__ = ["OVERRIDES", "import_file"]
 OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "read": ("sheet", "encoding", "delimiter", "max_rows"),
     "header": ("header_row",),
-    "mapping": ("mapping", "group_separator", "department_as_group"),
+    "mapping": ("mapping", "group_separator", "department_as_group", "schema"),
     "review": ("skip_rows",),
 }
 
@@ -54,7 +55,9 @@ def import_file(
             (0-based, or ``None`` for no header) to header detection; ``mapping`` (a
             :class:`~userimport.mapping.ColumnMapping` or ``{column: property}``),
             ``group_separator`` and ``department_as_group`` to mapping; ``skip_rows`` (row
-            numbers) to the review.
+            numbers) to the review; ``schema`` (a :class:`~userimport.fields.UserSchema`, by
+            default the repository's ``schema`` if it has one, else the built-in fields) to
+            mapping and validation.
 
     Returns:
         The plan on a dry run, else the :class:`~userimport.apply.ApplyResult`.
@@ -69,6 +72,8 @@ def import_file(
             f"unknown override(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     settings = settings or ImportSettings()
+    given_schema = overrides.get("schema") or getattr(repository, "schema", None)
+    schema = given_schema if isinstance(given_schema, UserSchema) else DEFAULT_SCHEMA
     table = read_table(
         source,
         sheet=overrides.get("sheet"),
@@ -85,12 +90,12 @@ def import_file(
             given, headers=header_names(table, header_row), width=table.rows.shape[1]
         ).with_footer_of(table, header_row)
     else:
-        mapping = suggest_mapping(table, header_row)
+        mapping = suggest_mapping(table, header_row, schema=schema)
     if "group_separator" in overrides:
         mapping = mapping.with_group_separator(overrides["group_separator"])
     if "department_as_group" in overrides:
         mapping = mapping.with_department_as_group(bool(overrides["department_as_group"]))
-    review = validate(table, header_row, mapping)
+    review = validate(table, header_row, mapping, schema=schema)
     if overrides.get("skip_rows"):
         review = review.skip(*overrides["skip_rows"])
     plan = plan_import(review, repository, settings)

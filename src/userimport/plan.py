@@ -36,6 +36,7 @@ from .model import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .fields import UserSchema
     from .repository import UserRepository
     from .review import Review
 
@@ -903,6 +904,24 @@ def _attributes(frame: pd.DataFrame) -> list[dict[str, str]] | None:
     return [{n: v for n, v in zip(names, row, strict=True) if v} for row in values]
 
 
+def _importable(rows: pd.DataFrame, schema: UserSchema) -> pd.DataFrame:
+    """``rows`` without the declared fields an import may not change (``importable=False``)."""
+    kept = [f.target for f in schema.extra if not f.importable and f.target in rows.columns]
+    return rows.drop(columns=kept) if kept else rows
+
+
+def _merged(
+    stored: Mapping[str, str], file: Mapping[str, str], casefold: frozenset[str]
+) -> Mapping[str, str]:
+    """A user's attributes after an import: the file's values over the stored ones, except
+    where a ``casefold`` field's value differs in case only (no change)."""
+    out = {**stored, **file}
+    for name in casefold & file.keys() & stored.keys():
+        if stored[name].casefold() == file[name].casefold():
+            out[name] = stored[name]
+    return out
+
+
 def _objects(values: Any, n: int) -> Any:
     """A plan column: an object array of ``n`` values (tuples and dicts kept whole)."""
     import numpy as np
@@ -961,7 +980,7 @@ def plan_import(
     settings = settings or ImportSettings()
     snap = repository if isinstance(repository, Snapshot) else repository.snapshot()
     store = snap.frame
-    rows = review.checked.rows
+    rows = _importable(review.checked.rows, review.schema)
     mapping = review.mapping
     # email_key of each row: validation left the emails trimmed and in NFC.
     folded = _text.lower(rows["email"])
@@ -1071,7 +1090,13 @@ def plan_import(
             after=before,
         )
     elif len(old):
-        after = _updated(old, before, settings=settings, groups_mapped=groups_mapped)
+        after = _updated(
+            old,
+            before,
+            settings=settings,
+            groups_mapped=groups_mapped,
+            casefold=frozenset(f.key for f in review.schema.extra if f.compare == "casefold"),
+        )
         if admin_mapped and not settings.admin_rights:
             wanted = old["is_admin"].to_numpy(dtype=bool)
             stored = before["is_admin"].to_numpy(dtype=bool)
@@ -1239,6 +1264,7 @@ def _updated(
     *,
     settings: ImportSettings,
     groups_mapped: bool,
+    casefold: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The after-state of existing users (column arrays) from the file's non-empty cells."""
     import numpy as np
@@ -1271,7 +1297,8 @@ def _updated(
     if file_attrs is not None and any(file_attrs):
         merged_attrs = np.empty(len(old), dtype=object)
         merged_attrs[:] = [
-            {**b, **f} if f else b for f, b in zip(file_attrs, after["attributes"], strict=True)
+            _merged(b, f, casefold) if f else b
+            for f, b in zip(file_attrs, after["attributes"], strict=True)
         ]
         after["attributes"] = merged_attrs
     return after
