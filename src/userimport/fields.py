@@ -157,7 +157,12 @@ class Field:
         if self.kind == "choice" and not self.choices:
             raise ValueError(f"the choice field {self.key!r} needs its choices")
         if self.pattern is not None:
-            re.compile(self.pattern)
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"the pattern of {self.key!r} is not a regular expression: {exc}"
+                ) from exc
 
     @property
     def builtin(self) -> bool:

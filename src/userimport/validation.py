@@ -534,6 +534,12 @@ def _check(
     except SchemaErrors as e:
         failures = e.failure_cases[["column", "check", "index"]]
         failures = failures.assign(check=failures["check"].replace(builtin_names))
+        broken = e.failure_cases[e.failure_cases["index"].isna()]
+        if len(broken):  # a declared field's own check raised: the app's bug, not the file's
+            first = broken.iloc[0]
+            raise ValueError(
+                f"the check of {first['column']} failed: {first['failure_case']}"
+            ) from None
 
     # Groups: split, trim, drop empty pieces, de-duplicate (case-insensitively) per row.
     group_parts = []
@@ -617,10 +623,11 @@ def _declared_column(
         checks.append(pa.Check(lambda s: taken, name=IssueCode.DUPLICATE_VALUE.value))
     own = field.check
     if own is not None:
+        readable = pd.Series(~bad, index=values.index)
 
         def extra(s: pd.Series) -> pd.Series:
             out = pd.Series(True, index=s.index)
-            given = s.notna() & pd.Series(~bad, index=s.index)
+            given = s.notna() & readable.reindex(s.index, fill_value=True)
             if given.any():
                 out[given] = own(s[given].astype("str")).to_numpy(dtype=bool)
             return out
