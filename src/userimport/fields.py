@@ -35,6 +35,7 @@ __all__ = [
     "Field",
     "Kind",
     "UserSchema",
+    "load_schema",
 ]
 
 #: What a field holds; it decides how a cell is read (see ``docs/fields.md``).
@@ -174,6 +175,36 @@ class Field:
         """The property a column feeds: the key, or ``attributes.<key>`` for an added field."""
         return self.key if self.builtin else f"attributes.{self.key}"
 
+    def parse(self, text: str) -> str:
+        """
+        Return ``text`` as the field keeps it, read by its kind as a file's cell is.
+
+        >>> Field(key="start", kind="date").parse("31.12.2025")
+        '2025-12-31'
+
+        Raises:
+            ValueError: ``text`` is not a value of the field (the message says what is).
+        """
+        import pandas as pd
+
+        from . import _kinds
+
+        cell = " ".join(str(text).split())
+        values, bad = _kinds.read(self, pd.Series([cell], dtype="str"))
+        value = str(values.iloc[0])
+        problem = _kinds.EXPECTED.get(self.kind, "") if bool(bad[0]) else ""
+        if self.kind == "choice" and problem:
+            problem = "is not one of " + ", ".join(self.choices)
+        elif self.max_length is not None and len(value) > self.max_length:
+            problem = f"is longer than {self.max_length} characters"
+        elif self.pattern is not None and value and not re.fullmatch(self.pattern, value):
+            problem = f"does not match the pattern {self.pattern}"
+        elif self.check is not None and value and not bool(self.check(pd.Series([value])).iloc[0]):
+            problem = self.check_message
+        if problem:
+            raise ValueError(f"{self.key} {text!r} {problem}")
+        return value
+
     def header_names(self) -> tuple[str, ...]:
         """Every name the field is recognised by: key, label, export header and ``headers``."""
         names = [self.key, self.key.replace("_", " "), self.label, self.export_header]
@@ -267,6 +298,23 @@ class UserSchema:
             if f.target == target:
                 return f
         return None
+
+    def values(self, given: Mapping[str, str]) -> dict[str, str]:
+        """
+        Read ``{key: text}`` for the declared fields, as :meth:`Field.parse` reads each.
+
+        Raises:
+            ValueError: A key that is no declared field (built-in ones included), or a value
+                its field refuses.
+        """
+        out: dict[str, str] = {}
+        for key, text in given.items():
+            field = next((f for f in self.extra if f.key == key), None)
+            if field is None:
+                known = ", ".join(f.key for f in self.extra) or "none"
+                raise ValueError(f"{key!r} is not a declared field (declared: {known})")
+            out[key] = field.parse(text)
+        return out
 
     def with_fields(self, *fields: Field) -> UserSchema:
         """
@@ -435,3 +483,29 @@ _BUILTIN: dict[str, Field] = {
 
 #: The built-in fields, as every stage uses them unless given another schema.
 DEFAULT_SCHEMA = UserSchema(tuple(_BUILTIN.values()))
+
+
+def load_schema(spec: str | None) -> UserSchema:
+    """
+    The schema an app names as ``package.module:NAME`` (how the CLI reads ``USERIMPORT_SCHEMA``).
+
+    Args:
+        spec: ``module:attribute``; ``None`` or empty for :data:`DEFAULT_SCHEMA`.
+
+    Raises:
+        SettingsError: The module cannot be imported, or the name is not a :class:`UserSchema`.
+    """
+    import importlib
+
+    from .errors import SettingsError
+
+    if not spec:
+        return DEFAULT_SCHEMA
+    module, _, name = spec.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), name or "SCHEMA")
+    except (ImportError, AttributeError) as exc:
+        raise SettingsError(f"cannot load the schema {spec!r}: {exc}") from exc
+    if not isinstance(found, UserSchema):
+        raise SettingsError(f"{spec!r} is a {type(found).__name__}, not a UserSchema")
+    return found
