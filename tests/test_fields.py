@@ -467,3 +467,41 @@ def test_a_store_gains_the_column_of_a_field_added_later(backend: str, tmp_path:
     assert [("a@firma.no", "title", "CTO")] == [tuple(r) for r in free]
     with SqlUserRepository(url, schema=APP_SCHEMA, cache=False) as repo:
         assert {"employee_id": "0042"} == dict(repo.snapshot().get("b@firma.no").attributes)
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_cli_user_add_and_edit_take_declared_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``USERIMPORT_SCHEMA`` names the schema; ``--set`` values are read by the field's kind."""
+    from click.testing import CliRunner
+
+    from userimport.cli import cli
+
+    monkeypatch.setenv("USERIMPORT_SCHEMA", "tests.test_fields:APP_SCHEMA")
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    with SqlUserRepository(db) as seed:
+        seed.commit(
+            ChangeSet(create_departments=["Sales"]), expected_version=seed.snapshot().version
+        )
+    runner = CliRunner()
+    base = ["--db", db, "user", "add", "kari@firma.no", "--first-name", "Kari"]
+    base += ["--last-name", "Dahl", "--department", "Sales"]
+    missing = runner.invoke(cli, [*base, "--set", "phone=912 34 567"])
+    assert 2 == missing.exit_code
+    assert "every user needs employee_id" in missing.output
+    bad = runner.invoke(cli, [*base, "--set", "phone=12", "--set", "employee_id=007"])
+    assert 2 == bad.exit_code
+    assert "phone '12' is not a phone number" in bad.output
+    added = runner.invoke(cli, [*base, "--set", "phone=912 34 567", "--set", "employee_id=007"])
+    assert 0 == added.exit_code, added.output
+    edited = runner.invoke(
+        cli, ["--db", db, "user", "edit", "kari@firma.no", "--set", "phone=+47 48 12 34 56"]
+    )
+    assert 0 == edited.exit_code, edited.output
+    with SqlUserRepository(db, schema=APP_SCHEMA) as repo:
+        kari = repo.snapshot().get("kari@firma.no")
+    assert kari is not None
+    assert {"phone": "+4748123456", "employee_id": "007"} == dict(kari.attributes)
