@@ -505,3 +505,33 @@ def test_cli_user_add_and_edit_take_declared_fields(
         kari = repo.snapshot().get("kari@firma.no")
     assert kari is not None
     assert {"phone": "+4748123456", "employee_id": "007"} == dict(kari.attributes)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_the_template_example_is_valid_for_every_kind(tmp_path: Path, suffix: str) -> None:
+    """The template's example user passes every declared field's checks, one field per kind."""
+    schema = DEFAULT_SCHEMA.with_fields(
+        *(
+            Field(
+                key=f"f_{kind}",
+                kind=kind,
+                required=True,
+                choices=("A",) if kind == "choice" else (),
+            )
+            for kind in (
+                "text",
+                "email",
+                "phone",
+                "date",
+                "boolean",
+                "integer",
+                "choice",
+                "identifier",
+            )
+        )
+    )
+    template = write_template(tmp_path / f"t{suffix}", schema=schema)
+    table = read_table(template)
+    review = validate(table, 0, suggest_mapping(table, 0, schema=schema), schema=schema)
+    assert [] == review.issues["code"].tolist()
+    assert 1 == plan_import(review, InMemoryUserRepository()).summary()["create"]

@@ -358,6 +358,15 @@ def _schema_of(repository: object, schema: UserSchema | None) -> UserSchema:
     return held if isinstance(held, UserSchema) else DEFAULT_SCHEMA
 
 
+def _example(field: Field) -> str:
+    """The template's example value of a declared field (a required text names itself)."""
+    if field.kind == "choice":
+        return field.choices[0]
+    if field.kind == "text" and field.required:
+        return field.label
+    return _EXAMPLES[field.kind]
+
+
 def _instruction(field: Field) -> str:
     """The template's line about a declared field."""
     what = {
@@ -410,7 +419,7 @@ def write_template(
     """
     kind = _format_of(dest, format)
     header = [*_headers(schema), *(f.export_header for f in schema.extra)]
-    example = [f.choices[0] if f.kind == "choice" else _EXAMPLES[f.kind] for f in schema.extra]
+    example = [_example(f) for f in schema.extra]
     rows = [[*EXAMPLE_ROW, *example]]
     if kind == "csv":
         data = _csv_bytes(header, rows)
