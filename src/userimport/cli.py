@@ -634,6 +634,7 @@ def prepare_with_recipe(
             file,
             max_rows=_limit(options["max_rows"], "--max-rows"),
             remap=lambda mapping: apply_mapping_options(mapping, options),
+            schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")),
         )
         out = console()
         mapped = {item.partition("=")[0].strip() for item in options["maps"]}

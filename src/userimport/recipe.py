@@ -19,6 +19,7 @@ import attrs
 
 from ._saved import saved_json
 from .errors import SettingsError, UserImportError
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .model import ImportSettings, Permissions
 from .validation import HIDDEN
 
@@ -428,6 +429,7 @@ def replay(
     *,
     max_rows: int | None = 5000,
     remap: Callable[[ColumnMapping], ColumnMapping] | None = None,
+    schema: UserSchema | None = None,
 ) -> Replayed:
     """
     Read ``source`` the way the recipe says, and replay its decisions.
@@ -438,6 +440,7 @@ def replay(
         max_rows: Refuse a file with more data rows than this (``None``: no limit).
         remap: Changes the recipe's mapping before the rows are validated, e.g. to map a
             column that drift reports as renamed (the command line's ``--map``).
+        schema: The user fields the rows are checked against (default: the built-in ones).
 
     Returns:
         The review to plan from, the recipe's settings, and every drift found.
@@ -457,7 +460,7 @@ def replay(
     mapping = _mapping(table, header_row, recipe, drift)
     if remap is not None:
         mapping = remap(mapping)
-    review = validate(table, header_row, mapping)
+    review = validate(table, header_row, mapping, schema=schema or DEFAULT_SCHEMA)
     prints = _fingerprints(_source(table, header_row, mapping))
     by_print: dict[str, list[int]] = {}
     for row, fingerprint in prints.to_dict().items():

@@ -677,7 +677,7 @@ class SqlUserRepository:
             name: list(zip(*rows, strict=True)) if (rows := _fetch(conn, query)) else None
             for name, query in _store_queries(self.dialect, self._declared).items()
         }
-        return _snapshot_of(version, columns, self._declared)
+        return _snapshot_of(version, columns)
 
     def _arrow_snapshot(self) -> Snapshot | None:
         """
@@ -712,7 +712,6 @@ class SqlUserRepository:
                     return _snapshot_of(
                         version,
                         {n: t.columns if t.num_rows else None for n, t in tables.items()},
-                        self._declared,
                     )
 
                 fetch(f"PRAGMA busy_timeout = {max(1, int(self._busy_timeout * 1000))}")
@@ -906,27 +905,21 @@ def _store_queries(dialect: str, declared: tuple[str, ...] = ()) -> dict[str, sa
         "attributes": sa.select(a.user_key, a.name, a.value).order_by(a.user_key),
         "groups": sa.select(t.groups.c.name),
         "departments": sa.select(t.departments.c.name),
-        # The declared fields' columns ('' for NULL, for ADBC as above), when there are any.
-        **(
-            {
-                "declared": sa.select(
-                    sa.column("key"),
-                    *(sa.func.coalesce(sa.column(c), sa.literal_column("''")) for c in declared),
-                ).select_from(sa.table("users"))
-            }
-            if declared
-            else {}
-        ),
+        # Each declared field's column: the users holding a value in it.
+        **{
+            f"field:{c}": sa.select(sa.column("key"), sa.column(c))
+            .select_from(sa.table("users"))
+            .where(sa.column(c).is_not(None))
+            for c in declared
+        },
     }
 
 
-def _snapshot_of(
-    version: str, columns: Mapping[str, Sequence[Any] | None], declared: tuple[str, ...] = ()
-) -> Snapshot:
+def _snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Snapshot:
     """
     The snapshot of a store read by :func:`_store_queries`: each query's result as its columns
-    (Python sequences, or Arrow arrays from ADBC), ``None`` for no rows; the ``declared``
-    fields' columns join each user's attributes.
+    (Python sequences, or Arrow arrays from ADBC), ``None`` for no rows; a declared field's
+    column (``field:<key>``) joins its users' attributes.
     """
     import itertools
 
@@ -977,14 +970,11 @@ def _snapshot_of(
         user: {name: value for _, name, value in pairs}
         for user, pairs in itertools.groupby(rows, key=operator.itemgetter(0))
     }
-    if declared and columns.get("declared") is not None:
-        owners, *values = (objects(c) for c in columns["declared"] or ())
-        filled = np.zeros(len(owners), dtype=bool)
-        for column in values:
-            filled |= column != ""
-        for i in np.flatnonzero(filled).tolist():
-            own = {n: str(v[i]) for n, v in zip(declared, values, strict=True) if v[i] != ""}
-            held[owners[i]] = {**held.get(owners[i], {}), **own}
+    for query, found in columns.items():
+        if query.startswith("field:") and found is not None:
+            name = query[len("field:") :]
+            for owner, value in zip(*(objects(c).tolist() for c in found), strict=True):
+                held[owner] = {**held.get(owner, {}), name: str(value)}
     # One empty dict for every user without custom properties: a frame is never mutated.
     none: dict[str, str] = {}
     per_user: list[Any] = [held.get(k, none) for k in keys.tolist()] if held else [none] * len(keys)

@@ -42,6 +42,7 @@ from ..actions import add_user, delete_user, edit_user, send_welcome_email, set_
 from ..apply import ApplyResult, apply_plan
 from ..errors import StalePlanError, UserImportError
 from ..export import export_users, write_template
+from ..fields import DEFAULT_SCHEMA, UserSchema
 from ..headers import HeaderGuess, detect_header
 from ..mapping import ColumnMapping, suggest_mapping
 from ..model import PROPERTIES, ImportSettings, User, email_key
@@ -149,6 +150,9 @@ class _Web:
         notifier: Notifier | None,
     ) -> None:
         self.repository = repository
+        #: The user fields: the repository's own schema if it declares one.
+        held = getattr(repository, "schema", None)
+        self.schema = held if isinstance(held, UserSchema) else DEFAULT_SCHEMA
         self.max_upload_bytes = max_upload_bytes
         self.max_rows = max_rows
         self.session_ttl = session_ttl
@@ -395,7 +399,7 @@ class _Web:
             "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
         )
         out = io.BytesIO()
-        write_template(out, format=fmt)
+        write_template(out, format=fmt, schema=self.schema)
         return _download(out.getvalue(), f"import-template.{fmt}")
 
     # -- the import wizard ------------------------------------------------------------------
@@ -463,12 +467,12 @@ class _Web:
         form = await self.form(request)
         choice = str(form.get("header_row", ""))
         imp.header_row = None if choice == "none" else _int(choice, imp.guess.row or 0)
-        imp.mapping = suggest_mapping(imp.table, imp.header_row)
+        imp.mapping = suggest_mapping(imp.table, imp.header_row, schema=self.schema)
         imp.review = imp.plan = None
         return self.go(request, f"/import/{imp.id}/mapping")
 
     def _mapping_page(self, request: Request, imp: _Import, message: str = "") -> Response:
-        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
+        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row, schema=self.schema)
         imp.mapping = mapping
         start = 0 if imp.header_row is None else imp.header_row + 1
         body = imp.table.rows.iloc[start:]
@@ -505,7 +509,7 @@ class _Web:
     async def mapping(self, request: Request) -> Response:
         imp = self.the_import(request)
         form = await self.form(request)
-        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
+        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row, schema=self.schema)
         now = mapping.targets
         chosen = {i: str(form.get(f"col{i}", "")) for i in range(mapping.width)}
         taken = [t for t in chosen.values() if t and t not in ("groups", "__split__")]
@@ -527,7 +531,7 @@ class _Web:
                 form.get("department_as_group") == "on"
             )
             imp.mapping = mapping
-            imp.review = validate(imp.table, imp.header_row, mapping)
+            imp.review = validate(imp.table, imp.header_row, mapping, schema=self.schema)
         except UserImportError as e:
             return self._mapping_page(request, imp, str(e))
         imp.plan = None
@@ -561,8 +565,10 @@ class _Web:
 
     def _review(self, imp: _Import) -> Review:
         if imp.review is None:
-            imp.mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
-            imp.review = validate(imp.table, imp.header_row, imp.mapping)
+            imp.mapping = imp.mapping or suggest_mapping(
+                imp.table, imp.header_row, schema=self.schema
+            )
+            imp.review = validate(imp.table, imp.header_row, imp.mapping, schema=self.schema)
         return imp.review
 
     async def review_page(self, request: Request) -> Response:
