@@ -535,3 +535,16 @@ def test_the_template_example_is_valid_for_every_kind(tmp_path: Path, suffix: st
     review = validate(table, 0, suggest_mapping(table, 0, schema=schema), schema=schema)
     assert [] == review.issues["code"].tolist()
     assert 1 == plan_import(review, InMemoryUserRepository()).summary()["create"]
+
+
+def test_import_file_takes_a_schema_for_a_store_without_one() -> None:
+    """``import_file(..., schema=)`` checks declared fields in any store; a non-schema: refused."""
+    from userimport.errors import SettingsError
+
+    data = b"First Name,Last Name,Email,Department,Location\nA,B,a@firma.no,S,Trondheim\n"
+    repo = InMemoryUserRepository()
+    plan = import_file(data, repo, schema=LOCATION)
+    assert isinstance(plan, Plan)
+    assert 0 == plan.summary()["create"]
+    with pytest.raises(SettingsError, match="schema must be a UserSchema"):
+        import_file(data, repo, schema="location")

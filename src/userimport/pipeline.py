@@ -63,7 +63,7 @@ def import_file(
         The plan on a dry run, else the :class:`~userimport.apply.ApplyResult`.
 
     Raises:
-        SettingsError: An unknown override.
+        SettingsError: An unknown override, or a ``schema`` that is not a ``UserSchema``.
     """
     known = {name for names in OVERRIDES.values() for name in names}
     unknown = sorted(set(overrides) - known)
@@ -72,8 +72,11 @@ def import_file(
             f"unknown override(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
     settings = settings or ImportSettings()
-    given_schema = overrides.get("schema") or getattr(repository, "schema", None)
-    schema = given_schema if isinstance(given_schema, UserSchema) else DEFAULT_SCHEMA
+    given_schema = overrides.get("schema")
+    if given_schema is not None and not isinstance(given_schema, UserSchema):
+        raise SettingsError(f"schema must be a UserSchema, not {type(given_schema).__name__}")
+    held = getattr(repository, "schema", None)
+    schema = given_schema or (held if isinstance(held, UserSchema) else DEFAULT_SCHEMA)
     table = read_table(
         source,
         sheet=overrides.get("sheet"),
