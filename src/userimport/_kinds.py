@@ -35,8 +35,13 @@ EXPECTED = {
 
 # ISO dates, and day.month.year with dots (a form no locale reads month first); an Excel date
 # cell reaches us as an ISO date (with a midnight time when the cell holds one).
-_ISO = r"^(\d{4})-(\d{2})-(\d{2})(?: 00:00(?::00)?)?$"
-_DOTTED = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$"
+_DATE = (
+    r"^(?:(?P<y1>\d{4})-(?P<m1>\d{2})-(?P<d1>\d{2})"
+    r"|(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>\d{4}))$"
+)
+_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2}) 00:00(?::00)?$"
+#: Days in each month of a common year.
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _INTEGER = r"^([+-]?)(\d+)(?:\.0+)?$"
 # Blanks people put in numbers: space, no-break, thin and narrow no-break space, apostrophe.
 _DIGIT_GROUPS = "[ \u00a0\u2009\u202f']"
@@ -63,28 +68,37 @@ def read(field: Field, values: pd.Series) -> tuple[pd.Series, Any]:
 
 
 def _date(field: Field, values: pd.Series) -> tuple[pd.Series, Any]:
-    import pandas as pd
+    """Dates, in Arrow kernels and NumPy: one RE2 pass finds the parts, arithmetic checks them."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from . import _text
 
     text = values.astype("str")
-    iso = text.str.extract(_ISO)
-    dotted = text.str.extract(_DOTTED)
-    year = iso[0].fillna(dotted[2])
-    month = iso[1].fillna(dotted[1])
-    day = iso[2].fillna(dotted[0])
-    parts = pd.DataFrame(
-        {
-            "year": pd.to_numeric(year, errors="coerce"),
-            "month": pd.to_numeric(month, errors="coerce"),
-            "day": pd.to_numeric(day, errors="coerce"),
-        }
+    found = pc.extract_regex(pc.replace_substring_regex(_text.arrow(text), _MIDNIGHT, r"\1"), _DATE)
+    matched = found.is_valid().to_numpy(zero_copy_only=False)
+
+    def part(*names: str) -> Any:
+        """The first non-empty of the named groups, as integers (0 where there is none)."""
+        picked = pc.coalesce(
+            *(pc.if_else(pc.equal(found.field(n), ""), None, found.field(n)) for n in names)
+        )
+        return pc.fill_null(pc.cast(pc.fill_null(picked, "0"), pa.int64()), 0).to_numpy()
+
+    year, month, day = part("y1", "y2"), part("m1", "m2"), part("d1", "d2")
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = np.array(_DAYS)[np.clip(month, 1, 12) - 1] + ((month == 2) & leap)
+    ok = matched & (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+    iso = pc.binary_join_element_wise(
+        *(
+            pc.utf8_lpad(pc.cast(pa.array(n), pa.string()), width, "0")
+            for n, width in ((year, 4), (month, 2), (day, 2))
+        ),
+        "-",
     )
-    ok = parts.notna().all(axis=1).to_numpy()
-    dates = pd.Series(pd.NaT, index=values.index, dtype="datetime64[s]")
-    if ok.any():
-        dates[ok] = pd.to_datetime(parts[ok].astype("int64"), errors="coerce")
-    good = dates.notna().to_numpy()
-    out = values.where(~good, dates.dt.strftime("%Y-%m-%d"))
-    return out.astype("str"), (text != "").to_numpy() & ~good
+    out = text.where(~ok, _text.series(iso).set_axis(text.index))
+    return out.astype("str"), (text != "").to_numpy() & ~ok
 
 
 def _boolean(field: Field, values: pd.Series) -> tuple[pd.Series, Any]:
