@@ -548,3 +548,20 @@ def test_import_file_takes_a_schema_for_a_store_without_one() -> None:
     assert 0 == plan.summary()["create"]
     with pytest.raises(SettingsError, match="schema must be a UserSchema"):
         import_file(data, repo, schema="location")
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ("tests.no_such_module:SCHEMA", "cannot load the schema"),
+        ("tests.test_fields:PEOPLE", "not a UserSchema"),
+    ],
+)
+def test_load_schema_names_what_is_wrong(spec: str, match: str) -> None:
+    """A ``USERIMPORT_SCHEMA`` naming no module, or no schema, is a SettingsError saying so."""
+    from userimport.errors import SettingsError
+    from userimport.fields import load_schema
+
+    with pytest.raises(SettingsError, match=match):
+        load_schema(spec)
+    assert DEFAULT_SCHEMA is load_schema(None)
