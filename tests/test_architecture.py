@@ -25,6 +25,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "repository",
         "history",
         "notify",
+        "fields",
+        "_kinds",
     ),
     # The stores.
     ("sql",),

@@ -119,7 +119,7 @@ def test_a_close_runner_up_is_a_warning_on_each_cell_it_would_read_differently()
 @pytest.mark.parametrize("name", ["åse berg", "AÆ a", "Kari ÅS", "øyvind", "Ærlig Øst"])
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
 def test_names_in_any_case_read_as_windows_1252(name: str, newline: str) -> None:
-    """Lower-case names, initials and capitals in Windows-1252 are not taken for Mac Roman or 850."""
+    """Lower-case names, initials and capitals in Windows-1252 are not read as Mac Roman or 850."""
     text = f"Email,First name,Last name{newline}a@b.no,x,{name}{newline}"
     table = read_table(text.encode("cp1252"))
     assert ("cp1252", name) == (table.encoding, table.rows.iloc[-1, 2])

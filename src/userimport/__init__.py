@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         ValidationFailed,
     )
     from .export import export_users, write_template
+    from .fields import DEFAULT_SCHEMA, Field, UserSchema
     from .headers import HeaderCandidate, HeaderGuess, detect_header
     from .mapping import ColumnMapping, ColumnMatch, suggest_mapping
     from .model import ChangeSet, ImportSettings, Permissions, Snapshot, User
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from .validation import Issue, IssueCode, ValidationReport
 
 __all__ = [
+    "DEFAULT_SCHEMA",
     "ApplyResult",
     "ChangeSet",
     "ColumnMapping",
@@ -56,6 +58,7 @@ __all__ = [
     "CommitOutcomeUnknown",
     "DeletionLimitError",
     "EncodingError",
+    "Field",
     "FileFormatError",
     "HeaderCandidate",
     "HeaderError",
@@ -88,6 +91,7 @@ __all__ = [
     "UserImportError",
     "UserNotFoundError",
     "UserRepository",
+    "UserSchema",
     "ValidationFailed",
     "ValidationReport",
     "add_user",
@@ -118,6 +122,9 @@ _WHERE = {
     "apply_plan": "apply",
     "export_users": "export",
     "write_template": "export",
+    "DEFAULT_SCHEMA": "fields",
+    "Field": "fields",
+    "UserSchema": "fields",
     "HeaderCandidate": "headers",
     "HeaderGuess": "headers",
     "detect_header": "headers",

@@ -12,6 +12,8 @@ Primavera). A name appears once per language; "|" goes between names.
 
 from __future__ import annotations
 
+from .fields import DEFAULT_SCHEMA
+
 __all__ = [
     "AT_WORK",
     "FULL_NAME",
@@ -41,114 +43,11 @@ LANGUAGES = {
     "pt": "Portuguese",
 }
 
-#: Names of each property, per language. ``email`` holds the mailbox family: names that say
-#: the column holds the person's address; sign-in names are in :data:`SIGN_IN`.
+#: Names of each property, per language: the built-in fields' header names, declared in
+#: :data:`userimport.fields.DEFAULT_SCHEMA` (``"|"`` between names, as below).
 WORDS: dict[str, dict[str, str]] = {
-    "first_name": {
-        "en": "first name|firstname|first|given name|givenname|forename|fname",
-        "no": "fornavn",
-        "sv": "förnamn|tilltalsnamn",
-        "da": "fornavn",
-        "de": "vorname|rufname",
-        "fi": "etunimi|etunimet|kutsumanimi",
-        "is": "fornafn|eiginnafn",
-        "nl": "voornaam|voornamen|roepnaam",
-        "fr": "prénom|prénoms|prénom usuel",
-        "es": "nombre|nombres|nombre de pila",
-        "it": "nome",
-        "pl": "imię|imiona",
-        "pt": "nome|primeiro nome|prenome",
-    },
-    "last_name": {
-        "en": "last name|lastname|last|surname|family name|lname|sn",
-        "no": "etternavn|slektsnavn",
-        "sv": "efternamn",
-        "da": "efternavn",
-        "de": "nachname|familienname|zuname",
-        "fi": "sukunimi",
-        "is": "eftirnafn|kenninafn|föðurnafn|ættarnafn",
-        "nl": "achternaam|familienaam|geslachtsnaam",
-        "fr": "nom|nom de famille|nom d'usage|nom de naissance",
-        "es": "apellido|apellidos|primer apellido",
-        "it": "cognome",
-        "pl": "nazwisko",
-        "pt": "sobrenome|apelido|apelidos|último nome",
-    },
-    "email": {
-        "en": (
-            "email|e-mail|mail|email address|e-mail address|mail address|work email"
-            "|business email|primary email|user email|login email|sign-in email|emailaddress"
-        ),
-        "no": "e-post|epost|e-postadresse|jobb e-post",
-        "sv": "e-post|e-postadress|mejl|mejladress",
-        "da": "e-mail|e-mailadresse|mailadresse",
-        "de": "e-mail|e-mail-adresse|mailadresse|arbeits-e-mail|geschäftliche e-mail",
-        "fi": "sähköposti|sähköpostiosoite|s-posti|työsähköposti",
-        "is": "netfang|tölvupóstur|tölvupóstfang",
-        "nl": "e-mail|e-mailadres|emailadres|mailadres|zakelijk e-mailadres",
-        "fr": (
-            "e-mail|courriel|adresse e-mail|adresse électronique|adresse mail"
-            "|adresse courriel|mail professionnel"
-        ),
-        "es": (
-            "correo|correo electrónico|e-mail|dirección de correo"
-            "|dirección de correo electrónico|correo corporativo"
-        ),
-        "it": (
-            "e-mail|posta elettronica|indirizzo email|indirizzo e-mail"
-            "|indirizzo di posta elettronica|mail aziendale"
-        ),
-        "pl": "e-mail|adres e-mail|poczta|poczta e-mail|adres poczty elektronicznej",
-        "pt": ("e-mail|correio eletrónico|correio eletrônico|endereço de e-mail|endereço de email"),
-    },
-    "department": {
-        "en": (
-            "department|dept|division|department name|business unit|org unit"
-            "|organizational unit|organisational unit"
-        ),
-        "no": "avdeling|avd|enhet|seksjon",
-        "sv": "avdelning|enhet",
-        "da": "afdeling|afd",
-        "de": "abteilung|abt|bereich|organisationseinheit",
-        "fi": "osasto|yksikkö|organisaatioyksikkö",
-        "is": "deild|svið|eining",
-        "nl": "afdeling|afdelingsnaam|organisatie-eenheid",
-        "fr": "service|département|direction",
-        "es": "departamento|área|unidad",
-        "it": "reparto|dipartimento|ufficio|settore",
-        "pl": "dział|departament|wydział|komórka organizacyjna",
-        "pt": "departamento|setor|sector|área",
-    },
-    "groups": {
-        "en": "groups|group|user groups|usergroups|user group|teams|team|member of",
-        "no": "grupper|gruppe|brukergrupper|brukergruppe",
-        "sv": "grupper|grupp|användargrupper|användargrupp",
-        "da": "grupper|gruppe|brugergrupper|brugergruppe",
-        "de": "gruppen|gruppe|benutzergruppen|benutzergruppe",
-        "fi": "ryhmät|ryhmä|käyttäjäryhmät|käyttäjäryhmä|tiimit|tiimi",
-        "is": "hópar|hópur|notendahópar|notendahópur",
-        "nl": "groepen|groep|gebruikersgroepen|gebruikersgroep",
-        "fr": "groupes|groupe|groupes d'utilisateurs|équipes|équipe",
-        "es": "grupos|grupo|grupos de usuarios|equipos|equipo",
-        "it": "gruppi|gruppo|gruppi utenti",
-        "pl": "grupy|grupa|grupy użytkowników|zespoły|zespół",
-        "pt": "grupos|grupo|equipas|equipes|equipa|equipe",
-    },
-    "is_admin": {
-        "en": "admin|is admin|administrator|admin rights|is administrator",
-        "no": "administrator|er admin|adminrettigheter",
-        "sv": "administratör|är admin|adminbehörighet",
-        "da": "administrator|er admin",
-        "de": "administrator|ist admin|adminrechte",
-        "fi": "ylläpitäjä|pääkäyttäjä|järjestelmänvalvoja",
-        "is": "stjórnandi|kerfisstjóri",
-        "nl": "beheerder|is beheerder",
-        "fr": "administrateur|est administrateur",
-        "es": "administrador|es administrador",
-        "it": "amministratore",
-        "pl": "czy administrator",
-        "pt": "administrador",
-    },
+    f.key: {language: "|".join(names) for language, names in f.headers.items()}
+    for f in DEFAULT_SCHEMA.fields
 }
 
 #: Sign-in names: they feed the email only when their cells are addresses and no column

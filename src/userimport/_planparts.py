@@ -175,8 +175,14 @@ def existing(
     settings: ImportSettings,
     *,
     groups_mapped: bool,
+    casefold: frozenset[str] = frozenset(),
 ) -> tuple[list[Columns], list[PlanWarning]]:
-    """Valid rows whose user the store holds: ``update`` or ``unchanged`` (or ``skip``)."""
+    """
+    Valid rows whose user the store holds: ``update`` or ``unchanged`` (or ``skip``).
+
+    ``casefold`` names the declared fields (``attributes`` keys) whose change of case alone is
+    no change.
+    """
     exists = (rows["status"].to_numpy(dtype=object) == "valid") & (found.at >= 0)
     old = rows[exists]
     before = normalise(snap.frame.take(found.at[exists]))
@@ -195,7 +201,7 @@ def existing(
         return part, []
     if not len(old):
         return [], []
-    after = updated(old, before, settings=settings, groups_mapped=groups_mapped)
+    after = updated(old, before, settings=settings, groups_mapped=groups_mapped, casefold=casefold)
     warnings: list[PlanWarning] = []
     if "is_admin" in rows.columns and not settings.admin_rights:
         wanted = old["is_admin"].to_numpy(dtype=bool)

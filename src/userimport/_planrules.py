@@ -23,6 +23,7 @@ __all__ = [
     "compare_users",
     "differs",
     "lookalikes",
+    "merged_attributes",
     "normalise",
     "objects",
     "updated",
@@ -155,8 +156,14 @@ def updated(
     *,
     settings: ImportSettings,
     groups_mapped: bool,
+    casefold: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The after-state of existing users (column arrays) from the file's non-empty cells."""
+    """
+    The after-state of existing users (column arrays) from the file's non-empty cells.
+
+    An ``attributes`` value in ``casefold`` that differs from the stored one in case only
+    keeps the stored value.
+    """
     import numpy as np
 
     after = {f: _array(before[f]) for f in FIELDS}
@@ -187,10 +194,25 @@ def updated(
     if file_attrs is not None and any(file_attrs):
         merged_attrs = np.empty(len(old), dtype=object)
         merged_attrs[:] = [
-            {**b, **f} if f else b for f, b in zip(file_attrs, after["attributes"], strict=True)
+            merged_attributes(b, f, casefold) if f else b
+            for f, b in zip(file_attrs, after["attributes"], strict=True)
         ]
         after["attributes"] = merged_attrs
     return after
+
+
+def merged_attributes(
+    stored: Mapping[str, str], file: Mapping[str, str], casefold: frozenset[str]
+) -> Mapping[str, str]:
+    """
+    A user's attributes after an import: the file's values over the stored ones, except where
+    a ``casefold`` field's value differs in case only (no change).
+    """
+    out = {**stored, **file}
+    for name in casefold & file.keys() & stored.keys():
+        if stored[name].casefold() == file[name].casefold():
+            out[name] = stored[name]
+    return out
 
 
 def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Any, Any]:

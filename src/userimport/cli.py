@@ -61,6 +61,7 @@ from .errors import (
     StalePlanError,
     UserImportError,
 )
+from .fields import load_schema
 
 if TYPE_CHECKING:
     from .apply import ApplyResult
@@ -200,7 +201,7 @@ def repository(
         return opened[1]  # type: ignore[no-any-return]
     create = create or bool(ctx.find_root().meta.get(_CREATE_KEY))
     with library_errors():
-        store = SqlUserRepository(url)
+        store = SqlUserRepository(url, schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")))
     if store.in_memory:
         store.close()
         raise click.BadParameter(
@@ -610,6 +611,7 @@ def prepare(file: str, options: dict[str, Any]) -> tuple[RawTable, int | None, R
         header_row="auto" if header_option == "auto" else header_row,
         remap=lambda mapping: apply_mapping_options(mapping, options),
         skip_rows=options["skip_rows"] or (),
+        schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")),
     )
     with console().status("Reading and checking…"):
         prepared = prepare_file(file, chosen)
@@ -629,6 +631,7 @@ def prepare_with_recipe(
             file,
             max_rows=_limit(options["max_rows"], "--max-rows"),
             remap=lambda mapping: apply_mapping_options(mapping, options),
+            schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")),
         )
         out = console()
         mapped = {item.partition("=")[0].strip() for item in options["maps"]}
@@ -824,7 +827,7 @@ def template(file: str, force: bool) -> None:
 
     refuse_overwrite(file, force)
     with library_errors():
-        path = write_template(file)
+        path = write_template(file, schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")))
     console().print(f"Wrote the template to {path}.")
 
 
@@ -1322,12 +1325,38 @@ def user_show(ctx: click.Context, email: str) -> None:
         out.print(f"{name}: {value}")
 
 
+def declared_values(store: SqlUserRepository, given: tuple[str, ...]) -> dict[str, str]:
+    """The ``--set FIELD=VALUE`` options, read by the store's schema (``USERIMPORT_SCHEMA``)."""
+    pairs: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: write FIELD=VALUE", param_hint="'--set'")
+        pairs[key.strip()] = value
+    try:
+        return store.schema.values(pairs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--set'") from exc
+
+
+#: A declared field's value on ``user add`` and ``user edit``.
+set_option = click.option(
+    "--set",
+    "declared",
+    multiple=True,
+    metavar="FIELD=VALUE",
+    help="A field declared in the schema USERIMPORT_SCHEMA names (module:NAME), read by its "
+    "kind, e.g. --set phone='+47 912 34 567'. Repeatable.",
+)
+
+
 @user.command(name="add")
 @click.argument("email")
 @click.option("--first-name", required=True)
 @click.option("--last-name", required=True)
 @click.option("--department", required=True, help="An existing department.")
 @click.option("--group", "groups", multiple=True, help="A group (created if new). Repeatable.")
+@set_option
 @click.option("--welcome-email", is_flag=True, help="Send the welcome email.")
 @smtp_options
 @store_options
@@ -1340,6 +1369,7 @@ def user_add(
     last_name: str,
     department: str,
     groups: tuple[str, ...],
+    declared: tuple[str, ...],
     welcome_email: bool,
     **options: Any,
 ) -> None:
@@ -1355,13 +1385,18 @@ def user_add(
 
     if welcome_email:
         require_mail_server(options)
+    store = repository(ctx)
+    attributes = declared_values(store, declared)
+    missing = [f.key for f in store.schema.extra if f.required and f.key not in attributes]
+    if missing:
+        raise click.UsageError(f"every user needs {', '.join(missing)}: give --set FIELD=VALUE")
     new = User(
         email=email, first_name=first_name, last_name=last_name, department=department,
-        groups=groups,
+        groups=groups, attributes=attributes,
     )  # fmt: skip
     with library_errors():
         result = add_user(
-            repository(ctx),
+            store,
             new,
             send_welcome_email=welcome_email,
             notifier=notifier_from(options) if welcome_email else None,
@@ -1377,6 +1412,7 @@ def user_add(
 @click.option("--group", "groups", multiple=True, help="The user's groups (replaces). Repeatable.")
 @click.option("--add-group", "add_groups", multiple=True, help="Add a group. Repeatable.")
 @click.option("--remove-group", "remove_groups", multiple=True, help="Remove a group. Repeatable.")
+@set_option
 @store_options
 @click.pass_context
 def user_edit(
@@ -1388,6 +1424,7 @@ def user_edit(
     groups: tuple[str, ...],
     add_groups: tuple[str, ...],
     remove_groups: tuple[str, ...],
+    declared: tuple[str, ...],
 ) -> None:
     """
     Edit one user (the email cannot change).
@@ -1416,13 +1453,16 @@ def user_edit(
         fields["add_groups"] = frozenset(add_groups)
     if remove_groups:
         fields["remove_groups"] = frozenset(remove_groups)
+    store = repository(ctx) if declared else None
+    if store is not None:
+        fields["attributes"] = declared_values(store, declared)
     if not fields:
         raise click.UsageError(
             "nothing to change: give --first-name, --last-name, --department, --group, "
-            "--add-group or --remove-group"
+            "--add-group, --remove-group or --set"
         )
     with library_errors():
-        result = edit_user(repository(ctx), email, **fields)
+        result = edit_user(store or repository(ctx), email, **fields)
     show_result(console(), result, None)
 
 

@@ -19,6 +19,7 @@ from typing import IO, Any, Literal, overload
 
 from ._table import DEFAULT_MAX_ROWS
 from .errors import FileFormatError, SettingsError
+from .fields import DEFAULT_SCHEMA, Field, UserSchema
 from .model import Snapshot
 from .read import column_letter
 from .repository import UserRepository
@@ -38,11 +39,27 @@ Format = Literal["csv", "xlsx"]
 #: What :func:`export_users` and :func:`write_template` write to: a path, or a binary file.
 Destination = str | os.PathLike[str] | IO[bytes]
 
-#: The headers of the core properties, in the order both files have them.
-CORE_HEADERS: tuple[str, ...] = ("First Name", "Last Name", "Email", "Department", "User Groups")
+#: The headers of the core properties, in the order both files have them (the export headers
+#: of the built-in fields).
+CORE_HEADERS: tuple[str, ...] = tuple(
+    DEFAULT_SCHEMA[k].export_header
+    for k in ("first_name", "last_name", "email", "department", "groups")
+)
 
-#: The header of the admin column (``yes`` or ``no``); custom attributes follow it.
-ADMIN_HEADER = "Admin"
+#: The header of the admin column (``yes`` or ``no``); declared fields, then custom
+#: attributes follow it.
+ADMIN_HEADER = DEFAULT_SCHEMA["is_admin"].export_header
+
+#: What the template's example user holds in a declared field, by kind.
+_EXAMPLES = {
+    "text": "",
+    "email": "kari@example.com",
+    "phone": "+47 912 34 567",
+    "date": "2025-12-31",
+    "boolean": "no",
+    "integer": "1",
+    "identifier": "00417",
+}
 
 #: The example user of the template.
 EXAMPLE_ROW: tuple[str, ...] = (
@@ -129,13 +146,24 @@ def _joiner(separator: str) -> str:
     return separator if separator[-1].isspace() else separator + " "
 
 
-def _table(snapshot: Snapshot, separator: str) -> tuple[list[str], list[Sequence[str]]]:
+def _headers(schema: UserSchema) -> list[str]:
+    """The built-in fields' export headers, in the files' order."""
+    keys = ("first_name", "last_name", "email", "department", "groups", "is_admin")
+    return [schema[k].export_header for k in keys]
+
+
+def _table(
+    snapshot: Snapshot, separator: str, schema: UserSchema = DEFAULT_SCHEMA
+) -> tuple[list[str], list[Sequence[str]]]:
     """The export's header and rows, as the store has them (not yet neutralised)."""
     joiner = _joiner(separator)
     cut = separator.strip() or separator
     frame = snapshot.frame.sort_index(kind="stable")  # by email key, as before
     attributes = frame["attributes"].tolist()
-    names = sorted({n for held in attributes for n in held}, key=lambda n: (n.casefold(), n))
+    declared = [f.key for f in schema.extra]
+    names = sorted(
+        {n for held in attributes for n in held} - set(declared), key=lambda n: (n.casefold(), n)
+    )
     groups = frame["groups"].tolist()
     if any(cut in g for g in itertools.chain.from_iterable(groups)):
         for email, held in zip(frame["email"].tolist(), groups, strict=True):
@@ -153,9 +181,10 @@ def _table(snapshot: Snapshot, separator: str) -> tuple[list[str], list[Sequence
         frame["department"].tolist(),
         [joiner.join(g) for g in groups],  # each user's groups are sorted in the frame
         ["yes" if a else "no" for a in frame["is_admin"].tolist()],
-        *([held.get(n, "") for held in attributes] for n in names),
+        *([held.get(n, "") for held in attributes] for n in (*declared, *names)),
     ]
-    return [*CORE_HEADERS, ADMIN_HEADER, *names], list(zip(*columns, strict=True))
+    header = [*_headers(schema), *(f.export_header for f in schema.extra), *names]
+    return header, list(zip(*columns, strict=True))
 
 
 def _csv_bytes(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
@@ -250,6 +279,7 @@ def export_users(
     *,
     separator: str = ",",
     format: Format | None = None,
+    schema: UserSchema | None = None,
 ) -> Path: ...
 
 
@@ -260,6 +290,7 @@ def export_users(
     *,
     separator: str = ",",
     format: Format | None = None,
+    schema: UserSchema | None = None,
 ) -> None: ...
 
 
@@ -269,13 +300,16 @@ def export_users(
     *,
     separator: str = ",",
     format: Format | None = None,
+    schema: UserSchema | None = None,
 ) -> Path | None:
     """
     Write every user of the store to a CSV or XLSX file that the import reads back as is.
 
     The columns are those of the template (``First Name``, ``Last Name``, ``Email``,
-    ``Department``, ``User Groups``), then ``Admin`` (``yes``/``no``) and one column per
-    custom attribute of the store, named as the attribute and sorted by name. Rows are sorted
+    ``Department``, ``User Groups``), then ``Admin`` (``yes``/``no``), one column per
+    declared field of ``schema`` (headed by its export header, in declaration order), and
+    one column per other custom attribute of the store, named as the attribute and sorted by
+    name. Rows are sorted
     by email; each user's groups are sorted and joined by ``separator`` and a space.
 
     A CSV is UTF-8 with a byte order mark, comma-delimited, minimally quoted, with ``\\r\\n``
@@ -289,6 +323,8 @@ def export_users(
         separator: Goes between groups; import the file with the same ``group_separator``.
         format: ``"csv"`` or ``"xlsx"``; by default told by the suffix of ``dest`` (or of
             the file object's ``name``).
+        schema: The user fields (by default the repository's ``schema`` if it has one,
+            else the built-in fields).
 
     Returns:
         The path written, or ``None`` for a file object.
@@ -306,7 +342,7 @@ def export_users(
     ['First Name,Last Name,Email,Department,User Groups,Admin', 'Anna,,a@firma.no,,,no']
     """
     kind = _format_of(dest, format)
-    header, rows = _table(repository.snapshot(), separator)
+    header, rows = _table(repository.snapshot(), separator, _schema_of(repository, schema))
     if kind == "csv":
         data = _csv_bytes(header, rows)
     else:
@@ -315,15 +351,54 @@ def export_users(
     return _write(data, dest)
 
 
-@overload
-def write_template(dest: str | os.PathLike[str], *, format: Format | None = None) -> Path: ...
+def _schema_of(repository: object, schema: UserSchema | None) -> UserSchema:
+    """``schema``, else the repository's own, else the built-in fields."""
+    held = getattr(repository, "schema", None)
+    if schema is not None:
+        return schema
+    return held if isinstance(held, UserSchema) else DEFAULT_SCHEMA
+
+
+def _example(field: Field) -> str:
+    """The template's example value of a declared field (a required text names itself)."""
+    if field.kind == "choice":
+        return field.choices[0]
+    if field.kind == "text" and field.required:
+        return field.label
+    return _EXAMPLES[field.kind]
+
+
+def _instruction(field: Field) -> str:
+    """The template's line about a declared field."""
+    what = {
+        "text": "text",
+        "email": "an email address",
+        "phone": "a phone number with its country code, e.g. +47 912 34 567",
+        "date": "a date, written 2025-12-31 or 31.12.2025 (day.month.year)",
+        "boolean": "yes or no",
+        "integer": "a whole number",
+        "choice": "one of " + ", ".join(field.choices),
+        "identifier": "an identifier, kept exactly as written (leading zeros too)",
+    }[field.kind]
+    rules = [r for r, on in (("required", field.required), ("unique", field.unique)) if on]
+    return f"{field.export_header}: {what}" + (f" ({', '.join(rules)})." if rules else ".")
 
 
 @overload
-def write_template(dest: IO[bytes], *, format: Format | None = None) -> None: ...
+def write_template(
+    dest: str | os.PathLike[str], *, format: Format | None = None, schema: UserSchema = ...
+) -> Path: ...
 
 
-def write_template(dest: Destination, *, format: Format | None = None) -> Path | None:
+@overload
+def write_template(
+    dest: IO[bytes], *, format: Format | None = None, schema: UserSchema = ...
+) -> None: ...
+
+
+def write_template(
+    dest: Destination, *, format: Format | None = None, schema: UserSchema = DEFAULT_SCHEMA
+) -> Path | None:
     """
     Write an import template: the headers and one example user, ready to fill in.
 
@@ -334,6 +409,8 @@ def write_template(dest: Destination, *, format: Format | None = None) -> Path |
     Args:
         dest: A path ending in ``.csv`` or ``.xlsx``, or a binary file object.
         format: ``"csv"`` or ``"xlsx"``; by default told by the suffix of ``dest``.
+        schema: The user fields: each declared field adds a column (its export header) with
+            an example value of its kind, and a line on the Instructions sheet.
 
     Returns:
         The path written, or ``None`` for a file object.
@@ -342,13 +419,15 @@ def write_template(dest: Destination, *, format: Format | None = None) -> Path |
         FileFormatError: The format cannot be told from ``dest``.
     """
     kind = _format_of(dest, format)
-    header = [*CORE_HEADERS, ADMIN_HEADER]
-    rows = [list(EXAMPLE_ROW)]
+    header = [*_headers(schema), *(f.export_header for f in schema.extra)]
+    example = [_example(f) for f in schema.extra]
+    rows = [[*EXAMPLE_ROW, *example]]
     if kind == "csv":
         data = _csv_bytes(header, rows)
     else:
         table = [header, *rows]
-        notes = [[line] for line in INSTRUCTIONS]
+        lines = [*INSTRUCTIONS[:-2], *map(_instruction, schema.extra), *INSTRUCTIONS[-2:]]
+        notes = [[line] for line in lines]
         data = _xlsx_bytes(
             [(_USERS_SHEET, table, _widths(table)), (_INSTRUCTIONS_SHEET, notes, [110.0])]
         )

@@ -29,6 +29,7 @@ from ._matches import (
     left_out_note,
 )
 from .errors import MappingError
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .model import PROPERTIES
 from .read import RawTable, column_letter
 
@@ -475,7 +476,9 @@ class ColumnMapping:
         return mapping
 
 
-def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
+def suggest_mapping(
+    table: RawTable, header_row: int | None, *, schema: UserSchema = DEFAULT_SCHEMA
+) -> ColumnMapping:
     """
     Suggest which columns feed which property, and say why.
 
@@ -506,6 +509,9 @@ def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
         table: The table read by :func:`~userimport.read.read_table`.
         header_row: 0-based index of the header row, or ``None`` to map by content (only the
             email can be found then; map the rest by position with :meth:`ColumnMapping.map`).
+        schema: The user fields. A column no built-in field took whose header (folded as
+            above) is one of a declared field's names (:meth:`Field.header_names
+            <userimport.fields.Field.header_names>`) feeds that field's ``attributes.<key>``.
 
     Returns:
         A mapping that explains itself (:meth:`ColumnMapping.explain`).
@@ -515,4 +521,36 @@ def suggest_mapping(table: RawTable, header_row: int | None) -> ColumnMapping:
     """
     from ._suggest import suggest
 
-    return ColumnMapping(**suggest(table, header_row))
+    mapping = ColumnMapping(**suggest(table, header_row))
+    if not schema.extra or header_row is None:
+        return mapping
+    return _declared(mapping, schema)
+
+
+def _declared(mapping: ColumnMapping, schema: UserSchema) -> ColumnMapping:
+    """``mapping`` with the unmapped columns a declared field's header names name."""
+    from ._synonyms import normalise
+
+    names = {
+        normalise(name): f for f in schema.extra for name in f.header_names() if normalise(name)
+    }
+    taken = set(mapping.targets.values())
+    found: list[ColumnMatch] = []
+    for column in mapping.unmapped:
+        header = mapping.headers[column] if column < len(mapping.headers) else ""
+        field = names.get(normalise(header)) if header else None
+        if field is not None and field.target not in taken:
+            taken.add(field.target)
+            found.append(
+                ColumnMatch(
+                    column=column,
+                    target=field.target,
+                    method="synonym",
+                    score=1.0,
+                    reason=f"header {header!r} is a name of the declared field {field.key}",
+                )
+            )
+    if not found:
+        return mapping
+    rejected = tuple(r for r in mapping.rejected if r.column not in {m.column for m in found})
+    return attrs.evolve(mapping, matches=(*mapping.matches, *found), rejected=rejected)

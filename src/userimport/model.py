@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .errors import SettingsError
+from .fields import BUILTIN_KEYS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,15 +34,9 @@ __all__ = [
     "email_key",
 ]
 
-#: The core properties a column can feed; custom ones are written ``attributes.<name>``.
-PROPERTIES: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "email",
-    "department",
-    "groups",
-    "is_admin",
-)
+#: The core properties a column can feed (the built-in fields' keys); custom ones are written
+#: ``attributes.<name>``.
+PROPERTIES: tuple[str, ...] = BUILTIN_KEYS
 
 #: Columns of :attr:`Snapshot.frame`, after its ``key`` index.
 USER_COLUMNS: tuple[str, ...] = (

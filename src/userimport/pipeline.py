@@ -16,6 +16,7 @@ import attrs
 from ._table import DEFAULT_MAX_ROWS
 from .apply import ApplyResult, apply_plan
 from .errors import SettingsError
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .headers import detect_header, header_names
 from .mapping import ColumnMapping, suggest_mapping
 from .model import ImportSettings
@@ -31,7 +32,7 @@ __all__ = ["OVERRIDES", "ImportOptions", "Prepared", "import_file", "prepare"]
 OVERRIDES: Mapping[str, tuple[str, ...]] = {
     "read": ("sheet", "encoding", "delimiter", "max_rows"),
     "header": ("header_row",),
-    "mapping": ("mapping", "group_separator", "department_as_group"),
+    "mapping": ("mapping", "group_separator", "department_as_group", "schema"),
     "review": ("skip_rows",),
 }
 
@@ -80,6 +81,11 @@ def _check_flag(instance: Any, attribute: Any, value: Any) -> None:
         raise SettingsError(f"{attribute.name} must be True, False or None, not {value!r}")
 
 
+def _check_schema(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, UserSchema):
+        raise SettingsError(f"schema must be a UserSchema, not {type(value).__name__}")
+
+
 def _rows(value: Iterable[int]) -> tuple[int, ...]:
     rows = tuple(value)
     if any(isinstance(r, bool) or not isinstance(r, int) for r in rows):
@@ -109,6 +115,9 @@ class ImportOptions:
         group_separator: The group separator, when given.
         department_as_group: Whether the department is also a group, when given.
         skip_rows: Spreadsheet row numbers to skip in the review.
+        schema: The user fields (:class:`~userimport.fields.UserSchema`) columns are mapped
+            to and rows are checked against; ``None``: the built-in fields, or in
+            :func:`import_file` the repository's own ``schema`` when it has one.
 
     .. versionadded:: unreleased
     """
@@ -125,6 +134,7 @@ class ImportOptions:
     )
     department_as_group: bool | None = attrs.field(default=None, validator=_check_flag)
     skip_rows: tuple[int, ...] = attrs.field(default=(), converter=_rows)
+    schema: UserSchema | None = attrs.field(default=None, validator=_check_schema)
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, Any]) -> ImportOptions:
@@ -191,24 +201,27 @@ def prepare(source: Source, options: ImportOptions | None = None) -> Prepared:
         header_row = choice(table)
     else:
         header_row = choice
-    mapping = _mapping(table, header_row, options.mapping)
+    schema = options.schema or DEFAULT_SCHEMA
+    mapping = _mapping(table, header_row, options.mapping, schema)
     if options.remap is not None:
         mapping = options.remap(mapping)
     if options.group_separator is not None:
         mapping = mapping.with_group_separator(options.group_separator)
     if options.department_as_group is not None:
         mapping = mapping.with_department_as_group(options.department_as_group)
-    review = validate(table, header_row, mapping)
+    review = validate(table, header_row, mapping, schema=schema)
     if options.skip_rows:
         review = review.skip(*options.skip_rows)
     return Prepared(table=table, header_row=header_row, review=review)
 
 
-def _mapping(table: RawTable, header_row: int | None, given: MappingChoice) -> ColumnMapping:
+def _mapping(
+    table: RawTable, header_row: int | None, given: MappingChoice, schema: UserSchema
+) -> ColumnMapping:
     if isinstance(given, ColumnMapping):
         return given
     if given is None:
-        return suggest_mapping(table, header_row)
+        return suggest_mapping(table, header_row, schema=schema)
     if callable(given):
         return given(table, header_row)
     return ColumnMapping.from_columns(
@@ -244,14 +257,16 @@ def import_file(
             (0-based, or ``None`` for no header) to header detection; ``mapping`` (a
             :class:`~userimport.mapping.ColumnMapping` or ``{column: property}``),
             ``group_separator`` and ``department_as_group`` to mapping; ``skip_rows`` (row
-            numbers) to the review.
+            numbers) to the review; ``schema`` (a :class:`~userimport.fields.UserSchema`, by
+            default the repository's ``schema`` if it has one, else the built-in fields) to
+            mapping and validation.
 
     Returns:
         The plan on a dry run, else the :class:`~userimport.apply.ApplyResult`.
 
     Raises:
-        SettingsError: An unknown override, a value of the wrong type, or both ``options``
-            and overrides.
+        SettingsError: An unknown override, a value of the wrong type (a ``schema`` that is
+            not a ``UserSchema``...), or both ``options`` and overrides.
     """
     if options is not None and overrides:
         raise SettingsError(
@@ -259,6 +274,10 @@ def import_file(
         )
     if options is None:
         options = ImportOptions.from_overrides(overrides)
+    if options.schema is None:
+        held = getattr(repository, "schema", None)
+        if isinstance(held, UserSchema):
+            options = attrs.evolve(options, schema=held)
     prepared = prepare(source, options)
     plan = plan_import(prepared.review, repository, settings or ImportSettings())
     if dry_run:

@@ -48,6 +48,7 @@ from .model import ChangeSet, ImportSettings, Snapshot, User, bulk, email_key
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .fields import UserSchema
     from .repository import UserRepository
     from .review import Review
 
@@ -611,11 +612,17 @@ def plan_import(
     return _plan(review, snap, settings)
 
 
+def _importable(rows: pd.DataFrame, schema: UserSchema) -> pd.DataFrame:
+    """``rows`` without the declared fields an import may not change (``importable=False``)."""
+    kept = [f.target for f in schema.extra if not f.importable and f.target in rows.columns]
+    return rows.drop(columns=kept) if kept else rows
+
+
 def _plan(review: Review, snap: Snapshot, settings: ImportSettings) -> Plan:
     """:func:`plan_import` proper: a pure function of the review, the snapshot and settings."""
     import numpy as np
 
-    rows = review.checked.rows
+    rows = _importable(review.checked.rows, review.schema)
     mapping = review.mapping
     found = _planparts.locate(rows, snap)
     parts = _planparts.not_imported(rows, found, snap)
@@ -626,6 +633,7 @@ def _plan(review: Review, snap: Snapshot, settings: ImportSettings) -> Plan:
         snap,
         settings,
         groups_mapped=bool(mapping.group_columns) or mapping.department_as_group,
+        casefold=frozenset(f.key for f in review.schema.extra if f.compare == "casefold"),
     )
     parts += new + old
     warnings += more

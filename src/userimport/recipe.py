@@ -19,6 +19,7 @@ import attrs
 
 from ._saved import saved_json
 from .errors import SettingsError, UserImportError
+from .fields import UserSchema
 from .model import ImportSettings, Permissions
 from .validation import HIDDEN
 
@@ -429,6 +430,7 @@ def replay(
     *,
     max_rows: int | None = 5000,
     remap: Callable[[ColumnMapping], ColumnMapping] | None = None,
+    schema: UserSchema | None = None,
 ) -> Replayed:
     """
     Read ``source`` the way the recipe says, and replay its decisions.
@@ -439,6 +441,7 @@ def replay(
         max_rows: Refuse a file with more data rows than this (``None``: no limit).
         remap: Changes the recipe's mapping before the rows are validated, e.g. to map a
             column that drift reports as renamed (the command line's ``--map``).
+        schema: The user fields the rows are checked against (default: the built-in ones).
 
     Returns:
         The review to plan from, the recipe's settings, and every drift found.
@@ -455,6 +458,7 @@ def replay(
         header_row=lambda table: _find_header(table, recipe, drift),
         mapping=lambda table, header_row: _mapping(table, header_row, recipe, drift),
         remap=remap,
+        schema=schema,
     )
     prepared = prepare(source, options)
     table, header_row, review = prepared.table, prepared.header_row, prepared.review

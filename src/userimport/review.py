@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import MappingError, ReviewError, ValidationFailed
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .mapping import ColumnMapping, check_property
 from .validation import (
     HIDDEN,
-    REQUIRED,
     Checked,
     ValidationReport,
     check_source,
@@ -132,6 +132,7 @@ class Review:
         edited: Rows the reviewer changed.
         view: The rows shown by ``rows`` and ``issues`` (``None``: all).
         checked: The outcome of validating ``source`` (made by :meth:`from_source`).
+        schema: The user fields the rows are checked against.
     """
 
     source: pd.DataFrame
@@ -142,6 +143,7 @@ class Review:
     skipped: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
     edited: frozenset[int] = attrs.field(factory=frozenset, converter=_rows)
     view: frozenset[int] | None = None
+    schema: UserSchema = DEFAULT_SCHEMA
 
     @classmethod
     def from_source(
@@ -153,10 +155,13 @@ class Review:
         sheet: str | None = None,
         skipped: Iterable[int] = (),
         edited: Iterable[int] = (),
+        schema: UserSchema = DEFAULT_SCHEMA,
     ) -> Review:
         """Validate ``source`` and return the review of it."""
         skipped = frozenset(skipped)
-        checked = check_source(source, mapping, skipped=skipped, path=path, sheet=sheet)
+        checked = check_source(
+            source, mapping, skipped=skipped, path=path, sheet=sheet, schema=schema
+        )
         return cls(
             source=source,
             mapping=mapping,
@@ -165,6 +170,7 @@ class Review:
             sheet=sheet,
             skipped=skipped,
             edited=edited,
+            schema=schema,
         )
 
     # -- what a person looks at ---------------------------------------------------------
@@ -337,7 +343,7 @@ class Review:
             return ""
         if field == "groups" and not isinstance(value, str):
             return self.mapping.group_separator.join(str(v) for v in value)
-        if field == "is_admin" and isinstance(value, bool):
+        if isinstance(value, bool):
             return "yes" if value else "no"
         return str(value)
 
@@ -349,8 +355,9 @@ class Review:
             row: The spreadsheet row number.
             **values: Property to new text, e.g. ``first_name="Per"``; ``groups`` takes a string
                 (split on the separator) or a list of names; custom properties go as
-                ``attributes={"title": "CTO"}``. An edit also clears the row's extra cells and its
-                unsplit name.
+                ``attributes={"title": "CTO"}``; a field declared in the review's schema goes by
+                its key (``phone="+47 912 34 567"``), as text, or as a bool for a boolean.
+                An edit also clears the row's extra cells and its unsplit name.
 
         Raises:
             ReviewError: No such row.
@@ -359,6 +366,7 @@ class Review:
         row = self._check_row(row)
         attributes = values.pop("attributes", None) or {}
         values.update({f"attributes.{k}": v for k, v in dict(attributes).items()})
+        values = {(self.schema[k].target if k in self.schema else k): v for k, v in values.items()}
         source = self.source.copy()
         for field, value in values.items():
             check_property(field)
@@ -393,6 +401,7 @@ class Review:
             sheet=self.sheet,
             skipped=changes.get("skipped", self.skipped),
             edited=changes.get("edited", self.edited),
+            schema=self.schema,
         )
         return attrs.evolve(review, view=self.view)
 
@@ -403,6 +412,7 @@ def validate(
     mapping: ColumnMapping,
     *,
     strict: bool = False,
+    schema: UserSchema = DEFAULT_SCHEMA,
 ) -> Review:
     """
     Check the mapped rows of ``table`` and return a :class:`~userimport.review.Review`.
@@ -415,6 +425,8 @@ def validate(
         header_row: 0-based index of the header row (rows above it are left out), or ``None``.
         mapping: Which columns feed which property.
         strict: Raise :class:`~userimport.errors.ValidationFailed` when any row has an error.
+        schema: The user fields (:mod:`userimport.fields`); each declared field's column is
+            read as its kind and checked by its rules.
 
     Returns:
         The normalised candidate users and their issues, ready to review and correct.
@@ -423,16 +435,19 @@ def validate(
         MappingError: No column feeds one of the required properties.
         ValidationFailed: ``strict`` and some row has an error.
     """
-    missing = [p for p in REQUIRED if mapping.column(p) is None]
+    required = schema.required
+    missing = [p for p in required if mapping.column(p) is None]
     if missing:
         raise MappingError(
             f"{table.name}: no column feeds {', '.join(missing)}; map a column to "
-            f"{'each' if len(missing) > 1 else 'it'} (every user needs {', '.join(REQUIRED)})",
+            f"{'each' if len(missing) > 1 else 'it'} (every user needs {', '.join(required)})",
             path=table.path,
         )
     source = mapped_cells(table, header_row, mapping)
     sheet = table.sheet if table.format == "xlsx" else None
-    review = Review.from_source(source, mapping=mapping, path=table.path, sheet=sheet)
+    review = Review.from_source(
+        source, mapping=mapping, path=table.path, sheet=sheet, schema=schema
+    )
     if strict and not review.is_valid:
         report = review.report
         raise ValidationFailed(

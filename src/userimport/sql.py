@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .history import ImportRecord
 from .model import ChangeSet, ImportSettings, Snapshot, User, bulk, email_key
 from .repository import check_changes, check_keys, with_changes
@@ -235,6 +236,11 @@ class SqlUserRepository:
             unchanged (one small SELECT instead of reading every user). After a commit made
             through this repository, the next snapshot is the cached one with the change set
             applied. Turn it off if something other than userimport writes the tables.
+        schema: The user fields (:mod:`userimport.fields`). Each declared field that is not
+            built in is a text column of ``users`` named by its key, holding the value
+            ``User.attributes[key]`` has; a store that lacks the column (made by an earlier
+            release, or with a schema without the field) gains it on first use, and values
+            held under that name in ``attributes`` move into it.
 
     Raises:
         RepositoryError: The URL cannot be parsed, names an unsupported database or a
@@ -250,9 +256,18 @@ class SqlUserRepository:
     """
 
     def __init__(
-        self, url: str = "sqlite:///users.db", *, busy_timeout: float = 5.0, cache: bool = True
+        self,
+        url: str = "sqlite:///users.db",
+        *,
+        busy_timeout: float = 5.0,
+        cache: bool = True,
+        schema: UserSchema = DEFAULT_SCHEMA,
     ) -> None:
         import sqlalchemy as sa
+
+        #: The user fields this store keeps.
+        self.schema = schema
+        self._declared = tuple(f.key for f in schema.extra)
 
         self._url = _parse_url(url)
         self._shown = self._url.render_as_string(hide_password=True)
@@ -713,7 +728,44 @@ class SqlUserRepository:
                                 schema_version=SCHEMA_VERSION,
                             )
                         )
+            if self._declared:
+                self._add_columns()
             self._schema_ready = True
+
+    def _add_columns(self) -> None:
+        """
+        Give ``users`` a column for each declared field it lacks, in one write transaction.
+
+        A value the store held as a free attribute of that name moves into the column, and
+        the store's version changes (a snapshot read before no longer matches).
+        """
+        import sqlalchemy as sa
+
+        with self._transaction(write=False) as conn:
+            held = {c["name"] for c in sa.inspect(conn).get_columns("users")}
+        if all(k in held for k in self._declared):
+            return
+        t = _tables()
+        with self._transaction(write=True) as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            held = {c["name"] for c in sa.inspect(conn).get_columns("users")}
+            missing = [k for k in self._declared if k not in held]
+            if not missing:  # another process added them meanwhile
+                return
+            quote = conn.dialect.identifier_preparer.quote
+            a = t.attributes.c
+            for key in missing:
+                conn.exec_driver_sql(f"ALTER TABLE users ADD COLUMN {quote(key)} TEXT")
+                users = sa.table("users", sa.column("key"), sa.column(key))
+                value = sa.select(a.value).where(a.user_key == users.c.key, a.name == key)
+                conn.execute(
+                    users.update().values({key: value.scalar_subquery()}).where(sa.exists(value))
+                )
+                conn.execute(t.attributes.delete().where(a.name == key))
+            conn.execute(
+                t.meta.update().where(t.meta.c.id == _META_ID).values(version=uuid.uuid4().hex)
+            )
 
     def _upgrade(self) -> None:
         """Bring a store made by an older userimport to :data:`SCHEMA_VERSION`, once."""
@@ -762,7 +814,7 @@ class SqlUserRepository:
         """Read the whole store with five set-based SELECTs, straight into a frame."""
         columns = {
             name: list(zip(*rows, strict=True)) if (rows := _fetch(conn, query)) else None
-            for name, query in _store_queries(self.dialect).items()
+            for name, query in _store_queries(self.dialect, self._declared).items()
         }
         return _snapshot_of(version, columns)
 
@@ -781,7 +833,7 @@ class SqlUserRepository:
             return None
         queries = {
             name: str(query.compile(dialect=self._engine.dialect))
-            for name, query in _store_queries(self.dialect).items()
+            for name, query in _store_queries(self.dialect, self._declared).items()
         }
         meta = "SELECT version, schema_version FROM meta WHERE id = 1"
         try:
@@ -797,7 +849,8 @@ class SqlUserRepository:
                 def read(version: str) -> Snapshot:
                     tables = {name: fetch(sql) for name, sql in queries.items()}
                     return _snapshot_of(
-                        version, {n: t.columns if t.num_rows else None for n, t in tables.items()}
+                        version,
+                        {n: t.columns if t.num_rows else None for n, t in tables.items()},
                     )
 
                 fetch(f"PRAGMA busy_timeout = {max(1, int(self._busy_timeout * 1000))}")
@@ -856,12 +909,28 @@ class SqlUserRepository:
             updated,
             [(k, g) for k, u in written for g in sorted(u.groups)],
         )
+        declared = self._declared
         _sync(
             conn,
             t.attributes,
             updated,
-            [(k, *item) for k, u in written for item in sorted(u.attributes.items())],
+            [
+                (k, *item)
+                for k, u in written
+                for item in sorted(u.attributes.items())
+                if item[0] not in declared
+            ],
         )
+        if declared:
+            users = sa.table("users", sa.column("key"), *map(sa.column, declared))
+            _executemany(
+                conn,
+                users.update()
+                .where(users.c.key == sa.bindparam("b_key"))
+                .values({c: sa.bindparam(f"b_{c}") for c in declared}),
+                ["b_key", *(f"b_{c}" for c in declared)],
+                [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
+            )
         _delete(conn, t.groups, ["name"], [(g,) for g in sorted(changes.delete_groups)])
         _delete(conn, t.departments, ["name"], [(d,) for d in sorted(changes.delete_departments)])
 
@@ -952,7 +1021,7 @@ def _upgrade(conn: sa.Connection, shown: str) -> None:
             )
 
 
-def _store_queries(dialect: str) -> dict[str, sa.Select[Any]]:
+def _store_queries(dialect: str, declared: tuple[str, ...] = ()) -> dict[str, sa.Select[Any]]:
     """The SELECTs that read a whole store, in the order :func:`_snapshot_of` takes them."""
     import sqlalchemy as sa
 
@@ -975,13 +1044,21 @@ def _store_queries(dialect: str) -> dict[str, sa.Select[Any]]:
         "attributes": sa.select(a.user_key, a.name, a.value).order_by(a.user_key),
         "groups": sa.select(t.groups.c.name),
         "departments": sa.select(t.departments.c.name),
+        # Each declared field's column: the users holding a value in it.
+        **{
+            f"field:{c}": sa.select(sa.column("key"), sa.column(c))
+            .select_from(sa.table("users"))
+            .where(sa.column(c).is_not(None))
+            for c in declared
+        },
     }
 
 
 def _snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Snapshot:
     """
     The snapshot of a store read by :func:`_store_queries`: each query's result as its columns
-    (Python sequences, or Arrow arrays from ADBC), ``None`` for no rows.
+    (Python sequences, or Arrow arrays from ADBC), ``None`` for no rows; a declared field's
+    column (``field:<key>``) joins its users' attributes.
     """
     import itertools
 
@@ -1032,6 +1109,11 @@ def _snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> S
         user: {name: value for _, name, value in pairs}
         for user, pairs in itertools.groupby(rows, key=operator.itemgetter(0))
     }
+    for query, found in columns.items():
+        if query.startswith("field:") and found is not None:
+            name = query[len("field:") :]
+            for owner, value in zip(*(objects(c).tolist() for c in found), strict=True):
+                held[owner] = {**held.get(owner, {}), name: str(value)}
     # One empty dict for every user without custom properties: a frame is never mutated.
     none: dict[str, str] = {}
     per_user: list[Any] = [held.get(k, none) for k in keys.tolist()] if held else [none] * len(keys)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from . import _email, _text
+from . import _email, _kinds, _text
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .headers import header_names
 from .mapping import ColumnMapping
 from .model import bulk
@@ -27,6 +28,8 @@ from .read import RawTable
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from .fields import Field
 
 __all__ = [
     "EMAIL_PATTERN",
@@ -42,8 +45,8 @@ __all__ = [
     "is_valid_email",
 ]
 
-#: Properties every row must have.
-REQUIRED: tuple[str, ...] = ("first_name", "last_name", "email", "department")
+#: Properties every row must have: the required fields of the default schema.
+REQUIRED: tuple[str, ...] = DEFAULT_SCHEMA.required
 
 #: Longest text accepted in one field (and for one group name).
 MAX_LENGTH = 255
@@ -136,6 +139,16 @@ class IssueCode(enum.StrEnum):
     #: Warning: the file's encoding was guessed with doubt, and this cell reads differently in
     #: the runner-up encoding (``Håkon`` in Windows-1252 is ``HŒkon`` in Mac Roman).
     ENCODING_UNCERTAIN = "encoding_uncertain"
+    #: A declared field's cell is not a value of its kind (a date, a phone number...).
+    INVALID_VALUE = "invalid_value"
+    #: A declared ``choice`` field's cell is not one of its allowed values.
+    NOT_ALLOWED = "not_allowed"
+    #: A declared field's value does not match the field's pattern.
+    PATTERN_MISMATCH = "pattern_mismatch"
+    #: A declared unique field holds the same value on several rows; every row is flagged.
+    DUPLICATE_VALUE = "duplicate_value"
+    #: A declared field's own check refused the value.
+    CHECK_FAILED = "check_failed"
 
 
 _WARNINGS = frozenset(
@@ -472,6 +485,7 @@ def check_source(
     skipped: frozenset[int] = frozenset(),
     path: str | None = None,
     sheet: str | None = None,
+    schema: UserSchema = DEFAULT_SCHEMA,
 ) -> Checked:
     """Normalise ``source`` and find every issue (vectorised, one pandera schema)."""
     import pandas as pd
@@ -491,6 +505,12 @@ def check_source(
     for field in REQUIRED:
         if field not in norm:
             norm[field] = ""
+    declared = [f for f in schema.extra if f.target in norm or f.required]
+    bad_cells: dict[str, Any] = {}
+    for f in declared:
+        if f.target not in norm:
+            norm[f.target] = ""
+        norm[f.target], bad_cells[f.target] = _kinds.read(f, norm[f.target])
     bad_emails = _email.problems(norm["email"])
     notes += _lookalikes(norm["email"], bad_emails)
     # email_key of each row (the emails are trimmed and in NFC).
@@ -508,12 +528,19 @@ def check_source(
         return pa.Check(test, name=code.value)
 
     required = check(IssueCode.REQUIRED, lambda s: s != "")
-    too_long = check(IssueCode.TOO_LONG, lambda s: s.str.len() <= MAX_LENGTH)
+    too_long = pa.Check.str_length(max_value=MAX_LENGTH)
+    builtin_names = {str(too_long.error): IssueCode.TOO_LONG.value, "not_nullable": "required"}
     columns: dict[str, pa.Column] = {
         field: pa.Column(checks=[required, too_long] if field in REQUIRED else [too_long])
         for field in norm.columns
         if field not in ("email", "is_admin")
     }
+    for f in declared:
+        columns[f.target], names = _declared_column(
+            f, bad_cells[f.target], counted=~is_skipped, values=norm[f.target]
+        )
+        builtin_names.update(names)
+        checks[f.target] = norm[f.target].where(norm[f.target] != "", None).astype(object)
     columns["email"] = pa.Column(
         checks=[
             required,
@@ -545,6 +572,13 @@ def check_source(
         pa.DataFrameSchema(columns).validate(checks, lazy=True)
     except SchemaErrors as e:
         failures = e.failure_cases[["column", "check", "index"]]
+        failures = failures.assign(check=failures["check"].replace(builtin_names))
+        broken = e.failure_cases[e.failure_cases["index"].isna()]
+        if len(broken):  # a declared field's own check raised: the app's bug, not the file's
+            first = broken.iloc[0]
+            raise ValueError(
+                f"the check of {first['column']} failed: {first['failure_case']}"
+            ) from None
 
     # Groups: split, trim, drop empty pieces, de-duplicate (case-insensitively) per row.
     group_parts = []
@@ -576,6 +610,8 @@ def check_source(
         path=path,
         sheet=sheet,
     )
+    if declared:
+        issues = _declared_messages(issues, declared)
     rows = norm.copy()
     with bulk():
         rows["groups"] = _tuples(long, rows.index)
@@ -586,6 +622,76 @@ def check_source(
     rows.loc[rows.index.isin(errors), "status"] = "invalid"
     rows.loc[is_skipped, "status"] = "skipped"
     return Checked(rows=rows, memberships=long, report=ValidationReport(frame=issues))
+
+
+def _declared_column(
+    field: Field, bad: Any, *, counted: Any, values: pd.Series
+) -> tuple[Any, dict[str, str]]:
+    """
+    The pandera column of a declared field, and the issue code of each built-in check's name.
+
+    Empty cells reach the column as missing values, which pandera's built-in checks pass by
+    (``ignore_na``); ``required`` is the column not being nullable.
+    """
+    import pandas as pd
+    import pandera.pandas as pa
+
+    checks: list[pa.Check] = []
+    names: dict[str, str] = {}
+
+    def builtin(made: pa.Check, code: IssueCode) -> None:
+        checks.append(made)
+        names[str(made.error)] = code.value
+
+    if field.max_length is not None:
+        builtin(pa.Check.str_length(max_value=field.max_length), IssueCode.TOO_LONG)
+    if field.kind == "choice":
+        builtin(pa.Check.isin(list(field.choices)), IssueCode.NOT_ALLOWED)
+    elif bad.any():
+        fine = pd.Series(~bad, index=values.index)
+        checks.append(pa.Check(lambda s: fine, name=IssueCode.INVALID_VALUE.value))
+    if field.pattern is not None:
+        builtin(
+            pa.Check.str_matches(f"(?:{field.pattern})\\Z"),
+            IssueCode.PATTERN_MISMATCH,
+        )
+    if field.unique:
+        keys = values if field.compare == "exact" else _text.casefold(values)
+        keys = keys[(values != "").to_numpy() & counted & ~bad]
+        taken = pd.Series(~values.index.isin(keys.index[_text.repeated(keys)]), index=values.index)
+        checks.append(pa.Check(lambda s: taken, name=IssueCode.DUPLICATE_VALUE.value))
+    own = field.check
+    if own is not None:
+        readable = pd.Series(~bad, index=values.index)
+
+        def extra(s: pd.Series) -> pd.Series:
+            out = pd.Series(True, index=s.index)
+            given = s.notna() & readable.reindex(s.index, fill_value=True)
+            if given.any():
+                out[given] = own(s[given].astype("str")).to_numpy(dtype=bool)
+            return out
+
+        checks.append(pa.Check(extra, name=IssueCode.CHECK_FAILED.value))
+    return pa.Column(nullable=not field.required, checks=checks), names
+
+
+def _declared_messages(issues: pd.DataFrame, declared: list[Field]) -> pd.DataFrame:
+    """The messages of declared fields' problems, saying what the field expects."""
+    texts = {c.value: t for c, t in _TEXTS.items()}
+    for f in declared:
+        specific = {
+            IssueCode.INVALID_VALUE.value: _kinds.EXPECTED.get(f.kind, "is not valid"),
+            IssueCode.NOT_ALLOWED.value: "is not one of " + ", ".join(f.choices),
+            IssueCode.PATTERN_MISMATCH.value: f"does not match the pattern {f.pattern}",
+            IssueCode.CHECK_FAILED.value: f.check_message,
+            IssueCode.TOO_LONG.value: f"is longer than {f.max_length} characters",
+        }
+        for code, text in specific.items():
+            at = (issues["field"] == f.target) & (issues["code"] == code)
+            if at.any():
+                head = issues.loc[at, "message"].str.slice(stop=-len(texts[code]))
+                issues.loc[at, "message"] = head + text
+    return issues
 
 
 def _separator_held(pieces: pd.Series, separator: str) -> pd.Index:
@@ -682,6 +788,11 @@ _TEXTS = {
     ),
     IssueCode.FORMULA_NOT_CALCULATED: "holds a formula whose value was never saved; open and "
     "save the file in a spreadsheet program",
+    IssueCode.INVALID_VALUE: "is not a value of its kind",
+    IssueCode.NOT_ALLOWED: "is not one of the allowed values",
+    IssueCode.PATTERN_MISMATCH: "does not have the expected form",
+    IssueCode.DUPLICATE_VALUE: "holds a value another row holds too; it must be unique",
+    IssueCode.CHECK_FAILED: "is not accepted",
 }
 
 

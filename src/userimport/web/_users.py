@@ -163,7 +163,7 @@ class UsersPages(WebBase):
             "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
         )
         out = io.BytesIO()
-        write_template(out, format=fmt)
+        write_template(out, format=fmt, schema=self.schema)
         return download(out.getvalue(), f"import-template.{fmt}")
 
     def history_page(self, request: Request) -> Response:

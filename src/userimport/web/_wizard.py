@@ -101,12 +101,12 @@ class Wizard(WebBase):
     def header(self, request: Request, imp: Import, form: FormData) -> Response:
         choice = str(form.get("header_row", ""))
         imp.header_row = None if choice == "none" else to_int(choice, imp.guess.row or 0)
-        imp.mapping = suggest_mapping(imp.table, imp.header_row)
+        imp.mapping = suggest_mapping(imp.table, imp.header_row, schema=self.schema)
         imp.review = imp.plan = None
         return self.go(request, f"/import/{imp.id}/mapping")
 
     def _mapping_page(self, request: Request, imp: Import, message: str = "") -> Response:
-        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
+        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row, schema=self.schema)
         imp.mapping = mapping
         start = 0 if imp.header_row is None else imp.header_row + 1
         body = imp.table.rows.iloc[start:]
@@ -141,7 +141,7 @@ class Wizard(WebBase):
         return self._mapping_page(request, imp)
 
     def mapping(self, request: Request, imp: Import, form: FormData) -> Response:
-        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
+        mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row, schema=self.schema)
         now = mapping.targets
         chosen = {i: str(form.get(f"col{i}", "")) for i in range(mapping.width)}
         taken = [t for t in chosen.values() if t and t not in ("groups", "__split__")]
@@ -169,7 +169,7 @@ class Wizard(WebBase):
                 form.get("department_as_group") == "on"
             )
             imp.mapping = mapping
-            imp.review = validate(imp.table, imp.header_row, mapping)
+            imp.review = validate(imp.table, imp.header_row, mapping, schema=self.schema)
         except UserImportError as e:
             return self._mapping_page(request, imp, str(e))
         imp.plan = None
@@ -200,8 +200,10 @@ class Wizard(WebBase):
 
     def _review(self, imp: Import) -> Review:
         if imp.review is None:
-            imp.mapping = imp.mapping or suggest_mapping(imp.table, imp.header_row)
-            imp.review = validate(imp.table, imp.header_row, imp.mapping)
+            imp.mapping = imp.mapping or suggest_mapping(
+                imp.table, imp.header_row, schema=self.schema
+            )
+            imp.review = validate(imp.table, imp.header_row, imp.mapping, schema=self.schema)
         return imp.review
 
     def review_page(self, request: Request, imp: Import) -> Response:
