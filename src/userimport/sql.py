@@ -684,8 +684,7 @@ class SqlUserRepository:
         departments: frozenset[str],
         changes: ChangeSet,
     ) -> None:
-        """Apply a checked change set, in the order ChangeSet documents, with executemany."""
-        import sqlalchemy as sa
+        """Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL)."""
 
         t = _tables()
         _insert(conn, t.groups, [(g,) for g in sorted(changes.create_groups - groups)])
@@ -699,15 +698,7 @@ class SqlUserRepository:
         # A user named twice: the last one counts, as in the in-memory store.
         update = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
         create = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
-        columns = ["email", "first_name", "last_name", "department", "is_admin"]
-        _executemany(
-            conn,
-            t.users.update()
-            .where(t.users.c.key == sa.bindparam("b_key"))
-            .values({c: sa.bindparam(f"b_{c}") for c in columns}),
-            ["b_key", *(f"b_{c}" for c in columns)],
-            [(k, *_user_row(u)) for k, u in update],
-        )
+        _update(conn, t.users, [(k, *_user_row(u)) for k, u in update])
         _insert(conn, t.users, [(k, *_user_row(u)) for k, u in create])
         written = sorted((*update, *create), key=lambda ku: ku[0])
         updated = [k for k, _ in update]
@@ -1026,16 +1017,90 @@ def _executemany(
 
 
 def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert ``rows``, each a value for every column of ``table`` in order."""
-    _executemany(conn, table.insert(), [c.name for c in table.columns], rows)
+    """
+    Insert ``rows``, each a value for every column of ``table`` in order.
+
+    On PostgreSQL the rows go in one ``COPY ... FROM STDIN`` stream (psycopg 3), not a
+    statement per row; the column list is the table's own.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        _executemany(conn, table.insert(), [c.name for c in table.columns], rows)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c.name) for c in table.columns)
+    statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    cursor: Any = conn.connection.cursor()
+    try:
+        # The engine's cursor events see the COPY too (tracing, the tests' injected faults).
+        conn.dispatch.before_cursor_execute(conn, cursor, statement, (), None, True)
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.dispatch.after_cursor_execute(conn, cursor, statement, (), None, True)
+    finally:
+        cursor.close()
+
+
+def _update(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """
+    Set every column of the rows of ``table`` whose primary key (the first column) is that
+    of one of ``rows`` (each a value for every column of ``table`` in order).
+
+    On PostgreSQL one ``UPDATE ... FROM unnest(...)`` writes them all, each column sent as
+    one array; on SQLite one executemany.
+    """
+    import sqlalchemy as sa
+
+    if not rows:
+        return
+    key, *rest = table.columns
+    if conn.dialect.name != "postgresql":
+        statement = (
+            table.update()
+            .where(key == sa.bindparam(f"b_{key.name}"))
+            .values({c.name: sa.bindparam(f"b_{c.name}") for c in rest})
+        )
+        _executemany(conn, statement, [f"b_{c.name}" for c in table.columns], rows)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = [quote(c.name) for c in table.columns]
+    sets = ", ".join(f"{n} = s.{n}" for n in names[1:])
+    conn.exec_driver_sql(
+        f"UPDATE {quote(table.name)} AS t SET {sets} FROM {_unnest(conn, table.columns)} "
+        f"AS s ({', '.join(names)}) WHERE t.{names[0]} = s.{names[0]}",
+        tuple(list(column) for column in zip(*rows, strict=True)),
+    )
+
+
+def _unnest(conn: sa.Connection, columns: Iterable[sa.ColumnElement[Any]]) -> str:
+    """``unnest(%s::type[], ...)``: rows sent to PostgreSQL as one typed array per column."""
+    types = (c.type.compile(dialect=conn.dialect) for c in columns)
+    return f"unnest({', '.join(f'%s::{t}[]' for t in types)})"
 
 
 def _delete(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Delete the rows of ``table`` whose ``columns`` hold one of ``rows``."""
+    """
+    Delete the rows of ``table`` whose ``columns`` hold one of ``rows``.
+
+    On PostgreSQL one ``DELETE`` takes them all, each column sent as one array.
+    """
     import sqlalchemy as sa
 
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        quote = conn.dialect.identifier_preparer.quote
+        quoted = ", ".join(quote(c) for c in columns)
+        source = _unnest(conn, [table.c[c] for c in columns])
+        conn.exec_driver_sql(
+            f"DELETE FROM {quote(table.name)} WHERE ({quoted}) IN (SELECT * FROM {source})",
+            tuple(list(column) for column in zip(*rows, strict=True)),
+        )
+        return
     names = [f"b_{c}" for c in columns]
     where = sa.and_(*(table.c[c] == sa.bindparam(n) for c, n in zip(columns, names, strict=True)))
     _executemany(conn, table.delete().where(where), names, rows)
