@@ -14,6 +14,7 @@ from userimport.repository import plan_secret
 from userimport.sql import SqlUserRepository
 from userimport.testing import UserRepositoryContract
 
+
 def postgres_url() -> str:
     """The test PostgreSQL URL: skip without one locally, fail without one in CI."""
     url = os.environ.get("USERIMPORT_TEST_POSTGRES_URL", "")
