@@ -1034,11 +1034,11 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]
     cursor: Any = conn.connection.cursor()
     try:
         # The engine's cursor events see the COPY too (tracing, the tests' injected faults).
-        conn.dispatch.before_cursor_execute(conn, cursor, statement, (), None, True)
+        conn.dispatch.before_cursor_execute(conn, cursor, statement, (), None, False)
         with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
-        conn.dispatch.after_cursor_execute(conn, cursor, statement, (), None, True)
+        conn.dispatch.after_cursor_execute(conn, cursor, statement, (), None, False)
     finally:
         cursor.close()
 

@@ -283,7 +283,7 @@ class UserRepositoryContract:
             last_name='=HYPERLINK("x")',
             department="Ærø ÅØ",
             groups={"Group, with comma", "Ünïcödé", "表", "tab\there", "back\\slash"},
-            attributes={"note": "line\nbreak", "empty-ish": " x ", "csv": '"a",b\r\nc'},
+            attributes={"note": "line\nbreak", "empty-ish": " x ", "csv": '"a",b\r\nc', "n": "\\N"},
         )
         repo = self.fill(repository)
         _commit(repo, create=[nasty], create_groups=nasty.groups, create_departments={"Ærø ÅØ"})
