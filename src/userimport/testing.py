@@ -16,11 +16,13 @@ its own store by subclassing :class:`UserRepositoryContract` in its test suite a
 pytest then runs every contract test against that store: initial content, create/update/delete
 in one commit, stale versions, empty commits, inconsistent change sets refused whole, identity
 by :func:`~userimport.model.email_key`, snapshots that never change, hostile strings stored
-exactly, and concurrent commits from one version where exactly one wins. The pattern is the
-one of Django's and attrs' shipped test mixins: a class whose ``test_`` methods pytest collects
-in every subclass whose name starts with ``Test``.
+exactly, concurrent commits from one version where exactly one wins, and (with hypothesis)
+any change set ending as it ends in :class:`~userimport.repository.InMemoryUserRepository`.
+The pattern is the one of Django's and attrs' shipped test mixins: a class whose ``test_``
+methods pytest collects in every subclass whose name starts with ``Test``.
 
-This module imports pytest (the ``testing`` extra); ``import userimport`` never imports it.
+This module imports pytest and hypothesis (the ``testing`` extra); ``import userimport`` never
+imports them.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
-from .model import ChangeSet, Snapshot, User
-from .repository import UserRepository
+from .model import ChangeSet, Snapshot, User, email_key
+from .repository import InMemoryUserRepository, UserRepository
 
 __all__ = ["UserRepositoryContract"]
 
@@ -72,6 +76,56 @@ _INCONSISTENT: dict[str, dict[str, Any]] = {
     "department-in-use": {"delete_departments": {"Sales"}},
     "create-twice": {"create": [User(email="k@firma.no"), User(email="K@firma.no")]},
 }
+
+
+#: Text any store must keep exactly: letters of several scripts, quotes, escapes, inner spaces.
+_TEXT = st.text(
+    alphabet=st.sampled_from("aZæøåÅßéЖ表 '\"\\\t,;%_=-"), min_size=1, max_size=8
+).filter(lambda t: t.strip() == t)  # a User trims its text; a ChangeSet's names stay
+
+
+@st.composite
+def _change_sets(draw: st.DrawFn, before: Snapshot) -> ChangeSet:
+    """A change set that fits the store ``before``: any mix of every kind of change."""
+    keys = sorted(before.users)
+    create_groups = draw(st.frozensets(_TEXT.map("G ".__add__), max_size=2)) - before.groups
+    create_departments = (
+        draw(st.frozensets(_TEXT.map("D ".__add__), max_size=2)) - before.departments
+    )
+    groups = sorted(before.groups | create_groups)
+    departments = sorted(before.departments | create_departments)
+
+    def user(email: str) -> st.SearchStrategy[User]:
+        return st.builds(
+            User,
+            email=st.just(email),
+            first_name=_TEXT,
+            last_name=st.one_of(st.just(""), _TEXT),
+            department=st.one_of(st.none(), st.sampled_from(departments))
+            if departments
+            else st.none(),
+            groups=st.frozensets(st.sampled_from(groups), max_size=3) if groups else st.just(()),
+            is_admin=st.booleans(),
+            attributes=st.dictionaries(_TEXT, _TEXT, max_size=2),
+        )
+
+    touched = draw(st.lists(st.sampled_from(keys), unique=True)) if keys else []
+    split = draw(st.integers(0, len(touched)))
+    # An address of the store, as stored or in capitals: identity is email_key.
+    spelled = [
+        k.upper() if email_key(k.upper()) == k and draw(st.booleans()) else k for k in touched
+    ]
+    update = [draw(user(email)) for email in spelled[:split]]
+    fresh = draw(st.lists(_TEXT, max_size=3, unique_by=str.lower))
+    emails = [f"new.{len(keys)}.{i}.{n}@firma.no" for i, n in enumerate(fresh)]
+    create = [draw(user(e.replace(" ", "_"))) for e in emails]
+    return ChangeSet(
+        create=create,
+        update=update,
+        delete=spelled[split:],
+        create_groups=create_groups,
+        create_departments=create_departments,
+    )
 
 
 def _commit(repo: UserRepository, **changes: Any) -> str:
@@ -290,6 +344,39 @@ class UserRepositoryContract:
         stored = repo.snapshot().get("O'NEIL@firma.no")
         assert stored is not None
         assert nasty.to_dict() == stored.to_dict()
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        # One store per example would make the suite too slow for a database; every subclass
+        # runs it against another store (another executor), from the same strategies.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(data=st.data())
+    def test_any_change_set_ends_as_in_the_reference_store(
+        self, repository: UserRepository, data: st.DataObject
+    ) -> None:
+        """Hypothesis: after any fitting change set, the store holds what the in-memory one does."""
+        # One store for all examples: each empties it first, through the protocol.
+        held = repository.snapshot()
+        emptied = ChangeSet(
+            delete=[u.email for u in held],
+            delete_groups=held.groups,
+            delete_departments=held.departments,
+        )
+        repository.commit(emptied, expected_version=held.version)
+        reference = InMemoryUserRepository()
+        for _ in range(2):  # some content, then changes to it
+            before = reference.snapshot()
+            changes = data.draw(_change_sets(before))
+            reference.commit(changes, expected_version=before.version)
+            version = repository.commit(changes, expected_version=repository.snapshot().version)
+        after = repository.snapshot()
+        assert (version, reference.snapshot().state()) == (after.version, after.state())
 
     def test_concurrent_commits_from_one_version(self, repository: UserRepository) -> None:
         """Of several commits made from the same version, exactly one wins; the rest are stale."""
