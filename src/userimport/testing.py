@@ -18,8 +18,8 @@ in one commit, stale versions, empty commits, inconsistent change sets refused w
 by :func:`~userimport.model.email_key`, snapshots that never change, hostile strings stored
 exactly, concurrent commits from one version where exactly one wins, and (with hypothesis)
 any change set ending as it ends in :class:`~userimport.repository.InMemoryUserRepository`.
-The pattern is the one of Django's and attrs' shipped test mixins: a class whose ``test_``
-methods pytest collects in every subclass whose name starts with ``Test``.
+It is pytest's abstract test class pattern: the ``test_`` methods are collected in every
+subclass whose name starts with ``Test``, never in this class itself.
 
 This module imports pytest and hypothesis (the ``testing`` extra); ``import userimport`` never
 imports them.
