@@ -535,6 +535,29 @@ def test_any_text_round_trips_through_copy_on_postgresql(users: list[User], rnd:
         assert expected.state() == repo.snapshot().state()
 
 
+def test_large_commits_stage_their_rows_through_copy(url: str, open_repo: Opener) -> None:
+    """Updates, deletes and lookups of more rows than _STAGE_FROM end as in the in-memory store."""
+    n = userimport.sql._STAGE_FROM + 200
+    users = [
+        User(email=f"u{i}@firma.no", department="D", groups={"A", "B"}, attributes={"n": str(i)})
+        for i in range(n)
+    ]
+    seed = ChangeSet(create=users, create_groups={"A", "B", "C"}, create_departments={"D"})
+    changes = ChangeSet(
+        update=[
+            User(email=f"U{i}@firma.no", first_name="\\N\t", groups={"B", "C"}, is_admin=True)
+            for i in range(0, n, 2)
+        ],
+        delete=[f"u{i}@firma.no" for i in range(1, n, 4)],
+    )
+    repo = open_repo(url)
+    reference = InMemoryUserRepository()
+    for store in (repo, reference):
+        commit(store, seed)
+        commit(store, changes)
+    assert reference.snapshot().state() == open_repo(url).snapshot().state()
+
+
 def test_postgres_commits_send_no_statement_per_row(open_repo: Opener) -> None:
     """On PostgreSQL a commit COPYs new rows and sends one statement per table, none per row."""
     url = postgres_url()

@@ -938,9 +938,10 @@ def _rows_where(
     """
     The rows (``columns``) of ``table`` whose ``column`` is one of ``values``.
 
-    One indexed lookup per value, as ``IN`` lists of the most parameters a statement may
-    take; written as driver SQL because SQLAlchemy's expanding ``IN`` costs more to render than
-    the query does to run.
+    One indexed lookup per value: on SQLite as ``IN`` lists of the most parameters a statement
+    may take, on PostgreSQL ``IN`` the values sent in bulk (see :func:`_rows_of`); written as
+    driver SQL because SQLAlchemy's expanding ``IN`` costs more to render than the query does
+    to run.
     """
     quote = conn.dialect.identifier_preparer.quote
     select = (
@@ -950,8 +951,9 @@ def _rows_where(
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
-            cursor.execute(f"{select} = ANY(%s)", (values,))
-            return list(cursor.fetchall())
+            with _rows_of(conn, table, [column], [(v,) for v in values]) as (source, params):
+                cursor.execute(f"{select} IN (SELECT s.{quote(column)} FROM {source})", params)
+                return list(cursor.fetchall())
         import sqlite3
 
         driver: Any = conn.connection.dbapi_connection
@@ -1016,6 +1018,12 @@ def _executemany(
     conn.exec_driver_sql(str(compiled), params)
 
 
+#: From this many rows on, PostgreSQL updates, deletes and lookups take their rows from a
+#: temporary table filled by COPY (psycopg writes COPY rows in C, arrays in Python); fewer
+#: go as one array per column, which spares the temporary table.
+_STAGE_FROM = 1000
+
+
 def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
     """
     Insert ``rows``, each a value for every column of ``table`` in order.
@@ -1028,9 +1036,15 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]
     if conn.dialect.name != "postgresql":
         _executemany(conn, table.insert(), [c.name for c in table.columns], rows)
         return
+    _copy(conn, table.name, [c.name for c in table.columns], rows)
+
+
+def _copy(
+    conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``rows``, in the connection's transaction."""
     quote = conn.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(c.name) for c in table.columns)
-    statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
     cursor: Any = conn.connection.cursor()
     try:
         # The engine's cursor events see the COPY too (tracing, the tests' injected faults).
@@ -1043,13 +1057,43 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]
         cursor.close()
 
 
+@contextlib.contextmanager
+def _rows_of(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """
+    ``rows`` (values of ``table``'s ``columns``) as a PostgreSQL relation for a statement's
+    ``FROM``: the SQL of a relation with those columns, and the statement's parameters.
+
+    Up to :data:`_STAGE_FROM` rows: ``unnest`` of one typed array per column. More: a
+    temporary table of the same column types, filled by COPY and dropped afterwards.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(map(quote, columns))
+    if len(rows) < _STAGE_FROM:
+        types = (table.c[c].type.compile(dialect=conn.dialect) for c in columns)
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        params = tuple([row[i] for row in rows] for i in range(len(columns)))
+        yield f"unnest({arrays}) AS s ({names})", params
+        return
+    stage = "userimport_rows"
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+        f"SELECT {names} FROM {quote(table.name)} WITH NO DATA"
+    )
+    _copy(conn, stage, columns, rows)
+    conn.exec_driver_sql(f"ANALYZE {stage}")
+    yield f"{stage} AS s", ()
+    conn.exec_driver_sql(f"DROP TABLE {stage}")
+
+
 def _update(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
     """
     Set every column of the rows of ``table`` whose primary key (the first column) is that
     of one of ``rows`` (each a value for every column of ``table`` in order).
 
-    On PostgreSQL one ``UPDATE ... FROM unnest(...)`` writes them all, each column sent as
-    one array; on SQLite one executemany.
+    On PostgreSQL one ``UPDATE ... FROM`` the rows (see :func:`_rows_of`); on SQLite one
+    executemany.
     """
     import sqlalchemy as sa
 
@@ -1065,19 +1109,13 @@ def _update(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]
         _executemany(conn, statement, [f"b_{c.name}" for c in table.columns], rows)
         return
     quote = conn.dialect.identifier_preparer.quote
-    names = [quote(c.name) for c in table.columns]
-    sets = ", ".join(f"{n} = s.{n}" for n in names[1:])
-    conn.exec_driver_sql(
-        f"UPDATE {quote(table.name)} AS t SET {sets} FROM {_unnest(conn, table.columns)} "
-        f"AS s ({', '.join(names)}) WHERE t.{names[0]} = s.{names[0]}",
-        tuple(list(column) for column in zip(*rows, strict=True)),
-    )
-
-
-def _unnest(conn: sa.Connection, columns: Iterable[sa.ColumnElement[Any]]) -> str:
-    """``unnest(%s::type[], ...)``: rows sent to PostgreSQL as one typed array per column."""
-    types = (c.type.compile(dialect=conn.dialect) for c in columns)
-    return f"unnest({', '.join(f'%s::{t}[]' for t in types)})"
+    k = quote(key.name)
+    sets = ", ".join(f"{quote(c.name)} = s.{quote(c.name)}" for c in rest)
+    with _rows_of(conn, table, [c.name for c in table.columns], rows) as (source, params):
+        conn.exec_driver_sql(
+            f"UPDATE {quote(table.name)} AS t SET {sets} FROM {source} WHERE t.{k} = s.{k}",
+            params,
+        )
 
 
 def _delete(
@@ -1086,7 +1124,7 @@ def _delete(
     """
     Delete the rows of ``table`` whose ``columns`` hold one of ``rows``.
 
-    On PostgreSQL one ``DELETE`` takes them all, each column sent as one array.
+    On PostgreSQL one ``DELETE ... USING`` the rows (see :func:`_rows_of`).
     """
     import sqlalchemy as sa
 
@@ -1094,12 +1132,11 @@ def _delete(
         return
     if conn.dialect.name == "postgresql":
         quote = conn.dialect.identifier_preparer.quote
-        quoted = ", ".join(quote(c) for c in columns)
-        source = _unnest(conn, [table.c[c] for c in columns])
-        conn.exec_driver_sql(
-            f"DELETE FROM {quote(table.name)} WHERE ({quoted}) IN (SELECT * FROM {source})",
-            tuple(list(column) for column in zip(*rows, strict=True)),
-        )
+        match = " AND ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
+        with _rows_of(conn, table, columns, rows) as (source, params):
+            conn.exec_driver_sql(
+                f"DELETE FROM {quote(table.name)} AS t USING {source} WHERE {match}", params
+            )
         return
     names = [f"b_{c}" for c in columns]
     where = sa.and_(*(table.c[c] == sa.bindparam(n) for c, n in zip(columns, names, strict=True)))
