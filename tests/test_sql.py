@@ -22,6 +22,7 @@ from tests import strategies
 from tests.test_repository import postgres_url, reset_postgres
 from userimport import (
     ChangeSet,
+    InMemoryUserRepository,
     Plan,
     RepositoryError,
     StalePlanError,
@@ -457,30 +458,31 @@ any_text = st.text(
 ).filter(lambda t: t.strip() != "")
 
 
-@given(
-    st.lists(
-        st.builds(
-            lambda local, first, last, dept, groups, attrs, admin: User(
-                email=f"{local}@firma.no",
-                first_name=first,
-                last_name=last,
-                department=dept,
-                groups=groups,
-                attributes=attrs,
-                is_admin=admin,
-            ),
-            st.from_regex(r"[a-z0-9'+%._-]{1,12}", fullmatch=True),
-            any_text,
-            any_text,
-            any_text,
-            st.frozensets(any_text, max_size=3),
-            st.dictionaries(any_text, any_text, max_size=2),
-            st.booleans(),
+any_users = st.lists(
+    st.builds(
+        lambda local, first, last, dept, groups, attrs, admin: User(
+            email=f"{local}@firma.no",
+            first_name=first,
+            last_name=last,
+            department=dept,
+            groups=groups,
+            attributes=attrs,
+            is_admin=admin,
         ),
-        max_size=5,
-        unique_by=lambda u: u.key,
-    )
+        st.from_regex(r"[a-z0-9'+%._-]{1,12}", fullmatch=True),
+        any_text,
+        any_text,
+        any_text,
+        st.frozensets(any_text, max_size=3),
+        st.dictionaries(any_text, any_text, max_size=2),
+        st.booleans(),
+    ),
+    max_size=5,
+    unique_by=lambda u: u.key,
 )
+
+
+@given(any_users)
 def test_any_text_in_every_field_round_trips(users: list[User]) -> None:
     """Hypothesis: any text in every field goes in as bound parameters and comes back exact."""
     import tempfile
@@ -496,6 +498,90 @@ def test_any_text_in_every_field_round_trips(users: list[User]) -> None:
                 expected_version=repo.snapshot().version,
             )  # fmt: skip
         assert seeded.state() == repo.snapshot().state()
+
+
+@settings(max_examples=20)
+@given(any_users, st.randoms(use_true_random=False))
+def test_any_text_round_trips_through_copy_on_postgresql(users: list[User], rnd: Any) -> None:
+    """Hypothesis: any text is created (COPY) and updated (unnest) on PostgreSQL exactly."""
+    url = postgres_url()
+    reset_postgres(url)
+    with SqlUserRepository(url, cache=False) as repo:
+        seeded = Snapshot.from_users(users, version="")
+        repo.commit(
+            ChangeSet(
+                create=users, create_groups=seeded.groups, create_departments=seeded.departments
+            ),
+            expected_version=repo.snapshot().version,
+        )
+        assert seeded.state() == repo.snapshot().state()
+        # Every user's text moved to another field, groups and attributes shuffled between them.
+        changed = [
+            User(
+                email=u.email,
+                first_name=u.last_name,
+                last_name=u.department or "",
+                department=users[(i + 1) % len(users)].department,
+                groups=users[rnd.randrange(len(users))].groups,
+                attributes=users[rnd.randrange(len(users))].attributes,
+                is_admin=not u.is_admin,
+            )
+            for i, u in enumerate(users)
+        ]
+        repo.commit(ChangeSet(update=changed), expected_version=repo.snapshot().version)
+        expected = Snapshot.from_users(
+            changed, version="", groups=seeded.groups, departments=seeded.departments
+        )
+        assert expected.state() == repo.snapshot().state()
+
+
+def test_large_commits_stage_their_rows_through_copy(url: str, open_repo: Opener) -> None:
+    """Updates, deletes and lookups of more rows than _STAGE_FROM end as in the in-memory store."""
+    n = userimport.sql._STAGE_FROM + 200
+    users = [
+        User(email=f"u{i}@firma.no", department="D", groups={"A", "B"}, attributes={"n": str(i)})
+        for i in range(n)
+    ]
+    seed = ChangeSet(create=users, create_groups={"A", "B", "C"}, create_departments={"D"})
+    changes = ChangeSet(
+        update=[
+            User(email=f"U{i}@firma.no", first_name="\\N\t", groups={"B", "C"}, is_admin=True)
+            for i in range(0, n, 2)
+        ],
+        delete=[f"u{i}@firma.no" for i in range(1, n, 4)],
+    )
+    repo = open_repo(url)
+    reference = InMemoryUserRepository()
+    for store in (repo, reference):
+        commit(store, seed)
+        commit(store, changes)
+    assert reference.snapshot().state() == open_repo(url).snapshot().state()
+
+
+def test_postgres_commits_send_no_statement_per_row(open_repo: Opener) -> None:
+    """On PostgreSQL a commit COPYs new rows and sends one statement per table, none per row."""
+    url = postgres_url()
+    reset_postgres(url)
+    repo = open_repo(url)
+    commit(repo, SEED)
+    statements: list[tuple[str, bool]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        statements.append((statement.split()[0] + " " + statement.split()[1], many))
+
+    sa.event.listen(repo.engine, "before_cursor_execute", seen)
+    try:
+        commit(repo, MIXED)
+    finally:
+        sa.event.remove(repo.engine, "before_cursor_execute", seen)
+    assert [] == [s for s, many in statements if many]
+    copies = sorted(s.split()[1].strip('"') for s, _ in statements if s.startswith("COPY"))
+    assert ["attributes", "departments", "groups", "memberships", "users"] == copies
+    assert {"DELETE", "UPDATE"} <= {s.split()[0] for s, _ in statements}
+    reference = InMemoryUserRepository()
+    commit(reference, SEED)
+    commit(reference, MIXED)
+    assert reference.snapshot().state() == repo.snapshot().state()
 
 
 def test_cached_snapshot_follows_commits(

@@ -876,8 +876,7 @@ class SqlUserRepository:
         departments: frozenset[str],
         changes: ChangeSet,
     ) -> None:
-        """Apply a checked change set, in the order ChangeSet documents, with executemany."""
-        import sqlalchemy as sa
+        """Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL)."""
 
         t = _tables()
         _insert(conn, t.groups, [(g,) for g in sorted(changes.create_groups - groups)])
@@ -891,15 +890,7 @@ class SqlUserRepository:
         # A user named twice: the last one counts, as in the in-memory store.
         update = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
         create = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
-        columns = ["email", "first_name", "last_name", "department", "is_admin"]
-        _executemany(
-            conn,
-            t.users.update()
-            .where(t.users.c.key == sa.bindparam("b_key"))
-            .values({c: sa.bindparam(f"b_{c}") for c in columns}),
-            ["b_key", *(f"b_{c}" for c in columns)],
-            [(k, *_user_row(u)) for k, u in update],
-        )
+        _update(conn, t.users, [(k, *_user_row(u)) for k, u in update])
         _insert(conn, t.users, [(k, *_user_row(u)) for k, u in create])
         written = sorted((*update, *create), key=lambda ku: ku[0])
         updated = [k for k, _ in update]
@@ -1168,9 +1159,10 @@ def _rows_where(
     """
     The rows (``columns``) of ``table`` whose ``column`` is one of ``values``.
 
-    One indexed lookup per value, as ``IN`` lists of the most parameters a statement may
-    take; written as driver SQL because SQLAlchemy's expanding ``IN`` costs more to render than
-    the query does to run.
+    One indexed lookup per value: on SQLite as ``IN`` lists of the most parameters a statement
+    may take, on PostgreSQL ``IN`` the values sent in bulk (see :func:`_rows_of`); written as
+    driver SQL because SQLAlchemy's expanding ``IN`` costs more to render than the query does
+    to run.
     """
     quote = conn.dialect.identifier_preparer.quote
     select = (
@@ -1180,8 +1172,9 @@ def _rows_where(
     cursor = conn.connection.cursor()
     try:
         if conn.dialect.name == "postgresql":
-            cursor.execute(f"{select} = ANY(%s)", (values,))
-            return list(cursor.fetchall())
+            with _rows_of(conn, table, [column], [(v,) for v in values]) as (source, params):
+                cursor.execute(f"{select} IN (SELECT s.{quote(column)} FROM {source})", params)
+                return list(cursor.fetchall())
         import sqlite3
 
         driver: Any = conn.connection.dbapi_connection
@@ -1246,17 +1239,126 @@ def _executemany(
     conn.exec_driver_sql(str(compiled), params)
 
 
+#: From this many rows on, PostgreSQL updates, deletes and lookups take their rows from a
+#: temporary table filled by COPY (psycopg writes COPY rows in C, arrays in Python); fewer
+#: go as one array per column, which spares the temporary table.
+_STAGE_FROM = 1000
+
+
 def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Insert ``rows``, each a value for every column of ``table`` in order."""
-    _executemany(conn, table.insert(), [c.name for c in table.columns], rows)
+    """
+    Insert ``rows``, each a value for every column of ``table`` in order.
+
+    On PostgreSQL the rows go in one ``COPY ... FROM STDIN`` stream (psycopg 3), not a
+    statement per row; the column list is the table's own.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        _executemany(conn, table.insert(), [c.name for c in table.columns], rows)
+        return
+    _copy(conn, table.name, [c.name for c in table.columns], rows)
+
+
+def _copy(
+    conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``rows``, in the connection's transaction."""
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
+    cursor: Any = conn.connection.cursor()
+    try:
+        # The engine's cursor events see the COPY too (tracing, the tests' injected faults).
+        conn.dispatch.before_cursor_execute(conn, cursor, statement, (), None, False)
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.dispatch.after_cursor_execute(conn, cursor, statement, (), None, False)
+    finally:
+        cursor.close()
+
+
+@contextlib.contextmanager
+def _rows_of(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """
+    ``rows`` (values of ``table``'s ``columns``) as a PostgreSQL relation for a statement's
+    ``FROM``: the SQL of a relation with those columns, and the statement's parameters.
+
+    Up to :data:`_STAGE_FROM` rows: ``unnest`` of one typed array per column. More: a
+    temporary table of the same column types, filled by COPY and dropped afterwards.
+    """
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(map(quote, columns))
+    if len(rows) < _STAGE_FROM:
+        types = (table.c[c].type.compile(dialect=conn.dialect) for c in columns)
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        params = tuple([row[i] for row in rows] for i in range(len(columns)))
+        yield f"unnest({arrays}) AS s ({names})", params
+        return
+    stage = "userimport_rows"
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+        f"SELECT {names} FROM {quote(table.name)} WITH NO DATA"
+    )
+    _copy(conn, stage, columns, rows)
+    conn.exec_driver_sql(f"ANALYZE {stage}")
+    yield f"{stage} AS s", ()
+    conn.exec_driver_sql(f"DROP TABLE {stage}")
+
+
+def _update(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """
+    Set every column of the rows of ``table`` whose primary key (the first column) is that
+    of one of ``rows`` (each a value for every column of ``table`` in order).
+
+    On PostgreSQL one ``UPDATE ... FROM`` the rows (see :func:`_rows_of`); on SQLite one
+    executemany.
+    """
+    import sqlalchemy as sa
+
+    if not rows:
+        return
+    key, *rest = table.columns
+    if conn.dialect.name != "postgresql":
+        statement = (
+            table.update()
+            .where(key == sa.bindparam(f"b_{key.name}"))
+            .values({c.name: sa.bindparam(f"b_{c.name}") for c in rest})
+        )
+        _executemany(conn, statement, [f"b_{c.name}" for c in table.columns], rows)
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    k = quote(key.name)
+    sets = ", ".join(f"{quote(c.name)} = s.{quote(c.name)}" for c in rest)
+    with _rows_of(conn, table, [c.name for c in table.columns], rows) as (source, params):
+        conn.exec_driver_sql(
+            f"UPDATE {quote(table.name)} AS t SET {sets} FROM {source} WHERE t.{k} = s.{k}",
+            params,
+        )
 
 
 def _delete(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """Delete the rows of ``table`` whose ``columns`` hold one of ``rows``."""
+    """
+    Delete the rows of ``table`` whose ``columns`` hold one of ``rows``.
+
+    On PostgreSQL one ``DELETE ... USING`` the rows (see :func:`_rows_of`).
+    """
     import sqlalchemy as sa
 
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        quote = conn.dialect.identifier_preparer.quote
+        match = " AND ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
+        with _rows_of(conn, table, columns, rows) as (source, params):
+            conn.exec_driver_sql(
+                f"DELETE FROM {quote(table.name)} AS t USING {source} WHERE {match}", params
+            )
+        return
     names = [f"b_{c}" for c in columns]
     where = sa.and_(*(table.c[c] == sa.bindparam(n) for c, n in zip(columns, names, strict=True)))
     _executemany(conn, table.delete().where(where), names, rows)
