@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
 from .fields import DEFAULT_SCHEMA, UserSchema
@@ -913,13 +913,13 @@ class SqlUserRepository:
             ],
         )
         if declared:
-            users = sa.table("users", sa.column("key"), *map(sa.column, declared))
-            _executemany(
+            import sqlalchemy as sa
+
+            text = sa.Text()
+            columns = [sa.column("key", text), *(sa.column(c, text) for c in declared)]
+            _update(
                 conn,
-                users.update()
-                .where(users.c.key == sa.bindparam("b_key"))
-                .values({c: sa.bindparam(f"b_{c}") for c in declared}),
-                ["b_key", *(f"b_{c}" for c in declared)],
+                cast("sa.Table", sa.table("users", *columns)),
                 [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
             )
         _delete(conn, t.groups, ["name"], [(g,) for g in sorted(changes.delete_groups)])
