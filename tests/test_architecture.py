@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # The edges: what people use, built on everything above.
     (
         "_display",
+        "testing",
         "cli",
         "_clidoc",
         "__main__",
