@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from _rounds import Load
 from starlette.testclient import TestClient
 
 import userimport as ui
@@ -124,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("overview (plan)", lambda: client.get(f"{at}/overview")),
     ]
-    print(f"{args.rows} rows, {args.repeat} runs each; goal {GOAL_MS:.0f} ms")
+    load = Load()  # an absolute goal, no reference to alternate with: the load says how busy
+    print(f"{args.rows} rows, {args.repeat} runs each; goal {GOAL_MS:.0f} ms; {load}")
     print(f"{'interaction':34} {'median ms':>10} {'worst ms':>10}  within goal")
     over = 0
     for name, step in steps:
@@ -139,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         over += median > GOAL_MS
         ok = "yes" if median <= GOAL_MS else "NO"
         print(f"{name:34} {median:10.1f} {max(times):10.1f}  {ok}")
+    print(load.done())
     return 1 if over else 0
 
 
