@@ -8,7 +8,9 @@ Each round runs, as separate processes, in alternating order:
 - ``cli``: ``userimport --db NEW --create import FILE --yes --max-rows none --undo-out U``
   (reads, validates, plans, applies and saves the signed undo plan);
 - ``plan30`` (when 5,000 rows are measured): ``userimport plan`` of a 30-row file against a
-  store of the 5,000 users.
+  store of the 5,000 users;
+- ``sqlite-utils`` (with ``--sqlite-utils PATH``, from an environment of its own):
+  ``sqlite-utils upsert NEW users FILE --csv --pk email``, one table, groups as text.
 
 It prints each contender's median time and peak memory, and the median of the per-round
 differences and ratios with their minimum and maximum, with the machine's load. The package's
@@ -56,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=None, help="default: 7, or 3 from 100,000")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--sqlite-utils",
+        metavar="PATH",
+        help="also time this sqlite-utils executable (from its own environment): "
+        "upsert FILE into a new SQLite file, primary key email, as a peer",
+    )
     parser.add_argument("--api", nargs=2, metavar=("FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.api:
@@ -76,12 +84,17 @@ def main(argv: list[str] | None = None) -> int:
             "api": [sys.executable, __file__, "--api", str(data), str(work / "api.db")],
             "cli": [userimport, *cli.split(), "--undo-out", str(work / "undo.json")],
         }
+        if args.sqlite_utils:
+            commands["sqlite-utils"] = [
+                args.sqlite_utils, "upsert", str(work / "su.db"), "users", str(data), "--csv",
+                "--pk", "email",
+            ]  # fmt: skip
         if args.rows == 5000:
             process([*commands["cli"][:2], f"sqlite:///{store}", *commands["cli"][3:]])
             commands["plan30"] = [userimport, "--db", f"sqlite:///{store}", "plan", str(small)]
 
         def run(name: str) -> tuple[float, float, float]:
-            for leftover in ("api.db", "cli.db", "undo.json"):
+            for leftover in ("api.db", "cli.db", "undo.json", "su.db"):
                 (work / leftover).unlink(missing_ok=True)
             return process(commands[name], cwd=work)
 
@@ -101,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         table.append((name, wall.seconds(), cpu.seconds(), f"{peak.median:.0f}"))
     compare = []
     pairs = [("cli", "base"), ("api", "base"), ("plan30", "base"), ("cli", "api")]
+    pairs += [("cli", "sqlite-utils")]
     for a, b in pairs:
         if a not in commands:
             continue
