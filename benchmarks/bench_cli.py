@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [("cli", "base"), ("api", "base"), ("plan30", "base"), ("cli", "api")]
     pairs += [("cli", "sqlite-utils")]
     for a, b in pairs:
-        if a not in commands:
+        if a not in commands or b not in commands:
             continue
         wall, cpu = (([r[i] for r in results[a]], [r[i] for r in results[b]]) for i in (0, 1))
         if b == "base":
