@@ -913,97 +913,82 @@ def _saved_entries(frame: pd.DataFrame) -> list[dict[str, Any]]:
         ]
 
 
-def _saved_lines(frame: pd.DataFrame) -> tuple[Any, Any]:
+def _saved_lines(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
     """
-    The entries of :func:`_saved_entries` as JSON text, made column by column: each as
-    :meth:`Plan.to_json` writes it, and in canonical form (sorted keys, no spaces).
+    The entries of :func:`_saved_entries` as JSON text, made straight from the columns: each
+    as :meth:`Plan.to_json` writes it, and in canonical form (sorted keys, no spaces).
 
-    The same characters as json.dumps of those entries (a property test holds them to it), at
-    a fraction of the cost: no dict per entry, each value encoded by json's C string encoder
-    (repeated groups once), the pieces joined by NumPy a column at a time.
-
-    Returns:
-        Two object arrays of text: the spaced entries and the canonical ones.
+    The same characters as json.dumps of those entries (a property test holds them to it),
+    at a fraction of the cost: no dict per entry, each value encoded by json's C string
+    encoder, repeated groups once. (Joining the pieces with NumPy, a column at a time, was
+    slower: each join copies every string made so far.)
 
     Raises:
         TypeError: A value that is not of its column's type (the caller then encodes the
             entries with json).
     """
-    import numpy as np
-
     text = json.encoder.encode_basestring  # json.dumps(str, ensure_ascii=False), in C
-    n = len(frame)
+    seen: dict[Any, tuple[str, str]] = {}
 
-    def strings(values: Any) -> Any:
-        return np.array(list(map(text, values)), dtype=object)
+    def names(value: tuple[str, ...]) -> tuple[str, str]:
+        """A tuple of names as a JSON list (sorted), spaced and canonical."""
+        found = seen.get(value)
+        if found is None:
+            items = [text(v) for v in sorted(value)]
+            found = seen[value] = (f"[{', '.join(items)}]", f"[{','.join(items)}]")
+        return found
 
-    def column(name: str) -> Any:
-        return frame[name].to_numpy(dtype=object)
+    def mapping(value: dict[str, str]) -> tuple[str, str]:
+        if not value:
+            return "{}", "{}"
+        items = sorted(value.items())
+        return (
+            "{" + ", ".join(f"{text(k)}: {text(v)}" for k, v in items) + "}",
+            "{" + ",".join(f"{text(k)}:{text(v)}" for k, v in items) + "}",
+        )
 
-    def listed(values: Any, *, sort: bool) -> tuple[Any, Any]:
-        """Tuples of names as JSON lists, spaced and canonical (each distinct tuple once)."""
-        seen: dict[Any, tuple[str, str]] = {}
-        spaced, tight = np.empty(len(values), dtype=object), np.empty(len(values), dtype=object)
-        for i, value in enumerate(values):
-            found = seen.get(value)
-            if found is None:
-                items = [text(v) for v in (sorted(value) if sort else value)]
-                found = seen[value] = (f"[{', '.join(items)}]", f"[{','.join(items)}]")
-            spaced[i], tight[i] = found
-        return spaced, tight
+    def user(
+        email: str, first: Any, last: Any, dep: Any, groups: Any, admin: Any, attrs_: Any
+    ) -> tuple[str, str]:
+        if first is None:
+            return "null", "null"
+        e, f, la = text(email), text(first), text(last)
+        d = text(dep) if dep else "null"
+        g, gc = names(groups)
+        a = "true" if admin else "false"
+        t, tc = mapping(attributes_of(attrs_))
+        return (
+            f'{{"email": {e}, "first_name": {f}, "last_name": {la}, "department": {d}, '
+            f'"groups": {g}, "is_admin": {a}, "attributes": {t}}}',
+            f'{{"attributes":{tc},"department":{d},"email":{e},"first_name":{f},'
+            f'"groups":{gc},"is_admin":{a},"last_name":{la}}}',
+        )
 
-    def side(name: str) -> tuple[Any, Any]:
-        """One side's users as JSON objects, spaced and canonical (``null`` for none)."""
-        first = column(f"{name}_first_name")
-        has = np.fromiter((v is not None for v in first), dtype=bool, count=n)
-        spaced, tight = np.full(n, "null", dtype=object), np.full(n, "null", dtype=object)
-        if not has.any():
-            return spaced, tight
-        e, f = strings(column("email")[has]), strings(first[has])
-        la = strings(column(f"{name}_last_name")[has])
-        d = np.array([text(v) if v else "null" for v in column(f"{name}_department")[has]])
-        d = d.astype(object)
-        g, gc = listed(column(f"{name}_groups")[has], sort=True)
-        a = np.where(column(f"{name}_is_admin")[has].astype(bool), "true", "false").astype(object)
-        t, tc = np.empty(len(e), dtype=object), np.empty(len(e), dtype=object)
-        for i, value in enumerate(column(f"{name}_attributes")[has]):
-            if not isinstance(value, dict):
-                raise TypeError(f"attributes {value!r} are not a dict")
-            items = sorted(value.items())
-            t[i] = "{" + ", ".join(f"{text(k)}: {text(v)}" for k, v in items) + "}"
-            tc[i] = "{" + ",".join(f"{text(k)}:{text(v)}" for k, v in items) + "}"
-        spaced[has] = (
-            '{"email": ' + e + ', "first_name": ' + f + ', "last_name": ' + la
-            + ', "department": ' + d + ', "groups": ' + g + ', "is_admin": ' + a
-            + ', "attributes": ' + t + "}"
-        )  # fmt: skip
-        tight[has] = (
-            '{"attributes":' + tc + ',"department":' + d + ',"email":' + e + ',"first_name":'
-            + f + ',"groups":' + gc + ',"is_admin":' + a + ',"last_name":' + la + "}"
-        )  # fmt: skip
-        return spaced, tight
+    def attributes_of(value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise TypeError(f"attributes {value!r} are not a dict")
+        return value
 
-    action, email, reason = (
-        strings(column("action")),
-        strings(column("email")),
-        strings(column("reason")),
-    )
-    rows = np.array(
-        ["null" if r is None or r != r else str(int(r)) for r in column("row")], dtype=object
-    )
-    changed, changed_c = listed([tuple(c) for c in column("changed")], sort=False)
-    before, before_c = side("before")
-    after, after_c = side("after")
-    spaced = (
-        '{"action": ' + action + ', "email": ' + email + ', "row": ' + rows + ', "reason": '
-        + reason + ', "changed": ' + changed + ', "before": ' + before + ', "after": ' + after
-        + "}"
-    )  # fmt: skip
-    tight = (
-        '{"action":' + action + ',"after":' + after_c + ',"before":' + before_c + ',"changed":'
-        + changed_c + ',"email":' + email + ',"reason":' + reason + ',"row":' + rows + "}"
-    )  # fmt: skip
-    return spaced, tight
+    n = len(FIELDS)
+    spaced, canonical = [], []
+    columns = [frame[c].to_numpy(dtype=object) for c in _COLUMNS]
+    for row in zip(*columns, strict=True):
+        action, email, reason = text(row[0]), text(row[1]), text(row[4])
+        number = row[3]
+        r = "null" if number is None or number != number else str(int(number))
+        changed = [text(v) for v in row[5]]
+        c, cc = f"[{', '.join(changed)}]", f"[{','.join(changed)}]"
+        b, bc = user(row[1], *row[6 : 6 + n])
+        a, ac = user(row[1], *row[6 + n :])
+        spaced.append(
+            f'{{"action": {action}, "email": {email}, "row": {r}, "reason": {reason}, '
+            f'"changed": {c}, "before": {b}, "after": {a}}}'
+        )
+        canonical.append(
+            f'{{"action":{action},"after":{ac},"before":{bc},"changed":{cc},"email":{email},'
+            f'"reason":{reason},"row":{r}}}'
+        )
+    return spaced, canonical
 
 
 def _entries(frame: pd.DataFrame) -> tuple[PlanEntry, ...]:
