@@ -970,6 +970,7 @@ def _saved_lines(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
         return value
 
     n = len(FIELDS)
+    none = ("null", "null")
     spaced, canonical = [], []
     columns = [frame[c].to_numpy(dtype=object) for c in _COLUMNS]
     for row in zip(*columns, strict=True):
@@ -978,8 +979,8 @@ def _saved_lines(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
         r = "null" if number is None or number != number else str(int(number))
         changed = [text(v) for v in row[5]]
         c, cc = f"[{', '.join(changed)}]", f"[{','.join(changed)}]"
-        b, bc = user(row[1], *row[6 : 6 + n])
-        a, ac = user(row[1], *row[6 + n :])
+        b, bc = none if row[6] is None else user(row[1], *row[6 : 6 + n])
+        a, ac = none if row[6 + n] is None else user(row[1], *row[6 + n :])
         spaced.append(
             f'{{"action": {action}, "email": {email}, "row": {r}, "reason": {reason}, '
             f'"changed": {c}, "before": {b}, "after": {a}}}'
