@@ -847,12 +847,13 @@ def test_write_json_of_values_of_another_type(tmp_path: Path) -> None:
 
 
 def test_write_json_refuses_to_sign_a_lone_surrogate(tmp_path: Path) -> None:
-    """Text that is not valid Unicode cannot be signed by write_json, as by to_json."""
+    """Text that is not valid Unicode cannot be signed by write_json, as by to_json; no file."""
     plan = Plan.from_entries([plan_entry("create", after=ANNA, reason="\ud800")], base_version="v")
     with pytest.raises(PlanError, match="not valid Unicode"):
         plan.to_json(secret=b"s" * 32)
     with pytest.raises(PlanError, match="not valid Unicode"):
         plan.write_json(tmp_path / "p.json", secret=b"s" * 32)
+    assert not (tmp_path / "p.json").exists()  # no partial plan left behind
 
 
 @given(plan=saved_plans())

@@ -562,13 +562,24 @@ class Plan:
         entry, is written in its place at the end.
 
         Raises:
-            PlanError: ``secret`` is given and the plan holds text that is not valid Unicode
-                (the file is then left incomplete; write it elsewhere or fix the text).
+            PlanError: ``secret`` is given and the plan holds text that is not valid Unicode.
             OSError: The file cannot be written.
+
+        On an error the file is removed: no partial plan is left behind.
         """
         if not len(self.frame):
             Path(path).write_text(self.to_json(indent=indent, secret=secret), encoding="utf-8")
             return
+        try:
+            self._write_slices(path, indent, secret)
+        except BaseException:
+            Path(path).unlink(missing_ok=True)
+            raise
+
+    def _write_slices(
+        self, path: str | os.PathLike[str], indent: int, secret: bytes | None
+    ) -> None:
+        """:meth:`write_json`'s writing, a slice of entries at a time."""
         head = self._saved_head()
         # The canonical JSON that the digest covers, around its entries.
         canonical = functools.partial(
