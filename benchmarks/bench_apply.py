@@ -2,9 +2,10 @@
 Applying a large plan: what checking it against the store and reading it back costs.
 
 A store of N users (default 100,000) and a mirror-mode plan that updates half of them, creates
-0.4 N and deletes the rest. Each line is the best CPU time of --repeat runs (process time, so
-that other load on the machine matters less), and its ratio to the floor measured in the same
-run: committing the plan's change set directly, with no check at all.
+0.4 N and deletes the rest. Each measurement runs once per round, in alternating order (see
+``_rounds.py``); each line is the median CPU time (process time, so that other load on the
+machine matters less), and the median of its per-round ratios to the floor, with their minimum
+and maximum: the floor commits the plan's change set directly, with no check at all.
 
     python benchmarks/bench_apply.py --users 100000
 """
@@ -12,11 +13,15 @@ run: committing the plan's change set directly, with no check at all.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+from statistics import median
 from typing import Any
 
 import pandas as pd
+from _rounds import Load, alternate, ratios
 
 import userimport as ui
 from userimport.model import Snapshot
@@ -60,41 +65,68 @@ def cpu(work: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any
     return time.process_time() - start, result
 
 
-def once(users: int, the_review: ui.Review) -> dict[str, float]:
-    """One run of every measurement, each on a fresh store."""
+def contenders(users: int, the_review: ui.Review) -> dict[str, Callable[[], float]]:
+    """Each measurement, on a fresh store made (untimed) for it; each returns its CPU time."""
     settings = ui.ImportSettings(delete_missing=True, max_deletes=None, max_delete_fraction=None)
     allowed = ui.Permissions(max_deletes=None, max_delete_fraction=None)
-    out: dict[str, float] = {}
-    repo = store(users)
-    changes = ui.plan_import(the_review, repo, settings).changeset()
-    version = repo.snapshot().version
-    out["floor: commit the change set"], _ = cpu(repo.commit, changes, expected_version=version)
-    repo = store(users)
-    plan = ui.plan_import(the_review, repo, settings)
-    out["apply_plan (checked against the store)"], _ = cpu(ui.apply_plan, plan, repo)
-    repo = store(users)
-    plan = ui.plan_import(the_review, repo, settings)
-    out["to_json, signed"], text = cpu(plan.to_json, indent=1, secret=plan_secret(repo))
-    out["from_json, strict"], loaded = cpu(ui.Plan.from_json, text)
-    out["apply_plan of the plan read back"], _ = cpu(
-        ui.apply_plan, loaded, repo, permissions=allowed
-    )
-    return out
+
+    def planned() -> tuple[ui.InMemoryUserRepository, ui.Plan]:
+        repo = store(users)
+        return repo, ui.plan_import(the_review, repo, settings)
+
+    def floor() -> float:
+        repo, plan = planned()
+        changes, version = plan.changeset(), repo.snapshot().version
+        return cpu(repo.commit, changes, expected_version=version)[0]
+
+    def apply() -> float:
+        repo, plan = planned()
+        return cpu(ui.apply_plan, plan, repo)[0]
+
+    def to_json() -> float:
+        repo, plan = planned()
+        return cpu(plan.to_json, indent=1, secret=plan_secret(repo))[0]
+
+    def write_json() -> float:
+        repo, plan = planned()
+        with tempfile.TemporaryDirectory() as tmp:
+            return cpu(plan.write_json, Path(tmp) / "p.json", secret=plan_secret(repo))[0]
+
+    def from_json() -> float:
+        repo, plan = planned()
+        text = plan.to_json(indent=1, secret=plan_secret(repo))
+        return cpu(ui.Plan.from_json, text)[0]
+
+    def apply_read_back() -> float:
+        repo, plan = planned()
+        loaded = ui.Plan.from_json(plan.to_json(indent=1, secret=plan_secret(repo)))
+        return cpu(ui.apply_plan, loaded, repo, permissions=allowed)[0]
+
+    return {
+        "floor: commit the change set": floor,
+        "apply_plan (checked against the store)": apply,
+        "to_json, signed": to_json,
+        "write_json, signed (streamed to a file)": write_json,
+        "from_json, strict": from_json,
+        "apply_plan of the plan read back": apply_read_back,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--users", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    the_review = review(args.users)
-    runs = [once(args.users, the_review) for _ in range(args.repeat)]
-    best = {name: min(run[name] for run in runs) for name in runs[0]}
+    work = contenders(args.users, review(args.users))
+    load = Load()
+    times = alternate(list(work), lambda name: work[name](), args.rounds)
+    load.done()
     n = args.users
     print(f"{n:,} users; plan: create {n * 4 // 10:,}, update {n // 2:,}, delete {n // 2:,}")
-    floor = best["floor: commit the change set"]
-    for name, seconds in best.items():
-        print(f"{name:<40} {seconds:7.3f} s  {seconds / floor:5.2f}x")
+    print(f"{args.rounds} alternated rounds, CPU seconds; {load}")
+    floor = times["floor: commit the change set"]
+    for name, seconds in times.items():
+        print(f"{name:<42} {median(seconds):7.3f} s  {ratios(seconds, floor).ratio()}")
 
 
 if __name__ == "__main__":

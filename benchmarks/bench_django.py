@@ -15,7 +15,11 @@ A minimal Django lives in this script: ``settings.configure`` with a SQLite file
 ``name`` with separator ``,``): a dry run, then the real import, as the admin does. Groups must
 exist before django-import-export can link them, so all 50 are created (untimed) first.
 
-Usage: python benchmarks/bench_django.py [--rows 5000] [--scenarios fresh reimport]
+The floor and the import (dry run and real import, the store reset untimed before each) run
+once per round, in alternating order (see ``_rounds.py``); the times are medians over the
+rounds and the ratio the median of the per-round ratios, with their minimum and maximum.
+
+Usage: python benchmarks/bench_django.py [--rows 5000] [--rounds 3] [--scenarios fresh reimport]
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ import tempfile
 import time
 import types
 from pathlib import Path
+from statistics import median
 from typing import Any
 
+from _rounds import Load, alternate, ratios
 from bench_pipeline import best, data_files, floor, generator, machine
 
 
@@ -149,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scenarios", nargs="+", choices=("fresh", "reimport"), default=["fresh", "reimport"]
     )
-    parser.add_argument("--repeat", type=int, default=3, help="floor runs, best kept")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternated rounds of the floor and the import"
+    )
     parser.add_argument(
         "--skip-unchanged",
         action="store_true",
@@ -167,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{line}  " if args.markdown else line)
     print()
     header = ["rows", "scenario", "floor (s)", "dry run (s)", "import (s)", "total (s)"]
-    header += ["x floor", "file rows/s"]
+    header += ["x floor: median (min-max)", "file rows/s", "load"]
     table: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="userimport-bench-django-") as tmp:
         folder = Path(tmp)
@@ -185,30 +193,42 @@ def main(argv: list[str] | None = None) -> int:
             for scenario in args.scenarios:
                 current = files["empty"] if scenario == "fresh" else files["initial"]
                 source = files["initial"] if scenario == "fresh" else files["modified"]
-                t_floor, _ = best(functools.partial(floor, current, source), args.repeat)
-                reset(group_model, person_model, current)
-                started = time.perf_counter()
-                dry = run(resource_class, source, dry_run=True)
-                t_dry = time.perf_counter() - started
-                started = time.perf_counter()
-                real = run(resource_class, source, dry_run=False)
-                t_real = time.perf_counter() - started
-                totals = real.totals
-                print(
-                    f"  {n:,} {scenario}: dry run {dict(dry.totals)}, import {dict(totals)}",
-                    file=sys.stderr,
-                )
-                total = t_dry + t_real
+
+                def contender(name: str, current: Path = current, source: Path = source) -> Any:
+                    if name == "floor":
+                        return best(functools.partial(floor, current, source), 1)[0]
+                    reset(group_model, person_model, current)  # untimed
+                    started = time.perf_counter()
+                    dry = run(resource_class, source, dry_run=True)
+                    t_dry = time.perf_counter() - started
+                    started = time.perf_counter()
+                    real = run(resource_class, source, dry_run=False)
+                    t_real = time.perf_counter() - started
+                    print(
+                        f"  {source.name}: dry run {dict(dry.totals)}, import {dict(real.totals)}",
+                        file=sys.stderr,
+                    )
+                    return t_dry, t_real, real.total_rows
+
+                load = Load()
+                done = alternate(["floor", "django"], contender, args.rounds, label=f"{scenario} ")
+                load.done()
+                floors = done["floor"]
+                dries = [d for d, _, _ in done["django"]]
+                reals = [r for _, r, _ in done["django"]]
+                totals = [d + r for d, r in zip(dries, reals, strict=True)]
+                rows = done["django"][0][2]
                 table.append(
                     [
                         f"{n:,}",
                         scenario,
-                        f"{t_floor:.3f}",
-                        f"{t_dry:.2f}",
-                        f"{t_real:.2f}",
-                        f"{total:.2f}",
-                        f"{total / t_floor:.0f}",
-                        f"{real.total_rows / total:,.0f}",
+                        f"{median(floors):.3f}",
+                        f"{median(dries):.2f}",
+                        f"{median(reals):.2f}",
+                        f"{median(totals):.2f}",
+                        ratios(totals, floors).ratio(),
+                        f"{rows / median(totals):,.0f}",
+                        str(load),
                     ]
                 )
     if args.markdown:

@@ -16,7 +16,11 @@ The floor is the least work any importer must do on the same rows: ``pandas.read
 file(s), a merge with the current users on email, and one ``executemany`` of the changed rows
 into SQLite. Every time is printed with its ratio to the floor of its size and scenario.
 
-Usage: python benchmarks/bench_pipeline.py [--rows 5000 100000] [--repeat N] [--markdown]
+Every contender (the floor, and each format and repository) runs once per round, in turn,
+in reverse order on odd rounds (see ``_rounds.py``); each figure is a median over the rounds,
+each ratio the median of the per-round ratios.
+
+Usage: python benchmarks/bench_pipeline.py [--rows 5000 100000] [--rounds N] [--markdown]
     [--scenarios fresh reimport] [--formats csv openpyxl calamine] [--repos memory sqlite]
     [--xlsx-max-rows 100000] [--data-dir DIR]
 """
@@ -24,6 +28,7 @@ Usage: python benchmarks/bench_pipeline.py [--rows 5000 100000] [--repeat N] [--
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import importlib.metadata
 import importlib.util
@@ -39,7 +44,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from statistics import median
 from typing import Any, Literal
+
+from _rounds import Load, Spread, alternate
 
 #: The generator; USERIMPORT_BENCH_GEN names another copy (a worktree has no ../shared).
 GEN = Path(
@@ -336,7 +344,8 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
 
     stores = [fresh_repo(i) for i in range(repeat)] if job["repo"] == "memory" else []
     seed = None  # the stores share its frame until their commits; it need not outlive them
-    times: dict[str, list[float]] = {s: [] for s in (*STAGES, "dry run", "full", "plan again")}
+    names = (*STAGES, "dry run", "full", "plan again", "dry run, CPU", "full, CPU")
+    times: dict[str, list[float]] = {s: [] for s in names}
     before = peak_mib()  # the libraries, the warm-up and (in memory) the store
     during: list[float] = []
     counts, summary = (0, 0), {}
@@ -346,6 +355,7 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
             stores[i] = None
         gc.collect()
         resettable = reset_peak()
+        c0 = time.process_time()
         t0 = time.perf_counter()
         table = ui.read_table(source, max_rows=None, engine=engine)
         t1 = time.perf_counter()
@@ -359,9 +369,11 @@ def job_import(job: dict[str, Any]) -> dict[str, Any]:
         _ = len(snap.frame)  # builds the frame (in memory) without keeping it here
         t5 = time.perf_counter()
         plan = ui.plan_import(review, snap)
-        t6 = time.perf_counter()
+        t6, c6 = time.perf_counter(), time.process_time()
         result = ui.apply_plan(plan, repo)
-        t7 = time.perf_counter()
+        t7, c7 = time.perf_counter(), time.process_time()
+        times["dry run, CPU"].append(c6 - c0)
+        times["full, CPU"].append(c7 - c0)
         if engine != "auto" and table.engine != engine:
             raise RuntimeError(f"asked for engine {engine}, read_table used {table.engine}")
         for name, start, end in (
@@ -430,6 +442,11 @@ def run_job(job: dict[str, Any]) -> dict[str, Any] | None:
     return result
 
 
+def pick(jobs: dict[str, dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """Run the job ``name`` of ``jobs`` (a contender of a round)."""
+    return run_job(jobs[name])
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 
@@ -483,12 +500,12 @@ def machine() -> list[str]:
     ]
 
 
-def cell(seconds: float | None, floor_s: float | None) -> str:
+def cell(seconds: float | None, ratio: float | None) -> str:
     if seconds is None:
         return "-"
-    if not floor_s:
+    if ratio is None:
         return f"{seconds:.3f}"
-    return f"{seconds:.3f} ({seconds / floor_s:.2f}x)"
+    return f"{seconds:.3f} ({ratio:.2f}x)"
 
 
 def render(
@@ -519,60 +536,107 @@ def render(
 def block(
     n: int,
     scenario: str,
-    floor_result: dict[str, Any] | None,
-    results: dict[str, dict[str, Any] | None],
+    floors: list[dict[str, Any] | None],
+    results: dict[str, list[dict[str, Any] | None]],
     markdown: bool,
+    load: Load,
 ) -> str:
-    """One table: stages as rows, (format, repository) as columns."""
-    floor_s = floor_result["seconds"] if floor_result else None
+    """
+    One table: stages as rows, (format, repository) as columns.
+
+    Each cell is the median over the rounds of a stage's seconds, with the median of its
+    per-round ratios to the floor of the same round.
+    """
     columns = list(results)
+    ok = [i for i, f in enumerate(floors) if f is not None]
+    floor_s = [floors[i]["seconds"] for i in ok]  # type: ignore[index]
     rows: list[tuple[str, list[str]]] = []
-    rows.append(("floor", [cell(floor_s, floor_s)] * len(columns)))
+    floor_cell = cell(median(floor_s), 1.0) if floor_s else "-"
+    rows.append(("floor", [floor_cell] * len(columns)))
 
-    def get(col: str, key: str) -> float | None:
-        r = results[col]
-        return None if r is None else r.get(key)
+    def values(col: str, key: str) -> list[float]:
+        return [r[key] for r in results[col] if r is not None and r.get(key) is not None]
 
-    for stage in STAGES:
-        rows.append((stage, [cell(get(c, stage), floor_s) for c in columns]))
-    rows.append(("dry run (read..plan)", [cell(get(c, "dry run"), floor_s) for c in columns]))
-    rows.append(("full (read..apply)", [cell(get(c, "full"), floor_s) for c in columns]))
-    rows.append(("plan again, after apply", [cell(get(c, "plan again"), floor_s) for c in columns]))
-    ratios = []
-    rates = []
+    def per_round(col: str, key: str, ref: str = "seconds") -> list[float]:
+        """``key`` / the floor's ``ref``, round by round (rounds where both ran)."""
+        out = []
+        for r, f in zip(results[col], floors, strict=True):
+            if r is not None and f is not None and r.get(key) and f.get(ref):
+                out.append(r[key] / f[ref])
+        return out
+
+    def stage(col: str, key: str) -> str:
+        got, ratio = values(col, key), per_round(col, key)
+        return cell(median(got) if got else None, median(ratio) if ratio else None)
+
+    def spread(col: str, key: str, ref: str = "seconds") -> str:
+        got = per_round(col, key, ref)
+        return Spread.of(got).ratio() if got else "-"
+
+    for name in STAGES:
+        rows.append((name, [stage(c, name) for c in columns]))
+    rows.append(("dry run (read..plan)", [stage(c, "dry run") for c in columns]))
+    rows.append(("full (read..apply)", [stage(c, "full") for c in columns]))
+    rows.append(
+        (
+            "dry run, CPU seconds",
+            [
+                cell(median(values(c, "dry run, CPU")) if values(c, "dry run, CPU") else None, None)
+                for c in columns
+            ],
+        )
+    )
+    rows.append(
+        (
+            "full, CPU seconds",
+            [
+                cell(median(values(c, "full, CPU")) if values(c, "full, CPU") else None, None)
+                for c in columns
+            ],
+        )
+    )
+    rows.append(("dry run / floor: median (min-max)", [spread(c, "dry run") for c in columns]))
+    rows.append(("full / floor: median (min-max)", [spread(c, "full") for c in columns]))
+    rows.append(("plan again, after apply", [stage(c, "plan again") for c in columns]))
+    shares, rates = [], []
     for c in columns:
-        snap, plan, apply_, full = (get(c, k) for k in ("snapshot", "plan", "apply", "full"))
-        ratios.append(f"{(snap + plan) / apply_:.2f}" if snap and plan and apply_ else "-")
-        rates.append(f"{n / full:,.0f}" if full else "-")
-    rows.append(("(snapshot+plan) / apply", ratios))
-    sqlite_floor = floor_result.get("sqlite_seconds") if floor_result else None
+        snap, plan, apply_, full = (values(c, k) for k in ("snapshot", "plan", "apply", "full"))
+        share = [(s + p) / a for s, p, a in zip(snap, plan, apply_, strict=True) if a]
+        shares.append(f"{median(share):.2f}" if snap and plan and share else "-")
+        rates.append(f"{n / median(full):,.0f}" if full else "-")
+    rows.append(("(snapshot+plan) / apply", shares))
+    sqlite_floor = [f["sqlite_seconds"] for f in floors if f is not None]
     if sqlite_floor and any(c.endswith("/sqlite") for c in columns):
-        rows.append(("floor, store in SQLite", [cell(sqlite_floor, floor_s)] * len(columns)))
+        ratio = median([f["sqlite_seconds"] / f["seconds"] for f in floors if f is not None])
+        rows.append(("floor, store in SQLite", [cell(median(sqlite_floor), ratio)] * len(columns)))
         rows.append(
             (
-                "full / floor, store in SQLite",
+                "full / floor, store in SQLite: median (min-max)",
                 [
-                    f"{full / sqlite_floor:.2f}x"
-                    if c.endswith("/sqlite") and (full := get(c, "full"))
-                    else "-"
+                    spread(c, "full", "sqlite_seconds") if c.endswith("/sqlite") else "-"
                     for c in columns
                 ],
             )
         )
     rows.append(("rows/s (full)", rates))
-    peaks = [f"{r['peak_mib']:.0f}" if r else "-" for r in results.values()]
-    rows.append(("peak MiB", peaks))
-    before = [f"{r['peak_before_mib']:.0f}" if r else "-" for r in results.values()]
-    rows.append(("peak MiB before import", before))
-    during = [f"{r['peak_during_mib']:.0f}" if r else "-" for r in results.values()]
-    rows.append(("peak MiB during import", during))
-    r0 = next((r for r in results.values() if r), None)
+
+    def peak(key: str) -> list[str]:
+        return [f"{median(got):.0f}" if (got := values(c, key)) else "-" for c in columns]
+
+    rows.append(("peak MiB", peak("peak_mib")))
+    rows.append(("peak MiB before import", peak("peak_before_mib")))
+    rows.append(("peak MiB during import", peak("peak_during_mib")))
+    r0 = next((r for rs in results.values() for r in rs if r), None)
     counts = f"; plan: {r0['created']:,} create, {r0['updated']:,} update" if r0 else ""
     floor_note = ""
-    if floor_result:
-        written, peak = floor_result["changed"], floor_result["peak_mib"]
-        floor_note = f"; floor: {written:,} rows written, peak {peak:.0f} MiB"
-    title = f"{n:,} rows, {SCENARIO_TITLE[scenario]}{counts}{floor_note}"
+    f0 = next((f for f in floors if f is not None), None)
+    if f0:
+        peak_floor = median([f["peak_mib"] for f in floors if f is not None])
+        floor_note = f"; floor: {f0['changed']:,} rows written, peak {peak_floor:.0f} MiB"
+    title = (
+        f"{n:,} rows, {SCENARIO_TITLE[scenario]}{counts}{floor_note}; "
+        f"{len(floors)} alternated rounds, {load}"
+    )
     return render(title, columns, rows, markdown)
 
 
@@ -583,10 +647,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--rows", type=int, nargs="+", default=[5000, 100_000])
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="alternated rounds of every contender (default: 3 up to 20,000 rows, else 2)",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=None,
-        help="runs per scenario, best kept (default: 3 up to 20,000 rows, else 1)",
+        help="runs of a contender inside its process each round, best kept (default: 5 up "
+        "to 20,000 rows, where a run is shorter than the scheduler's slices on a busy machine, "
+        "else 1)",
     )
     parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument(
@@ -627,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         (data / "warm").mkdir(exist_ok=True)
         warm = data_files(200, data / "warm", xlsx=any(f != "csv" for f in args.formats))
         for n in args.rows:
-            repeat = args.repeat or (3 if n <= 20_000 else 1)
+            repeat = args.repeat or (5 if n <= 20_000 else 1)
+            rounds = args.rounds or (3 if n <= 20_000 else 2)
             formats = [f for f in args.formats if f == "csv" or n <= args.xlsx_max_rows]
             started = time.perf_counter()
             log(f"{n:,} rows: generating the files")
@@ -637,9 +710,8 @@ def main(argv: list[str] | None = None) -> int:
             for scenario in args.scenarios:
                 current = files["empty"] if scenario == "fresh" else files["initial"]
                 csv_file = files["initial"] if scenario == "fresh" else files["modified"]
-                log(f"{n:,} rows, {scenario}: floor")
-                floor_result = run_job(
-                    {
+                jobs: dict[str, dict[str, Any]] = {
+                    "floor": {
                         "kind": "floor",
                         "warm_current": str(warm["empty"]),
                         "warm": str(warm["initial"]),
@@ -648,32 +720,34 @@ def main(argv: list[str] | None = None) -> int:
                         "work": str(work),
                         "repeat": repeat,
                     }
-                )
+                }
                 db = work / f"{scenario}.db"
                 if "sqlite" in args.repos:
                     log(f"{n:,} rows, {scenario}: seeding the SQLite store")
                     run_job({"kind": "seed", "current": str(current), "db": str(db)})
-                results: dict[str, dict[str, Any] | None] = {}
                 for fmt in formats:
                     name = "initial" if scenario == "fresh" else "modified"
                     source = files[name if fmt == "csv" else f"{name}.xlsx"]
                     for repo in args.repos:
-                        log(f"{n:,} rows, {scenario}: {fmt} into {repo}")
-                        results[f"{fmt}/{repo}"] = run_job(
-                            {
-                                "kind": "import",
-                                "scenario": scenario,
-                                "repo": repo,
-                                "engine": "auto" if fmt == "csv" else fmt,
-                                "file": str(source),
-                                "warm": str(warm["initial" if fmt == "csv" else "initial.xlsx"]),
-                                "current": str(current),
-                                "db": str(db),
-                                "work": str(work),
-                                "repeat": repeat,
-                            }
-                        )
-                print(block(n, scenario, floor_result, results, args.markdown), flush=True)
+                        jobs[f"{fmt}/{repo}"] = {
+                            "kind": "import",
+                            "scenario": scenario,
+                            "repo": repo,
+                            "engine": "auto" if fmt == "csv" else fmt,
+                            "file": str(source),
+                            "warm": str(warm["initial" if fmt == "csv" else "initial.xlsx"]),
+                            "current": str(current),
+                            "db": str(db),
+                            "work": str(work),
+                            "repeat": repeat,
+                        }
+                load = Load()
+                done = alternate(
+                    list(jobs), functools.partial(pick, jobs), rounds, label=f"{n:,} {scenario} "
+                )
+                load.done()
+                floors = done.pop("floor")
+                print(block(n, scenario, floors, done, args.markdown, load), flush=True)
             shutil.rmtree(work)
             log(f"{n:,} rows done in {time.perf_counter() - started:.0f} s")
     return 0

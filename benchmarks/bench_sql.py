@@ -8,7 +8,9 @@ and builds the rows from :class:`~userimport.model.User` values. A snapshot of t
 timed too (read from the tables, not the repository's cache), against a plain ``SELECT`` of
 the same rows.
 
-Usage: python benchmarks/bench_sql.py [--rows 100000] [--repeat 3]
+The four run once per round, in alternating order (see ``_rounds.py``).
+
+Usage: python benchmarks/bench_sql.py [--rows 100000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from statistics import median
+
+from _rounds import Load, alternate, ratios
 
 from userimport import ChangeSet, SqlUserRepository, User
 
@@ -103,22 +108,19 @@ def baseline_read(path: Path) -> None:
         db.close()
 
 
-def best(repeat: int, run: Callable[[Path], None]) -> float:
-    """The best wall time of ``repeat`` runs, each on a fresh file."""
-    times = []
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "users.db"
-            started = time.perf_counter()
-            run(path)
-            times.append(time.perf_counter() - started)
-    return min(times)
+def fresh(run: Callable[[Path], None]) -> float:
+    """The wall time of ``run`` on a fresh file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "users.db"
+        started = time.perf_counter()
+        run(path)
+        return time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     changes = changes_for(make_users(args.rows))
 
@@ -126,23 +128,32 @@ def main() -> None:
         with SqlUserRepository(f"sqlite:///{path}") as repo:
             repo.commit(changes, expected_version=repo.snapshot().version)
 
-    floor = best(args.repeat, lambda path: baseline(path, changes))
-    commit = best(args.repeat, through_commit)
-
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "users.db"
         through_commit(path)
-        read_floor = min(_timed(lambda: baseline_read(path)) for _ in range(args.repeat))
         # Uncached: every snapshot reads the tables (a cached one would take a single SELECT).
         with SqlUserRepository(f"sqlite:///{path}", cache=False) as repo:
             repo.snapshot()  # the first one creates nothing, but warms the engine
-            snapshot = min(_timed(repo.snapshot) for _ in range(args.repeat))
+            work: dict[str, Callable[[], float]] = {
+                "sqlite3 executemany (floor)": lambda: fresh(lambda p: baseline(p, changes)),
+                "SqlUserRepository.commit": lambda: fresh(through_commit),
+                "sqlite3 SELECT (floor)": lambda: _timed(lambda: baseline_read(path)),
+                "SqlUserRepository.snapshot": lambda: _timed(repo.snapshot),
+            }
+            load = Load()
+            times = alternate(list(work), lambda name: work[name](), args.rounds)
+            load.done()
 
-    print(f"{args.rows:,} users, best of {args.repeat}")
-    print(f"{'sqlite3 executemany (floor)':34} {floor:8.3f} s   1.00")
-    print(f"{'SqlUserRepository.commit':34} {commit:8.3f} s  {commit / floor:5.2f}")
-    print(f"{'sqlite3 SELECT (floor)':34} {read_floor:8.3f} s   1.00")
-    print(f"{'SqlUserRepository.snapshot':34} {snapshot:8.3f} s  {snapshot / read_floor:5.2f}")
+    print(f"{args.rows:,} users, {args.rounds} alternated rounds (median s; per-round ratio)")
+    print(load)
+    write, read = times["sqlite3 executemany (floor)"], times["sqlite3 SELECT (floor)"]
+    for name, floor in (
+        ("sqlite3 executemany (floor)", write),
+        ("SqlUserRepository.commit", write),
+        ("sqlite3 SELECT (floor)", read),
+        ("SqlUserRepository.snapshot", read),
+    ):
+        print(f"{name:34} {median(times[name]):8.3f} s  {ratios(times[name], floor).ratio()}")
 
 
 def _timed(run: Callable[[], object]) -> float:

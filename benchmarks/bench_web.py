@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from _rounds import Load
 from starlette.testclient import TestClient
 
 import userimport as ui
@@ -157,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         [action] = re.findall(r'action="(/history/[\w-]+/undo)"', client.get("/history").text)
         return client.post(action, data={"csrf": csrf}, follow_redirects=False)
 
-    print(f"{args.rows} rows, {args.repeat} runs each; goal {GOAL_MS:.0f} ms")
+    load = Load()  # an absolute goal, no reference to alternate with: the load says how busy
+    print(f"{args.rows} rows, {args.repeat} runs each; goal {GOAL_MS:.0f} ms; {load}")
     sessions = f"in the folder {args.session_dir}" if args.session_dir else "in memory"
     print(f"imports kept {sessions}")
     print(f"{'interaction':34} {'median ms':>10} {'worst ms':>10}  within goal")
@@ -200,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     over += median > GOAL_MS
     ok = "yes" if median <= GOAL_MS else "NO"
     print(f"{'history: page':34} {median:10.1f} {max(times):10.1f}  {ok}")
+    print(load.done())
     return 1 if over else 0
 
 

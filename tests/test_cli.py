@@ -1193,3 +1193,54 @@ def test_welcome_email_template_language_and_link(
     assert "Konto for Kari" == last["Subject"]
     assert "Hei Kari! Sign in at https://x.no" == last.get_body(("plain",)).get_content().strip()
     assert last.get_body(("html",)) is None
+
+
+#: Modules that no step of a CSV import into SQLite uses, by what would load them.
+NOT_FOR_A_CSV_IMPORT = {
+    "hypothesis",  # pandera's data synthesis
+    "openpyxl",  # XLSX
+    "python_calamine",  # XLSX
+    "confusable_homoglyphs.confusables",  # skeletons of emails that are not ASCII
+    "smtplib",  # welcome emails
+    "userimport.notify",
+    "userimport.export",
+    "userimport.recipe",
+    "userimport.web",
+}
+
+
+@pytest.mark.parametrize("command", ["import", "plan"])
+def test_a_csv_command_loads_only_what_it_uses(command: str, staff: Path, tmp_path: Path) -> None:
+    """A CSV plan or import into a new SQLite store loads none of the modules it does not use."""
+    args = ["--db", f"sqlite:///{tmp_path / 'new.db'}", "--create", command, str(staff)]
+    args += ["--yes", "--undo-out", str(tmp_path / "undo.json")] if command == "import" else []
+    code = (
+        "import json, sys; from userimport.__main__ import main; "
+        f"sys.argv = ['userimport', *{args!r}]; code = main(); "
+        "print(json.dumps([code, sorted(sys.modules)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    exit_code, loaded = json.loads(done.stdout.splitlines()[-1])
+    assert EXIT_OK == exit_code
+    assert {"pandera", "sqlalchemy"} <= set(loaded)  # it did validate, into SQLite
+    assert set() == NOT_FOR_A_CSV_IMPORT & set(loaded)
+
+
+def test_plan_makes_only_the_entries_it_shows(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """plan of 120 new users makes a plan entry for the 50 it lists, not for all 120."""
+    import userimport.plan
+
+    rows = [f"F{i},L{i},user{i}@firma.no,Sales,Oslo" for i in range(120)]
+    path = tmp_path / "many.csv"
+    path.write_text("First Name,Last Name,Email,Department,Groups\n" + "\n".join(rows) + "\n")
+    made: list[str] = []
+    entry = userimport.plan._entry
+    monkeypatch.setattr(userimport.plan, "_entry", lambda rec: made.append(rec) or entry(rec))
+    code, output = run(db, "plan", str(path))
+    assert EXIT_OK == code, output
+    assert "... and 70 more." in output
+    assert 50 == len(made)

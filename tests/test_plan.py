@@ -844,3 +844,85 @@ def test_update_rule_is_one_for_imports_and_actions(pairs: list[tuple[User, User
     expected = [("update" if fields else "unchanged", fields) for fields in differ]
     assert expected == [compare_users(before, after) for before, after in pairs]
     assert expected == list(zip(actions.tolist(), changed.tolist(), strict=True))
+
+
+@st.composite
+def saved_plans(draw: st.DrawFn) -> Plan:
+    """A plan of every action, with any text in its reasons and attributes."""
+    from tests import strategies as ps
+    from userimport.plan import PlanEntry
+
+    any_text = st.text(max_size=6)
+    entries = []
+    for i, user in enumerate(draw(ps.stores())):
+        user = attrs.evolve(user, attributes=draw(st.dictionaries(any_text, any_text, max_size=2)))
+        other = attrs.evolve(user, first_name=draw(ps.names), department=None, groups=())
+        action = draw(st.sampled_from(["create", "update", "unchanged", "skip", "delete"]))
+        entries.append(
+            PlanEntry(
+                action=action,
+                email=user.email,
+                row=draw(st.one_of(st.none(), st.integers(2, 10**6))),
+                reason=draw(any_text),
+                changed=("first_name", "department", "groups") if action == "update" else (),
+                before=None if action == "create" else user,
+                after=None if action == "delete" else other if action == "update" else user,
+            )
+        )
+        assert i < 20
+    return Plan.from_entries(entries, base_version="v1", source=draw(any_text))
+
+
+@given(plan=saved_plans(), signed=st.booleans(), indent=st.integers(1, 3))
+@hypothesis_settings(max_examples=40, deadline=None)
+def test_write_json_writes_to_json_text(plan: Plan, signed: bool, indent: int) -> None:
+    """write_json writes the characters to_json gives, a few entries at a time."""
+    import tempfile
+
+    import userimport.plan as plan_module
+
+    secret = b"k" * 32 if signed else None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "plan.json"
+        saved, plan_module._SLICE = plan_module._SLICE, 3
+        try:
+            plan.write_json(path, indent=indent, secret=secret)
+        finally:
+            plan_module._SLICE = saved
+        assert plan.to_json(indent=indent, secret=secret) == path.read_text(encoding="utf-8")
+
+
+def test_write_json_of_values_of_another_type(tmp_path: Path) -> None:
+    """A value of an unexpected type in the frame is written as json.dumps writes it."""
+    plan = Plan.from_entries(
+        [plan_entry("create", after=ANNA), plan_entry("delete", before=OLE)], base_version="v"
+    )
+    frame = plan.frame.copy()
+    frame.loc[0, "after_first_name"] = 7  # not text: the fast encoder refuses, json decides
+    odd = attrs.evolve(plan, frame=frame)
+    odd.write_json(tmp_path / "p.json", secret=b"s" * 32)
+    assert odd.to_json(indent=1, secret=b"s" * 32) == (tmp_path / "p.json").read_text("utf-8")
+
+
+def test_write_json_refuses_to_sign_a_lone_surrogate(tmp_path: Path) -> None:
+    """Text that is not valid Unicode cannot be signed by write_json, as by to_json; no file."""
+    plan = Plan.from_entries([plan_entry("create", after=ANNA, reason="\ud800")], base_version="v")
+    with pytest.raises(PlanError, match="not valid Unicode"):
+        plan.to_json(secret=b"s" * 32)
+    with pytest.raises(PlanError, match="not valid Unicode"):
+        plan.write_json(tmp_path / "p.json", secret=b"s" * 32)
+    assert not (tmp_path / "p.json").exists()  # no partial plan left behind
+
+
+@given(plan=saved_plans())
+@hypothesis_settings(max_examples=30, deadline=None)
+def test_is_empty_is_the_change_sets(plan: Plan) -> None:
+    """is_empty says what the change set says, without making the change set."""
+    assert plan.changeset().is_empty == plan.is_empty
+
+
+def plan_entry(action: str, **kw):  # type: ignore[no-untyped-def]
+    from userimport.plan import PlanEntry
+
+    user = kw.get("after") or kw.get("before")
+    return PlanEntry(action=action, email=user.email, **kw)  # type: ignore[arg-type]

@@ -280,16 +280,17 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
         out.print(table)
         if len(skipped) > limit:
             out.print(f"... and {len(skipped) - limit} more.")
-    changes = plan.changes()
-    if not changes:
+    # Only the entries shown are made: a plan of a million creates shows fifty.
+    changing = plan.frame[plan.frame["action"].isin(("create", "update", "delete"))]
+    if not len(changing):
         out.print(
             "Nothing can change while the plan is held." if plan.holds else "Nothing to change."
         )
         return
-    table = Table(title=f"Changes ({len(changes)})")
+    table = Table(title=f"Changes ({len(changing)})")
     for name in ("action", "email", "changes"):
         table.add_column(name)
-    for entry in changes[:limit]:
+    for entry in _entries_of(changing.head(limit)):
         style = entry.action
         if entry.action == "update":
             diff = entry.diff()
@@ -306,8 +307,8 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
                 style = "admin"
         table.add_row(styled(entry.action, style), entry.email, detail)
     out.print(table)
-    if len(changes) > limit:
-        out.print(f"... and {len(changes) - limit} more.")
+    if len(changing) > limit:
+        out.print(f"... and {len(changing) - limit} more.")
 
 
 def _entries_of(frame: Any) -> tuple[Any, ...]:
@@ -435,8 +436,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "before": None if e.before is None else e.before.to_dict(),
                 "after": None if e.after is None else e.after.to_dict(),
             }
-            for e in plan.entries
-            if e.action != "unchanged"
+            for e in _entries_of(plan.frame[plan.frame["action"] != "unchanged"])
         ],
     }
 

@@ -5,6 +5,7 @@ A plan saved as JSON, written and read back with every value checked (see
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ __all__ = [
     "read_settings",
     "read_warning",
     "saved_entries",
+    "saved_lines",
 ]
 
 #: The keys every saved plan has, and those a plan may have (older files lack some).
@@ -194,3 +196,82 @@ def saved_entries(frame: pd.DataFrame) -> list[dict[str, Any]]:
             }
             for row in frame[cols].itertuples(index=False, name=None)
         ]
+
+
+def saved_lines(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """
+    The entries of :func:`saved_entries` as JSON text, made straight from the columns: each
+    as ``Plan.to_json`` writes it, and in canonical form (sorted keys, no spaces).
+
+    The same characters as json.dumps of those entries (a property test holds them to it),
+    at a fraction of the cost: no dict per entry, each value encoded by json's C string
+    encoder, repeated groups once. (Joining the pieces with NumPy, a column at a time, was
+    slower: each join copies every string made so far.)
+
+    Raises:
+        TypeError: A value that is not of its column's type (the caller then encodes the
+            entries with json).
+    """
+    text = json.encoder.encode_basestring  # json.dumps(str, ensure_ascii=False), in C
+    seen: dict[Any, tuple[str, str]] = {}
+
+    def names(value: tuple[str, ...]) -> tuple[str, str]:
+        """A tuple of names as a JSON list (sorted), spaced and canonical."""
+        found = seen.get(value)
+        if found is None:
+            items = [text(v) for v in sorted(value)]
+            found = seen[value] = (f"[{', '.join(items)}]", f"[{','.join(items)}]")
+        return found
+
+    def mapping(value: dict[str, str]) -> tuple[str, str]:
+        if not value:
+            return "{}", "{}"
+        items = sorted(value.items())
+        return (
+            "{" + ", ".join(f"{text(k)}: {text(v)}" for k, v in items) + "}",
+            "{" + ",".join(f"{text(k)}:{text(v)}" for k, v in items) + "}",
+        )
+
+    def user(
+        email: str, first: Any, last: Any, dep: Any, groups: Any, admin: Any, attrs_: Any
+    ) -> tuple[str, str]:
+        if first is None:
+            return "null", "null"
+        e, f, la = text(email), text(first), text(last)
+        d = text(dep) if dep else "null"
+        g, gc = names(groups)
+        a = "true" if admin else "false"
+        t, tc = mapping(attributes_of(attrs_))
+        return (
+            f'{{"email": {e}, "first_name": {f}, "last_name": {la}, "department": {d}, '
+            f'"groups": {g}, "is_admin": {a}, "attributes": {t}}}',
+            f'{{"attributes":{tc},"department":{d},"email":{e},"first_name":{f},'
+            f'"groups":{gc},"is_admin":{a},"last_name":{la}}}',
+        )
+
+    def attributes_of(value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise TypeError(f"attributes {value!r} are not a dict")
+        return value
+
+    n = len(FIELDS)
+    none = ("null", "null")
+    spaced, canonical = [], []
+    columns = [frame[c].to_numpy(dtype=object) for c in COLUMNS]
+    for row in zip(*columns, strict=True):
+        action, email, reason = text(row[0]), text(row[1]), text(row[4])
+        number = row[3]
+        r = "null" if number is None or number != number else str(int(number))
+        changed = [text(v) for v in row[5]]
+        c, cc = f"[{', '.join(changed)}]", f"[{','.join(changed)}]"
+        b, bc = none if row[6] is None else user(row[1], *row[6 : 6 + n])
+        a, ac = none if row[6 + n] is None else user(row[1], *row[6 + n :])
+        spaced.append(
+            f'{{"action": {action}, "email": {email}, "row": {r}, "reason": {reason}, '
+            f'"changed": {c}, "before": {b}, "after": {a}}}'
+        )
+        canonical.append(
+            f'{{"action":{action},"after":{ac},"before":{bc},"changed":{cc},"email":{email},'
+            f'"reason":{reason},"row":{r}}}'
+        )
+    return spaced, canonical

@@ -7,16 +7,18 @@ from __future__ import annotations
 import contextlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ._saved import seal
 from .errors import DeletionLimitError, PlanError, SettingsError, StalePlanError
 from .model import Permissions, Snapshot, User
-from .notify import Notification, Notifier
 from .plan import FIELDS, Plan
 from .repository import UserRepository, plan_secret
+
+if TYPE_CHECKING:  # notify loads smtplib and ssl: only a welcome email needs them
+    from .notify import Notification, Notifier
 
 __all__ = ["ApplyResult", "apply_plan", "send_welcome_emails"]
 
@@ -211,6 +213,8 @@ def send_welcome_emails(users: Iterable[User], notifier: Notifier) -> tuple[Noti
     Returns:
         One :class:`~userimport.notify.Notification` per user, in order.
     """
+    from .notify import Notification
+
     out = []
     try:
         for user in users:

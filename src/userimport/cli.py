@@ -586,11 +586,29 @@ def settings_from(options: dict[str, Any]) -> ImportSettings:
 # -- the pipeline up to a review ------------------------------------------------------------
 
 
+def load_pandera() -> None:
+    """
+    Import pandera for validation without hypothesis, unless something loaded hypothesis.
+
+    pandera imports hypothesis, when it is installed, for the data synthesis no command uses
+    (a fifth of a second at start-up); a command that validates loads pandera through here
+    first, with hypothesis held off for that import only.
+    """
+    if "hypothesis" in sys.modules or "pandera.strategies.pandas_strategies" in sys.modules:
+        return
+    sys.modules["hypothesis"] = None  # type: ignore[assignment]  # makes the import fail
+    try:
+        import pandera.backends.pandas.builtin_checks  # noqa: F401  # loads the strategies
+    finally:
+        del sys.modules["hypothesis"]
+
+
 def prepare(file: str, options: dict[str, Any]) -> tuple[RawTable, int | None, Review]:
     """Read, find the header, map and validate, honouring every option given."""
     from .pipeline import ImportOptions
     from .pipeline import prepare as prepare_file
 
+    load_pandera()
     header_option = str(options["header_row"]).strip().lower()
 
     def header_row(table: RawTable) -> int | None:
@@ -622,9 +640,10 @@ def prepare_with_recipe(
     file: str, options: dict[str, Any]
 ) -> tuple[RawTable, int | None, Review, ImportSettings]:
     """Prepare the review from a recipe (reporting drift) or from the options; save a recipe."""
-    from .recipe import Recipe, replay
-
     if options.get("recipe"):
+        from .recipe import Recipe, replay
+
+        load_pandera()
         recipe = Recipe.from_json(Path(options["recipe"]).read_text(encoding="utf-8"))
         replayed = replay(
             recipe,
@@ -651,6 +670,8 @@ def prepare_with_recipe(
         table, header_row, review = prepare(file, options)
         settings = settings_from(options)
     if options.get("save_recipe"):
+        from .recipe import Recipe
+
         recipe = Recipe.from_review(review, table, header_row, settings)
         Path(options["save_recipe"]).write_text(recipe.to_json(), encoding="utf-8")
         console().print(f"Saved the recipe to {options['save_recipe']}.")
@@ -741,8 +762,7 @@ def save_undo(result: ApplyResult, path: str | None, store: UserRepository) -> P
     target = Path(path)
     with library_errors():
         secret = plan_secret(store)
-        text = stamped(result.undo, store, secret).to_json(indent=1, secret=secret)
-    target.write_text(text, encoding="utf-8")
+        stamped(result.undo, store, secret).write_json(target, indent=1, secret=secret)
     return target
 
 

@@ -8,11 +8,15 @@ HTML) and applied later by :func:`~userimport.apply.apply_plan`.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 import itertools
 import json
+import os
 from collections.abc import Iterable, Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -40,6 +44,7 @@ from ._plansaved import (
     read_settings,
     read_warning,
     saved_entries,
+    saved_lines,
 )
 from ._saved import Reader, content_hash, saved_json, seal
 from .errors import PlanError
@@ -65,6 +70,9 @@ __all__ = [
 
 _FORMAT = "userimport.plan"
 _FORMAT_VERSION = 1
+
+#: How many entries :meth:`Plan.write_json` encodes at a time.
+_SLICE = 20_000
 
 
 #: What each action looks like in a notebook: the command line's colours (see cli.md).
@@ -202,7 +210,14 @@ class Plan:
     @property
     def is_empty(self) -> bool:
         """True when applying the plan would change nothing."""
-        return self.changeset().is_empty
+        # What changeset().is_empty says, without making a User for every change.
+        return not (
+            self.frame["action"].isin(("create", "update", "delete")).any()
+            or self.new_groups
+            or self.new_departments
+            or self.remove_groups
+            or self.remove_departments
+        )
 
     @property
     def blocked(self) -> tuple[str, ...]:
@@ -455,6 +470,94 @@ class Plan:
         Raises:
             PlanError: ``secret`` is given and the plan holds text that is not valid Unicode.
         """
+        head = self._saved_head()
+        entries = saved_entries(self.frame)
+        if secret is not None:
+            try:
+                head["digest"] = seal(secret, content_hash({**head, "entries": entries}))
+            except ValueError as e:
+                raise PlanError(f"cannot sign the plan: {e}") from e
+        if indent is None or not entries:
+            return json.dumps({**head, "entries": entries}, indent=indent, ensure_ascii=False)
+        # The entries go through json's C encoder, one per line: with an indent, json.dumps
+        # runs in Python, ten times slower for a plan of many users.
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        pad = " " * indent
+        lines = ",\n".join(f"{pad}{pad}{encode(e)}" for e in entries)
+        opened = json.dumps(head, indent=indent, ensure_ascii=False).removesuffix("\n}")
+        return f'{opened},\n{pad}"entries": [\n{lines}\n{pad}]\n}}'
+
+    def write_json(
+        self, path: str | os.PathLike[str], *, indent: int = 1, secret: bytes | None = None
+    ) -> None:
+        """
+        Write :meth:`to_json`'s text to the file ``path``, a slice of the entries at a time.
+
+        The file holds the same characters as ``to_json(indent=indent, secret=secret)``
+        (UTF-8), but the whole text is never in memory: a plan of a million users is written
+        in the memory of its frame and a few thousand entries. The digest, which covers every
+        entry, is written in its place at the end.
+
+        Raises:
+            PlanError: ``secret`` is given and the plan holds text that is not valid Unicode.
+            OSError: The file cannot be written.
+
+        On an error the file is removed: no partial plan is left behind.
+        """
+        if not len(self.frame):
+            Path(path).write_text(self.to_json(indent=indent, secret=secret), encoding="utf-8")
+            return
+        try:
+            self._write_slices(path, indent, secret)
+        except BaseException:
+            Path(path).unlink(missing_ok=True)
+            raise
+
+    def _write_slices(
+        self, path: str | os.PathLike[str], indent: int, secret: bytes | None
+    ) -> None:
+        """:meth:`write_json`'s writing, a slice of entries at a time."""
+        head = self._saved_head()
+        # The canonical JSON that the digest covers, around its entries.
+        canonical = functools.partial(
+            json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        before, _, after = canonical({**head, "entries": []}).partition('"entries":[]')
+        hasher = hashlib.sha256(f'{before}"entries":['.encode())
+        if secret is not None:
+            head["digest"] = "0" * 64  # a place of the digest's length, filled in at the end
+        pad = " " * indent
+        opened = json.dumps(head, indent=indent, ensure_ascii=False).removesuffix("\n}")
+        encode = json.JSONEncoder(ensure_ascii=False).encode
+        with open(path, "wb") as f:
+            f.write(f'{opened},\n{pad}"entries": [\n'.encode())
+            digest_at = len(opened.encode()) - 65
+            for start in range(0, len(self.frame), _SLICE):
+                part = self.frame.iloc[start : start + _SLICE]
+                try:
+                    spaced, sealed = saved_lines(part)
+                except TypeError:  # a value of another type: json says how it is written
+                    entries = saved_entries(part)
+                    spaced, sealed = [encode(e) for e in entries], [canonical(e) for e in entries]
+                sep, gap = ("," if start else ""), (",\n" if start else "")
+                if secret is not None:
+                    try:
+                        hasher.update((sep + ",".join(sealed)).encode())
+                    except UnicodeEncodeError as e:
+                        raise PlanError(
+                            "cannot sign the plan: it holds text that is not valid Unicode "
+                            "(a lone surrogate)"
+                        ) from e
+                lines = f",\n{pad}{pad}".join(spaced)
+                f.write(f"{gap}{pad}{pad}{lines}".encode())
+            f.write(f"\n{pad}]\n}}".encode())
+            if secret is not None:
+                hasher.update(f"]{after}".encode())
+                f.seek(digest_at)
+                f.write(seal(secret, hasher.digest()).encode())
+
+    def _saved_head(self) -> dict[str, Any]:
+        """Everything :meth:`to_json` writes but the entries and the digest."""
         head: dict[str, Any] = {
             "format": _FORMAT,
             "format_version": _FORMAT_VERSION,
@@ -475,21 +578,7 @@ class Plan:
             head["store"] = self.store
         if self.store_id is not None:
             head["store_id"] = self.store_id
-        entries = saved_entries(self.frame)
-        if secret is not None:
-            try:
-                head["digest"] = seal(secret, content_hash({**head, "entries": entries}))
-            except ValueError as e:
-                raise PlanError(f"cannot sign the plan: {e}") from e
-        if indent is None or not entries:
-            return json.dumps({**head, "entries": entries}, indent=indent, ensure_ascii=False)
-        # The entries go through json's C encoder, one per line: with an indent, json.dumps
-        # runs in Python, ten times slower for a plan of many users.
-        encode = json.JSONEncoder(ensure_ascii=False).encode
-        pad = " " * indent
-        lines = ",\n".join(f"{pad}{pad}{encode(e)}" for e in entries)
-        opened = json.dumps(head, indent=indent, ensure_ascii=False).removesuffix("\n}")
-        return f'{opened},\n{pad}"entries": [\n{lines}\n{pad}]\n}}'
+        return head
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Plan:
