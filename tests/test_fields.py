@@ -565,3 +565,17 @@ def test_load_schema_names_what_is_wrong(spec: str, match: str) -> None:
     with pytest.raises(SettingsError, match=match):
         load_schema(spec)
     assert DEFAULT_SCHEMA is load_schema(None)
+
+
+def test_a_schema_survives_pickling() -> None:
+    """A schema pickles and comes back equal (imports in progress are kept as pickles)."""
+    import pickle
+
+    from userimport.fields import DEFAULT_SCHEMA, Field
+
+    schema = DEFAULT_SCHEMA.with_fields(
+        Field(key="phone", kind="phone", headers={"nb": "Telefon|Mobil"}, region="NO")
+    )
+    again = pickle.loads(pickle.dumps(schema))
+    assert schema == again
+    assert ("Telefon", "Mobil") == again["phone"].headers["nb"]

@@ -91,6 +91,11 @@ def _check_key(instance: Field, attribute: attrs.Attribute[Any], value: str) -> 
         )
 
 
+def _field(values: dict[str, Any]) -> Field:
+    """A field from its arguments (how a pickled field is made again)."""
+    return Field(**values)
+
+
 @attrs.frozen(kw_only=True)
 class Field:
     """
@@ -153,6 +158,13 @@ class Field:
         default="exact", validator=attrs.validators.in_(("exact", "casefold"))
     )
     region: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The header names are a read-only mapping, which pickle cannot copy: a field is
+        # pickled as its arguments (the web pages keep imports in progress as pickles).
+        values = {a.name: getattr(self, a.name) for a in attrs.fields(Field)}
+        values["headers"] = dict(self.headers)
+        return (_field, (values,))
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "choice" and not self.choices:
