@@ -1232,14 +1232,14 @@ def test_plan_makes_only_the_entries_it_shows(
     db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """plan of 120 new users makes a plan entry for the 50 it lists, not for all 120."""
-    import userimport.plan
+    import userimport._planframe
 
     rows = [f"F{i},L{i},user{i}@firma.no,Sales,Oslo" for i in range(120)]
     path = tmp_path / "many.csv"
     path.write_text("First Name,Last Name,Email,Department,Groups\n" + "\n".join(rows) + "\n")
     made: list[str] = []
-    entry = userimport.plan._entry
-    monkeypatch.setattr(userimport.plan, "_entry", lambda rec: made.append(rec) or entry(rec))
+    entry = userimport._planframe.entry
+    monkeypatch.setattr(userimport._planframe, "entry", lambda rec: made.append(rec) or entry(rec))
     code, output = run(db, "plan", str(path))
     assert EXIT_OK == code, output
     assert "... and 70 more." in output

@@ -9,7 +9,7 @@ demo all prepare their review through :func:`prepare`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -20,11 +20,13 @@ from .fields import DEFAULT_SCHEMA, UserSchema
 from .headers import detect_header, header_names
 from .mapping import ColumnMapping, suggest_mapping
 from .model import ImportSettings
-from .notify import Notifier
 from .plan import Plan, plan_import
 from .read import RawTable, Source, read_table
 from .repository import UserRepository
 from .review import Review, validate
+
+if TYPE_CHECKING:
+    from .notify import Notifier
 
 __all__ = ["OVERRIDES", "ImportOptions", "Prepared", "import_file", "prepare"]
 
