@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # read_table counts the data rows below the header, so it comes after the header stage.
     ("read",),
     ("_matches", "mapping", "_content", "_suggest"),
-    ("validation",),
+    ("_issues", "validation"),
     ("review",),
     ("plan", "_planframe", "_plansaved", "_planrules", "_planparts", "_namecheck", "_mirror"),
     ("apply",),
@@ -180,7 +180,7 @@ def test_stages_import_only_earlier_stages() -> None:
 #: The longest a module may be (style rule 1: "no module past ~800 lines").
 MAX_LINES = 800
 #: Modules still longer, each due to be split along its seams (see docs/architecture.md).
-TO_SPLIT = frozenset({"cli", "sql", "validation", "web.app"})
+TO_SPLIT = frozenset({"cli", "sql", "web.app"})
 
 
 def test_no_module_past_the_line_limit() -> None:
