@@ -579,3 +579,52 @@ def test_a_schema_survives_pickling() -> None:
     again = pickle.loads(pickle.dumps(schema))
     assert schema == again
     assert ("Telefon", "Mobil") == again["phone"].headers["nb"]
+
+
+def test_the_pandera_schema_is_built_once_per_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validating and revalidating with one schema value builds its pandera schema once."""
+    from userimport import validation
+
+    schema = DEFAULT_SCHEMA.with_fields(Field(key="code", unique=True))
+    built: list[UserSchema] = []
+    build = validation._build
+    monkeypatch.setattr(validation, "_build", lambda s: built.append(s) or build(s))
+    rows = [[*HEADER[:4], "Code"], ["A", "B", "a@firma.no", "S", "1"]]
+    review = review_of(rows, schema)
+    review_of([*rows, ["C", "D", "c@firma.no", "S", "1"]], schema)
+    review.edit(2, first_name="Anna")
+    assert [schema] == built
+    assert validation.pandera_schema(schema) is validation.pandera_schema(schema)
+
+
+def test_schemas_equal_but_for_their_check_keep_their_own_check() -> None:
+    """Two schemas that differ only in a field's check (not part of equality) each run theirs."""
+    rows = [[*HEADER[:4], "Code"], ["A", "B", "a@firma.no", "S", "x1"]]
+    first = DEFAULT_SCHEMA.with_fields(Field(key="code", check=lambda s: s.str.startswith("x")))
+    second = DEFAULT_SCHEMA.with_fields(Field(key="code", check=lambda s: s.str.startswith("y")))
+    assert first == second
+    assert [] == issues_of(review_of(rows, first), "attributes.code")
+    assert [(2, "check_failed")] == issues_of(review_of(rows, second), "attributes.code")
+
+
+def test_the_pandera_schema_holds_nothing_of_a_file() -> None:
+    """The same built schema checks two files; one file's problems never show in the other."""
+    schema = DEFAULT_SCHEMA.with_fields(Field(key="code", kind="integer", unique=True))
+    bad = [
+        [*HEADER[:4], "Code", "Attributes.Note"],
+        ["A", "B", "x", "S", "1", "n" * 256],
+        ["C", "D", "x", "S", "1", ""],
+        ["E", "F", "e@firma.no", "S", "z", ""],
+    ]
+    good = [[*HEADER[:4], "Code"]] + [["A", "B", f"{i}@firma.no", "S", str(i)] for i in range(1, 4)]
+    table = table_of(bad)
+    mapping = suggest_mapping(table, 0, schema=schema).map(5, "attributes.note")
+    review = validate(table, 0, mapping, schema=schema)
+    assert {
+        ("attributes.code", "duplicate_value"),
+        ("attributes.code", "invalid_value"),
+        ("attributes.note", "too_long"),
+        ("email", "duplicate_email"),
+        ("email", "invalid_email"),
+    } == set(zip(review.issues["field"], review.issues["code"], strict=True))
+    assert 0 == len(review_of(good, schema).issues)

@@ -12,7 +12,9 @@ asked to be strict.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -341,7 +343,6 @@ def check_source(
 ) -> Checked:
     """Normalise ``source`` and find every issue (vectorised, one pandera schema)."""
     import pandas as pd
-    import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
     is_skipped = source.index.isin(list(skipped))
@@ -372,65 +373,36 @@ def check_source(
     dupes = dupes[_text.repeated(dupes)]
     checks = norm.assign(
         _extra=source.get("_extra", ""),
-        _email_key=counted,
+        _email_valid=~norm.index.isin(list(bad_emails)),
+        _email_unique=~norm.index.isin(dupes.index),
         _unsplit=source.get("_unsplit", ""),
     )
-
-    def check(code: IssueCode, test: Any) -> pa.Check:
-        return pa.Check(test, name=code.value)
-
-    required = check(IssueCode.REQUIRED, lambda s: s != "")
-    too_long = pa.Check.str_length(max_value=MAX_LENGTH)
-    builtin_names = {str(too_long.error): IssueCode.TOO_LONG.value, "not_nullable": "required"}
-    columns: dict[str, pa.Column] = {
-        field: pa.Column(checks=[required, too_long] if field in REQUIRED else [too_long])
-        for field in norm.columns
-        if field not in ("email", "is_admin")
-    }
     for f in declared:
-        columns[f.target], names = _declared_column(
-            f, bad_cells[f.target], counted=~is_skipped, values=norm[f.target]
-        )
-        builtin_names.update(names)
-        checks[f.target] = norm[f.target].where(norm[f.target] != "", None).astype(object)
-    columns["email"] = pa.Column(
-        checks=[
-            required,
-            too_long,
-            check(
-                IssueCode.INVALID_EMAIL,
-                lambda s: pd.Series(~s.index.isin(list(bad_emails)), index=s.index),
-            ),
-        ]
-    )
-    columns["_email_key"] = pa.Column(
-        checks=[
-            check(
-                IssueCode.DUPLICATE_EMAIL,
-                lambda s: ~pd.Series(s.index.isin(dupes.index), index=s.index),
-            )
-        ]
-    )
-    columns["_extra"] = pa.Column(checks=[check(IssueCode.EXTRA_CELLS, lambda s: s == "")])
-    columns["_unsplit"] = pa.Column(checks=[check(IssueCode.NAME_NOT_SPLIT, lambda s: s == "")])
-    if "is_admin" in norm:
-        words = _TRUE | _FALSE
-        columns["is_admin"] = pa.Column(
-            checks=[check(IssueCode.INVALID_BOOLEAN, lambda s: _text.casefold(s).isin(words))]
-        )
+        values, bad = norm[f.target], bad_cells[f.target]
+        checks[f.target] = values.where(values != "", None).astype(object)
+        checks[f"_readable:{f.target}"] = ~bad
+        if f.unique:
+            keys = values if f.compare == "exact" else _text.casefold(values)
+            keys = keys[(values != "").to_numpy() & ~is_skipped & ~bad]
+            checks[f"_unique:{f.target}"] = ~values.index.isin(keys.index[_text.repeated(keys)])
+        if f.check is not None:
+            checks[f"_checked:{f.target}"] = checks[f.target].where(~bad, None)
 
+    built = pandera_schema(schema)
     failures = pd.DataFrame(columns=["column", "check", "index"])
     try:
-        pa.DataFrameSchema(columns).validate(checks, lazy=True)
+        built.schema.validate(checks, lazy=True)
     except SchemaErrors as e:
         failures = e.failure_cases[["column", "check", "index"]]
-        failures = failures.assign(check=failures["check"].replace(builtin_names))
+        failures = failures.assign(
+            check=failures["check"].replace(built.codes),
+            column=failures["column"].replace(built.fields),
+        )
         broken = e.failure_cases[e.failure_cases["index"].isna()]
         if len(broken):  # a declared field's own check raised: the app's bug, not the file's
             first = broken.iloc[0]
-            raise ValueError(
-                f"the check of {first['column']} failed: {first['failure_case']}"
-            ) from None
+            column = built.fields.get(first["column"], first["column"])
+            raise ValueError(f"the check of {column} failed: {first['failure_case']}") from None
 
     # Groups: split, trim, drop empty pieces, de-duplicate (case-insensitively) per row.
     group_parts = []
@@ -476,55 +448,146 @@ def check_source(
     return Checked(rows=rows, memberships=long, report=ValidationReport(frame=issues))
 
 
-def _declared_column(
-    field: Field, bad: Any, *, counted: Any, values: pd.Series
-) -> tuple[Any, dict[str, str]]:
+@attrs.frozen(kw_only=True, eq=False)
+class Built:
     """
-    The pandera column of a declared field, and the issue code of each built-in check's name.
+    The pandera schema of one :class:`~userimport.fields.UserSchema`, and how to read its
+    failures.
 
-    Empty cells reach the column as missing values, which pandera's built-in checks pass by
-    (``ignore_na``); ``required`` is the column not being nullable.
+    Args:
+        schema: The ``pandera.DataFrameSchema``. The per-file findings it checks (invalid and
+            duplicate emails, unreadable and duplicate values of declared fields) reach it as
+            columns of the frame, ``True`` where a row is fine, so it holds nothing of one file.
+        codes: The issue code of each pandera built-in check, by the check's name.
+        fields: The field each helper column is about (``_email_valid`` is ``email``).
+    """
+
+    schema: Any
+    codes: dict[str, str]
+    fields: dict[str, str]
+
+
+# The pandera schema of each UserSchema value (by identity: a field's ``check`` does not take
+# part in equality), dropped with the schema.
+_BUILT: dict[int, tuple[weakref.ref[UserSchema], Built]] = {}
+_BUILDING = threading.Lock()
+
+
+def pandera_schema(schema: UserSchema) -> Built:
+    """
+    The pandera schema of ``schema``, built on its first use and kept as long as ``schema``.
+
+    Every validation with one schema value (``DEFAULT_SCHEMA``, or an app's) reuses it; the
+    columns a file lacks are not required by it (``required=False``).
+    """
+    with _BUILDING:
+        found = _BUILT.get(id(schema))
+        if found is not None and found[0]() is schema:
+            return found[1]
+        built = _build(schema)
+        key = id(schema)
+        _BUILT[key] = (weakref.ref(schema, lambda _: _BUILT.pop(key, None)), built)
+        return built
+
+
+def _build(schema: UserSchema) -> Built:
+    """Build the pandera schema of ``schema`` (see :func:`pandera_schema`)."""
+    import pandera.pandas as pa
+
+    def check(code: IssueCode, test: Any) -> pa.Check:
+        return pa.Check(test, name=code.value)
+
+    def fine(code: IssueCode) -> pa.Check:  # a mask column: True where the row is fine
+        return check(code, lambda s: s.astype(bool))
+
+    required = check(IssueCode.REQUIRED, lambda s: s != "")
+    too_long = pa.Check.str_length(max_value=MAX_LENGTH)
+    codes = {str(too_long.error): IssueCode.TOO_LONG.value, "not_nullable": "required"}
+    fields = {"_email_valid": "email", "_email_unique": "email"}
+    columns: dict[str, pa.Column] = {
+        field: pa.Column(checks=[required, too_long], required=False)
+        for field in REQUIRED
+        if field != "email"
+    }
+    columns["email"] = pa.Column(checks=[required, too_long], required=False)
+    columns["_email_valid"] = pa.Column(checks=[fine(IssueCode.INVALID_EMAIL)], required=False)
+    columns["_email_unique"] = pa.Column(checks=[fine(IssueCode.DUPLICATE_EMAIL)], required=False)
+    columns["_extra"] = pa.Column(
+        checks=[check(IssueCode.EXTRA_CELLS, lambda s: s == "")], required=False
+    )
+    columns["_unsplit"] = pa.Column(
+        checks=[check(IssueCode.NAME_NOT_SPLIT, lambda s: s == "")], required=False
+    )
+    words = _TRUE | _FALSE
+    columns["is_admin"] = pa.Column(
+        checks=[check(IssueCode.INVALID_BOOLEAN, lambda s: _text.casefold(s).isin(words))],
+        required=False,
+    )
+    for f in schema.extra:
+        columns.update(_declared_columns(f, codes))
+        fields.update({f"_{what}:{f.target}": f.target for what in _HELPERS})
+    # Every other property (an undeclared ``attributes.<name>``): at most MAX_LENGTH.
+    named = "|".join(re.escape(c) for c in columns)
+    columns[f"^(?!_)(?!(?:{named})$)"] = pa.Column(checks=[too_long], regex=True, required=False)
+    return Built(schema=pa.DataFrameSchema(columns), codes=codes, fields=fields)
+
+
+# The helper columns of a declared field: ``_readable:<target>`` and so on.
+_HELPERS = ("readable", "unique", "checked")
+
+
+def _declared_columns(field: Field, codes: dict[str, str]) -> dict[str, Any]:
+    """
+    The pandera columns of a declared field (its values, and its helper columns), adding the
+    issue code of each built-in check's name to ``codes``.
+
+    Empty cells reach the value column as missing values, which pandera's built-in checks pass
+    by (``ignore_na``); ``required`` is the column not being nullable.
     """
     import pandas as pd
     import pandera.pandas as pa
 
     checks: list[pa.Check] = []
-    names: dict[str, str] = {}
 
     def builtin(made: pa.Check, code: IssueCode) -> None:
         checks.append(made)
-        names[str(made.error)] = code.value
+        codes[str(made.error)] = code.value
+
+    def fine(code: IssueCode) -> pa.Column:  # a mask column: True where the row is fine
+        test = pa.Check(lambda s: s.astype(bool), name=code.value)
+        return pa.Column(checks=[test], required=False)
 
     if field.max_length is not None:
         builtin(pa.Check.str_length(max_value=field.max_length), IssueCode.TOO_LONG)
     if field.kind == "choice":
         builtin(pa.Check.isin(list(field.choices)), IssueCode.NOT_ALLOWED)
-    elif bad.any():
-        fine = pd.Series(~bad, index=values.index)
-        checks.append(pa.Check(lambda s: fine, name=IssueCode.INVALID_VALUE.value))
     if field.pattern is not None:
         builtin(
             pa.Check.str_matches(f"(?:{field.pattern})\\Z"),
             IssueCode.PATTERN_MISMATCH,
         )
+    target = field.target
+    columns = {target: pa.Column(nullable=not field.required, checks=checks, required=False)}
+    if field.kind != "choice":
+        columns[f"_readable:{target}"] = fine(IssueCode.INVALID_VALUE)
     if field.unique:
-        keys = values if field.compare == "exact" else _text.casefold(values)
-        keys = keys[(values != "").to_numpy() & counted & ~bad]
-        taken = pd.Series(~values.index.isin(keys.index[_text.repeated(keys)]), index=values.index)
-        checks.append(pa.Check(lambda s: taken, name=IssueCode.DUPLICATE_VALUE.value))
+        columns[f"_unique:{target}"] = fine(IssueCode.DUPLICATE_VALUE)
     own = field.check
     if own is not None:
-        readable = pd.Series(~bad, index=values.index)
 
         def extra(s: pd.Series) -> pd.Series:
             out = pd.Series(True, index=s.index)
-            given = s.notna() & readable.reindex(s.index, fill_value=True)
+            given = s.notna()
             if given.any():
                 out[given] = own(s[given].astype("str")).to_numpy(dtype=bool)
             return out
 
-        checks.append(pa.Check(extra, name=IssueCode.CHECK_FAILED.value))
-    return pa.Column(nullable=not field.required, checks=checks), names
+        columns[f"_checked:{target}"] = pa.Column(
+            nullable=True,
+            checks=[pa.Check(extra, name=IssueCode.CHECK_FAILED.value)],
+            required=False,
+        )
+    return columns
 
 
 def _declared_messages(issues: pd.DataFrame, declared: list[Field]) -> pd.DataFrame:
