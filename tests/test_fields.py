@@ -628,3 +628,79 @@ def test_the_pandera_schema_holds_nothing_of_a_file() -> None:
         ("email", "invalid_email"),
     } == set(zip(review.issues["field"], review.issues["code"], strict=True))
     assert 0 == len(review_of(good, schema).issues)
+
+
+CONTENT_SCHEMA = DEFAULT_SCHEMA.with_fields(
+    Field(key="phone", kind="phone", region="NO"),
+    Field(key="start_date", kind="date"),
+    Field(key="remote", kind="boolean"),
+    Field(key="backup_email", kind="email"),
+    Field(key="level", kind="choice", choices=("junior", "senior")),
+    Field(key="note"),
+)
+CONTENT_ROWS = [
+    ["Anna", "Berg", "anna@firma.no", "Sales", "912 34 567", "31.12.2025", "ja", "a@gmail.com"],
+    ["Per", "Lund", "per@firma.no", "Tech", "+47 48 12 34 56", "2025-01-02", "nei", ""],
+    ["Kari", "Dahl", "kari@firma.no", "HR", "41234567", "1.2.2024", "x", "k@gmail.com"],
+    ["Ola", "Moe", "ola@firma.no", "HR", "", "2.2.2024", "", "o@gmail.com"],
+]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [["Fornavn", "Etternavn", "E-post", "Avdeling", "", "", "", ""], None],
+    ids=["empty headers", "no header row"],
+)
+def test_a_column_of_a_declared_kind_is_suggested_by_its_cells(
+    headers: list[str] | None,
+) -> None:
+    """Phone, date, boolean and email cells under no header feed their declared field."""
+    rows = ([headers] if headers else []) + CONTENT_ROWS
+    table = table_of(rows)
+    mapping = suggest_mapping(table, 0 if headers else None, schema=CONTENT_SCHEMA)
+    by_content = {m.column: m for m in mapping.matches if m.method == "content"}
+    expected = {
+        4: "attributes.phone",
+        5: "attributes.start_date",
+        6: "attributes.remote",
+        7: "attributes.backup_email",
+    }
+    assert expected == {c: m.target for c, m in by_content.items() if c >= 4}
+    assert "3 of its 3 sampled cells are phone numbers" in by_content[4].reason
+    assert "the declared field start_date" in by_content[5].reason
+
+
+def test_an_unknown_header_over_a_declared_kind_is_suggested_and_a_text_column_is_not() -> None:
+    """An unknown header over dates feeds the date field; a column of words feeds no field."""
+    rows = [["First name", "Last name", "Email", "Department", "Startet", "Hobby"]] + [
+        [*r[:4], r[5], "chess"] for r in CONTENT_ROWS
+    ]
+    mapping = suggest_mapping(table_of(rows), 0, schema=CONTENT_SCHEMA)
+    assert {4: "attributes.start_date"} == {
+        c: t for c, t in mapping.targets.items() if t.startswith("attributes.")
+    }
+    match = next(m for m in mapping.matches if m.column == 4)
+    assert match.reason.startswith("header 'Startet' is not a known name, but 4 of its 4")
+
+
+def test_a_column_fitting_two_declared_fields_feeds_neither() -> None:
+    """Dates that fit two date fields are not guessed: a note asks for the mapping."""
+    schema = DEFAULT_SCHEMA.with_fields(
+        Field(key="start_date", kind="date"), Field(key="end_date", kind="date")
+    )
+    rows = [["First name", "Last name", "Email", "Department", ""]] + [
+        [*r[:4], r[5]] for r in CONTENT_ROWS
+    ]
+    mapping = suggest_mapping(table_of(rows), 0, schema=schema)
+    assert 4 not in mapping.targets
+    assert any("fit the declared fields start_date and end_date" in n for n in mapping.notes)
+
+
+def test_a_column_mostly_not_of_the_kind_is_not_suggested() -> None:
+    """Under 90% of the sampled cells readable as the kind, nothing is suggested."""
+    dates = ["31.12.2025", "soon", "later", "1.1.2025"]
+    rows = [["First name", "Last name", "Email", "Department", ""]] + [
+        [*r[:4], d] for r, d in zip(CONTENT_ROWS, dates, strict=True)
+    ]
+    mapping = suggest_mapping(table_of(rows), 0, schema=CONTENT_SCHEMA)
+    assert 4 not in mapping.targets

@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ._synonyms import Kind, Recognised, Role
+    from .fields import Field
 
-__all__ = ["suggest"]
+__all__ = ["CONTENT_CELLS", "CONTENT_KINDS", "KIND_SHARE", "by_kind", "suggest"]
 
 # Which claim on a property is stronger.
 _RANK = {
@@ -533,3 +534,89 @@ def suggest(table: RawTable, header_row: int | None) -> dict[str, Any]:
         "group_separator": separator,
         "footer_rows": footer.rows,
     }
+
+
+#: The kinds a column is suggested for by its cells alone: a column of text, identifiers or
+#: numbers could be anything, so those are found by their header only.
+CONTENT_KINDS = ("email", "phone", "date", "boolean", "choice")
+#: A column is suggested for a declared field when at least this share of its filled sampled
+#: cells are values of the field's kind, and at least :data:`CONTENT_CELLS` are filled.
+KIND_SHARE = 0.9
+CONTENT_CELLS = 3
+_KIND_WORDS = {
+    "email": "email addresses",
+    "phone": "phone numbers",
+    "date": "dates",
+    "boolean": "yes/no values",
+    "choice": "allowed values",
+}
+
+
+def by_kind(
+    table: RawTable,
+    header_row: int | None,
+    footer_rows: tuple[int, ...],
+    columns: tuple[int, ...],
+    fields: tuple[Field, ...],
+) -> tuple[list[ColumnMatch], list[str]]:
+    """
+    Declared fields found by the cells of ``columns`` (unmapped columns with no header or an
+    unknown one): a column whose sampled cells are values of one field's kind feeds it.
+
+    A field goes to the column with the largest share of such cells (then the first); a column
+    whose cells fit several fields feeds none of them, and a note says so.
+
+    Returns:
+        The matches (method ``content``) and the notes.
+    """
+    from . import _kinds
+
+    fields = tuple(f for f in fields if f.kind in CONTENT_KINDS)
+    if not fields or not columns:
+        return [], []
+    sample = _sample(table, header_row, footer_rows)
+    headers = header_names(table, header_row)
+    fits: dict[int, list[tuple[Field, float, int, int]]] = {}
+    for c in columns:
+        if c >= sample.cells.shape[1]:
+            continue
+        cells = sample.cells[c].astype(str).str.strip()
+        cells = cells[cells != ""]
+        if len(cells) < CONTENT_CELLS:
+            continue
+        for f in fields:
+            _, bad = _kinds.read(f, cells)
+            ok = len(cells) - int(bad.sum())
+            if ok / len(cells) >= KIND_SHARE:
+                fits.setdefault(c, []).append((f, ok / len(cells), ok, len(cells)))
+    matches: list[ColumnMatch] = []
+    notes: list[str] = []
+    taken: set[str] = set()
+    for c, found in sorted(fits.items(), key=lambda cf: (-max(f[1] for f in cf[1]), cf[0])):
+        label = column_label(headers, c)
+        if len(found) > 1:
+            keys = " and ".join(f.key for f, *_ in found)
+            notes.append(
+                f"{label} holds {_KIND_WORDS[found[0][0].kind]}, which fit the declared "
+                f"fields {keys}: it feeds neither; map it with mapping.map(column, target)"
+            )
+            continue
+        field, share, ok, filled = found[0]
+        if field.target in taken:
+            continue
+        taken.add(field.target)
+        header = headers[c] if c < len(headers) else ""
+        unknown = f"header {header!r} is not a known name, but " if header else "no header, but "
+        matches.append(
+            ColumnMatch(
+                column=c,
+                target=field.target,
+                method="content",
+                score=round(0.9 * share, 2),
+                reason=(
+                    f"{unknown}{ok} of its {filled} sampled cells are "
+                    f"{_KIND_WORDS[field.kind]}, the kind of the declared field {field.key}"
+                ),
+            )
+        )
+    return matches, notes

@@ -511,7 +511,10 @@ def suggest_mapping(
             email can be found then; map the rest by position with :meth:`ColumnMapping.map`).
         schema: The user fields. A column no built-in field took whose header (folded as
             above) is one of a declared field's names (:meth:`Field.header_names
-            <userimport.fields.Field.header_names>`) feeds that field's ``attributes.<key>``.
+            <userimport.fields.Field.header_names>`) feeds that field's ``attributes.<key>``;
+            then a column with no header or an unknown one whose sampled cells are values of
+            a declared field's kind (``email``, ``phone``, ``date``, ``boolean``, ``choice``;
+            at least 90% of them) feeds it, by ``content`` (see ``docs/fields.md``).
 
     Returns:
         A mapping that explains itself (:meth:`ColumnMapping.explain`).
@@ -522,14 +525,20 @@ def suggest_mapping(
     from ._suggest import suggest
 
     mapping = ColumnMapping(**suggest(table, header_row))
-    if not schema.extra or header_row is None:
+    if not schema.extra:
         return mapping
-    return _declared(mapping, schema)
+    return _declared(mapping, schema, table, header_row)
 
 
-def _declared(mapping: ColumnMapping, schema: UserSchema) -> ColumnMapping:
-    """``mapping`` with the unmapped columns a declared field's header names name."""
-    from ._synonyms import normalise
+def _declared(
+    mapping: ColumnMapping, schema: UserSchema, table: RawTable, header_row: int | None
+) -> ColumnMapping:
+    """
+    ``mapping`` with the unmapped columns a declared field's header names name, then those
+    whose cells are values of a declared field's kind (no header, or an unknown one).
+    """
+    from ._suggest import by_kind
+    from ._synonyms import normalise, recognise_all
 
     names = {
         normalise(name): f for f in schema.extra for name in f.header_names() if normalise(name)
@@ -550,7 +559,27 @@ def _declared(mapping: ColumnMapping, schema: UserSchema) -> ColumnMapping:
                     reason=f"header {header!r} is a name of the declared field {field.key}",
                 )
             )
-    if not found:
+    known = recognise_all(mapping.headers)
+    unknown = tuple(
+        c
+        for c in mapping.unmapped
+        if c not in {m.column for m in found}
+        and (c >= len(known) or known[c] is None or not mapping.headers[c])
+    )
+    by_cells, notes = by_kind(
+        table,
+        header_row,
+        mapping.footer_rows,
+        unknown,
+        tuple(f for f in schema.extra if f.target not in taken),
+    )
+    found += by_cells
+    if not found and not notes:
         return mapping
     rejected = tuple(r for r in mapping.rejected if r.column not in {m.column for m in found})
-    return attrs.evolve(mapping, matches=(*mapping.matches, *found), rejected=rejected)
+    return attrs.evolve(
+        mapping,
+        matches=(*mapping.matches, *found),
+        rejected=rejected,
+        notes=(*mapping.notes, *notes),
+    )
