@@ -704,3 +704,78 @@ def test_a_column_mostly_not_of_the_kind_is_not_suggested() -> None:
     ]
     mapping = suggest_mapping(table_of(rows), 0, schema=CONTENT_SCHEMA)
     assert 4 not in mapping.targets
+
+
+def _diff_plan() -> Any:
+    """A plan changing Kari's phone and her undeclared ``title``, and creating Ola."""
+    repo = InMemoryUserRepository(
+        [
+            User(
+                email="kari@firma.no",
+                first_name="Kari",
+                last_name="Nordmann",
+                department="Sales",
+                attributes={"phone": "+4791234567", "employee_id": "00417", "title": "CTO"},
+            )
+        ]
+    )
+    rows = [
+        ["First Name", "Last Name", "Email", "Department", "Mobil", "Staff ID", "Title"],
+        ["Kari", "Nordmann", "kari@firma.no", "Sales", "48 12 34 56", "00417", "CEO"],
+        ["Ola", "Hansen", "ola@firma.no", "Tech", "", "00012", ""],
+    ]
+    table = table_of(rows)
+    mapping = suggest_mapping(table, 0, schema=APP_SCHEMA).map(6, "attributes.title")
+    review = validate(table, 0, mapping, schema=APP_SCHEMA)
+    return plan_import(review, repo, ImportSettings())
+
+
+def test_a_declared_field_is_a_diff_column_of_its_own() -> None:
+    """The plan's frame, diff and text name a declared field's change by its key."""
+    plan = _diff_plan()
+    frame = plan.to_frame().set_index("email")
+    assert "phone, attributes" == frame.loc["kari@firma.no", "changed"]
+    assert ("+4791234567", "+4748123456") == (
+        frame.loc["kari@firma.no", "before_phone"],
+        frame.loc["kari@firma.no", "after_phone"],
+    )
+    assert "00012" == frame.loc["ola@firma.no", "after_employee_id"]
+    diff = plan.diff()
+    kari = diff[diff["email"] == "kari@firma.no"].set_index("field")
+    assert ["phone", "attributes"] == list(kari.index)
+    assert ({"title": "CTO"}, {"title": "CEO"}) == tuple(
+        kari.loc["attributes", ["before", "after"]]
+    )
+    ola = diff[diff["email"] == "ola@firma.no"]
+    assert "00012" == ola.set_index("field").loc["employee_id", "after"]
+    assert "phone: '+4791234567' -> '+4748123456'" in plan.describe()
+
+
+def test_the_html_view_labels_a_declared_field() -> None:
+    """The notebook view shows a declared field's change under its label."""
+    html = _diff_plan()._repr_html_()
+    assert "Phone: <del>+4791234567</del> → <ins>+4748123456</ins>" in html
+
+
+def test_a_saved_plan_keeps_its_form_and_reads_back_with_the_schema() -> None:
+    """Declared fields stay in ``attributes`` in the saved form; read back, they are columns."""
+    plan = _diff_plan()
+    text = plan.to_json()
+    assert text == attrs.evolve(plan, schema=DEFAULT_SCHEMA).to_json()
+    assert '"phone"' in text
+    back = Plan.from_json(text, schema=APP_SCHEMA)
+    assert plan.to_frame().equals(back.to_frame())
+    plain = Plan.from_json(text).to_frame().set_index("email")
+    assert "attributes" == plain.loc["kari@firma.no", "changed"]
+    assert "before_phone" not in plain
+
+
+def test_the_command_line_shows_a_declared_field_by_its_label() -> None:
+    """The CLI's plan table names a declared field's change by its label."""
+    from rich.console import Console
+
+    from userimport._display import show_plan
+
+    out = Console(record=True, width=300)
+    show_plan(out, _diff_plan())
+    assert "Phone: +4791234567 -> +4748123456" in out.export_text()

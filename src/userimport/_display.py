@@ -288,13 +288,18 @@ def show_plan(out: Console, plan: Plan, *, limit: int = 50) -> None:
         )
         return
     table = Table(title=f"Changes ({len(changing)})")
+    from ._planframe import split_diff
+
+    labels = {f.key: f.label for f in plan.schema.extra}
     for name in ("action", "email", "changes"):
         table.add_column(name)
     for entry in _entries_of(changing.head(limit)):
         style = entry.action
         if entry.action == "update":
-            diff = entry.diff()
-            detail = "; ".join(f"{k}: {_text(v[0])} -> {_text(v[1])}" for k, v in diff.items())
+            diff = split_diff(entry.diff(), plan.schema.extra)
+            detail = "; ".join(
+                f"{labels.get(k, k)}: {_text(v[0])} -> {_text(v[1])}" for k, v in diff.items()
+            )
             if "is_admin" in diff:
                 style = "admin"
         elif entry.action == "create":

@@ -15,6 +15,8 @@ from .model import USER_COLUMNS, User, bulk, clean_user, email_key
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .fields import Field
+
 __all__ = [
     "ACTIONS",
     "COLUMNS",
@@ -22,10 +24,12 @@ __all__ = [
     "Action",
     "PlanEntry",
     "PlanWarning",
+    "declared_columns",
     "entries",
     "entry",
     "frame_of",
     "plain",
+    "split_diff",
     "user_at",
     "users",
 ]
@@ -185,3 +189,73 @@ def frame_of(entries: Iterable[PlanEntry]) -> pd.DataFrame:
 
 
 # -- planning --------------------------------------------------------------------------
+
+
+# -- declared fields as diff columns of their own ---------------------------------------
+
+
+def split_diff(
+    diff: Mapping[str, tuple[Any, Any]], fields: Iterable[Field]
+) -> dict[str, tuple[Any, Any]]:
+    """
+    ``diff`` (field to ``(before, after)``, as :meth:`PlanEntry.diff` gives it) with each
+    declared field's change under its key, and ``attributes`` holding only the undeclared
+    attributes that change (left out when none does).
+    """
+    if "attributes" not in diff:
+        return dict(diff)
+    old, new = (dict(side or {}) for side in diff["attributes"])
+    out: dict[str, tuple[Any, Any]] = {}
+    for field, change in diff.items():
+        if field != "attributes":
+            out[field] = change
+            continue
+        for f in fields:
+            if old.get(f.key) != new.get(f.key):
+                out[f.key] = (old.get(f.key), new.get(f.key))
+            old.pop(f.key, None)
+            new.pop(f.key, None)
+        if old != new:
+            out["attributes"] = (old, new)
+    return out
+
+
+def declared_columns(frame: pd.DataFrame, fields: tuple[Field, ...]) -> pd.DataFrame:
+    """
+    A plan frame (as :meth:`~userimport.plan.Plan.to_frame` shows it, ``changed`` still
+    tuples) with ``before_<key>`` and ``after_<key>`` columns for each declared field, taken
+    from the ``attributes`` columns, and ``changed`` naming the declared field, not
+    ``attributes``, for the rows whose change is in one.
+    """
+    import numpy as np
+
+    if not fields:
+        return frame
+    for side in ("before", "after"):
+        attributes = frame[f"{side}_attributes"]
+        for f in fields:
+            frame[f"{side}_{f.key}"] = attributes.map(
+                lambda a, key=f.key: None if not a else a.get(key)
+            )
+    concerned = frame["changed"].map(lambda c: "attributes" in c).to_numpy(dtype=bool)
+    if concerned.any():  # only the rows whose attributes change
+        keys = [f.key for f in fields]
+        rows = frame.loc[concerned]
+
+        def named(rec: tuple[Any, ...]) -> tuple[str, ...]:
+            changed, before, after = rec
+            diff = split_diff({"attributes": (before, after)}, fields)
+            at = changed.index("attributes")
+            return (
+                *changed[:at],
+                *(k for k in (*keys, "attributes") if k in diff),
+                *changed[at + 1 :],
+            )
+
+        triples = zip(
+            rows["changed"], rows["before_attributes"], rows["after_attributes"], strict=True
+        )
+        named_rows = np.empty(len(rows), dtype=object)
+        named_rows[:] = [named(t) for t in triples]
+        frame.loc[concerned, "changed"] = named_rows
+    return frame

@@ -29,10 +29,12 @@ from ._planframe import (
     FIELDS,
     PlanEntry,
     PlanWarning,
+    declared_columns,
     entries,
     entry,
     frame_of,
     plain,
+    split_diff,
     users,
 )
 from ._plansaved import (
@@ -48,12 +50,12 @@ from ._plansaved import (
 )
 from ._saved import Reader, content_hash, saved_json, seal
 from .errors import PlanError
+from .fields import DEFAULT_SCHEMA, UserSchema
 from .model import ChangeSet, ImportSettings, Snapshot, User, bulk, email_key
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .fields import UserSchema
     from .repository import UserRepository
     from .review import Review
 
@@ -179,6 +181,9 @@ class Plan:
         saved: Set by :meth:`from_json`: the plan came from a file, so
             :func:`~userimport.apply.apply_plan` checks its digest and never takes its
             settings as permissions. ``None`` for a plan made in this process.
+        schema: The user fields (:mod:`userimport.fields`): each declared field is a diff
+            column of its own in :meth:`to_frame`, :meth:`diff` and the HTML view. Not saved
+            (a declared field's value is kept in ``attributes``): :meth:`from_json` takes it.
     """
 
     base_version: str
@@ -196,6 +201,7 @@ class Plan:
     store: str | None = None
     store_id: str | None = None
     saved: SavedPlan | None = None
+    schema: UserSchema = attrs.field(default=DEFAULT_SCHEMA, repr=False)
 
     # -- counts --------------------------------------------------------------------------
 
@@ -284,9 +290,12 @@ class Plan:
 
         Columns: ``action``, ``email``, ``row``, ``reason``, ``changed`` (comma-separated),
         then ``before_<field>`` and ``after_<field>`` for each compared field (groups as
-        comma-separated sorted names).
+        comma-separated sorted names), then ``before_<key>`` and ``after_<key>`` for each
+        field declared in :attr:`schema` (its value, also in the ``attributes`` columns).
+        ``changed`` names a declared field by its key, and ``attributes`` only when an
+        undeclared attribute changes.
         """
-        f = self.frame.drop(columns=["key"]).copy()
+        f = declared_columns(self.frame.drop(columns=["key"]).copy(), self.schema.extra)
         f["changed"] = f["changed"].map(", ".join)
         for side in ("before", "after"):
             col = f"{side}_groups"
@@ -294,7 +303,12 @@ class Plan:
         return f.reset_index(drop=True)
 
     def diff(self) -> pd.DataFrame:
-        """The per-user field diff: ``email``, ``action``, ``field``, ``before``, ``after``."""
+        """
+        The per-user field diff: ``email``, ``action``, ``field``, ``before``, ``after``.
+
+        A field declared in :attr:`schema` is a ``field`` of its own (its key); ``attributes``
+        holds only the undeclared attributes.
+        """
         import pandas as pd
 
         records = []
@@ -307,16 +321,21 @@ class Plan:
                 fields = [f for f in FIELDS if getattr(e.before, f)]
             else:
                 continue
-            for field in fields:
-                old = getattr(e.before, field) if e.before else None
-                new = getattr(e.after, field) if e.after else None
+            diff = {
+                field: (
+                    plain(getattr(e.before, field) if e.before else None),
+                    plain(getattr(e.after, field) if e.after else None),
+                )
+                for field in fields
+            }
+            for field, (old, new) in split_diff(diff, self.schema.extra).items():
                 records.append(
                     {
                         "email": e.email,
                         "action": e.action,
                         "field": field,
-                        "before": plain(old),
-                        "after": plain(new),
+                        "before": old,
+                        "after": new,
                     }
                 )
         return pd.DataFrame(records, columns=["email", "action", "field", "before", "after"])
@@ -334,7 +353,8 @@ class Plan:
         lines += [f"Warning: {w}" for w in _capped(self.warnings, limit)]
         lines += [f"Blocked: {b}" for b in self.blocked]
         for e in self.changes()[:limit]:
-            detail = "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in e.diff().items())
+            diff = split_diff(e.diff(), self.schema.extra)
+            detail = "; ".join(f"{k}: {v[0]!r} -> {v[1]!r}" for k, v in diff.items())
             lines.append(f"{e.action:>7} {e.email}" + (f"  ({detail})" if detail else ""))
         more = len(self.changes()) - limit
         if more > 0:
@@ -376,9 +396,10 @@ class Plan:
         for e in changes[:50]:
             colour = _COLOURS[e.action]
             if e.action == "update":
-                diff = e.diff()
+                diff = split_diff(e.diff(), self.schema.extra)
+                labels = {f.key: f.label for f in self.schema.extra}
                 detail = "<br>".join(
-                    f"{html.escape(k)}: <del>{html.escape(_shown(v[0]))}</del> → "
+                    f"{html.escape(labels.get(k, k))}: <del>{html.escape(_shown(v[0]))}</del> → "
                     f"<ins>{html.escape(_shown(v[1]))}</ins>"
                     for k, v in diff.items()
                 )
@@ -581,7 +602,7 @@ class Plan:
         return head
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Plan:
+    def from_json(cls, text: str | bytes, *, schema: UserSchema = DEFAULT_SCHEMA) -> Plan:
         """
         Read a plan saved by :meth:`to_json`, checking every value's type strictly.
 
@@ -592,6 +613,11 @@ class Plan:
         fields an ``update`` changes. Whether ``before`` is the user as stored, and whether
         the digest is right, is checked by :func:`~userimport.apply.apply_plan`, which has the
         store. See ``docs/applying.md``.
+
+        Args:
+            text: The saved plan.
+            schema: The user fields to show the plan with (:attr:`schema`); the saved form
+                does not hold them.
 
         Raises:
             PlanError: The text is not a saved plan, or any value in it is malformed (the
@@ -632,6 +658,7 @@ class Plan:
             store=r.maybe_text(data.get("store"), "store"),
             store_id=r.maybe_text(data.get("store_id"), "store_id"),
             saved=SavedPlan(content=content, digest=digest),
+            schema=schema,
         )
 
     def inverse(self, *, base_version: str) -> Plan:
@@ -669,6 +696,7 @@ class Plan:
             remove_departments=self.new_departments,
             source=f"undo of {self.source}" if self.source else "undo",
             is_undo=True,
+            schema=self.schema,
         )
 
 
@@ -754,4 +782,5 @@ def _plan(review: Review, snap: Snapshot, settings: ImportSettings) -> Plan:
         source=review.path,
         holds=holds,
         store_users=len(snap),
+        schema=review.schema,
     )
