@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -773,16 +774,23 @@ DECLARED = ui.DEFAULT_SCHEMA.with_fields(
 )
 
 
-@pytest.fixture
-def declared(tmp_path: Path) -> ui.UserRepository:
-    """A SQLite store declaring a phone, a required date and a choice, with one user."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def declared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ui.UserRepository]:
+    """A SQL store declaring a phone, a required date and a choice, with one user."""
+    from tests.test_repository import postgres_url, reset_postgres
     from userimport.sql import SqlUserRepository
 
-    repo = SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}", schema=DECLARED)
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'users.db'}"
+    else:
+        url = postgres_url()
+        reset_postgres(url)
+    repo = SqlUserRepository(url, schema=DECLARED)
     text = "First Name,Last Name,Email,Department,Mobile,Start date,Shift\n"
     text += "Ole,Hansen,ole@firma.no,HR,+47 912 34 567,01.02.2025,day\n"
     assert 1 == ui.import_file(text.encode(), repo, dry_run=False).created
-    return repo
+    yield repo
+    repo.close()
 
 
 def test_the_users_list_shows_the_declared_fields(declared: ui.UserRepository) -> None:
