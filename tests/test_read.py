@@ -248,6 +248,19 @@ def test_row_limit_exact() -> None:
     assert 12 == len(read_table(rows_csv(11), max_rows=None).rows)
 
 
+def test_row_limit_counts_blank_and_title_rows_out_and_guesses_the_header_once() -> None:
+    """At its limit, a file with a title and blank rows passes; its header is guessed once."""
+    import userimport.headers as headers
+
+    data = rows_csv(10, title=True).replace(b"u3@", b"\n \t,\nu3@")
+    with mock.patch.object(headers, "_detect", wraps=headers._detect) as detect:
+        table = read_table(data, max_rows=10)
+        assert 1 == headers.detect_header(table).row
+    assert 1 == detect.call_count
+    with pytest.raises(RowLimitError):
+        read_table(data.replace(b"\n \t,\n", b"\nu99@firma.no,U\n"), max_rows=10)
+
+
 def test_row_limit_refuses_a_huge_file_quickly() -> None:
     """A million-row file is refused fast, without reading it all."""
     data = rows_csv(1_000_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("jinja2")
 
 from click.testing import CliRunner
+from markupsafe import escape
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
@@ -761,3 +763,110 @@ def test_an_import_the_store_fails_to_record_is_still_done_and_undoable() -> Non
     [action] = undo_forms(done.text)
     assert 200 == client.post(action, data={"csrf": csrf(client)}).status_code
     assert {} == dict(repo.snapshot().users)
+
+
+# -- declared fields on the users pages ---------------------------------------------------
+
+DECLARED = ui.DEFAULT_SCHEMA.with_fields(
+    ui.Field(key="phone", label="Mobile", kind="phone", region="NO"),
+    ui.Field(key="start", label="Start date", kind="date", required=True),
+    ui.Field(key="shift", label="Shift", kind="choice", choices=("Day", "Night")),
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def declared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ui.UserRepository]:
+    """A SQL store declaring a phone, a required date and a choice, with one user."""
+    from tests.test_repository import postgres_url, reset_postgres
+    from userimport.sql import SqlUserRepository
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'users.db'}"
+    else:
+        url = postgres_url()
+        reset_postgres(url)
+    repo = SqlUserRepository(url, schema=DECLARED)
+    text = "First Name,Last Name,Email,Department,Mobile,Start date,Shift\n"
+    text += "Ole,Hansen,ole@firma.no,HR,+47 912 34 567,01.02.2025,day\n"
+    assert 1 == ui.import_file(text.encode(), repo, dry_run=False).created
+    yield repo
+    repo.close()
+
+
+def test_the_users_list_shows_the_declared_fields(declared: ui.UserRepository) -> None:
+    """Each declared field is a column under its label, with the value the store keeps."""
+    client, _ = make(declared)
+    page = client.get("/users").text
+    assert "<th>Mobile</th><th>Start date</th><th>Shift</th>" in page
+    assert "<td>+4791234567</td><td>2025-02-01</td><td>Day</td>" in page
+    assert "1 user matching" in client.get("/users?q=4791234567").text
+
+
+def test_add_user_reads_the_declared_fields(declared: ui.UserRepository) -> None:
+    """Add user has an input per declared field; values are read by Field.parse and kept."""
+    client, _ = make(declared)
+    page = client.get("/users").text
+    assert 'name="attributes.phone" value="" type="tel"' in page
+    assert 'name="attributes.start" value="" type="date" maxlength="255" required' in page
+    assert '<select name="attributes.shift"><option value=""></option>' in page
+    form = {"csrf": csrf(client), "first_name": "Kari", "last_name": "Dahl"}
+    form |= {"email": "kari@firma.no", "department": "HR", "attributes.phone": "912 34 568"}
+    form |= {"attributes.start": "31.12.2025", "attributes.shift": "Night"}
+    assert 200 == client.post("/users/add", data=form).status_code
+    kari = declared.snapshot().get("kari@firma.no")
+    assert {"phone": "+4791234568", "start": "2025-12-31", "shift": "Night"} == dict(
+        kari.attributes
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("attributes.phone", "12", "Mobile: phone '12'"),
+        ("attributes.start", "32.13.2025", "Start date: start '32.13.2025' is not a date"),
+        ("attributes.shift", "Evening", "Shift: shift 'Evening' is not one of Day, Night"),
+        ("attributes.start", "", "Start date is required."),
+    ],
+)
+def test_a_wrong_declared_value_is_a_form_error(
+    declared: ui.UserRepository, field: str, value: str, said: str
+) -> None:
+    """A value its field refuses: 400, the form again with the message and what was typed."""
+    client, _ = make(declared)
+    form = {"csrf": csrf(client), "first_name": "Kari", "last_name": "Dahl"}
+    form |= {"email": "kari@firma.no", "department": "HR", "attributes.start": "2025-12-31"}
+    added = client.post("/users/add", data=form | {field: value})
+    assert 400 == added.status_code
+    assert str(escape(said)) in added.text
+    assert 'value="Kari"' in added.text
+    assert "kari@firma.no" not in declared.snapshot()
+    edit = {"csrf": csrf(client), "email": "ole@firma.no", "first_name": "Olav"}
+    edit |= {"last_name": "Hansen", "department": "HR", "attributes.start": "2025-02-01"}
+    edited = client.post("/users/edit", data=edit | {field: value})
+    assert 400 == edited.status_code
+    assert str(escape(said)) in edited.text
+    assert 'value="Olav"' in edited.text
+    assert "Ole" == declared.snapshot().get("ole@firma.no").first_name
+
+
+def test_edit_user_changes_and_empties_declared_fields(declared: ui.UserRepository) -> None:
+    """The edit page shows the declared values; a changed one is kept, an emptied one removed."""
+    client, _ = make(declared)
+    page = client.get("/users/edit?email=ole@firma.no").text
+    assert 'name="attributes.phone" value="+4791234567" type="tel"' in page
+    assert "<option selected>Day</option>" in page
+    edit = {"csrf": csrf(client), "email": "ole@firma.no", "first_name": "Ole"}
+    edit |= {"last_name": "Hansen", "department": "HR", "groups": ""}
+    edit |= {"attributes.phone": "", "attributes.start": "2026-01-01", "attributes.shift": "night"}
+    assert 200 == client.post("/users/edit", data=edit).status_code
+    ole = declared.snapshot().get("ole@firma.no")
+    assert {"start": "2026-01-01", "shift": "Night"} == dict(ole.attributes)
+
+
+def test_nb_says_a_required_declared_field_is_missing(declared: ui.UserRepository) -> None:
+    """The required-field message is in the catalogue: bokmål for a Norwegian browser."""
+    client, _ = make(declared)
+    form = {"csrf": csrf(client), "first_name": "Kari", "last_name": "Dahl"}
+    form |= {"email": "kari@firma.no", "department": "HR"}
+    refused = client.post("/users/add", data=form, headers={"Accept-Language": "nb"})
+    assert "Start date må fylles ut." in refused.text

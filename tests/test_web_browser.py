@@ -387,3 +387,42 @@ def test_every_page_is_readable_at_a_phone_width(
         finally:
             browser.close()
     assert dict.fromkeys(overflow, 0) == {k: max(0, v) for k, v in overflow.items()}
+
+
+def test_add_user_has_a_declared_fields_input_in_chromium(
+    serve: Callable[[ui.UserRepository], str], tmp_path: Path
+) -> None:
+    """A store declaring a phone field: Add user has its labelled input; the value is kept."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from userimport.sql import SqlUserRepository
+
+    schema = ui.DEFAULT_SCHEMA.with_fields(
+        ui.Field(key="phone", label="Mobile", kind="phone", region="NO")
+    )
+    repo = SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}", schema=schema)
+    seed = "First Name,Last Name,Email,Department\nOle,Hansen,ole@firma.no,HR\n"
+    ui.import_file(seed.encode(), repo, dry_run=False)
+    base = serve(repo)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"{base}/users")
+            expect(page.get_by_role("columnheader", name="Mobile")).to_be_visible()
+            page.get_by_label("First name").fill("Kari")
+            page.get_by_label("Last name").fill("Dahl")
+            page.get_by_label("Email").fill("kari@firma.no")
+            mobile = page.get_by_label("Mobile")
+            expect(mobile).to_have_attribute("type", "tel")
+            mobile.fill("12")
+            page.get_by_role("button", name="Add user").click()
+            expect(page.get_by_role("alert")).to_contain_text("Mobile: phone '12'")
+            page.get_by_label("Mobile").fill("912 34 568")
+            page.get_by_role("button", name="Add user").click()
+            expect(page.get_by_text("The user was added.")).to_be_visible()
+            expect(page.get_by_role("cell", name="+4791234568")).to_be_visible()
+            page.screenshot(path=str(tmp_path / "declared.png"), full_page=True)
+        finally:
+            browser.close()
+    assert {"phone": "+4791234568"} == dict(repo.snapshot().get("kari@firma.no").attributes)

@@ -1600,8 +1600,29 @@ def user_welcome(
     "--token", envvar="USERIMPORT_TOKEN", help="Require this token (also USERIMPORT_TOKEN)."
 )
 @click.option("--behind-auth", is_flag=True, help="A proxy in front authenticates every request.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes; they share the imports in progress through --session-dir.",
+)
+@click.option(
+    "--session-dir",
+    type=click.Path(file_okay=False),
+    help="Keep imports in progress in this folder (default: in memory with one worker, a "
+    "private temporary folder with several).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, token: str | None, behind_auth: bool) -> None:
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    token: str | None,
+    behind_auth: bool,
+    workers: int,
+    session_dir: str | None,
+) -> None:
     """
     Serve the import wizard and the users pages in a browser (needs the web extra).
 
@@ -1610,6 +1631,7 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, behind_au
     \b
     Example:
         userimport serve --port 8000
+        userimport serve --workers 2
     """
     try:
         from .web.serve import check_host, run
@@ -1617,7 +1639,16 @@ def serve(ctx: click.Context, host: str, port: int, token: str | None, behind_au
         raise click.UsageError("serve needs the web extra: pip install 'userimport[web]'") from e
     with library_errors():
         check_host(host, token=token, behind_auth=behind_auth)  # before the store is opened
-        run(repository(ctx), host=host, port=port, token=token, behind_auth=behind_auth)
+        run(
+            repository(ctx),
+            host=host,
+            port=port,
+            token=token,
+            behind_auth=behind_auth,
+            workers=workers,
+            session_dir=session_dir,
+            url=store_url(ctx),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

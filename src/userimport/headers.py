@@ -13,7 +13,8 @@ does not grow with the table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -333,8 +334,27 @@ def detect_header(table: RawTable) -> HeaderGuess:
         ranked candidates (the non-blank rows among the first :data:`SCAN_ROWS`) with the
         reasons for each score.
     """
+    global _last
     if table.rows.shape[0] == 0 or table.rows.shape[1] == 0:
         return HeaderGuess(row=None, confidence=1.0)
+    seen, known = _last
+    if seen() is table.rows:
+        return known
+    guess = _detect(table)
+    _last = (weakref.ref(table.rows), guess)
+    return guess
+
+
+def _nothing() -> None:
+    return None
+
+
+#: The last table's rows (never mutated, see RawTable) and their guess: read_table guesses
+#: the header of a file at its row limit, and its caller asks again at once.
+_last: tuple[Callable[[], object], HeaderGuess] = (_nothing, HeaderGuess(row=None, confidence=1.0))
+
+
+def _detect(table: RawTable) -> HeaderGuess:
     features = _features(table.rows)
     scores, reasons = _scores(features)
     candidates = sorted(
