@@ -273,6 +273,10 @@ class SqlUserRepository:
         self._shown = self._url.render_as_string(hide_password=True)
         self._busy_timeout = float(busy_timeout)
         self._schema_ready = False
+        # This repository made the store and has not written to it yet: snapshots read the
+        # (likely empty) tables with the sqlite3 module, already loaded, not through ADBC,
+        # whose import costs more than such a read. Either way reads the same.
+        self._made = False
         self._schema_lock = threading.Lock()
         self._cache = cache
         self._secret: bytes | None = None
@@ -370,7 +374,8 @@ class SqlUserRepository:
         """
         with self._guard("read the users"):
             self._ensure_schema()
-            snap = self._arrow_snapshot() if self._file is not None else None
+            fast = self._file is not None and not self._made
+            snap = self._arrow_snapshot() if fast else None
             if snap is None:
                 with self._transaction(write=False) as conn:
                     version = self._read_meta(conn, lock=False)
@@ -412,6 +417,7 @@ class SqlUserRepository:
         """
         import sqlalchemy as sa
 
+        self._made = False  # the store may be large from now on: snapshots read it via ADBC
         # Chosen before the commit: if its reply is lost, the store's version tells the outcome.
         new_version = uuid.uuid4().hex
         committing = False
@@ -721,12 +727,22 @@ class SqlUserRepository:
                         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
                     t.metadata.create_all(conn, checkfirst=True)
                     if conn.execute(sa.select(t.meta.c.id)).first() is None:
+                        self._made = True
                         conn.execute(
                             t.meta.insert().values(
                                 id=_META_ID,
                                 version=uuid.uuid4().hex,
                                 schema_version=SCHEMA_VERSION,
                             )
+                        )
+                    # The plan secret too, in the same transaction: a new store costs one
+                    # durable commit, not two (each is a sync to disk in SQLite).
+                    secret = t.plan_secret
+                    if conn.execute(sa.select(secret.c.id)).first() is None:
+                        import secrets
+
+                        conn.execute(
+                            secret.insert().values(id=_META_ID, secret=secrets.token_hex(32))
                         )
             if self._declared:
                 self._add_columns()
