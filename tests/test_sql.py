@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import userimport._sqlio
 import userimport.sql
 from tests import strategies
 from tests.test_repository import postgres_url, reset_postgres
@@ -569,7 +570,7 @@ def test_any_text_round_trips_through_copy_on_postgresql(users: list[User], rnd:
 
 def test_large_commits_stage_their_rows_through_copy(url: str, open_repo: Opener) -> None:
     """Updates, deletes and lookups of more rows than _STAGE_FROM end as in the in-memory store."""
-    n = userimport.sql._STAGE_FROM + 200
+    n = userimport._sqlio.STAGE_FROM + 200
     users = [
         User(email=f"u{i}@firma.no", department="D", groups={"A", "B"}, attributes={"n": str(i)})
         for i in range(n)
