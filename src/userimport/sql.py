@@ -100,6 +100,7 @@ class SqlUserRepository:
         RepositoryError: The URL cannot be parsed, names an unsupported database or a
             driver that is not installed.
 
+    >>> from userimport import User
     >>> repo = SqlUserRepository("sqlite://")
     >>> repo.commit(ChangeSet(create=[User(email="a@firma.no")]),
     ...             expected_version=repo.snapshot().version) != ""
