@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_kinds",
     ),
     # The stores.
-    ("sql",),
+    ("_sqlschema", "_sqlio", "sql"),
     # The stages, in pipeline order. The table a reader returns, and the readers of each format.
     ("_table", "_csv", "_xlsx", "_xlsxfast"),
     ("headers", "_synonyms", "_headerwords"),
@@ -47,6 +47,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "_display",
         "testing",
+        "_cliopts",
+        "_cliuser",
         "cli",
         "_clidoc",
         "__main__",
@@ -180,7 +182,7 @@ def test_stages_import_only_earlier_stages() -> None:
 #: The longest a module may be (style rule 1: "no module past ~800 lines").
 MAX_LINES = 800
 #: Modules still longer, each due to be split along its seams (see docs/architecture.md).
-TO_SPLIT = frozenset({"cli", "sql", "web.app"})
+TO_SPLIT: frozenset[str] = frozenset()
 
 
 def test_no_module_past_the_line_limit() -> None:

@@ -1201,6 +1201,8 @@ NOT_FOR_A_CSV_IMPORT = {
     "openpyxl",  # XLSX
     "python_calamine",  # XLSX
     "confusable_homoglyphs.confusables",  # skeletons of emails that are not ASCII
+    "email_validator",  # every address of the file takes the fast path
+    "adbc_driver_sqlite",  # the store made by this command is read with sqlite3
     "smtplib",  # welcome emails
     "userimport.notify",
     "userimport.export",

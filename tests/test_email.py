@@ -101,3 +101,10 @@ def test_look_alikes() -> None:
     assert None is _email.ascii_lookalike("straße@firma.no")
     assert [("p\u0430ul", ["CYRILLIC", "LATIN"])] == _email.mixed_script_parts("p\u0430ul@x.no")
     assert [] == _email.mixed_script_parts("user@пример.рф")
+
+
+def test_the_special_use_copy_is_the_references_list() -> None:
+    """The fast path's special-use endings are email-validator's own list, as installed."""
+    import email_validator
+
+    assert tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES) == _email.SPECIAL_USE_DOMAIN_NAMES

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import userimport._sqlio
 import userimport.sql
 from tests import strategies
 from tests.test_repository import postgres_url, reset_postgres
@@ -147,6 +148,38 @@ def test_schema_is_created_on_first_use(tmp_path: Path, open_repo: Opener) -> No
     expected = {"users", "groups", "departments", "memberships", "attributes", "meta"}
     assert expected | {"plan_secret"} == tables
     assert [(version, SCHEMA_VERSION)] == meta
+
+
+def test_a_new_store_is_made_in_one_transaction_with_its_secret(
+    tmp_path: Path, open_repo: Opener
+) -> None:
+    """The first use of a new store writes the tables, meta row and plan secret together."""
+    path = tmp_path / "new.db"
+    repo = open_repo(f"sqlite:///{path}")
+    repo.snapshot()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        secrets = db.execute("SELECT id, length(secret) FROM plan_secret").fetchall()
+    assert [(1, 64)] == secrets
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        kept = db.execute("SELECT secret FROM plan_secret").fetchone()[0]
+    assert bytes.fromhex(kept) == repo.plan_secret()
+
+
+def test_a_store_made_here_is_read_without_adbc_until_written(
+    tmp_path: Path, open_repo: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots of a store this repository made skip ADBC's import until its first commit."""
+    calls: list[int] = []
+    adbc = userimport.sql._adbc
+    monkeypatch.setattr(userimport.sql, "_adbc", lambda: calls.append(1) or adbc())
+    repo = open_repo(f"sqlite:///{tmp_path / 'new.db'}")
+    first = repo.snapshot()
+    second = repo.snapshot()
+    assert ([], first.version) == (calls, second.version)
+    commit(repo, ChangeSet(create=(User(email="a@example.com", first_name="A"),)))
+    assert ["a@example.com"] == [u.email for u in repo.snapshot().users.values()]
+    assert [1] == calls
+    assert ["a@example.com"] == [u.email for u in open_repo(repo.url).snapshot().users.values()]
 
 
 def test_the_plan_secret_is_kept_by_the_store(url: str, open_repo: Opener) -> None:
@@ -537,7 +570,7 @@ def test_any_text_round_trips_through_copy_on_postgresql(users: list[User], rnd:
 
 def test_large_commits_stage_their_rows_through_copy(url: str, open_repo: Opener) -> None:
     """Updates, deletes and lookups of more rows than _STAGE_FROM end as in the in-memory store."""
-    n = userimport.sql._STAGE_FROM + 200
+    n = userimport._sqlio.STAGE_FROM + 200
     users = [
         User(email=f"u{i}@firma.no", department="D", groups={"A", "B"}, attributes={"n": str(i)})
         for i in range(n)

@@ -19,14 +19,15 @@ import operator
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from . import _sqlio, _sqlschema
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
 from .fields import DEFAULT_SCHEMA, UserSchema
 from .history import ImportRecord
-from .model import ChangeSet, ImportSettings, Snapshot, User, bulk, email_key
+from .model import ChangeSet, Snapshot, bulk, email_key
 from .repository import check_changes, check_keys, with_changes
 
 if TYPE_CHECKING:
@@ -46,174 +47,27 @@ _SETTLE_DELAYS = (0.0, 0.5, 2.0)
 #: Key of the PostgreSQL advisory lock that serialises creating the schema.
 _SCHEMA_LOCK = 0x75736572696D70  # "userimp"
 
-
-class _Tables(NamedTuple):
-    metadata: sa.MetaData
-    meta: sa.Table
-    users: sa.Table
-    groups: sa.Table
-    departments: sa.Table
-    memberships: sa.Table
-    attributes: sa.Table
-    plan_secret: sa.Table
-
-
-_TABLES: _Tables | None = None
-
-
-def _tables() -> _Tables:
-    """Build the table definitions once, on first use (SQLAlchemy is imported lazily)."""
-    global _TABLES
-    if _TABLES is None:
-        import sqlalchemy as sa
-
-        md = sa.MetaData()
-        text = sa.Text
-        meta = sa.Table(
-            "meta",
-            md,
-            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-            sa.Column("version", text, nullable=False),
-            sa.Column("schema_version", sa.Integer, nullable=False),
-        )
-        groups = sa.Table("groups", md, sa.Column("name", text, primary_key=True))
-        departments = sa.Table("departments", md, sa.Column("name", text, primary_key=True))
-        users = sa.Table(
-            "users",
-            md,
-            sa.Column("key", text, primary_key=True),
-            sa.Column("email", text, nullable=False),
-            sa.Column("first_name", text, nullable=False),
-            sa.Column("last_name", text, nullable=False),
-            sa.Column("department", text, sa.ForeignKey("departments.name"), nullable=True),
-            sa.Column("is_admin", sa.Boolean, nullable=False),
-        )
-        memberships = sa.Table(
-            "memberships",
-            md,
-            sa.Column(
-                "user_key",
-                text,
-                sa.ForeignKey("users.key", ondelete="CASCADE"),
-                primary_key=True,
-            ),
-            sa.Column("group_name", text, sa.ForeignKey("groups.name"), primary_key=True),
-        )
-        attributes = sa.Table(
-            "attributes",
-            md,
-            sa.Column(
-                "user_key",
-                text,
-                sa.ForeignKey("users.key", ondelete="CASCADE"),
-                primary_key=True,
-            ),
-            sa.Column("name", text, primary_key=True),
-            sa.Column("value", text, nullable=False),
-        )
-        # The key saved plans are signed with; a store made before it gains it on first use.
-        plan_secret = sa.Table(
-            "plan_secret",
-            md,
-            sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-            sa.Column("secret", text, nullable=False),
-        )
-        _TABLES = _Tables(
-            md, meta, users, groups, departments, memberships, attributes, plan_secret
-        )
-    return _TABLES
-
-
-_HISTORY: sa.Table | None = None
-
-
-def _history_tables() -> sa.Table:
-    """The import history's table (its own metadata: added without a schema-version bump)."""
-    global _HISTORY
-    if _HISTORY is None:
-        import sqlalchemy as sa
-
-        text = sa.Text
-        _HISTORY = sa.Table(
-            "import_history",
-            sa.MetaData(),
-            sa.Column("id", text, primary_key=True),
-            sa.Column("at", text, nullable=False, index=True),
-            sa.Column("filename", text, nullable=False),
-            sa.Column("settings", text, nullable=False),
-            sa.Column("created", sa.Integer, nullable=False),
-            sa.Column("updated", sa.Integer, nullable=False),
-            sa.Column("deleted", sa.Integer, nullable=False),
-            sa.Column("version", text, nullable=False),
-            sa.Column("undo", text, nullable=False),
-            sa.Column("undone_at", text),
-        )
-    return _HISTORY
-
-
-def _history_row(record: ImportRecord) -> dict[str, Any]:
-    """``record`` as a row: times in ISO 8601 UTC (sortable as text), settings as JSON."""
-    import json
-
-    done = record.undone_at
-    return {
-        "id": record.id,
-        "at": record.at.astimezone(UTC).isoformat(),
-        "filename": record.filename,
-        "settings": json.dumps(record.settings.to_dict(), sort_keys=True),
-        "created": record.created,
-        "updated": record.updated,
-        "deleted": record.deleted,
-        "version": record.version,
-        "undo": record.undo,
-        "undone_at": None if done is None else done.astimezone(UTC).isoformat(),
-    }
-
-
-def _history_record(row: Mapping[str, Any]) -> ImportRecord:
-    import json
-
-    done = row["undone_at"]
-    return ImportRecord(
-        **{
-            **row,
-            "at": datetime.fromisoformat(row["at"]),
-            "undone_at": None if done is None else datetime.fromisoformat(done),
-            "settings": ImportSettings.from_dict(json.loads(row["settings"])),
-        }
-    )
-
-
-def _parse_url(url: str | sa.URL) -> sa.URL:
-    """Parse ``url`` and pick psycopg 3 for PostgreSQL; raise RepositoryError if unusable."""
-    import sqlalchemy as sa
-
-    try:
-        parsed = sa.make_url(url)
-    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
-        raise RepositoryError(
-            f"not a database URL: {_scrub(str(url))!r}; expected e.g. "
-            "'sqlite:///users.db' or 'postgresql://user@host/dbname'"
-        ) from exc
-    backend, _, driver = parsed.drivername.partition("+")
-    if backend == "postgres":
-        backend = "postgresql"
-    if backend == "postgresql" and driver in ("", "psycopg"):
-        return parsed.set(drivername="postgresql+psycopg")
-    if backend == "sqlite" and driver in ("", "pysqlite"):
-        return parsed.set(drivername="sqlite+pysqlite")
-    shown = parsed.render_as_string(hide_password=True)
-    raise RepositoryError(
-        f"unsupported database URL {shown}: SqlUserRepository supports "
-        "'sqlite:///path' and 'postgresql://...' (psycopg)"
-    )
-
-
-def _scrub(text: str) -> str:
-    """Hide the password of anything that looks like a URL with credentials."""
-    import re
-
-    return re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", text)
+#: The helpers the repository calls, by the names it has always used (tests patch them here).
+_store_queries = _sqlio.store_queries
+_snapshot_of = _sqlio.snapshot_of
+_first_row = _sqlio.first_row
+_adbc = _sqlio.adbc
+_fetch = _sqlio.fetch
+_rows_where = _sqlio.rows_where
+_sync = _sqlio.sync
+_user_row = _sqlio.user_row
+_insert = _sqlio.insert
+_update = _sqlio.update
+_delete = _sqlio.delete
+_sqlite_connect = _sqlio.sqlite_connect
+_sqlite_begin = _sqlio.sqlite_begin
+_tables = _sqlschema.tables
+_history_tables = _sqlschema.history_tables
+_history_row = _sqlschema.history_row
+_history_record = _sqlschema.history_record
+_parse_url = _sqlschema.parse_url
+_scrub = _sqlschema.scrub
+_upgrade = _sqlschema.upgrade
 
 
 class SqlUserRepository:
@@ -246,6 +100,7 @@ class SqlUserRepository:
         RepositoryError: The URL cannot be parsed, names an unsupported database or a
             driver that is not installed.
 
+    >>> from userimport import User
     >>> repo = SqlUserRepository("sqlite://")
     >>> repo.commit(ChangeSet(create=[User(email="a@firma.no")]),
     ...             expected_version=repo.snapshot().version) != ""
@@ -273,6 +128,10 @@ class SqlUserRepository:
         self._shown = self._url.render_as_string(hide_password=True)
         self._busy_timeout = float(busy_timeout)
         self._schema_ready = False
+        # This repository made the store and has not written to it yet: snapshots read the
+        # (likely empty) tables with the sqlite3 module, already loaded, not through ADBC,
+        # whose import costs more than such a read. Either way reads the same.
+        self._made = False
         self._schema_lock = threading.Lock()
         self._cache = cache
         self._secret: bytes | None = None
@@ -370,7 +229,8 @@ class SqlUserRepository:
         """
         with self._guard("read the users"):
             self._ensure_schema()
-            snap = self._arrow_snapshot() if self._file is not None else None
+            fast = self._file is not None and not self._made
+            snap = self._arrow_snapshot() if fast else None
             if snap is None:
                 with self._transaction(write=False) as conn:
                     version = self._read_meta(conn, lock=False)
@@ -412,6 +272,7 @@ class SqlUserRepository:
         """
         import sqlalchemy as sa
 
+        self._made = False  # the store may be large from now on: snapshots read it via ADBC
         # Chosen before the commit: if its reply is lost, the store's version tells the outcome.
         new_version = uuid.uuid4().hex
         committing = False
@@ -721,12 +582,22 @@ class SqlUserRepository:
                         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
                     t.metadata.create_all(conn, checkfirst=True)
                     if conn.execute(sa.select(t.meta.c.id)).first() is None:
+                        self._made = True
                         conn.execute(
                             t.meta.insert().values(
                                 id=_META_ID,
                                 version=uuid.uuid4().hex,
                                 schema_version=SCHEMA_VERSION,
                             )
+                        )
+                    # The plan secret too, in the same transaction: a new store costs one
+                    # durable commit, not two (each is a sync to disk in SQLite).
+                    secret = t.plan_secret
+                    if conn.execute(sa.select(secret.c.id)).first() is None:
+                        import secrets
+
+                        conn.execute(
+                            secret.insert().values(id=_META_ID, secret=secrets.token_hex(32))
                         )
             if self._declared:
                 self._add_columns()
@@ -924,460 +795,3 @@ class SqlUserRepository:
             )
         _delete(conn, t.groups, ["name"], [(g,) for g in sorted(changes.delete_groups)])
         _delete(conn, t.departments, ["name"], [(d,) for d in sorted(changes.delete_departments)])
-
-
-_USER_COLUMNS = ("key", "email", "first_name", "last_name", "department", "is_admin")
-
-
-def _upgrade(conn: sa.Connection, shown: str) -> None:
-    """
-    Upgrade a version 1 store in place (in the caller's transaction): every text in NFC, and
-    every key :func:`~userimport.model.email_key` of its email.
-
-    Version 1 case-folded keys (``straße@`` was keyed ``strasse@``) and kept text as typed
-    (a decomposed ``München`` was another department). A group or department whose NFC name
-    exists already is merged into it.
-
-    Raises:
-        RepositoryError: Two users of the store are one identity under the new rule (the
-            same address typed composed and decomposed); the message names both.
-    """
-    import unicodedata
-
-    import sqlalchemy as sa
-
-    t = _tables()
-
-    def nfc(text: str) -> str:
-        return unicodedata.normalize("NFC", text)
-
-    for table, users_column in ((t.groups, None), (t.departments, t.users.c.department)):
-        names = set(conn.execute(sa.select(table.c.name)).scalars())
-        for old in sorted(n for n in names if nfc(n) != n):
-            new = nfc(old)
-            if new not in names:
-                conn.execute(table.insert().values(name=new))
-                names.add(new)
-            if users_column is None:
-                m = t.memberships.c
-                both = sa.select(m.user_key).where(m.group_name == new)
-                conn.execute(
-                    t.memberships.delete().where(m.group_name == old, m.user_key.in_(both))
-                )
-                conn.execute(
-                    t.memberships.update().where(m.group_name == old).values(group_name=new)
-                )
-            else:
-                conn.execute(t.users.update().where(users_column == old).values(department=new))
-            conn.execute(table.delete().where(table.c.name == old))
-    u = t.users.c
-    rows = conn.execute(sa.select(u.key, u.email, u.first_name, u.last_name)).all()
-    owner = {key: email for key, email, *_ in rows}
-    taken: dict[str, str] = {}
-    for _key, email, _, _ in rows:
-        other = taken.setdefault(email_key(email), email)
-        if other != email or owner.get(email_key(email), email) != email:
-            raise RepositoryError(
-                f"cannot upgrade {shown}: the users {other!r} and {email!r} are one email "
-                "address now (the same text, composed and decomposed); delete one with the "
-                "userimport that made the store, then open it again"
-            )
-    for key, email, first, last in rows:
-        new_key = email_key(email)
-        text = (nfc(email), nfc(first), nfc(last))
-        if text != (email, first, last):
-            conn.execute(
-                t.users.update()
-                .where(u.key == key)
-                .values(email=text[0], first_name=text[1], last_name=text[2])
-            )
-        if new_key != key:
-            columns = [c for c in _USER_COLUMNS if c != "key"]
-            conn.execute(
-                t.users.insert().from_select(
-                    ["key", *columns],
-                    sa.select(sa.literal(new_key), *(u[c] for c in columns)).where(u.key == key),
-                )
-            )
-            for child in (t.memberships, t.attributes):
-                conn.execute(child.update().where(child.c.user_key == key).values(user_key=new_key))
-            conn.execute(t.users.delete().where(u.key == key))
-    a = t.attributes.c
-    for user_key, name, value in conn.execute(sa.select(a.user_key, a.name, a.value)).all():
-        if (nfc(name), nfc(value)) != (name, value):
-            conn.execute(
-                t.attributes.update()
-                .where(a.user_key == user_key, a.name == name)
-                .values(name=nfc(name), value=nfc(value))
-            )
-
-
-def _store_queries(dialect: str, declared: tuple[str, ...] = ()) -> dict[str, sa.Select[Any]]:
-    """The SELECTs that read a whole store, in the order :func:`_snapshot_of` takes them."""
-    import sqlalchemy as sa
-
-    t = _tables()
-    m, a = t.memberships.c, t.attributes.c
-    # Sorted by code point (Python's order), so each user's groups come out sorted.
-    binary = "C" if dialect == "postgresql" else "BINARY"
-    u = t.users.c
-    return {
-        # No NULL department: ADBC types a column by its first rows, NULL as a number.
-        "users": sa.select(
-            *(
-                sa.func.coalesce(u[c], sa.literal_column("''")) if c == "department" else u[c]
-                for c in _USER_COLUMNS
-            )
-        ),
-        "memberships": sa.select(m.user_key, m.group_name).order_by(
-            m.user_key, m.group_name.collate(binary)
-        ),
-        "attributes": sa.select(a.user_key, a.name, a.value).order_by(a.user_key),
-        "groups": sa.select(t.groups.c.name),
-        "departments": sa.select(t.departments.c.name),
-        # Each declared field's column: the users holding a value in it.
-        **{
-            f"field:{c}": sa.select(sa.column("key"), sa.column(c))
-            .select_from(sa.table("users"))
-            .where(sa.column(c).is_not(None))
-            for c in declared
-        },
-    }
-
-
-def _snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Snapshot:
-    """
-    The snapshot of a store read by :func:`_store_queries`: each query's result as its columns
-    (Python sequences, or Arrow arrays from ADBC), ``None`` for no rows; a declared field's
-    column (``field:<key>``) joins its users' attributes.
-    """
-    import itertools
-
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from . import _text
-
-    def objects(column: Any) -> Any:
-        """A column as an array of Python values (object for text)."""
-        if isinstance(column, pa.ChunkedArray):
-            return column.to_numpy()
-        return np.array(column, dtype=object)
-
-    def text(column: Any) -> Any:
-        """A text column as one Arrow array."""
-        if isinstance(column, pa.ChunkedArray):
-            return column.combine_chunks().cast(pa.large_string())
-        return pa.array(column, type=pa.large_string())
-
-    users = columns["users"] or [()] * len(_USER_COLUMNS)
-    key, email, first, last, department, is_admin = users
-    keys = objects(key)
-    frame = pd.DataFrame(
-        {
-            "email": objects(email),
-            "first_name": objects(first),
-            "last_name": objects(last),
-            "department": objects(department),
-        },
-        index=pd.Index(keys, name="key", dtype=object),
-        dtype=object,  # kept as Python strings, as Snapshot.frame documents
-    )
-    member_keys, names = columns["memberships"] or ((), ())
-    owner = pc.index_in(text(member_keys), value_set=text(key))
-    # A membership of no user (a store written with foreign keys off) is no one's group.
-    held_by = pc.is_valid(owner)
-    frame["groups"] = _text.tuples(
-        owner.filter(held_by).to_numpy(zero_copy_only=False),
-        text(names).filter(held_by),
-        len(frame),
-    )
-    frame["is_admin"] = objects(is_admin).astype(bool)
-    rows = zip(*(objects(c) for c in columns["attributes"] or ((), (), ())), strict=True)
-    held = {
-        user: {name: value for _, name, value in pairs}
-        for user, pairs in itertools.groupby(rows, key=operator.itemgetter(0))
-    }
-    for query, found in columns.items():
-        if query.startswith("field:") and found is not None:
-            name = query[len("field:") :]
-            for owner, value in zip(*(objects(c).tolist() for c in found), strict=True):
-                held[owner] = {**held.get(owner, {}), name: str(value)}
-    # One empty dict for every user without custom properties: a frame is never mutated.
-    none: dict[str, str] = {}
-    per_user: list[Any] = [held.get(k, none) for k in keys.tolist()] if held else [none] * len(keys)
-    frame["attributes"] = per_user
-    groups, departments_held = (columns[n] or ((),) for n in ("groups", "departments"))
-    return Snapshot.from_frame(
-        frame,
-        version=version,
-        groups=objects(groups[0]).tolist(),
-        departments=objects(departments_held[0]).tolist(),
-    )
-
-
-def _first_row(table: Any) -> tuple[Any, ...] | None:
-    """The first row of an Arrow table, or None."""
-    rows = table.to_pylist()
-    return tuple(rows[0].values()) if rows else None
-
-
-@functools.cache
-def _adbc() -> Any:
-    """ADBC's SQLite DB-API module (the ``sqlite-fast`` extra), or None."""
-    try:
-        import adbc_driver_sqlite.dbapi
-    except ImportError:
-        return None
-    return adbc_driver_sqlite.dbapi
-
-
-def _fetch(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """
-    Every row of a parameterless SELECT as plain tuples, on the connection's transaction.
-
-    Reading a whole store through the DBAPI cursor skips building a SQLAlchemy ``Row`` per
-    record, which costs more than the query itself.
-    """
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(query.compile(dialect=conn.dialect)))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
-def _rows_where(
-    conn: sa.Connection,
-    table: sa.Table,
-    columns: Sequence[str],
-    column: str,
-    values: Iterable[str],
-) -> list[tuple[Any, ...]]:
-    """
-    The rows (``columns``) of ``table`` whose ``column`` is one of ``values``.
-
-    One indexed lookup per value: on SQLite as ``IN`` lists of the most parameters a statement
-    may take, on PostgreSQL ``IN`` the values sent in bulk (see :func:`_rows_of`); written as
-    driver SQL because SQLAlchemy's expanding ``IN`` costs more to render than the query does
-    to run.
-    """
-    quote = conn.dialect.identifier_preparer.quote
-    select = (
-        f"SELECT {', '.join(map(quote, columns))} FROM {quote(table.name)} WHERE {quote(column)}"
-    )
-    values = sorted(values)
-    cursor = conn.connection.cursor()
-    try:
-        if conn.dialect.name == "postgresql":
-            with _rows_of(conn, table, [column], [(v,) for v in values]) as (source, params):
-                cursor.execute(f"{select} IN (SELECT s.{quote(column)} FROM {source})", params)
-                return list(cursor.fetchall())
-        import sqlite3
-
-        driver: Any = conn.connection.dbapi_connection
-        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        rows: list[tuple[Any, ...]] = []
-        for at in range(0, len(values), limit):
-            chunk = values[at : at + limit]
-            cursor.execute(f"{select} IN ({', '.join('?' * len(chunk))})", chunk)
-            rows.extend(cursor.fetchall())
-        return rows
-    finally:
-        cursor.close()
-
-
-def _sync(
-    conn: sa.Connection,
-    table: sa.Table,
-    updated: Sequence[str],
-    wanted: list[tuple[Any, ...]],
-) -> None:
-    """
-    Make the rows of ``table`` (the user's key first) of the users just written ``wanted``.
-
-    Only what differs is written: the rows of updated users (keys ``updated``) that are no
-    longer wanted are deleted, and the wanted rows not yet there inserted. An update that
-    keeps a user's groups then writes none of them.
-    """
-    columns = [c.name for c in table.columns]
-    held = set(_rows_where(conn, table, columns, "user_key", updated))
-    # A row is identified by its primary key: the user's key and the next column.
-    _delete(conn, table, columns[:2], sorted({row[:2] for row in held.difference(wanted)}))
-    _insert(conn, table, [row for row in wanted if row not in held])
-
-
-def _user_row(user: User) -> tuple[Any, ...]:
-    """The ``users`` columns after ``key``."""
-    return (user.email, user.first_name, user.last_name, user.department, user.is_admin)
-
-
-def _executemany(
-    conn: sa.Connection, statement: Any, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """
-    Run ``statement`` once per row (the values of its parameters ``names``), in one DBAPI call.
-
-    The parameters are still bound by the driver and the statement still goes through
-    SQLAlchemy's execution events; as driver SQL it skips the per-row parameter processing,
-    which costs more than the insert itself for the plain text and boolean columns here.
-    """
-    if not rows:
-        return
-    compiled = statement.compile(dialect=conn.dialect)
-    params: Sequence[Any]
-    if compiled.positional:
-        order = [names.index(name) for name in compiled.positiontup or ()]
-        if order == list(range(len(names))):
-            params = rows
-        else:
-            params = [tuple(row[i] for i in order) for row in rows]
-    else:
-        params = [dict(zip(names, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(str(compiled), params)
-
-
-#: From this many rows on, PostgreSQL updates, deletes and lookups take their rows from a
-#: temporary table filled by COPY (psycopg writes COPY rows in C, arrays in Python); fewer
-#: go as one array per column, which spares the temporary table.
-_STAGE_FROM = 1000
-
-
-def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """
-    Insert ``rows``, each a value for every column of ``table`` in order.
-
-    On PostgreSQL the rows go in one ``COPY ... FROM STDIN`` stream (psycopg 3), not a
-    statement per row; the column list is the table's own.
-    """
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        _executemany(conn, table.insert(), [c.name for c in table.columns], rows)
-        return
-    _copy(conn, table.name, [c.name for c in table.columns], rows)
-
-
-def _copy(
-    conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """``COPY table (columns) FROM STDIN`` of ``rows``, in the connection's transaction."""
-    quote = conn.dialect.identifier_preparer.quote
-    statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
-    cursor: Any = conn.connection.cursor()
-    try:
-        # The engine's cursor events see the COPY too (tracing, the tests' injected faults).
-        conn.dispatch.before_cursor_execute(conn, cursor, statement, (), None, False)
-        with cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-        conn.dispatch.after_cursor_execute(conn, cursor, statement, (), None, False)
-    finally:
-        cursor.close()
-
-
-@contextlib.contextmanager
-def _rows_of(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """
-    ``rows`` (values of ``table``'s ``columns``) as a PostgreSQL relation for a statement's
-    ``FROM``: the SQL of a relation with those columns, and the statement's parameters.
-
-    Up to :data:`_STAGE_FROM` rows: ``unnest`` of one typed array per column. More: a
-    temporary table of the same column types, filled by COPY and dropped afterwards.
-    """
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(map(quote, columns))
-    if len(rows) < _STAGE_FROM:
-        types = (table.c[c].type.compile(dialect=conn.dialect) for c in columns)
-        arrays = ", ".join(f"%s::{t}[]" for t in types)
-        params = tuple([row[i] for row in rows] for i in range(len(columns)))
-        yield f"unnest({arrays}) AS s ({names})", params
-        return
-    stage = "userimport_rows"
-    conn.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
-        f"SELECT {names} FROM {quote(table.name)} WITH NO DATA"
-    )
-    _copy(conn, stage, columns, rows)
-    conn.exec_driver_sql(f"ANALYZE {stage}")
-    yield f"{stage} AS s", ()
-    conn.exec_driver_sql(f"DROP TABLE {stage}")
-
-
-def _update(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """
-    Set every column of the rows of ``table`` whose primary key (the first column) is that
-    of one of ``rows`` (each a value for every column of ``table`` in order).
-
-    On PostgreSQL one ``UPDATE ... FROM`` the rows (see :func:`_rows_of`); on SQLite one
-    executemany.
-    """
-    import sqlalchemy as sa
-
-    if not rows:
-        return
-    key, *rest = table.columns
-    if conn.dialect.name != "postgresql":
-        statement = (
-            table.update()
-            .where(key == sa.bindparam(f"b_{key.name}"))
-            .values({c.name: sa.bindparam(f"b_{c.name}") for c in rest})
-        )
-        _executemany(conn, statement, [f"b_{c.name}" for c in table.columns], rows)
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    k = quote(key.name)
-    sets = ", ".join(f"{quote(c.name)} = s.{quote(c.name)}" for c in rest)
-    with _rows_of(conn, table, [c.name for c in table.columns], rows) as (source, params):
-        conn.exec_driver_sql(
-            f"UPDATE {quote(table.name)} AS t SET {sets} FROM {source} WHERE t.{k} = s.{k}",
-            params,
-        )
-
-
-def _delete(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """
-    Delete the rows of ``table`` whose ``columns`` hold one of ``rows``.
-
-    On PostgreSQL one ``DELETE ... USING`` the rows (see :func:`_rows_of`).
-    """
-    import sqlalchemy as sa
-
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        quote = conn.dialect.identifier_preparer.quote
-        match = " AND ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
-        with _rows_of(conn, table, columns, rows) as (source, params):
-            conn.exec_driver_sql(
-                f"DELETE FROM {quote(table.name)} AS t USING {source} WHERE {match}", params
-            )
-        return
-    names = [f"b_{c}" for c in columns]
-    where = sa.and_(*(table.c[c] == sa.bindparam(n) for c, n in zip(columns, names, strict=True)))
-    _executemany(conn, table.delete().where(where), names, rows)
-
-
-def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    """Let SQLAlchemy, not pysqlite, emit BEGIN; enforce foreign keys; a larger page cache."""
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA foreign_keys = ON")
-        # Up to 64 MiB of pages (the default is 2 MiB), taken only as pages are read: a
-        # commit to a large store then finds its index pages cached instead of reading them.
-        cursor.execute("PRAGMA cache_size = -65536")
-    finally:
-        cursor.close()
-
-
-def _sqlite_begin(conn: sa.Connection) -> None:
-    """Begin IMMEDIATE for writers (takes the write lock now), DEFERRED for readers."""
-    mode = conn.get_execution_options().get("userimport_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
