@@ -779,3 +779,22 @@ def test_the_command_line_shows_a_declared_field_by_its_label() -> None:
     out = Console(record=True, width=300)
     show_plan(out, _diff_plan())
     assert "Phone: +4791234567 -> +4748123456" in out.export_text()
+
+
+def test_a_saved_plan_read_by_the_command_line_shows_declared_fields_by_label(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply/undo read a saved plan with USERIMPORT_SCHEMA: its declared fields are columns."""
+    from rich.console import Console
+
+    from userimport._cliopts import read_plan
+    from userimport._display import show_plan
+    from userimport.model import Permissions
+
+    saved = tmp_path / "plan.json"
+    saved.write_text(_diff_plan().to_json(), encoding="utf-8")
+    monkeypatch.setenv("USERIMPORT_SCHEMA", "tests.test_fields:APP_SCHEMA")
+    plan = read_plan(str(saved), undo=False, permissions=Permissions())
+    out = Console(record=True, width=300)
+    show_plan(out, plan)
+    assert "Phone: +4791234567 -> +4748123456" in out.export_text()

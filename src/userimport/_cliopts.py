@@ -745,7 +745,8 @@ def read_plan(path: str, *, undo: bool, permissions: Permissions) -> Plan:
     from .plan import Plan
 
     with library_errors():
-        the_plan = Plan.from_json(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        the_plan = Plan.from_json(text, schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")))
     if undo and not the_plan.is_undo:
         raise Refused(
             f"{path} is not an undo plan (undo applies only the plans an apply saved to undo "
