@@ -40,7 +40,7 @@ from .errors import (
     SettingsError,
     UserImportError,
 )
-from .fields import load_schema
+from .fields import schema_from_environment
 
 if TYPE_CHECKING:
     from .apply import ApplyResult
@@ -170,7 +170,7 @@ def repository(
         return opened[1]  # type: ignore[no-any-return]
     create = create or bool(ctx.find_root().meta.get(CREATE_KEY))
     with library_errors():
-        store = SqlUserRepository(url, schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")))
+        store = SqlUserRepository(url, schema=schema_from_environment())
     if store.in_memory:
         store.close()
         raise click.BadParameter(
@@ -598,7 +598,7 @@ def prepare(file: str, options: dict[str, Any]) -> tuple[RawTable, int | None, R
         header_row="auto" if header_option == "auto" else header_row,
         remap=lambda mapping: apply_mapping_options(mapping, options),
         skip_rows=options["skip_rows"] or (),
-        schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")),
+        schema=schema_from_environment(),
     )
     with console().status("Reading and checking…"):
         prepared = prepare_file(file, chosen)
@@ -619,7 +619,7 @@ def prepare_with_recipe(
             file,
             max_rows=_limit(options["max_rows"], "--max-rows"),
             remap=lambda mapping: apply_mapping_options(mapping, options),
-            schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")),
+            schema=schema_from_environment(),
         )
         out = console()
         mapped = {item.partition("=")[0].strip() for item in options["maps"]}
@@ -746,7 +746,7 @@ def read_plan(path: str, *, undo: bool, permissions: Permissions) -> Plan:
 
     with library_errors():
         text = Path(path).read_text(encoding="utf-8")
-        the_plan = Plan.from_json(text, schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")))
+        the_plan = Plan.from_json(text, schema=schema_from_environment())
     if undo and not the_plan.is_undo:
         raise Refused(
             f"{path} is not an undo plan (undo applies only the plans an apply saved to undo "

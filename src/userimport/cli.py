@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,7 +91,7 @@ from ._display import (
 from .errors import (
     StalePlanError,
 )
-from .fields import load_schema
+from .fields import schema_from_environment
 
 if TYPE_CHECKING:
     from .model import Permissions
@@ -171,7 +170,7 @@ def template(file: str, force: bool) -> None:
 
     refuse_overwrite(file, force)
     with library_errors():
-        path = write_template(file, schema=load_schema(os.environ.get("USERIMPORT_SCHEMA")))
+        path = write_template(file, schema=schema_from_environment())
     console().print(f"Wrote the template to {path}.")
 
 

@@ -19,7 +19,7 @@ from typing import IO, Any, Literal, overload
 
 from ._table import DEFAULT_MAX_ROWS
 from .errors import FileFormatError, SettingsError
-from .fields import DEFAULT_SCHEMA, Field, UserSchema
+from .fields import DEFAULT_SCHEMA, Field, UserSchema, schema_of
 from .model import Snapshot
 from .read import column_letter
 from .repository import UserRepository
@@ -353,10 +353,7 @@ def export_users(
 
 def _schema_of(repository: object, schema: UserSchema | None) -> UserSchema:
     """``schema``, else the repository's own, else the built-in fields."""
-    held = getattr(repository, "schema", None)
-    if schema is not None:
-        return schema
-    return held if isinstance(held, UserSchema) else DEFAULT_SCHEMA
+    return schema if schema is not None else schema_of(repository)
 
 
 def _example(field: Field) -> str:

@@ -36,6 +36,8 @@ __all__ = [
     "Kind",
     "UserSchema",
     "load_schema",
+    "schema_from_environment",
+    "schema_of",
 ]
 
 #: What a field holds; it decides how a cell is read (see ``docs/fields.md``).
@@ -495,6 +497,19 @@ _BUILTIN: dict[str, Field] = {
 
 #: The built-in fields, as every stage uses them unless given another schema.
 DEFAULT_SCHEMA = UserSchema(tuple(_BUILTIN.values()))
+
+
+def schema_of(repository: object) -> UserSchema:
+    """The schema a repository was opened with (its ``schema``), else :data:`DEFAULT_SCHEMA`."""
+    held = getattr(repository, "schema", None)
+    return held if isinstance(held, UserSchema) else DEFAULT_SCHEMA
+
+
+def schema_from_environment() -> UserSchema:
+    """The schema ``USERIMPORT_SCHEMA`` names (see :func:`load_schema`), as the CLI reads it."""
+    import os
+
+    return load_schema(os.environ.get("USERIMPORT_SCHEMA"))
 
 
 def load_schema(spec: str | None) -> UserSchema:

@@ -16,7 +16,7 @@ import attrs
 from ._table import DEFAULT_MAX_ROWS
 from .apply import ApplyResult, apply_plan
 from .errors import SettingsError
-from .fields import DEFAULT_SCHEMA, UserSchema
+from .fields import DEFAULT_SCHEMA, UserSchema, schema_of
 from .headers import detect_header, header_names
 from .mapping import ColumnMapping, suggest_mapping
 from .model import ImportSettings
@@ -277,9 +277,7 @@ def import_file(
     if options is None:
         options = ImportOptions.from_overrides(overrides)
     if options.schema is None:
-        held = getattr(repository, "schema", None)
-        if isinstance(held, UserSchema):
-            options = attrs.evolve(options, schema=held)
+        options = attrs.evolve(options, schema=schema_of(repository))
     prepared = prepare(source, options)
     plan = plan_import(prepared.review, repository, settings or ImportSettings())
     if dry_run:

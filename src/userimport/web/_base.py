@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..apply import apply_plan
 from ..errors import StalePlanError, UserImportError
-from ..fields import DEFAULT_SCHEMA, UserSchema
+from ..fields import schema_of
 from ..history import ImportHistory, ImportRecord, MemoryImportHistory, import_history
 from ..model import Permissions
 from ..notify import Notifier
@@ -144,8 +144,7 @@ class WebBase:
     ) -> None:
         self.repository = repository
         #: The user fields: the repository's own schema if it declares one.
-        held = getattr(repository, "schema", None)
-        self.schema = held if isinstance(held, UserSchema) else DEFAULT_SCHEMA
+        self.schema = schema_of(repository)
         self.max_upload_bytes = max_upload_bytes
         self.max_rows = max_rows
         self.session_ttl = session_ttl

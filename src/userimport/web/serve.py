@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 
 from ..errors import SettingsError
-from ..fields import load_schema
+from ..fields import schema_from_environment
 from ..repository import UserRepository
 from ._base import ASGIApp
 from .app import create_app
@@ -120,7 +120,7 @@ def run(
         return
     if url is None:
         raise SettingsError("several workers open the store again: give the store's URL")
-    schema = load_schema(os.environ.get("USERIMPORT_SCHEMA"))
+    schema = schema_from_environment()
     if getattr(repository, "schema", schema) != schema:
         raise SettingsError(
             "several workers read the schema USERIMPORT_SCHEMA names, and the store was "
@@ -175,9 +175,7 @@ def worker_app() -> ASGIApp:
     if not given:
         raise SettingsError(f"worker_app runs in a worker that serve started ({CONFIG_ENV})")
     config = json.loads(given)
-    store = SqlUserRepository(
-        config["url"], schema=load_schema(os.environ.get("USERIMPORT_SCHEMA"))
-    )
+    store = SqlUserRepository(config["url"], schema=schema_from_environment())
     return create_app(
         store,
         secret=config["secret"],
