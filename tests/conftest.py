@@ -15,7 +15,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from hypothesis import HealthCheck, settings
 
-from userimport import ColumnMapping, InMemoryUserRepository, RawTable, Review, User, validate
+from userimport import ColumnMapping, InMemoryUserRepository, RawTable, Review, validate
+from userimport.testing import ADMIN, ANNA, OLE
 
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
@@ -75,31 +76,6 @@ def make_review(
 def review_of() -> Callable[..., Review]:
     """Build a review from data rows: ``review_of([[first, last, email, dept, groups], ...])``."""
     return make_review
-
-
-ANNA = User(
-    email="Anna.Berg@firma.no",
-    first_name="Anna",
-    last_name="Berg",
-    department="Sales",
-    groups={"Oslo"},
-)
-ADMIN = User(
-    email="boss@firma.no",
-    first_name="Bo",
-    last_name="Ss",
-    department="Ledelse",
-    groups={"Leaders"},
-    is_admin=True,
-)
-OLE = User(
-    email="ole@firma.no",
-    first_name="Ole",
-    last_name="Hansen",
-    department="Engineering",
-    groups={"Bergen", "Tech"},
-    attributes={"title": "Engineer"},
-)
 
 
 @pytest.fixture

@@ -39,16 +39,17 @@ from .errors import RepositoryError, StalePlanError, UserNotFoundError
 from .model import ChangeSet, Snapshot, User, email_key
 from .repository import InMemoryUserRepository, UserRepository
 
-__all__ = ["UserRepositoryContract"]
+__all__ = ["ADMIN", "ANNA", "OLE", "UserRepositoryContract"]
 
-_ANNA = User(
+#: The users the contract's tests store (an app's own tests may use them too).
+ANNA = User(
     email="Anna.Berg@firma.no",
     first_name="Anna",
     last_name="Berg",
     department="Sales",
     groups={"Oslo"},
 )
-_ADMIN = User(
+ADMIN = User(
     email="boss@firma.no",
     first_name="Bo",
     last_name="Ss",
@@ -56,7 +57,7 @@ _ADMIN = User(
     groups={"Leaders"},
     is_admin=True,
 )
-_OLE = User(
+OLE = User(
     email="ole@firma.no",
     first_name="Ole",
     last_name="Hansen",
@@ -67,7 +68,7 @@ _OLE = User(
 
 #: Change sets that do not fit a store of Anna and Ole, by the reason they do not.
 _INCONSISTENT: dict[str, dict[str, Any]] = {
-    "create-existing": {"create": [_ANNA]},
+    "create-existing": {"create": [ANNA]},
     "update-missing": {"update": [User(email="nobody@firma.no")]},
     "delete-missing": {"delete": ["nobody@firma.no"]},
     "unknown-group": {"create": [User(email="k@firma.no", groups={"Unknown"})]},
@@ -189,27 +190,27 @@ class UserRepositoryContract:
         """The frame's groups are sorted as Python sorts (not by the database's collation)."""
         names = {"b", "B", "é", "e", "Z", "_x", "Ø", "å"}
         user = User(email="Kari@Firma.no", first_name="Kari", groups=names, attributes={"n": "1"})
-        snap = self.fill(repository, [user, _OLE]).snapshot()
+        snap = self.fill(repository, [user, OLE]).snapshot()
         frame = snap.frame
         assert tuple(sorted(names)) == frame.loc["kari@firma.no", "groups"]
         assert {"n": "1"} == frame.loc["kari@firma.no", "attributes"]
-        assert dict(_OLE.attributes) == frame.loc["ole@firma.no", "attributes"]
+        assert dict(OLE.attributes) == frame.loc["ole@firma.no", "attributes"]
         assert user == snap.get("kari@firma.no")
-        assert {user.key, _OLE.key} == {u.key for u in snap}
+        assert {user.key, OLE.key} == {u.key for u in snap}
 
     def test_initial_content(self, repository: UserRepository) -> None:
         """Users, their groups and departments, and empty groups and departments are all kept."""
-        repo = self.fill(repository, [_ANNA, _OLE, _ADMIN], {"Empty"}, {"Nobody"})
+        repo = self.fill(repository, [ANNA, OLE, ADMIN], {"Empty"}, {"Nobody"})
         snap = repo.snapshot()
         assert {"Oslo", "Bergen", "Tech", "Leaders", "Empty"} == snap.groups
         assert {"Sales", "Engineering", "Ledelse", "Nobody"} == snap.departments
         ole = snap.get("OLE@firma.no")
         assert ole is not None
-        assert _OLE.to_dict() == ole.to_dict()
+        assert OLE.to_dict() == ole.to_dict()
 
     def test_create_update_delete(self, repository: UserRepository) -> None:
         """One commit creates, updates and deletes users and returns a new version."""
-        repo = self.fill(repository, [_ANNA, _OLE], departments={"HR"})
+        repo = self.fill(repository, [ANNA, OLE], departments={"HR"})
         old = repo.snapshot().version
         kari = User(email="kari@firma.no", first_name="Kari", department="HR", groups={"New"})
         anne = User(
@@ -228,7 +229,7 @@ class UserRepositoryContract:
         self, repository: UserRepository
     ) -> None:
         """An update leaves exactly its groups and attributes: added, kept, removed and changed."""
-        repo = self.fill(repository, [_ANNA, _OLE, _ADMIN])
+        repo = self.fill(repository, [ANNA, OLE, ADMIN])
         ole = User(
             email="OLE@firma.no",
             first_name="Ole",
@@ -253,7 +254,7 @@ class UserRepositoryContract:
         self, repository: UserRepository
     ) -> None:
         """Two updates of one user in a change set: the last one is what is stored."""
-        repo = self.fill(repository, [_ANNA, _OLE])
+        repo = self.fill(repository, [ANNA, OLE])
         first = User(email="ole@firma.no", first_name="First", groups={"Oslo", "Tech"})
         last = User(email="OLE@firma.no", first_name="Last", groups={"Bergen"})
         _commit(repo, update=[first, last])
@@ -261,7 +262,7 @@ class UserRepositoryContract:
 
     def test_stale_version_is_refused(self, repository: UserRepository) -> None:
         """A commit against an old version raises StalePlanError and writes nothing."""
-        repo = self.fill(repository, [_ANNA])
+        repo = self.fill(repository, [ANNA])
         old = repo.snapshot().version
         _commit(repo, create=[User(email="x@firma.no")])
         with pytest.raises(StalePlanError):
@@ -270,7 +271,7 @@ class UserRepositoryContract:
 
     def test_empty_commit_keeps_the_version(self, repository: UserRepository) -> None:
         """Committing nothing returns the current version unchanged."""
-        repo = self.fill(repository, [_ANNA])
+        repo = self.fill(repository, [ANNA])
         version = repo.snapshot().version
         assert version == _commit(repo)
 
@@ -279,7 +280,7 @@ class UserRepositoryContract:
         self, repository: UserRepository, changes: dict[str, Any]
     ) -> None:
         """A change set that does not fit the store raises RepositoryError; nothing is written."""
-        repo = self.fill(repository, [_ANNA, _OLE])
+        repo = self.fill(repository, [ANNA, OLE])
         before = repo.snapshot()
         with pytest.raises(RepositoryError):
             _commit(repo, create_groups={"Fresh"}, **changes)
@@ -322,7 +323,7 @@ class UserRepositoryContract:
 
     def test_snapshots_do_not_change(self, repository: UserRepository) -> None:
         """A snapshot taken before a commit still shows the old content."""
-        repo = self.fill(repository, [_ANNA])
+        repo = self.fill(repository, [ANNA])
         snap = repo.snapshot()
         _commit(repo, delete=["anna.berg@firma.no"])
         assert "anna.berg@firma.no" in snap
