@@ -39,7 +39,7 @@ def reset_postgres(url: str) -> None:
 
     from userimport.sql import _parse_url
 
-    engine = sa.create_engine(_parse_url(url))
+    engine = sa.create_engine(_parse_url(url).to_sqlalchemy())
     try:
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")

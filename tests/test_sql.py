@@ -63,6 +63,55 @@ def open_repo() -> Iterator[Opener]:
         repo.close()
 
 
+class Hooked(sqlite3.Connection):
+    """A sqlite3 connection that calls ``faults.before(sql)`` before each statement it runs."""
+
+    faults: Faults
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        self.faults.before(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        self.faults.before(sql)
+        return super().executemany(sql, parameters)
+
+    def commit(self) -> None:
+        self.faults.commit(super().commit)
+
+
+class Faults:
+    """What the SQLite connections a test opens do before each statement and at COMMIT."""
+
+    def __init__(self) -> None:
+        self.before: Callable[[str], None] = lambda sql: None
+        self.commit: Callable[[Callable[[], None]], None] = lambda real: real()
+        self.opened: Callable[[sqlite3.Connection], None] = lambda raw: None
+
+
+@pytest.fixture
+def faults(monkeypatch: pytest.MonkeyPatch) -> Faults:
+    """Every SQLite connection a repository opens from here on runs through Faults' hooks."""
+    hooks = Faults()
+    real = userimport._sqlio.sqlite_open
+
+    def hooked(target: str, kwargs: Any) -> sqlite3.Connection:
+        raw = real(target, {**kwargs, "factory": Hooked})
+        assert isinstance(raw, Hooked)
+        raw.faults = hooks
+        hooks.opened(raw)
+        return raw
+
+    monkeypatch.setattr(userimport._sqlio, "sqlite_open", hooked)
+    return hooks
+
+
+@pytest.fixture
+def adbc_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snapshots of a SQLite file of any size are read through ADBC."""
+    monkeypatch.setattr(userimport.sql, "ADBC_FROM", 0)
+
+
 def commit(repo: UserRepository, changes: ChangeSet) -> str:
     """Commit against the current version."""
     return repo.commit(changes, expected_version=repo.snapshot().version)
@@ -165,6 +214,7 @@ def test_a_new_store_is_made_in_one_transaction_with_its_secret(
     assert bytes.fromhex(kept) == repo.plan_secret()
 
 
+@pytest.mark.usefixtures("adbc_always")
 def test_a_store_made_here_is_read_without_adbc_until_written(
     tmp_path: Path, open_repo: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -195,7 +245,7 @@ def test_the_plan_secret_is_kept_by_the_store(url: str, open_repo: Opener) -> No
 def test_a_store_of_the_previous_release_gains_the_secret(url: str, open_repo: Opener) -> None:
     """A store made without the plan_secret table gets it on first use, its users untouched."""
     commit(open_repo(url), SEED)
-    engine = sa.create_engine(userimport.sql._parse_url(url))
+    engine = sa.create_engine(userimport.sql._parse_url(url).to_sqlalchemy())
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE plan_secret")
     engine.dispose()
@@ -283,9 +333,8 @@ def test_locked_sqlite_file_fails_fast(tmp_path: Path, open_repo: Opener) -> Non
     assert before == everything(repo)
 
 
-def commit_failing_at(repo: SqlUserRepository, n: int, version: str) -> str | None:
+def commit_failing_at(repo: SqlUserRepository, faults: Faults, n: int, version: str) -> str | None:
     """Commit MIXED with a driver error injected at the nth statement; return the error text."""
-    failing = repo.engine.dialect.loaded_dbapi.OperationalError
     seen = 0
 
     def fail_at_n(*args: Any) -> None:
@@ -294,23 +343,32 @@ def commit_failing_at(repo: SqlUserRepository, n: int, version: str) -> str | No
         if seen == n:
             raise failing(f"injected failure at statement {n}")
 
-    sa.event.listen(repo.engine, "before_cursor_execute", fail_at_n)
+    if repo.dialect == "sqlite":
+        failing: type[Exception] = sqlite3.OperationalError
+        faults.before = fail_at_n
+    else:
+        failing = repo.engine.dialect.loaded_dbapi.OperationalError
+        sa.event.listen(repo.engine, "before_cursor_execute", fail_at_n)
     try:
         repo.commit(MIXED, expected_version=version)
     except RepositoryError as exc:
         return str(exc)
     finally:
-        sa.event.remove(repo.engine, "before_cursor_execute", fail_at_n)
+        faults.before = lambda sql: None
+        if repo.dialect != "sqlite":
+            sa.event.remove(repo.engine, "before_cursor_execute", fail_at_n)
     return None
 
 
-def test_failure_at_any_statement_changes_nothing(url: str, open_repo: Opener) -> None:
+def test_failure_at_any_statement_changes_nothing(
+    url: str, open_repo: Opener, faults: Faults
+) -> None:
     """A driver error at the Nth statement of a commit, for every N, leaves the store as it was."""
     repo = open_repo(url)
     commit(repo, SEED)
     before = everything(repo)
     n = 1
-    while (error := commit_failing_at(repo, n, before[0])) is not None:
+    while (error := commit_failing_at(repo, faults, n, before[0])) is not None:
         assert f"injected failure at statement {n}" in error
         assert before == everything(repo)
         n += 1
@@ -410,14 +468,19 @@ def test_ten_thousand_users_round_trip(url: str, open_repo: Opener) -> None:
     assert {u.key: u.to_dict() for u in users} == {k: u.to_dict() for k, u in snap.users.items()}
 
 
-def test_commits_touching_more_users_than_a_statement_takes_parameters(tmp_path: Path) -> None:
+def test_commits_touching_more_users_than_a_statement_takes_parameters(
+    tmp_path: Path, faults: Faults
+) -> None:
     """Looking up a large change set's users is split into statements SQLite accepts."""
+    faults.opened = lambda raw: raw.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 7)
+    longest = 0
+
+    def count(sql: str) -> None:
+        nonlocal longest
+        longest = max(longest, sql.count("?"))
+
+    faults.before = count
     repo = SqlUserRepository(f"sqlite:///{tmp_path / 'users.db'}", cache=False)
-    sa.event.listen(
-        repo.engine,
-        "connect",
-        lambda dbapi, _: dbapi.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 7),
-    )
     try:
         users = [User(email=f"u{i}@firma.no", groups={f"G{i % 3}"}) for i in range(50)]
         commit(repo, ChangeSet(create=users, create_groups={"G0", "G1", "G2"}))
@@ -427,6 +490,7 @@ def test_commits_touching_more_users_than_a_statement_takes_parameters(tmp_path:
             commit(repo, ChangeSet(create=[User(email="new@firma.no"), users[-1]]))
         stored = {k: u.to_dict() for k, u in repo.snapshot().users.items()}
         assert {u.key: u.to_dict() for u in moved} == stored
+        assert 7 == longest
     finally:
         repo.close()
 
@@ -652,7 +716,7 @@ def test_cached_snapshot_sees_other_writers(url: str, open_repo: Opener) -> None
     assert open_repo(url).snapshot().state() == after.state()
 
 
-def test_failed_commit_leaves_the_cache_right(url: str, open_repo: Opener) -> None:
+def test_failed_commit_leaves_the_cache_right(url: str, open_repo: Opener, faults: Faults) -> None:
     """A commit that fails (stale, inconsistent, or in the database) keeps the cache exact."""
     repo = open_repo(url, cache=True)
     commit(repo, SEED)
@@ -661,7 +725,7 @@ def test_failed_commit_leaves_the_cache_right(url: str, open_repo: Opener) -> No
         commit(repo, ChangeSet(create=[User(email="anna@firma.no")]))
     with pytest.raises(StalePlanError):
         repo.commit(MIXED, expected_version="old")
-    assert commit_failing_at(repo, 3, snap.version) is not None
+    assert commit_failing_at(repo, faults, 3, snap.version) is not None
     assert repo.snapshot().state() == open_repo(url).snapshot().state() == snap.state()
 
 
@@ -703,6 +767,7 @@ def test_cached_snapshots_equal_the_database_after_any_commits(states: list[list
                 assert target.state()[0] == cached.state()[0]  # the users; empty groups stay
 
 
+@pytest.mark.usefixtures("adbc_always")
 def test_a_sqlite_file_is_read_through_adbc(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -729,6 +794,7 @@ def test_a_sqlite_file_is_read_through_adbc(
     assert arrow.frame.sort_index().equals(plain.frame.sort_index())
 
 
+@pytest.mark.usefixtures("adbc_always")
 def test_adbc_failing_falls_back_to_sqlite3(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -746,6 +812,7 @@ def test_adbc_failing_falls_back_to_sqlite3(
         assert expected == repo.snapshot().state()
 
 
+@pytest.mark.usefixtures("adbc_always")
 def test_adbc_reads_again_when_the_version_moved(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -772,6 +839,7 @@ def test_adbc_reads_again_when_the_version_moved(
     assert (expected.version, expected.state()) == (again.version, again.state())
 
 
+@pytest.mark.usefixtures("adbc_always")
 @pytest.mark.parametrize("adbc", [True, False], ids=["adbc", "sqlite3"])
 def test_a_membership_of_no_user_is_ignored(
     adbc: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -985,22 +1053,24 @@ def test_lost_reply_then_another_writer_is_an_unknown_outcome(
 
 @pytest.mark.parametrize("landed", [True, False])
 def test_sqlite_commit_failing_at_commit_is_checked(
-    landed: bool, tmp_path: Path, open_repo: Opener, monkeypatch: pytest.MonkeyPatch
+    landed: bool, tmp_path: Path, open_repo: Opener, faults: Faults
 ) -> None:
     """SQLite's COMMIT failing after (or before) it wrote: the store is asked, not guessed."""
     repo = open_repo(f"sqlite:///{tmp_path / 'users.db'}")
     commit(repo, SEED)
     before = everything(repo)
-    dialect = repo.engine.dialect
-    real = dialect.do_commit
+    armed = [True]  # the next COMMIT, the commit's own, fails
 
-    def lost(dbapi_connection: Any) -> None:
-        monkeypatch.undo()
+    def lost(real: Callable[[], None]) -> None:
+        if not armed:
+            real()
+            return
+        armed.clear()
         if landed:
-            real(dbapi_connection)
+            real()
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(dialect, "do_commit", lost)
+    faults.commit = lost
     if landed:
         version = repo.commit(MIXED, expected_version=before[0])
         assert version == repo.snapshot().version

@@ -1,7 +1,11 @@
 """
 How a :class:`~userimport.sql.SqlUserRepository` reads a whole store and writes a change set:
-the bulk SELECTs, ADBC, and the batched INSERT/UPDATE/DELETE (or COPY) statements, and the
-SQLite connection hooks (split out of :mod:`userimport.sql`).
+the connection of each dialect, the bulk SELECTs, ADBC, and the batched INSERT/UPDATE/DELETE
+(or COPY) statements (split out of :mod:`userimport.sql`).
+
+The statements are SQL text with ``?`` placeholders, one text for both dialects where they
+agree. SQLite runs them on the :mod:`sqlite3` module alone (no SQLAlchemy: its import costs
+more than a small command's work); PostgreSQL on SQLAlchemy's connection, driven by psycopg.
 """
 
 from __future__ import annotations
@@ -9,44 +13,215 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._sqlschema import USER_COLUMNS, tables
+from ._sqlschema import COLUMNS, SQLITE_DDL, USER_COLUMNS, Url, history_tables
+from ._sqlschema import tables as store_tables
+from .errors import RepositoryError
 from .model import Snapshot, User
 
 if TYPE_CHECKING:
+    import sqlite3
+
     import sqlalchemy as sa
 
 
-def store_queries(dialect: str, declared: tuple[str, ...] = ()) -> dict[str, sa.Select[Any]]:
+def quote(name: str) -> str:
+    """An identifier quoted for either dialect (``"key"``)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SqliteDb:
+    """A transaction on a :mod:`sqlite3` connection (see :class:`~userimport._sqlschema.Db`)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.raw.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.raw.execute(sql, params)
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(sql, rows)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.rows(sql)
+
+
+class PostgresDb:
+    """
+    A transaction on a SQLAlchemy connection to PostgreSQL: statements go through
+    ``exec_driver_sql``, so the engine's cursor events see them (tracing, the tests' faults).
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.conn.exec_driver_sql(*self._sql(sql, params))]
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.exec_driver_sql(*self._sql(sql, params))
+
+    def many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.exec_driver_sql(sql.replace("?", "%s"), [tuple(r) for r in rows])
+
+    @staticmethod
+    def _sql(sql: str, params: Sequence[Any]) -> tuple[str, Any]:
+        """psycopg's placeholders (no statement here holds a ``?`` or ``%`` of its own)."""
+        return (sql.replace("?", "%s"), tuple(params)) if params else (sql, None)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """
+        Every row of a parameterless SELECT as plain tuples, through the DBAPI cursor: that
+        skips building a SQLAlchemy ``Row`` per record, which costs more than the query.
+        """
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+class SqliteConnections:
+    """
+    The connections of a repository to one SQLite store, made by :func:`sqlite_open`.
+
+    A file's connections are kept while idle, for the next transaction (each keeps its page
+    cache warm); an in-memory store is one connection (``shared``), which the caller uses
+    under a lock of its own.
+    """
+
+    def __init__(self, target: str, kwargs: Mapping[str, Any], *, shared: bool) -> None:
+        import threading
+
+        self.target, self.kwargs, self.shared = target, kwargs, shared
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def one(self) -> sqlite3.Connection:
+        """The shared connection, or an idle one, or a new one; give it back with ``release``."""
+        with self._lock:
+            if self.shared and self._idle:
+                return self._idle[0]
+            if self._idle:
+                return self._idle.pop()
+            raw = sqlite_open(self.target, self.kwargs)
+            if self.shared:
+                self._idle.append(raw)
+            return raw
+
+    def release(self, raw: sqlite3.Connection) -> None:
+        if self.shared:
+            return
+        if raw.in_transaction:  # it could not even roll back: not to be used again
+            raw.close()
+            return
+        with self._lock:
+            self._idle.append(raw)
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool) -> Iterator[SqliteDb]:
+        """
+        A transaction: ``BEGIN IMMEDIATE`` for writers (the write lock, taken now, waiting
+        up to the busy timeout), ``DEFERRED`` for readers; committed at the end of the block,
+        rolled back if it raises.
+        """
+        import sqlite3
+
+        raw = self.one()
+        try:
+            raw.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
+            yield SqliteDb(raw)
+            raw.commit()
+        except BaseException:
+            if raw.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    raw.rollback()
+            raise
+        finally:
+            self.release(raw)
+
+    def close(self) -> None:
+        """Close every connection not in use (the shared one too)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for raw in idle:
+            raw.close()
+
+
+def has_table(db: SqliteDb | PostgresDb, name: str) -> bool:
+    if isinstance(db, SqliteDb):
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return bool(db.rows(query, (name,)))
+    import sqlalchemy as sa
+
+    return bool(sa.inspect(db.conn).has_table(name))
+
+
+def columns_of(db: SqliteDb | PostgresDb, table: str) -> set[str]:
+    if isinstance(db, SqliteDb):
+        return {row[1] for row in db.rows(f"PRAGMA table_info({table})")}
+    import sqlalchemy as sa
+
+    return {c["name"] for c in sa.inspect(db.conn).get_columns(table)}
+
+
+#: Key of the PostgreSQL advisory lock that serialises changes to the schema.
+SCHEMA_LOCK = 0x75736572696D70  # "userimp"
+
+
+def lock_schema(db: SqliteDb | PostgresDb) -> None:
+    """On PostgreSQL, serialise changes to the schema (SQLite's writers are serial)."""
+    if isinstance(db, PostgresDb):
+        db.run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+
+
+def create(db: SqliteDb | PostgresDb, names: Iterable[str]) -> None:
+    """
+    Make the tables (and indexes) ``names`` that are missing, in that order: from
+    :data:`~userimport._sqlschema.SQLITE_DDL` on SQLite, from the SQLAlchemy tables under
+    the schema lock on PostgreSQL.
+    """
+    if isinstance(db, SqliteDb):
+        held = {name for (name,) in db.rows("SELECT name FROM sqlite_master")}
+        for name in names:
+            if name not in held:
+                db.run(SQLITE_DDL[name])
+        return
+    lock_schema(db)
+    tables = {**store_tables().metadata.tables, "import_history": history_tables()}
+    for name in names:
+        if name in tables:
+            tables[name].create(db.conn, checkfirst=True)
+
+
+def store_queries(dialect: str, declared: tuple[str, ...] = ()) -> dict[str, str]:
     """The SELECTs that read a whole store, in the order :func:`snapshot_of` takes them."""
-    import sqlalchemy as sa
-
-    t = tables()
-    m, a = t.memberships.c, t.attributes.c
     # Sorted by code point (Python's order), so each user's groups come out sorted.
     binary = "C" if dialect == "postgresql" else "BINARY"
-    u = t.users.c
+    # No NULL department: ADBC types a column by its first rows, NULL as a number.
+    users = ", ".join(
+        "coalesce(department, '')" if c == "department" else quote(c) for c in USER_COLUMNS
+    )
     return {
-        # No NULL department: ADBC types a column by its first rows, NULL as a number.
-        "users": sa.select(
-            *(
-                sa.func.coalesce(u[c], sa.literal_column("''")) if c == "department" else u[c]
-                for c in USER_COLUMNS
-            )
-        ),
-        "memberships": sa.select(m.user_key, m.group_name).order_by(
-            m.user_key, m.group_name.collate(binary)
-        ),
-        "attributes": sa.select(a.user_key, a.name, a.value).order_by(a.user_key),
-        "groups": sa.select(t.groups.c.name),
-        "departments": sa.select(t.departments.c.name),
+        "users": f"SELECT {users} FROM users",
+        "memberships": "SELECT user_key, group_name FROM memberships "
+        f'ORDER BY user_key, group_name COLLATE "{binary}"',
+        "attributes": "SELECT user_key, name, value FROM attributes ORDER BY user_key",
+        "groups": "SELECT name FROM groups",
+        "departments": "SELECT name FROM departments",
         # Each declared field's column: the users holding a value in it.
         **{
-            f"field:{c}": sa.select(sa.column("key"), sa.column(c))
-            .select_from(sa.table("users"))
-            .where(sa.column(c).is_not(None))
+            f"field:{c}": f'SELECT "key", {quote(c)} FROM users WHERE {quote(c)} IS NOT NULL'
             for c in declared
         },
     }
@@ -141,24 +316,9 @@ def adbc() -> Any:
     return adbc_driver_sqlite.dbapi
 
 
-def fetch(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
-    """
-    Every row of a parameterless SELECT as plain tuples, on the connection's transaction.
-
-    Reading a whole store through the DBAPI cursor skips building a SQLAlchemy ``Row`` per
-    record, which costs more than the query itself.
-    """
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(str(query.compile(dialect=conn.dialect)))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def rows_where(
-    conn: sa.Connection,
-    table: sa.Table,
+    db: SqliteDb | PostgresDb,
+    table: str,
     columns: Sequence[str],
     column: str,
     values: Iterable[str],
@@ -167,38 +327,31 @@ def rows_where(
     The rows (``columns``) of ``table`` whose ``column`` is one of ``values``.
 
     One indexed lookup per value: on SQLite as ``IN`` lists of the most parameters a statement
-    may take, on PostgreSQL ``IN`` the values sent in bulk (see :func:`rows_of`); written as
-    driver SQL because SQLAlchemy's expanding ``IN`` costs more to render than the query does
-    to run.
+    may take, on PostgreSQL ``IN`` the values sent in bulk (see :func:`rows_of`).
     """
-    quote = conn.dialect.identifier_preparer.quote
-    select = (
-        f"SELECT {', '.join(map(quote, columns))} FROM {quote(table.name)} WHERE {quote(column)}"
-    )
+    select = f"SELECT {', '.join(map(quote, columns))} FROM {table} WHERE {quote(column)}"
     values = sorted(values)
-    cursor = conn.connection.cursor()
-    try:
-        if conn.dialect.name == "postgresql":
-            with rows_of(conn, table, [column], [(v,) for v in values]) as (source, params):
+    if isinstance(db, PostgresDb):
+        cursor = db.conn.connection.cursor()
+        try:
+            with rows_of(db, table, [column], [(v,) for v in values]) as (source, params):
                 cursor.execute(f"{select} IN (SELECT s.{quote(column)} FROM {source})", params)
                 return list(cursor.fetchall())
-        import sqlite3
+        finally:
+            cursor.close()
+    import sqlite3
 
-        driver: Any = conn.connection.dbapi_connection
-        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        rows: list[tuple[Any, ...]] = []
-        for at in range(0, len(values), limit):
-            chunk = values[at : at + limit]
-            cursor.execute(f"{select} IN ({', '.join('?' * len(chunk))})", chunk)
-            rows.extend(cursor.fetchall())
-        return rows
-    finally:
-        cursor.close()
+    limit = db.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    rows: list[tuple[Any, ...]] = []
+    for at in range(0, len(values), limit):
+        chunk = values[at : at + limit]
+        rows += db.rows(f"{select} IN ({', '.join('?' * len(chunk))})", chunk)
+    return rows
 
 
 def sync(
-    conn: sa.Connection,
-    table: sa.Table,
+    db: SqliteDb | PostgresDb,
+    table: str,
     updated: Sequence[str],
     wanted: list[tuple[Any, ...]],
 ) -> None:
@@ -209,41 +362,16 @@ def sync(
     longer wanted are deleted, and the wanted rows not yet there inserted. An update that
     keeps a user's groups then writes none of them.
     """
-    columns = [c.name for c in table.columns]
-    held = set(rows_where(conn, table, columns, "user_key", updated))
+    columns = COLUMNS[table]
+    held = set(rows_where(db, table, columns, "user_key", updated))
     # A row is identified by its primary key: the user's key and the next column.
-    delete(conn, table, columns[:2], sorted({row[:2] for row in held.difference(wanted)}))
-    insert(conn, table, [row for row in wanted if row not in held])
+    delete(db, table, columns[:2], sorted({row[:2] for row in held.difference(wanted)}))
+    insert(db, table, columns, [row for row in wanted if row not in held])
 
 
 def user_row(user: User) -> tuple[Any, ...]:
     """The ``users`` columns after ``key``."""
     return (user.email, user.first_name, user.last_name, user.department, user.is_admin)
-
-
-def executemany(
-    conn: sa.Connection, statement: Any, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
-) -> None:
-    """
-    Run ``statement`` once per row (the values of its parameters ``names``), in one DBAPI call.
-
-    The parameters are still bound by the driver and the statement still goes through
-    SQLAlchemy's execution events; as driver SQL it skips the per-row parameter processing,
-    which costs more than the insert itself for the plain text and boolean columns here.
-    """
-    if not rows:
-        return
-    compiled = statement.compile(dialect=conn.dialect)
-    params: Sequence[Any]
-    if compiled.positional:
-        order = [names.index(name) for name in compiled.positiontup or ()]
-        if order == list(range(len(names))):
-            params = rows
-        else:
-            params = [tuple(row[i] for i in order) for row in rows]
-    else:
-        params = [dict(zip(names, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(str(compiled), params)
 
 
 #: From this many rows on, PostgreSQL updates, deletes and lookups take their rows from a
@@ -252,26 +380,30 @@ def executemany(
 STAGE_FROM = 1000
 
 
-def insert(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+def insert(
+    db: SqliteDb | PostgresDb,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
     """
-    Insert ``rows``, each a value for every column of ``table`` in order.
+    Insert ``rows``, each a value for every one of ``columns`` of ``table``.
 
-    On PostgreSQL the rows go in one ``COPY ... FROM STDIN`` stream (psycopg 3), not a
-    statement per row; the column list is the table's own.
+    On SQLite one executemany; on PostgreSQL the rows go in one ``COPY ... FROM STDIN``
+    stream (psycopg 3), not a statement per row.
     """
     if not rows:
         return
-    if conn.dialect.name != "postgresql":
-        executemany(conn, table.insert(), [c.name for c in table.columns], rows)
+    if isinstance(db, PostgresDb):
+        copy(db, table, columns, rows)
         return
-    copy(conn, table.name, [c.name for c in table.columns], rows)
+    names = ", ".join(map(quote, columns))
+    db.many(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
 
 
-def copy(
-    conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
+def copy(db: PostgresDb, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """``COPY table (columns) FROM STDIN`` of ``rows``, in the connection's transaction."""
-    quote = conn.dialect.identifier_preparer.quote
+    conn = db.conn
     statement = f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN"
     cursor: Any = conn.connection.cursor()
     try:
@@ -287,7 +419,7 @@ def copy(
 
 @contextlib.contextmanager
 def rows_of(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    db: PostgresDb, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """
     ``rows`` (values of ``table``'s ``columns``) as a PostgreSQL relation for a statement's
@@ -296,83 +428,135 @@ def rows_of(
     Up to :data:`STAGE_FROM` rows: ``unnest`` of one typed array per column. More: a
     temporary table of the same column types, filled by COPY and dropped afterwards.
     """
-    quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(map(quote, columns))
     if len(rows) < STAGE_FROM:
-        types = (table.c[c].type.compile(dialect=conn.dialect) for c in columns)
+        # Every column written in bulk is text but the users' is_admin.
+        types = ("BOOLEAN" if c == "is_admin" else "TEXT" for c in columns)
         arrays = ", ".join(f"%s::{t}[]" for t in types)
         params = tuple([row[i] for row in rows] for i in range(len(columns)))
         yield f"unnest({arrays}) AS s ({names})", params
         return
     stage = "userimport_rows"
-    conn.exec_driver_sql(
+    db.run(
         f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
-        f"SELECT {names} FROM {quote(table.name)} WITH NO DATA"
+        f"SELECT {names} FROM {quote(table)} WITH NO DATA"
     )
-    copy(conn, stage, columns, rows)
-    conn.exec_driver_sql(f"ANALYZE {stage}")
+    copy(db, stage, columns, rows)
+    db.run(f"ANALYZE {stage}")
     yield f"{stage} AS s", ()
-    conn.exec_driver_sql(f"DROP TABLE {stage}")
+    db.run(f"DROP TABLE {stage}")
 
 
-def update(conn: sa.Connection, table: sa.Table, rows: Sequence[tuple[Any, ...]]) -> None:
+def update(
+    db: SqliteDb | PostgresDb,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
     """
-    Set every column of the rows of ``table`` whose primary key (the first column) is that
-    of one of ``rows`` (each a value for every column of ``table`` in order).
+    Set every one of ``columns`` of the rows of ``table`` whose primary key (the first
+    column) is that of one of ``rows`` (each a value for every one of ``columns``).
 
     On PostgreSQL one ``UPDATE ... FROM`` the rows (see :func:`rows_of`); on SQLite one
     executemany.
     """
-    import sqlalchemy as sa
-
     if not rows:
         return
-    key, *rest = table.columns
-    if conn.dialect.name != "postgresql":
-        statement = (
-            table.update()
-            .where(key == sa.bindparam(f"b_{key.name}"))
-            .values({c.name: sa.bindparam(f"b_{c.name}") for c in rest})
-        )
-        executemany(conn, statement, [f"b_{c.name}" for c in table.columns], rows)
+    key, *rest = map(quote, columns)
+    if isinstance(db, SqliteDb):
+        # ?NNN is the NNNth value of the row: the key first, as the rows hold it.
+        sets = ", ".join(f"{c} = ?{i}" for i, c in enumerate(rest, start=2))
+        db.many(f"UPDATE {table} SET {sets} WHERE {key} = ?1", rows)
         return
-    quote = conn.dialect.identifier_preparer.quote
-    k = quote(key.name)
-    sets = ", ".join(f"{quote(c.name)} = s.{quote(c.name)}" for c in rest)
-    with rows_of(conn, table, [c.name for c in table.columns], rows) as (source, params):
-        conn.exec_driver_sql(
-            f"UPDATE {quote(table.name)} AS t SET {sets} FROM {source} WHERE t.{k} = s.{k}",
+    sets = ", ".join(f"{c} = s.{c}" for c in rest)
+    with rows_of(db, table, columns, rows) as (source, params):
+        db.conn.exec_driver_sql(
+            f"UPDATE {quote(table)} AS t SET {sets} FROM {source} WHERE t.{key} = s.{key}",
             params,
         )
 
 
 def delete(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    db: SqliteDb | PostgresDb, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """
     Delete the rows of ``table`` whose ``columns`` hold one of ``rows``.
 
     On PostgreSQL one ``DELETE ... USING`` the rows (see :func:`rows_of`).
     """
-    import sqlalchemy as sa
-
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        quote = conn.dialect.identifier_preparer.quote
+    if isinstance(db, PostgresDb):
         match = " AND ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
-        with rows_of(conn, table, columns, rows) as (source, params):
-            conn.exec_driver_sql(
-                f"DELETE FROM {quote(table.name)} AS t USING {source} WHERE {match}", params
+        with rows_of(db, table, columns, rows) as (source, params):
+            db.conn.exec_driver_sql(
+                f"DELETE FROM {quote(table)} AS t USING {source} WHERE {match}", params
             )
         return
-    names = [f"b_{c}" for c in columns]
-    where = sa.and_(*(table.c[c] == sa.bindparam(n) for c, n in zip(columns, names, strict=True)))
-    executemany(conn, table.delete().where(where), names, rows)
+    where = " AND ".join(f"{quote(c)} = ?" for c in columns)
+    db.many(f"DELETE FROM {table} WHERE {where}", rows)
+
+
+def engine(
+    url: Url, busy_timeout: float, shared: Callable[[], sqlite3.Connection] | None = None
+) -> sa.Engine:
+    """
+    A SQLAlchemy engine on ``url``: PostgreSQL's, with psycopg, lock and connect timeouts; or
+    one on a SQLite store for an app's own queries, on the ``shared`` connection if given,
+    beginning transactions as the repository does.
+
+    Raises:
+        RepositoryError: The driver is not installed, or SQLAlchemy refuses the URL.
+    """
+    import sqlalchemy as sa
+
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite":
+        if shared is not None:
+            made = sa.create_engine("sqlite://", creator=shared, poolclass=sa.pool.StaticPool)
+        else:
+            made = sa.create_engine(url.to_sqlalchemy(), connect_args={"timeout": busy_timeout})
+        sa.event.listen(made, "connect", sqlite_connect)
+        sa.event.listen(made, "begin", sqlite_begin)
+        return made
+    lock_ms = max(1, int(busy_timeout * 1000))
+    options = url.query.get("options", "")
+    if not isinstance(options, str):
+        options = " ".join(options)
+    connect_args = {
+        "connect_timeout": 10,
+        "options": f"{options} -c lock_timeout={lock_ms}".strip(),
+    }
+    try:
+        return sa.create_engine(url.to_sqlalchemy(), connect_args=connect_args, pool_pre_ping=True)
+    except ImportError as exc:
+        raise RepositoryError(
+            f"the database driver for {shown} is not installed ({exc.name}); "
+            "install userimport[postgresql] for PostgreSQL"
+        ) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise RepositoryError(f"cannot use database {shown}: {exc}") from exc
+
+
+def sqlite_open(target: str, kwargs: Mapping[str, Any]) -> sqlite3.Connection:
+    """
+    Open a connection to a SQLite store (``target`` and ``kwargs`` as
+    :func:`~userimport._sqlschema.sqlite_target` makes them), set up by :func:`sqlite_connect`.
+    Every SQLite connection of a repository is made here (tests patch it to inject faults).
+    """
+    import sqlite3
+
+    raw: sqlite3.Connection = sqlite3.connect(target, **kwargs)
+    try:
+        sqlite_connect(raw, None)
+    except BaseException:
+        raw.close()
+        raise
+    return raw
 
 
 def sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
-    """Let SQLAlchemy, not pysqlite, emit BEGIN; enforce foreign keys; a larger page cache."""
+    """We, not pysqlite, emit BEGIN; enforce foreign keys; a larger page cache."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -385,6 +569,9 @@ def sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def sqlite_begin(conn: sa.Connection) -> None:
-    """Begin IMMEDIATE for writers (takes the write lock now), DEFERRED for readers."""
+    """
+    Begin IMMEDIATE for writers (takes the write lock now), DEFERRED for readers: on the
+    engine :attr:`~userimport.sql.SqlUserRepository.engine` makes for an app's own queries.
+    """
     mode = conn.get_execution_options().get("userimport_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")

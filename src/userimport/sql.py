@@ -1,9 +1,10 @@
 """
-:class:`SqlUserRepository`: a :class:`~userimport.repository.UserRepository` over SQLAlchemy Core.
+:class:`SqlUserRepository`: a :class:`~userimport.repository.UserRepository` in a SQL database.
 
-It stores users in SQLite (the embedded default, ``sqlite:///users.db``) or PostgreSQL
-(``postgresql://user@host/db``, driven by psycopg 3). The tables are created on first use.
-SQLAlchemy is imported only when a repository is made, so ``import userimport`` stays light.
+It stores users in SQLite (the embedded default, ``sqlite:///users.db``), through the
+:mod:`sqlite3` module alone, or PostgreSQL (``postgresql://user@host/db``), through SQLAlchemy
+Core and psycopg 3. The tables are created on first use. SQLAlchemy is imported only for
+PostgreSQL (or :attr:`SqlUserRepository.engine`), so a SQLite store starts fast.
 
 Every ``commit`` checks the version and writes in one transaction that holds the store's write
 lock: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` of the meta row on PostgreSQL.
@@ -16,12 +17,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
+import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from . import _sqlio, _sqlschema
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
@@ -44,23 +46,23 @@ SCHEMA_VERSION = 2
 _META_ID = 1
 #: Seconds to wait before each try to read the version after a commit's reply was lost.
 _SETTLE_DELAYS = (0.0, 0.5, 2.0)
-#: Key of the PostgreSQL advisory lock that serialises creating the schema.
-_SCHEMA_LOCK = 0x75736572696D70  # "userimp"
+
+#: A SQLite file smaller than this is read with the sqlite3 module, not ADBC, whose import
+#: costs more than reading a small store (see docs/performance.md).
+ADBC_FROM = 4 << 20
 
 #: The helpers the repository calls, by the names it has always used (tests patch them here).
 _store_queries = _sqlio.store_queries
 _snapshot_of = _sqlio.snapshot_of
 _first_row = _sqlio.first_row
 _adbc = _sqlio.adbc
-_fetch = _sqlio.fetch
 _rows_where = _sqlio.rows_where
 _sync = _sqlio.sync
 _user_row = _sqlio.user_row
 _insert = _sqlio.insert
 _update = _sqlio.update
 _delete = _sqlio.delete
-_sqlite_connect = _sqlio.sqlite_connect
-_sqlite_begin = _sqlio.sqlite_begin
+_quote = _sqlio.quote
 _tables = _sqlschema.tables
 _history_tables = _sqlschema.history_tables
 _history_row = _sqlschema.history_row
@@ -68,6 +70,8 @@ _history_record = _sqlschema.history_record
 _parse_url = _sqlschema.parse_url
 _scrub = _sqlschema.scrub
 _upgrade = _sqlschema.upgrade
+_HISTORY_COLUMNS = _sqlschema.COLUMNS["import_history"]
+Db = _sqlio.SqliteDb | _sqlio.PostgresDb
 
 
 class SqlUserRepository:
@@ -118,8 +122,6 @@ class SqlUserRepository:
         cache: bool = True,
         schema: UserSchema = DEFAULT_SCHEMA,
     ) -> None:
-        import sqlalchemy as sa
-
         #: The user fields this store keeps.
         self.schema = schema
         self._declared = tuple(f.key for f in schema.extra)
@@ -140,40 +142,30 @@ class SqlUserRepository:
         self.dialect = self._url.get_backend_name()
         # In-memory SQLite lives in one connection; serialise its users instead of locking.
         self._memory_lock: threading.Lock | None = None
-        kwargs: dict[str, Any] = {}
         #: A SQLite file that snapshots may read through ADBC (the ``sqlite-fast`` extra).
         self._file: str | None = None
+        # SQLite's connections (SQLAlchemy's engine: PostgreSQL's, or made when asked for).
+        self._sqlite: _sqlio.SqliteConnections | None = None
+        self._engine: sa.Engine | None = None
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"timeout": self._busy_timeout}
+            try:
+                target, connect_args = _sqlschema.sqlite_target(self._url)
+            except ValueError as exc:
+                raise RepositoryError(f"cannot use database {self._shown}: {exc}") from exc
+            connect_args["timeout"] = self._busy_timeout
+            # An idle connection may be taken by any thread next.
+            connect_args.setdefault("check_same_thread", False)
             database = self._url.database or ""
             if database not in ("", ":memory:") and not self._url.query:
                 self._file = None if database.startswith("file:") else database
             if self.in_memory:
                 self._memory_lock = threading.Lock()
-                kwargs["poolclass"] = sa.pool.StaticPool
-                kwargs["connect_args"]["check_same_thread"] = False
+                connect_args["check_same_thread"] = False
+            self._sqlite = _sqlio.SqliteConnections(
+                target, connect_args, shared=self._memory_lock is not None
+            )
         else:
-            lock_ms = max(1, int(self._busy_timeout * 1000))
-            options = self._url.query.get("options", "")
-            if not isinstance(options, str):
-                options = " ".join(options)
-            kwargs["connect_args"] = {
-                "connect_timeout": 10,
-                "options": f"{options} -c lock_timeout={lock_ms}".strip(),
-            }
-            kwargs["pool_pre_ping"] = True
-        try:
-            self._engine = sa.create_engine(self._url, **kwargs)
-        except ImportError as exc:
-            raise RepositoryError(
-                f"the database driver for {self._shown} is not installed ({exc.name}); "
-                "install userimport[postgresql] for PostgreSQL"
-            ) from exc
-        except sa.exc.SQLAlchemyError as exc:
-            raise RepositoryError(f"cannot use database {self._shown}: {exc}") from exc
-        if self.dialect == "sqlite":
-            sa.event.listen(self._engine, "connect", _sqlite_connect)
-            sa.event.listen(self._engine, "begin", _sqlite_begin)
+            self._engine = _sqlio.engine(self._url, self._busy_timeout)
 
     def __repr__(self) -> str:
         return f"SqlUserRepository({self._shown!r})"
@@ -204,12 +196,28 @@ class SqlUserRepository:
 
     @property
     def engine(self) -> sa.Engine:
-        """The SQLAlchemy engine, for an app's own queries and for instrumenting tests."""
+        """
+        A SQLAlchemy engine on the store, for an app's own queries.
+
+        On SQLite the repository itself runs on the :mod:`sqlite3` module; the engine is made
+        on first use (importing SQLAlchemy then), its transactions begin as the repository's
+        do, and on an in-memory store it shares the repository's one connection.
+        """
+        if self._engine is None:
+            assert self._sqlite is not None
+            shared = self._sqlite.one if self._memory_lock is not None else None
+            self._engine = _sqlio.engine(self._url, self._busy_timeout, shared)
         return self._engine
 
     def close(self) -> None:
-        """Close the pooled connections; the repository reconnects if used again."""
-        self._engine.dispose()
+        """Close the connections; the repository reconnects if used again."""
+        if self._engine is not None:
+            self._engine.dispose()
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._memory_lock is not None:
+            self._schema_ready = False  # the next connection is a new, empty database
+            self._engine = None
 
     def __enter__(self) -> SqlUserRepository:
         return self
@@ -229,15 +237,28 @@ class SqlUserRepository:
         """
         with self._guard("read the users"):
             self._ensure_schema()
-            fast = self._file is not None and not self._made
-            snap = self._arrow_snapshot() if fast else None
+            snap = self._arrow_snapshot() if self._large() else None
             if snap is None:
-                with self._transaction(write=False) as conn:
-                    version = self._read_meta(conn, lock=False)
-                    snap = self._cached_or(version, lambda: self._read_snapshot(conn, version))
+                with self._transaction(write=False) as db:
+                    version = self._read_meta(db, lock=False)
+                    snap = self._cached_or(version, lambda: self._read_snapshot(db, version))
         if self._cache:
             self._cached = (snap.version, lambda: snap)
         return snap
+
+    def _large(self) -> bool:
+        """
+        Whether the store is a SQLite file large enough that ADBC reads it faster, import
+        included: not one this repository made and has not written to yet (likely empty).
+        """
+        import os
+
+        if self._file is None or self._made:
+            return False
+        try:
+            return os.path.getsize(self._file) >= ADBC_FROM
+        except OSError:
+            return False
 
     def _cached_or(self, version: str, read: Callable[[], Snapshot]) -> Snapshot:
         """The cached snapshot if it is at ``version``, else ``read()``."""
@@ -270,17 +291,15 @@ class SqlUserRepository:
             RepositoryError: The change set does not fit the store, or the database failed;
                 nothing was written.
         """
-        import sqlalchemy as sa
-
-        self._made = False  # the store may be large from now on: snapshots read it via ADBC
+        self._made = False  # the store may be large from now on: snapshots may read it via ADBC
         # Chosen before the commit: if its reply is lost, the store's version tells the outcome.
         new_version = uuid.uuid4().hex
         committing = False
         try:
             with self._guard("commit the changes"):
                 self._ensure_schema()
-                with self._transaction(write=True) as conn:
-                    current = self._read_meta(conn, lock=True)
+                with self._transaction(write=True) as db:
+                    current = self._read_meta(db, lock=True)
                     if expected_version != current:
                         raise StalePlanError(
                             f"the store changed since the plan was made (plan: "
@@ -291,10 +310,9 @@ class SqlUserRepository:
                     if changes.is_empty:
                         return current
                     cached = self._cached
-                    t = _tables()
                     if changes.delete_groups or changes.delete_departments:
                         with bulk():
-                            full = self._read_snapshot(conn, current)
+                            full = self._read_snapshot(db, current)
                         check_changes(full, changes)
                         groups, departments = full.groups, full.departments
                     else:
@@ -302,17 +320,15 @@ class SqlUserRepository:
                         # departments: which of those keys exist is one indexed lookup.
                         touched = {email_key(e) for e in changes.delete}
                         touched.update(u.key for u in (*changes.update, *changes.create))
-                        keys = {k for (k,) in _rows_where(conn, t.users, ["key"], "key", touched)}
-                        groups = frozenset(conn.execute(sa.select(t.groups.c.name)).scalars())
+                        keys = {k for (k,) in _rows_where(db, "users", ["key"], "key", touched)}
+                        groups = frozenset(n for (n,) in db.rows("SELECT name FROM groups"))
                         departments = frozenset(
-                            conn.execute(sa.select(t.departments.c.name)).scalars()
+                            n for (n,) in db.rows("SELECT name FROM departments")
                         )
                         check_keys(keys, groups, departments, changes)
                     with bulk():
-                        self._write(conn, groups, departments, changes)
-                    conn.execute(
-                        t.meta.update().where(t.meta.c.id == _META_ID).values(version=new_version)
-                    )
+                        self._write(db, groups, departments, changes)
+                    db.run("UPDATE meta SET version = ? WHERE id = ?", (new_version, _META_ID))
                     # Leaving the block sends COMMIT: a failure from here on may be a lost reply.
                     committing = True
         except RepositoryError as exc:
@@ -347,8 +363,8 @@ class SqlUserRepository:
         for delay in _SETTLE_DELAYS:
             time.sleep(delay)
             try:
-                with self._guard("read the version"), self._transaction(write=postgres) as conn:
-                    now = self._read_meta(conn, lock=postgres)
+                with self._guard("read the version"), self._transaction(write=postgres) as db:
+                    now = self._read_meta(db, lock=postgres)
             except RepositoryError as exc:
                 reason = exc
                 continue
@@ -399,24 +415,18 @@ class SqlUserRepository:
     def _read_secret(self) -> bytes:
         import secrets
 
-        import sqlalchemy as sa
-
-        table = _tables().plan_secret
-        query = sa.select(table.c.secret).where(table.c.id == _META_ID)
-        with self._transaction(write=False) as conn:
-            if sa.inspect(conn).has_table(table.name):
-                found = conn.execute(query).scalar_one_or_none()
-                if found is not None:
-                    return bytes.fromhex(found)
-        with self._transaction(write=True) as conn:
-            if self.dialect == "postgresql":
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-            table.create(conn, checkfirst=True)
-            found = conn.execute(query).scalar_one_or_none()
-            if found is None:
-                found = secrets.token_hex(32)
-                conn.execute(table.insert().values(id=_META_ID, secret=found))
-        return bytes.fromhex(found)
+        query = "SELECT secret FROM plan_secret WHERE id = ?"
+        with self._transaction(write=False) as db:
+            if _sqlio.has_table(db, "plan_secret") and (found := db.rows(query, (_META_ID,))):
+                return bytes.fromhex(found[0][0])
+        with self._transaction(write=True) as db:
+            _sqlio.create(db, ["plan_secret"])
+            found = db.rows(query, (_META_ID,))
+            if found:
+                return bytes.fromhex(found[0][0])
+            secret = secrets.token_hex(32)
+            db.run("INSERT INTO plan_secret (id, secret) VALUES (?, ?)", (_META_ID, secret))
+        return bytes.fromhex(secret)
 
     # -- import history (userimport.history.ImportHistory) ------------------------------------
 
@@ -428,9 +438,14 @@ class SqlUserRepository:
             RepositoryError: The database cannot be reached or written.
         """
         with self._guard("record the import"):
-            table = self._history_table()
-            with self._transaction(write=True) as conn:
-                conn.execute(table.insert().values(**_history_row(record)))
+            self._history_table()
+            row = _history_row(record)
+            names = ", ".join(row)
+            with self._transaction(write=True) as db:
+                db.run(
+                    f"INSERT INTO import_history ({names}) VALUES ({', '.join('?' * len(row))})",
+                    tuple(row.values()),
+                )
 
     def list_imports(self, limit: int = 50) -> list[ImportRecord]:
         """
@@ -439,15 +454,15 @@ class SqlUserRepository:
         Raises:
             RepositoryError: The database cannot be read.
         """
-        import sqlalchemy as sa
-
+        columns = [c for c in _HISTORY_COLUMNS if c != "undo"]
+        query = f"SELECT {', '.join(columns)} FROM import_history ORDER BY at DESC LIMIT ?"
         with self._guard("read the import history"):
-            table = self._history_table()
-            columns = [c for c in table.c if c.name != "undo"]
-            query = sa.select(*columns).order_by(table.c.at.desc()).limit(limit)
-            with self._transaction(write=False) as conn:
-                rows = conn.execute(query).mappings().all()
-        return [_history_record({**dict(row), "undo": ""}) for row in rows]
+            self._history_table()
+            with self._transaction(write=False) as db:
+                rows = db.rows(query, (limit,))
+        return [
+            _history_record({**dict(zip(columns, row, strict=True)), "undo": ""}) for row in rows
+        ]
 
     def get_import(self, id: str) -> ImportRecord | None:
         """
@@ -456,13 +471,13 @@ class SqlUserRepository:
         Raises:
             RepositoryError: The database cannot be read.
         """
-        import sqlalchemy as sa
-
+        columns = _HISTORY_COLUMNS
+        query = f"SELECT {', '.join(columns)} FROM import_history WHERE id = ?"
         with self._guard("read the import history"):
-            table = self._history_table()
-            with self._transaction(write=False) as conn:
-                row = conn.execute(sa.select(table).where(table.c.id == id)).mappings().first()
-        return None if row is None else _history_record(dict(row))
+            self._history_table()
+            with self._transaction(write=False) as db:
+                rows = db.rows(query, (id,))
+        return _history_record(dict(zip(columns, rows[0], strict=True))) if rows else None
 
     def mark_import_undone(self, id: str, at: datetime) -> None:
         """
@@ -472,56 +487,60 @@ class SqlUserRepository:
             RepositoryError: The database cannot be reached or written.
         """
         with self._guard("record the undo"):
-            table = self._history_table()
-            with self._transaction(write=True) as conn:
-                conn.execute(
-                    table.update()
-                    .where(table.c.id == id)
-                    .values(undone_at=at.astimezone(UTC).isoformat())
+            self._history_table()
+            with self._transaction(write=True) as db:
+                db.run(
+                    "UPDATE import_history SET undone_at = ? WHERE id = ?",
+                    (at.astimezone(UTC).isoformat(), id),
                 )
 
-    def _history_table(self) -> sa.Table:
-        """The history table, created (``checkfirst``) once per repository."""
-        import sqlalchemy as sa
-
-        table = _history_tables()
+    def _history_table(self) -> None:
+        """Make the history table if it is missing, once per repository."""
         if not getattr(self, "_history_ready", False):
             self._ensure_schema()
-            with self._transaction(write=True) as conn:
-                if self.dialect == "postgresql":
-                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-                table.create(conn, checkfirst=True)
+            with self._transaction(write=True) as db:
+                _sqlio.create(db, _sqlschema.HISTORY)
             self._history_ready = True
-        return table
 
     # -- transactions and errors --------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[sa.Connection]:
+    def _transaction(self, *, write: bool) -> Iterator[Db]:
         """Open a connection and a transaction: write ones take the write lock first."""
-        with self._memory_lock or contextlib.nullcontext(), self._engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn.execution_options(userimport_begin="IMMEDIATE" if write else "DEFERRED")
-            elif not write:
+        if self._sqlite is not None:
+            lock = self._memory_lock or contextlib.nullcontext()
+            with lock, self._sqlite.transaction(write=write) as db:
+                yield db
+            return
+        assert self._engine is not None
+        with self._engine.connect() as conn:
+            if not write:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
-                yield conn
+                yield _sqlio.PostgresDb(conn)
 
     @contextlib.contextmanager
     def _guard(self, action: str) -> Iterator[None]:
-        """Turn every SQLAlchemy and driver error into a RepositoryError with a clear message."""
-        import sqlalchemy as sa
-
-        dbapi_error: type[BaseException] = sa.exc.SQLAlchemyError
-        loaded = getattr(self._engine.dialect, "loaded_dbapi", None)
-        if loaded is not None:
-            dbapi_error = loaded.Error
+        """Turn every database and driver error into a RepositoryError with a clear message."""
         try:
             yield
         except UserImportError:
             raise
-        except (sa.exc.SQLAlchemyError, dbapi_error) as exc:
+        except Exception as exc:
+            if not self._is_database_error(exc):
+                raise
             raise RepositoryError(self._describe(action, exc)) from exc
+
+    def _is_database_error(self, exc: Exception) -> bool:
+        if isinstance(exc, sqlite3.Error) or self.dialect == "sqlite":
+            return isinstance(exc, sqlite3.Error)
+        import sqlalchemy as sa
+
+        assert self._engine is not None
+        loaded = getattr(self._engine.dialect, "loaded_dbapi", None)
+        return isinstance(exc, sa.exc.SQLAlchemyError) or (
+            loaded is not None and isinstance(exc, loaded.Error)
+        )
 
     def _detail(self, exc: BaseException) -> str:
         """The first line of the driver's message, with any password hidden."""
@@ -533,8 +552,6 @@ class SqlUserRepository:
         return detail
 
     def _describe(self, action: str, exc: BaseException) -> str:
-        import sqlalchemy as sa
-
         orig = getattr(exc, "orig", None) or exc
         detail = self._detail(exc)
         lowered = detail.lower()
@@ -543,9 +560,7 @@ class SqlUserRepository:
                 f"cannot {action} in {self._shown}: another process holds the lock "
                 f"(waited {self._busy_timeout:g} s); try again ({detail})"
             )
-        if isinstance(exc, sa.exc.DBAPIError) and (
-            exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)
-        ):
+        if self._is_lost(exc):
             # Only a commit writes; one that failed before COMMIT was sent wrote nothing (the
             # server rolls back a transaction whose client is gone). A failed COMMIT is settled.
             written = "; nothing was written" if action.startswith("commit") else ""
@@ -555,49 +570,50 @@ class SqlUserRepository:
             )
         return f"cannot {action} in {self._shown}: {type(orig).__name__}: {detail}"
 
+    def _is_lost(self, exc: BaseException) -> bool:
+        """Whether the database could not be reached, or the connection failed."""
+        if isinstance(exc, sqlite3.Error):
+            return isinstance(exc, sqlite3.OperationalError)
+        import sqlalchemy as sa
+
+        return isinstance(exc, sa.exc.DBAPIError) and (
+            exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError)
+        )
+
     # -- schema --------------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
         """Create the tables and the meta row on first use, once per repository."""
         if self._schema_ready:
             return
-        import sqlalchemy as sa
-
-        t = _tables()
         with self._schema_lock:
             if self._schema_ready:
                 return
-            with self._transaction(write=False) as conn:
+            with self._transaction(write=False) as db:
                 held = (
-                    conn.execute(sa.select(t.meta.c.schema_version)).first()
-                    if sa.inspect(conn).has_table("meta")
+                    db.rows("SELECT schema_version FROM meta")
+                    if _sqlio.has_table(db, "meta")
                     else None
                 )
-            ready = held is not None
-            if held is not None and int(held[0]) < SCHEMA_VERSION:
+            if held and int(held[0][0]) < SCHEMA_VERSION:
                 self._upgrade()
-            if not ready:
-                with self._transaction(write=True) as conn:
-                    if self.dialect == "postgresql":
-                        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-                    t.metadata.create_all(conn, checkfirst=True)
-                    if conn.execute(sa.select(t.meta.c.id)).first() is None:
+            if not held:
+                with self._transaction(write=True) as db:
+                    _sqlio.create(db, _sqlschema.STORE_TABLES)
+                    if not db.rows("SELECT id FROM meta"):
                         self._made = True
-                        conn.execute(
-                            t.meta.insert().values(
-                                id=_META_ID,
-                                version=uuid.uuid4().hex,
-                                schema_version=SCHEMA_VERSION,
-                            )
+                        db.run(
+                            "INSERT INTO meta (id, version, schema_version) VALUES (?, ?, ?)",
+                            (_META_ID, uuid.uuid4().hex, SCHEMA_VERSION),
                         )
                     # The plan secret too, in the same transaction: a new store costs one
                     # durable commit, not two (each is a sync to disk in SQLite).
-                    secret = t.plan_secret
-                    if conn.execute(sa.select(secret.c.id)).first() is None:
+                    if not db.rows("SELECT id FROM plan_secret"):
                         import secrets
 
-                        conn.execute(
-                            secret.insert().values(id=_META_ID, secret=secrets.token_hex(32))
+                        db.run(
+                            "INSERT INTO plan_secret (id, secret) VALUES (?, ?)",
+                            (_META_ID, secrets.token_hex(32)),
                         )
             if self._declared:
                 self._add_columns()
@@ -610,62 +626,53 @@ class SqlUserRepository:
         A value the store held as a free attribute of that name moves into the column, and
         the store's version changes (a snapshot read before no longer matches).
         """
-        import sqlalchemy as sa
-
-        with self._transaction(write=False) as conn:
-            held = {c["name"] for c in sa.inspect(conn).get_columns("users")}
+        with self._transaction(write=False) as db:
+            held = _sqlio.columns_of(db, "users")
         if all(k in held for k in self._declared):
             return
-        t = _tables()
-        with self._transaction(write=True) as conn:
-            if self.dialect == "postgresql":
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-            held = {c["name"] for c in sa.inspect(conn).get_columns("users")}
+        with self._transaction(write=True) as db:
+            _sqlio.lock_schema(db)
+            held = _sqlio.columns_of(db, "users")
             missing = [k for k in self._declared if k not in held]
             if not missing:  # another process added them meanwhile
                 return
-            quote = conn.dialect.identifier_preparer.quote
-            a = t.attributes.c
-            for key in missing:
-                conn.exec_driver_sql(f"ALTER TABLE users ADD COLUMN {quote(key)} TEXT")
-                users = sa.table("users", sa.column("key"), sa.column(key))
-                value = sa.select(a.value).where(a.user_key == users.c.key, a.name == key)
-                conn.execute(
-                    users.update().values({key: value.scalar_subquery()}).where(sa.exists(value))
-                )
-                conn.execute(t.attributes.delete().where(a.name == key))
-            conn.execute(
-                t.meta.update().where(t.meta.c.id == _META_ID).values(version=uuid.uuid4().hex)
+            value = (
+                "SELECT attributes.value FROM attributes "
+                'WHERE attributes.user_key = users."key" AND attributes.name = ?'
             )
+            for key in missing:
+                db.run(f"ALTER TABLE users ADD COLUMN {_quote(key)} TEXT")
+                db.run(
+                    f"UPDATE users SET {_quote(key)} = ({value}) WHERE EXISTS ({value})",
+                    (key, key),
+                )
+                db.run("DELETE FROM attributes WHERE name = ?", (key,))
+            db.run("UPDATE meta SET version = ? WHERE id = ?", (uuid.uuid4().hex, _META_ID))
 
     def _upgrade(self) -> None:
         """Bring a store made by an older userimport to :data:`SCHEMA_VERSION`, once."""
-        import sqlalchemy as sa
-
-        t = _tables()
-        with self._transaction(write=True) as conn:
-            query = sa.select(t.meta.c.schema_version).where(t.meta.c.id == _META_ID)
+        with self._transaction(write=True) as db:
+            query = "SELECT schema_version FROM meta WHERE id = ?"
             if self.dialect == "postgresql":
-                query = query.with_for_update()
-            held = int(conn.execute(query).scalar_one())
-            if held >= SCHEMA_VERSION:  # another process upgraded it meanwhile
+                query += " FOR UPDATE"
+            held = db.rows(query, (_META_ID,))
+            if not held:
+                self._checked_meta(None)
+            if int(held[0][0]) >= SCHEMA_VERSION:  # another process upgraded it meanwhile
                 return
-            _upgrade(conn, self._shown)
-            conn.execute(
-                t.meta.update()
-                .where(t.meta.c.id == _META_ID)
-                .values(schema_version=SCHEMA_VERSION, version=uuid.uuid4().hex)
+            _upgrade(db, self._shown)
+            db.run(
+                "UPDATE meta SET schema_version = ?, version = ? WHERE id = ?",
+                (SCHEMA_VERSION, uuid.uuid4().hex, _META_ID),
             )
 
-    def _read_meta(self, conn: sa.Connection, *, lock: bool) -> str:
+    def _read_meta(self, db: Db, *, lock: bool) -> str:
         """Return the store's version, checking its schema version (and locking it if asked)."""
-        import sqlalchemy as sa
-
-        t = _tables()
-        query = sa.select(t.meta.c.version, t.meta.c.schema_version).where(t.meta.c.id == _META_ID)
+        query = "SELECT version, schema_version FROM meta WHERE id = ?"
         if lock and self.dialect == "postgresql":
-            query = query.with_for_update()
-        return self._checked_meta(conn.execute(query).one_or_none())
+            query += " FOR UPDATE"
+        rows = db.rows(query, (_META_ID,))
+        return self._checked_meta(rows[0] if rows else None)
 
     def _checked_meta(self, row: Sequence[Any] | None) -> str:
         """The version of a ``(version, schema_version)`` meta row, if this library can read it."""
@@ -681,10 +688,10 @@ class SqlUserRepository:
 
     # -- reading and writing -------------------------------------------------------------------
 
-    def _read_snapshot(self, conn: sa.Connection, version: str) -> Snapshot:
+    def _read_snapshot(self, db: Db, version: str) -> Snapshot:
         """Read the whole store with five set-based SELECTs, straight into a frame."""
         columns = {
-            name: list(zip(*rows, strict=True)) if (rows := _fetch(conn, query)) else None
+            name: list(zip(*rows, strict=True)) if (rows := db.fetch(query)) else None
             for name, query in _store_queries(self.dialect, self._declared).items()
         }
         return _snapshot_of(version, columns)
@@ -702,10 +709,7 @@ class SqlUserRepository:
         dbapi = _adbc()
         if dbapi is None or self._file is None:
             return None
-        queries = {
-            name: str(query.compile(dialect=self._engine.dialect))
-            for name, query in _store_queries(self.dialect, self._declared).items()
-        }
+        queries = _store_queries(self.dialect, self._declared)
         meta = "SELECT version, schema_version FROM meta WHERE id = 1"
         try:
             with (
@@ -742,39 +746,39 @@ class SqlUserRepository:
 
     def _write(
         self,
-        conn: sa.Connection,
+        db: Db,
         groups: frozenset[str],
         departments: frozenset[str],
         changes: ChangeSet,
     ) -> None:
         """Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL)."""
 
-        t = _tables()
-        _insert(conn, t.groups, [(g,) for g in sorted(changes.create_groups - groups)])
+        _insert(db, "groups", ["name"], [(g,) for g in sorted(changes.create_groups - groups)])
         new_departments = sorted(changes.create_departments - departments)
-        _insert(conn, t.departments, [(d,) for d in new_departments])
+        _insert(db, "departments", ["name"], [(d,) for d in new_departments])
         # Rows are written in key order: SQLite then walks its indexes in order, not at random.
         gone = sorted((email_key(e),) for e in changes.delete)
-        for table in (t.memberships, t.attributes):
-            _delete(conn, table, ["user_key"], gone)
-        _delete(conn, t.users, ["key"], gone)
+        for table in ("memberships", "attributes"):
+            _delete(db, table, ["user_key"], gone)
+        _delete(db, "users", ["key"], gone)
         # A user named twice: the last one counts, as in the in-memory store.
         update = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
         create = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
-        _update(conn, t.users, [(k, *_user_row(u)) for k, u in update])
-        _insert(conn, t.users, [(k, *_user_row(u)) for k, u in create])
+        users = _sqlschema.USER_COLUMNS
+        _update(db, "users", users, [(k, *_user_row(u)) for k, u in update])
+        _insert(db, "users", users, [(k, *_user_row(u)) for k, u in create])
         written = sorted((*update, *create), key=lambda ku: ku[0])
         updated = [k for k, _ in update]
         _sync(
-            conn,
-            t.memberships,
+            db,
+            "memberships",
             updated,
             [(k, g) for k, u in written for g in sorted(u.groups)],
         )
         declared = self._declared
         _sync(
-            conn,
-            t.attributes,
+            db,
+            "attributes",
             updated,
             [
                 (k, *item)
@@ -784,14 +788,11 @@ class SqlUserRepository:
             ],
         )
         if declared:
-            import sqlalchemy as sa
-
-            text = sa.Text()
-            columns = [sa.column("key", text), *(sa.column(c, text) for c in declared)]
             _update(
-                conn,
-                cast("sa.Table", sa.table("users", *columns)),
+                db,
+                "users",
+                ("key", *declared),
                 [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
             )
-        _delete(conn, t.groups, ["name"], [(g,) for g in sorted(changes.delete_groups)])
-        _delete(conn, t.departments, ["name"], [(d,) for d in sorted(changes.delete_departments)])
+        _delete(db, "groups", ["name"], [(g,) for g in sorted(changes.delete_groups)])
+        _delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
