@@ -115,19 +115,19 @@ def store_url(ctx: click.Context) -> str:
 
 def shown_url(url: str) -> str:
     """``url`` as the person gave it, with any password hidden."""
-    import sqlalchemy as sa
+    from ._sqlschema import read_url
 
     try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
+        return read_url(url).render_as_string(hide_password=True)
+    except ValueError:
         return url
 
 
 def _sqlite_path(url: str) -> Path | None:
     """The file of a SQLite URL, or None for another database (or an in-memory one)."""
-    import sqlalchemy as sa
+    from ._sqlschema import read_url
 
-    parsed = sa.engine.make_url(url)
+    parsed = read_url(url)
     if parsed.get_backend_name() != "sqlite":
         return None
     database = parsed.database or ""
@@ -138,13 +138,13 @@ def _sqlite_path(url: str) -> Path | None:
 
 def store_exists(url: str, store: UserRepository) -> bool:
     """Whether the store holds userimport's tables (a SQLite file: whether the file exists)."""
-    import sqlalchemy as sa
-
     from .sql import SqlUserRepository
 
     path = _sqlite_path(url)
     if path is not None:
         return path.exists()
+    import sqlalchemy as sa
+
     assert isinstance(store, SqlUserRepository)
     with store.engine.connect() as conn:
         return bool(sa.inspect(conn).has_table("meta"))
