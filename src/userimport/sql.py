@@ -532,7 +532,8 @@ class SqlUserRepository:
             raise RepositoryError(self._describe(action, exc)) from exc
 
     def _is_database_error(self, exc: Exception) -> bool:
-        if isinstance(exc, sqlite3.Error) or self.dialect == "sqlite":
+        """Whether ``exc`` comes from the database or its driver (sqlite3, SQLAlchemy, psycopg)."""
+        if self.dialect == "sqlite":
             return isinstance(exc, sqlite3.Error)
         import sqlalchemy as sa
 
