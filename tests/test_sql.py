@@ -333,6 +333,30 @@ def test_locked_sqlite_file_fails_fast(tmp_path: Path, open_repo: Opener) -> Non
     assert before == everything(repo)
 
 
+def test_sqlite_writers_take_the_lock_first_readers_do_not(
+    tmp_path: Path, open_repo: Opener, faults: Faults
+) -> None:
+    """A commit begins IMMEDIATE (waits for the lock before reading), a snapshot DEFERRED."""
+    path = tmp_path / "users.db"
+    repo = open_repo(f"sqlite:///{path}", busy_timeout=0.2)
+    commit(repo, SEED)
+    statements: list[str] = []
+    faults.before = statements.append
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+        assert 3 == len(repo.snapshot())  # readers still read
+        assert statements[0] == "BEGIN DEFERRED"
+        statements.clear()
+        with pytest.raises(RepositoryError, match="another process holds the lock"):
+            repo.commit(MIXED, expected_version=repo.snapshot().version)
+        assert ["BEGIN IMMEDIATE"] == [s for s in statements if s.startswith("BEGIN IMM")]
+        assert "BEGIN IMMEDIATE" == statements[-1]  # it waited there, before reading anything
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
 def commit_failing_at(repo: SqlUserRepository, faults: Faults, n: int, version: str) -> str | None:
     """Commit MIXED with a driver error injected at the nth statement; return the error text."""
     seen = 0
