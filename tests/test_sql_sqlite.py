@@ -66,6 +66,22 @@ def test_urls_are_read_as_sqlalchemy_reads_them(url: str) -> None:
     assert theirs == ours.to_sqlalchemy()
 
 
+@pytest.mark.parametrize(
+    "url", [u for u in URLS if u.startswith(("sqlite:", "postgres")) and "a=1" not in u]
+)
+def test_the_repository_shows_its_url_as_before(url: str) -> None:
+    """SqlUserRepository.url is what it was when SQLAlchemy parsed the URL."""
+    parsed = sa.make_url(url)
+    sqlite = parsed.get_backend_name() == "sqlite"
+    driver = "sqlite+pysqlite" if sqlite else "postgresql+psycopg"
+    if sqlite and parsed.host:
+        with pytest.raises(RepositoryError, match="Invalid SQLite URL"):
+            SqlUserRepository(url)
+        return
+    with SqlUserRepository(url) as repo:
+        assert parsed.set(drivername=driver).render_as_string() == repo.url
+
+
 @pytest.mark.parametrize("url", BAD)
 def test_what_sqlalchemy_refuses_is_refused(url: str) -> None:
     """A string that is no URL to SQLAlchemy is none to read_url, nor to the repository."""
