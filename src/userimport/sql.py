@@ -71,7 +71,7 @@ _parse_url = _sqlschema.parse_url
 _scrub = _sqlschema.scrub
 _upgrade = _sqlschema.upgrade
 _HISTORY_COLUMNS = _sqlschema.COLUMNS["import_history"]
-Db = _sqlio.SqliteDb | _sqlio.PostgresDb
+_Db = _sqlio.SqliteDb | _sqlio.PostgresDb
 
 
 class SqlUserRepository:
@@ -505,7 +505,7 @@ class SqlUserRepository:
     # -- transactions and errors --------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[Db]:
+    def _transaction(self, *, write: bool) -> Iterator[_Db]:
         """Open a connection and a transaction: write ones take the write lock first."""
         if self._sqlite is not None:
             lock = self._memory_lock or contextlib.nullcontext()
@@ -667,7 +667,7 @@ class SqlUserRepository:
                 (SCHEMA_VERSION, uuid.uuid4().hex, _META_ID),
             )
 
-    def _read_meta(self, db: Db, *, lock: bool) -> str:
+    def _read_meta(self, db: _Db, *, lock: bool) -> str:
         """Return the store's version, checking its schema version (and locking it if asked)."""
         query = "SELECT version, schema_version FROM meta WHERE id = ?"
         if lock and self.dialect == "postgresql":
@@ -689,7 +689,7 @@ class SqlUserRepository:
 
     # -- reading and writing -------------------------------------------------------------------
 
-    def _read_snapshot(self, db: Db, version: str) -> Snapshot:
+    def _read_snapshot(self, db: _Db, version: str) -> Snapshot:
         """Read the whole store with five set-based SELECTs, straight into a frame."""
         columns = {
             name: list(zip(*rows, strict=True)) if (rows := db.fetch(query)) else None
@@ -747,7 +747,7 @@ class SqlUserRepository:
 
     def _write(
         self,
-        db: Db,
+        db: _Db,
         groups: frozenset[str],
         departments: frozenset[str],
         changes: ChangeSet,
