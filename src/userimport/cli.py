@@ -41,6 +41,7 @@ from ._cliopts import (
     EXIT_PROBLEMS,
     EXIT_REFUSED,
     EXIT_USAGE,
+    LOADS_PANDERA,
     F,
     Failed,
     Refused,
@@ -58,6 +59,7 @@ from ._cliopts import (
     read_options,
     read_plan,
     recipe_options,
+    release_collector,
     remember,
     repository,
     require_mail_server,
@@ -140,6 +142,8 @@ def cli(db: str) -> None:
         userimport apply plan.json
     """
     set_quiet(False)
+    if click.get_current_context().invoked_subcommand not in LOADS_PANDERA:
+        release_collector()
 
 
 def force_option(f: F) -> F:
