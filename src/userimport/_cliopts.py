@@ -31,6 +31,7 @@ from ._display import (
     console,
     plain,
     set_quiet,
+    status,
     visible,
 )
 from .errors import (
@@ -639,7 +640,7 @@ def prepare(file: str, options: dict[str, Any]) -> tuple[RawTable, int | None, R
         skip_rows=options["skip_rows"] or (),
         schema=schema_from_environment(),
     )
-    with console().status("Reading and checking…"):
+    with status(console(), "Reading and checking…"):
         prepared = prepare_file(file, chosen)
     return prepared.table, prepared.header_row, prepared.review
 

@@ -87,6 +87,7 @@ from ._display import (
     show_plan,
     show_read,
     show_result,
+    status,
     visible,
     write_rejects,
 )
@@ -432,7 +433,7 @@ def _apply(
     )
     notifier = notifier_from(options) if welcome else None
     try:
-        with library_errors(), console_.status("Applying…"):
+        with library_errors(), status(console_, "Applying…"):
             result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
     except Refused as e:
         if isinstance(e.__cause__, StalePlanError):
