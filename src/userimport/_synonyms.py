@@ -100,8 +100,10 @@ def fold(text: str) -> str:
     >>> fold("  Förnamn_Ærlig  (Required) "), fold("givenName")
     ('fornamn aerlig required', 'given name')
     """
-    text = unicodedata.normalize("NFKD", _CAMEL.sub(" ", text).casefold().translate(_FOLD))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _CAMEL.sub(" ", text).casefold()
+    if not text.isascii():  # ASCII has nothing to fold but case
+        text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return _NOT_ALNUM.sub(" ", text).strip()
 
 
