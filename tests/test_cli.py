@@ -1211,6 +1211,7 @@ NOT_FOR_A_CSV_IMPORT = {
     "rich.live",  # the spinner, shown on a terminal only
     "rich.status",
     "rich._emoji_codes",
+    "html",  # a plan's notebook view
 }
 
 
