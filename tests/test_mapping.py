@@ -821,3 +821,16 @@ def test_fold_takes_its_ascii_shortcut_without_changing_a_result(text: str) -> N
     )
     full = "".join(c for c in full if not unicodedata.combining(c))
     assert re.sub(r"[^a-z0-9]+", " ", full).strip() == _synonyms.fold(text)
+
+
+@given(st.text(max_size=30) | st.text(alphabet="Aa[]()_ -ZzØé1\u212a", max_size=12))
+def test_normalise_takes_its_ascii_shortcut_without_changing_a_result(text: str) -> None:
+    """normalise gives fold's result without its spaces, whether or not its text is ASCII."""
+    import re
+
+    from userimport import _synonyms
+
+    annotation = r"\[[^\]]*\]|\([^)]*\)|\{[^}]*\}"
+    assert _synonyms.fold(re.sub(annotation, " ", text)).replace(" ", "") == _synonyms.normalise(
+        text
+    )

@@ -114,7 +114,10 @@ def normalise(header: str) -> str:
     >>> normalise("*E-mail Address [Required]"), normalise("Förnamn"), normalise("Group 2")
     ('emailaddress', 'fornamn', 'group2')
     """
-    return fold(_ANNOTATION.sub(" ", header)).replace(" ", "")
+    text = _ANNOTATION.sub(" ", header)
+    if text.isascii():  # fold's word breaks are dropped here: only case is left to fold
+        return _NOT_ALNUM.sub("", text.lower())
+    return fold(text).replace(" ", "")
 
 
 @attrs.frozen(kw_only=True)
