@@ -10,7 +10,11 @@ Each round runs, as separate processes, in alternating order:
 - ``plan30`` (when 5,000 rows are measured): ``userimport plan`` of a 30-row file against a
   store of the 5,000 users;
 - ``sqlite-utils`` (with ``--sqlite-utils PATH``, from an environment of its own):
-  ``sqlite-utils upsert NEW users FILE --csv --pk email``, one table, groups as text.
+  ``sqlite-utils upsert NEW users FILE --csv --pk email``, one table, groups as text;
+- ``cli-before`` and ``plan30-before`` (with ``--before SRC``): the same two commands run
+  from another copy of the sources (a folder holding a ``userimport`` package, put first on
+  ``PYTHONPATH``), such as the previous commit's ``git archive``: a before/after in the same
+  rounds, byte-compiled alike.
 
 It prints each contender's median time and peak memory, and the median of the per-round
 differences and ratios with their minimum and maximum, with the machine's load. The package's
@@ -18,6 +22,8 @@ sources are byte-compiled first, as an installed wheel's are.
 
     .venv/bin/python benchmarks/bench_cli.py                          # start-up, 5,000 rows
     .venv/bin/python benchmarks/bench_cli.py --rows 100000 --rounds 3
+    git archive HEAD~3 src | tar -x -C /tmp/before
+    .venv/bin/python benchmarks/bench_cli.py --before /tmp/before/src     # before/after
 """
 
 from __future__ import annotations
@@ -64,12 +70,19 @@ def main(argv: list[str] | None = None) -> int:
         help="also time this sqlite-utils executable (from its own environment): "
         "upsert FILE into a new SQLite file, primary key email, as a peer",
     )
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also time cli and plan30 from the userimport package in SRC (on PYTHONPATH)",
+    )
     parser.add_argument("--api", nargs=2, metavar=("FILE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.api:
         return api(*args.api)
     rounds = args.rounds or (7 if args.rows < 100_000 else 3)
     compileall.compile_dir(str(ROOT / "src" / "userimport"), quiet=1)
+    if args.before:
+        compileall.compile_dir(str(Path(args.before) / "userimport"), quiet=1)
     with tempfile.TemporaryDirectory(prefix="userimport-bench-cli-") as tmp:
         work = Path(tmp)
         data = work / "users.csv"
@@ -92,11 +105,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.rows == 5000:
             process([*commands["cli"][:2], f"sqlite:///{store}", *commands["cli"][3:]])
             commands["plan30"] = [userimport, "--db", f"sqlite:///{store}", "plan", str(small)]
+        before = {"PYTHONPATH": str(Path(args.before).resolve())} if args.before else {}
+        if before:
+            for name in [n for n in ("cli", "plan30") if n in commands]:
+                commands[f"{name}-before"] = commands[name]
 
         def run(name: str) -> tuple[float, float, float]:
             for leftover in ("api.db", "cli.db", "undo.json", "su.db"):
                 (work / leftover).unlink(missing_ok=True)
-            return process(commands[name], cwd=work)
+            env = {**os.environ, **before} if name.endswith("-before") else None
+            return process(commands[name], cwd=work, env=env)
 
         if args.rows < 100_000:  # warm the file cache; not timed (too long for large files)
             for name in commands:
@@ -114,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         table.append((name, wall.seconds(), cpu.seconds(), f"{peak.median:.0f}"))
     compare = []
     pairs = [("cli", "base"), ("api", "base"), ("plan30", "base"), ("cli", "api")]
-    pairs += [("cli", "sqlite-utils")]
+    pairs += [("cli", "sqlite-utils"), ("cli-before", "base"), ("plan30-before", "base")]
     for a, b in pairs:
         if a not in commands or b not in commands:
             continue
@@ -139,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             print("| " + " | ".join(row) + " |")
     else:
         for row in table:
-            print(f"{row[0]:<10} {row[1]:>28} {row[2]:>28} {row[3]:>9}")
+            print(f"{row[0]:<13} {row[1]:>28} {row[2]:>28} {row[3]:>9}")
         print()
         for row in compare:
             print(f"{row[0]:<24} {row[1]:>34} {row[2]:>34}")

@@ -1209,6 +1209,10 @@ NOT_FOR_A_CSV_IMPORT = {
     "userimport.export",
     "userimport.recipe",
     "userimport.web",
+    "rich.live",  # the spinner, shown on a terminal only
+    "rich.status",
+    "rich._emoji_codes",
+    "html",  # a plan's notebook view
 }
 
 
@@ -1229,6 +1233,20 @@ def test_a_csv_command_loads_only_what_it_uses(command: str, staff: Path, tmp_pa
     assert EXIT_OK == exit_code
     assert {"pandera", "sqlite3"} <= set(loaded)  # it did validate, into SQLite
     assert set() == NOT_FOR_A_CSV_IMPORT & set(loaded)
+
+
+def test_the_spinner_is_made_on_a_terminal_only() -> None:
+    """status() gives rich's spinner on a terminal, and does nothing in a pipe or quietly."""
+    from contextlib import nullcontext
+
+    from rich.console import Console
+    from rich.status import Status
+
+    from userimport._display import status
+
+    assert isinstance(status(Console(force_terminal=True), "Reading…"), Status)
+    assert isinstance(status(Console(force_terminal=False), "Reading…"), nullcontext)
+    assert isinstance(status(Console(force_terminal=True, quiet=True), "Reading…"), nullcontext)
 
 
 def test_plan_makes_only_the_entries_it_shows(

@@ -52,3 +52,69 @@ def test_console_script_goes_through_the_friendly_entry_point() -> None:
 
     pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     assert "userimport.__main__:main" == pyproject["project"]["scripts"]["userimport"]
+
+
+def test_the_script_holds_the_collector_until_the_libraries_are_loaded(tmp_path: Path) -> None:
+    """The script's plan turns the collector off at start and on again before it reads data."""
+    path = tmp_path / "staff.csv"
+    path.write_text("First name,Last name,Email,Department\nKari,Dahl,kari@firma.no,HR\n")
+    db = f"sqlite:///{tmp_path / 'users.db'}"
+    code = (
+        "import gc, sys, userimport.read as r\n"
+        "seen = []\n"
+        "read = r.read_table\n"
+        "def spy(*a, **k):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return read(*a, **k)\n"
+        "r.read_table = spy\n"
+        "import userimport.pipeline as p; p.read_table = spy\n"
+        "import userimport._cliopts as o\n"
+        "load = o.load_pandera\n"
+        "def spy_load():\n"
+        "    seen.append(gc.isenabled())\n"
+        "    load()\n"
+        "o.load_pandera = spy_load\n"
+        "from userimport.__main__ import main\n"
+        f"sys.argv = ['userimport', '--db', {db!r}, '--create', 'plan', {str(path)!r}]\n"
+        "code = main()\n"
+        "print(code, seen, gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "0 [False, True] True True" == out.stdout.splitlines()[-1]
+
+
+def test_hold_and_release_collector() -> None:
+    """release_collector turns on what hold_collector turned off, freezing what is alive."""
+    import gc
+
+    from userimport._cliopts import hold_collector, release_collector
+
+    try:
+        hold_collector()
+        assert not gc.isenabled()
+        release_collector()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        gc.disable()
+        release_collector()  # nothing held: leaves the collector as it is
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_a_command_that_does_not_validate_releases_the_collector_at_once(tmp_path: Path) -> None:
+    """Commands other than plan and import turn the held collector on before they run."""
+    import gc
+
+    from userimport._cliopts import hold_collector
+
+    db = f"sqlite:///{tmp_path / 'users.db'}"
+    try:
+        hold_collector()
+        result = CliRunner().invoke(cli, ["--db", db, "--create", "users"])
+        assert 0 == result.exit_code, result.output
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -806,3 +806,31 @@ def test_an_empty_mailbox_column_yields_to_addresses() -> None:
     reason = mapping.matches[0].reason
     assert "the mailbox column 'EmailAddress' is empty" in reason
     assert "check that mail reaches them" in reason
+
+
+@given(st.text(max_size=30) | st.text(alphabet="AaßØæÉé_ -Kİ\u0301\u212a", max_size=12))
+def test_fold_takes_its_ascii_shortcut_without_changing_a_result(text: str) -> None:
+    """fold gives what the full Unicode folding gives, whether or not its text is ASCII."""
+    import re
+    import unicodedata
+
+    from userimport import _synonyms
+
+    full = unicodedata.normalize(
+        "NFKD", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).casefold().translate(_synonyms._FOLD)
+    )
+    full = "".join(c for c in full if not unicodedata.combining(c))
+    assert re.sub(r"[^a-z0-9]+", " ", full).strip() == _synonyms.fold(text)
+
+
+@given(st.text(max_size=30) | st.text(alphabet="Aa[]()_ -ZzØé1\u212a", max_size=12))
+def test_normalise_takes_its_ascii_shortcut_without_changing_a_result(text: str) -> None:
+    """normalise gives fold's result without its spaces, whether or not its text is ASCII."""
+    import re
+
+    from userimport import _synonyms
+
+    annotation = r"\[[^\]]*\]|\([^)]*\)|\{[^}]*\}"
+    assert _synonyms.fold(re.sub(annotation, " ", text)).replace(" ", "") == _synonyms.normalise(
+        text
+    )

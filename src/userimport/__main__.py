@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 __all__ = ["main"]
 
 
 def main() -> int:
-    """Run the command line, or say how to install it."""
+    """
+    Run the command line, or say how to install it.
+
+    The cyclic garbage collector is held while the libraries load (see
+    :func:`userimport._cliopts.hold_collector`), and what the command made is frozen before the
+    interpreter exits: its last collections would otherwise walk every object of pandas and
+    the rest once more only to free memory the exit frees anyway.
+    """
+    gc.disable()
     try:
+        from ._cliopts import hold_collector
         from .cli import main as cli_main
     except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
         return 4
-    return cli_main()
+    hold_collector()
+    try:
+        return cli_main()
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":

@@ -82,7 +82,6 @@ _FOOTERS = {
         r"|actualizado|aggiornato|zaktualizowano|atualizado)\b"
     ),
 }
-_FOOTER = {what: re.compile(pattern) for what, pattern in _FOOTERS.items()}
 _SENTENCE_WORDS = 5
 
 
@@ -159,8 +158,9 @@ def _why_footer(cells: list[str]) -> str | None:
     from ._synonyms import fold
 
     for cell in cells:
-        for what, pattern in _FOOTER.items():
-            if pattern.search(fold(cell)):
+        # Compiled on first use (re's cache): most tables end in a row of data, never asking.
+        for what, pattern in _FOOTERS.items():
+            if re.search(pattern, fold(cell)):
                 return what
     if len(cells) == 1 and len(cells[0].split()) >= _SENTENCE_WORDS:
         return "a sentence in a single cell"

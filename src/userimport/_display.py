@@ -13,6 +13,7 @@ is printed as the characters it is. Styling, if ever wanted, is given as ``Text`
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "show_read",
     "show_result",
     "show_users",
+    "status",
     "styled",
     "visible",
     "who",
@@ -99,6 +101,16 @@ def console(*, stderr: bool = False) -> Console:
         stderr=stderr,
         quiet=_QUIET[0],
     )
+
+
+def status(out: Console, text: str) -> AbstractContextManager[Any]:
+    """
+    A spinner with ``text`` while a step runs, on a terminal only.
+
+    Printed to a pipe or a file, rich's status shows nothing (it is transient), so it is not
+    made there: that spares loading rich's live display, spinners and emoji table.
+    """
+    return out.status(text) if out.is_terminal and not out.quiet else nullcontext()
 
 
 def show_mapping(out: Console, mapping: ColumnMapping) -> None:

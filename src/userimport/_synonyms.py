@@ -100,8 +100,10 @@ def fold(text: str) -> str:
     >>> fold("  Förnamn_Ærlig  (Required) "), fold("givenName")
     ('fornamn aerlig required', 'given name')
     """
-    text = unicodedata.normalize("NFKD", _CAMEL.sub(" ", text).casefold().translate(_FOLD))
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _CAMEL.sub(" ", text).casefold()
+    if not text.isascii():  # ASCII has nothing to fold but case
+        text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return _NOT_ALNUM.sub(" ", text).strip()
 
 
@@ -112,7 +114,10 @@ def normalise(header: str) -> str:
     >>> normalise("*E-mail Address [Required]"), normalise("Förnamn"), normalise("Group 2")
     ('emailaddress', 'fornamn', 'group2')
     """
-    return fold(_ANNOTATION.sub(" ", header)).replace(" ", "")
+    text = _ANNOTATION.sub(" ", header)
+    if text.isascii():  # fold's word breaks are dropped here: only case is left to fold
+        return _NOT_ALNUM.sub("", text.lower())
+    return fold(text).replace(" ", "")
 
 
 @attrs.frozen(kw_only=True)

@@ -41,6 +41,7 @@ from ._cliopts import (
     EXIT_PROBLEMS,
     EXIT_REFUSED,
     EXIT_USAGE,
+    LOADS_PANDERA,
     F,
     Failed,
     Refused,
@@ -58,6 +59,7 @@ from ._cliopts import (
     read_options,
     read_plan,
     recipe_options,
+    release_collector,
     remember,
     repository,
     require_mail_server,
@@ -85,6 +87,7 @@ from ._display import (
     show_plan,
     show_read,
     show_result,
+    status,
     visible,
     write_rejects,
 )
@@ -140,6 +143,8 @@ def cli(db: str) -> None:
         userimport apply plan.json
     """
     set_quiet(False)
+    if click.get_current_context().invoked_subcommand not in LOADS_PANDERA:
+        release_collector()
 
 
 def force_option(f: F) -> F:
@@ -428,7 +433,7 @@ def _apply(
     )
     notifier = notifier_from(options) if welcome else None
     try:
-        with library_errors(), console_.status("Applying…"):
+        with library_errors(), status(console_, "Applying…"):
             result = apply_plan(the_plan, store, notifier=notifier, permissions=permissions)
     except Refused as e:
         if isinstance(e.__cause__, StalePlanError):

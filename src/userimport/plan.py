@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import itertools
 import json
 import os
@@ -378,6 +377,8 @@ class Plan:
         deleted; field: old -> new), the skipped and kept users with their reason; each list
         stops at 50 with "... and N more". Colours mean what they mean in the command line.
         """
+        import html
+
         left = ' style="text-align:left"'
         s = self.summary()
         head = "".join(f"<th{left}>{html.escape(k.replace('_', ' '))}</th>" for k in s)
