@@ -125,9 +125,14 @@ class User:
     is_admin: bool = attrs.field(default=False, converter=bool)
     attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_attributes, hash=False)
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """The identity key: :func:`email_key` of the email."""
+        """
+        The identity key: :func:`email_key` of the email.
+
+        Made once per user and kept: a commit looks it up several times for every user it
+        writes (to check, sort and write them).
+        """
         return email_key(self.email)
 
     def to_dict(self) -> dict[str, Any]:
