@@ -164,8 +164,9 @@ def users(frame: pd.DataFrame, side: str, rows: Any = None) -> tuple[User, ...]:
     """
     import numpy as np
 
-    has_side = frame[f"{side}_first_name"].to_numpy(dtype=object) != None  # noqa: E711
-    at = np.flatnonzero(has_side if rows is None else has_side & np.asarray(rows, dtype=bool))
+    at = np.arange(len(frame)) if rows is None else np.flatnonzero(np.asarray(rows, dtype=bool))
+    first = frame[f"{side}_first_name"].to_numpy(dtype=object)[at].tolist()
+    at = at[np.fromiter((v is not None for v in first), dtype=bool, count=len(first))]
     cols = ("email", *(f"{side}_{f}" for f in FIELDS))
     return tuple(map(clean_user, *(frame[c].to_numpy(dtype=object)[at].tolist() for c in cols)))
 
