@@ -27,7 +27,11 @@ each ratio the median of the per-round ratios.
 
 Usage: python benchmarks/bench_pipeline.py [--rows 5000 100000] [--rounds N] [--markdown]
     [--scenarios fresh reimport] [--formats csv openpyxl calamine] [--repos memory sqlite]
-    [--xlsx-max-rows 100000] [--data-dir DIR]
+    [--xlsx-max-rows 100000] [--data-dir DIR] [--baseline SRC]
+
+``--baseline SRC`` runs every (format, repository) a second time with the userimport package
+in ``SRC`` (e.g. the previous commit's ``src/``, from ``git archive``), in the same alternated
+rounds: a before/after comparison that the machine's drift between two runs cannot skew.
 """
 
 from __future__ import annotations
@@ -449,11 +453,16 @@ def worker(spec: str) -> int:
 
 def run_job(job: dict[str, Any]) -> dict[str, Any] | None:
     """Run one job in a new Python process (so its peak memory is its own)."""
+    env = None
+    if job.get("source"):  # another userimport (e.g. the previous commit's src/) comes first
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [job["source"], path]))}
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(job)],
         stdout=subprocess.PIPE,
         text=True,
         check=False,
+        env=env,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
@@ -554,6 +563,11 @@ def render(
     return "\n".join(out) + "\n"
 
 
+def _is_sqlite(column: str) -> bool:
+    """Whether a column of the table is a SQLite contender (its own or the baseline's)."""
+    return column.removesuffix(" (baseline)").endswith("/sqlite")
+
+
 def block(
     n: int,
     scenario: str,
@@ -585,6 +599,18 @@ def block(
             if r is not None and f is not None and r.get(key) and f.get(ref):
                 out.append(r[key] / f[ref])
         return out
+
+    def against_baseline(col: str, key: str) -> str:
+        """``key`` of ``col`` / the same of its baseline column, round by round."""
+        base = results.get(f"{col} (baseline)")
+        if base is None:
+            return "-"
+        got = [
+            r[key] / b[key]
+            for r, b in zip(results[col], base, strict=True)
+            if r is not None and b is not None and b.get(key)
+        ]
+        return Spread.of(got).ratio() if got else "-"
 
     def stage(col: str, key: str) -> str:
         got, ratio = values(col, key), per_round(col, key)
@@ -627,16 +653,13 @@ def block(
         rates.append(f"{n / median(full):,.0f}" if full else "-")
     rows.append(("(snapshot+plan) / apply", shares))
     sqlite_floor = [f["sqlite_seconds"] for f in floors if f is not None]
-    if sqlite_floor and any(c.endswith("/sqlite") for c in columns):
+    if sqlite_floor and any(_is_sqlite(c) for c in columns):
         ratio = median([f["sqlite_seconds"] / f["seconds"] for f in floors if f is not None])
         rows.append(("floor, store in SQLite", [cell(median(sqlite_floor), ratio)] * len(columns)))
         rows.append(
             (
                 "full / floor, store in SQLite: median (min-max)",
-                [
-                    spread(c, "full", "sqlite_seconds") if c.endswith("/sqlite") else "-"
-                    for c in columns
-                ],
+                [spread(c, "full", "sqlite_seconds") if _is_sqlite(c) else "-" for c in columns],
             )
         )
         floor_cpu = [f["sqlite_cpu_seconds"] for f in floors if f is not None]
@@ -647,12 +670,20 @@ def block(
             (
                 "full / floor, store in SQLite, CPU seconds: median (min-max)",
                 [
-                    spread(c, "full, CPU", "sqlite_cpu_seconds") if c.endswith("/sqlite") else "-"
+                    spread(c, "full, CPU", "sqlite_cpu_seconds") if _is_sqlite(c) else "-"
                     for c in columns
                 ],
             )
         )
     rows.append(("rows/s (full)", rates))
+    for key, label in (("full", "wall clock"), ("full, CPU", "CPU seconds")):
+        if any(f"{c} (baseline)" in results for c in columns):
+            rows.append(
+                (
+                    f"full / baseline's full, {label}: median (min-max)",
+                    [against_baseline(c, key) for c in columns],
+                )
+            )
 
     def peak(key: str) -> list[str]:
         return [f"{median(got):.0f}" if (got := values(c, key)) else "-" for c in columns]
@@ -718,6 +749,15 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the generated files here and reuse them in later runs (default: a "
         "temporary directory per run)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="SRC",
+        help="also run every (format, repository) with the userimport package found in SRC "
+        "(e.g. a previous commit's src/, from git archive), as contenders of the same "
+        "alternated rounds: columns named '... (baseline)'",
+    )
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -774,6 +814,12 @@ def main(argv: list[str] | None = None) -> int:
                             "db": str(db),
                             "work": str(work),
                             "repeat": repeat,
+                        }
+                if args.baseline is not None:
+                    for name in [n for n in jobs if n != "floor"]:
+                        jobs[f"{name} (baseline)"] = {
+                            **jobs[name],
+                            "source": str(args.baseline.resolve()),
                         }
                 load = Load()
                 done = alternate(
