@@ -256,3 +256,19 @@ def test_check_keys_refuses_what_the_entry_by_entry_rules_refuse(
     held: Container[str] = dict.fromkeys(keys) if as_mapping else keys
     expected = _outcome(lambda: _check_keys_one_by_one(keys, known, known, changes))
     assert expected == _outcome(lambda: check_keys(held, known, known, changes))
+
+
+def test_a_sqlite_store_commits_durably(tmp_path: Path) -> None:
+    """SQLite connections sync every commit (synchronous=FULL) whatever the build's default."""
+    import sqlite3
+
+    from userimport._sqlio import sqlite_connect
+
+    con = sqlite3.connect(tmp_path / "s.db")
+    try:
+        con.execute("PRAGMA synchronous = OFF")  # as a build or an app may have it
+        sqlite_connect(con, None)
+        pragmas = ("synchronous", "foreign_keys", "journal_mode")
+        assert [2, 1, "delete"] == [con.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas]
+    finally:
+        con.close()
