@@ -505,10 +505,13 @@ class Snapshot:
     @cached_property
     def foreign_skeletons(self) -> tuple[Any, Any]:
         """The keys that are not ASCII and their confusable skeletons, as two Arrow arrays."""
+        import pyarrow.compute as pc
+
         from . import _email, _text
 
-        keys = _text.series(self.frame.index.to_numpy(dtype=object))
-        keys = keys[_text.non_ascii(keys)]
+        # Found among the Arrow keys planning hashes anyway: no text Series of every key made.
+        keys = self.key_array
+        keys = _text.series(keys.filter(pc.invert(pc.string_is_ascii(keys))).to_pylist())
         return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
 
     @cached_property
