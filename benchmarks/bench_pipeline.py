@@ -16,13 +16,22 @@ The floor is the least work any importer must do on the same rows: ``pandas.read
 file(s), a merge with the current users on email, and one ``executemany`` of the changed rows
 into SQLite. Every time is printed with its ratio to the floor of its size and scenario.
 
+For the SQLite columns a second floor reads the current users from a one-table SQLite file
+instead of a CSV and commits the changed rows to it; the end-to-end time is also given as a
+ratio to it, in wall-clock and in CPU seconds (``time.process_time``: on a busy machine a
+process waiting for a core is not charged for the wait, so the CPU ratio moves far less).
+
 Every contender (the floor, and each format and repository) runs once per round, in turn,
 in reverse order on odd rounds (see ``_rounds.py``); each figure is a median over the rounds,
 each ratio the median of the per-round ratios.
 
 Usage: python benchmarks/bench_pipeline.py [--rows 5000 100000] [--rounds N] [--markdown]
     [--scenarios fresh reimport] [--formats csv openpyxl calamine] [--repos memory sqlite]
-    [--xlsx-max-rows 100000] [--data-dir DIR]
+    [--xlsx-max-rows 100000] [--data-dir DIR] [--baseline SRC]
+
+``--baseline SRC`` runs every (format, repository) a second time with the userimport package
+in ``SRC`` (e.g. the previous commit's ``src/``, from ``git archive``), in the same alternated
+rounds: a before/after comparison that the machine's drift between two runs cannot skew.
 """
 
 from __future__ import annotations
@@ -218,13 +227,20 @@ def peak_since_reset_mib() -> float:
 
 def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     """The fastest of ``repeat`` runs, and the last result."""
-    times, result = [], None
+    seconds, _, result = best_with_cpu(fn, repeat)
+    return seconds, result
+
+
+def best_with_cpu(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """The fastest of ``repeat`` runs in wall-clock and in CPU seconds, and the last result."""
+    times, cpu, result = [], [], None
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - start)
-    return min(times), result
+        cpu.append(time.process_time() - start_cpu)
+    return min(times), min(cpu), result
 
 
 def users_of(csv_path: Path) -> list[Any]:
@@ -271,18 +287,27 @@ def store_of(csv_path: Path) -> Any:
 
 def job_floor(job: dict[str, Any]) -> dict[str, Any]:
     floor(Path(job["warm_current"]), Path(job["warm"]))  # imports pandas: not timed
-    seconds, changed = best(lambda: floor(Path(job["current"]), Path(job["file"])), job["repeat"])
+    seconds, cpu, changed = best_with_cpu(
+        lambda: floor(Path(job["current"]), Path(job["file"])), job["repeat"]
+    )
     # The same floor with the current users read from a SQLite file (a fresh copy each run).
     seeded, db = Path(job["work"]) / "floor-seed.db", Path(job["work"]) / "floor.db"
     seed_floor_store(Path(job["current"]), seeded)
-    times = []
+    times, cpu_times = [], []
     for _ in range(job["repeat"]):
         shutil.copyfile(seeded, db)
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         floor_from_sqlite(db, Path(job["file"]))
         times.append(time.perf_counter() - start)
-    return {"seconds": seconds, "changed": changed, "sqlite_seconds": min(times)}
+        cpu_times.append(time.process_time() - start_cpu)
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "changed": changed,
+        "sqlite_seconds": min(times),
+        "sqlite_cpu_seconds": min(cpu_times),
+    }
 
 
 def job_seed(job: dict[str, Any]) -> dict[str, Any]:
@@ -428,11 +453,16 @@ def worker(spec: str) -> int:
 
 def run_job(job: dict[str, Any]) -> dict[str, Any] | None:
     """Run one job in a new Python process (so its peak memory is its own)."""
+    env = None
+    if job.get("source"):  # another userimport (e.g. the previous commit's src/) comes first
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [job["source"], path]))}
     proc = subprocess.run(
         [sys.executable, __file__, "--worker", json.dumps(job)],
         stdout=subprocess.PIPE,
         text=True,
         check=False,
+        env=env,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
@@ -533,6 +563,11 @@ def render(
     return "\n".join(out) + "\n"
 
 
+def _is_sqlite(column: str) -> bool:
+    """Whether a column of the table is a SQLite contender (its own or the baseline's)."""
+    return column.removesuffix(" (baseline)").endswith("/sqlite")
+
+
 def block(
     n: int,
     scenario: str,
@@ -564,6 +599,18 @@ def block(
             if r is not None and f is not None and r.get(key) and f.get(ref):
                 out.append(r[key] / f[ref])
         return out
+
+    def against_baseline(col: str, key: str) -> str:
+        """``key`` of ``col`` / the same of its baseline column, round by round."""
+        base = results.get(f"{col} (baseline)")
+        if base is None:
+            return "-"
+        got = [
+            r[key] / b[key]
+            for r, b in zip(results[col], base, strict=True)
+            if r is not None and b is not None and b.get(key)
+        ]
+        return Spread.of(got).ratio() if got else "-"
 
     def stage(col: str, key: str) -> str:
         got, ratio = values(col, key), per_round(col, key)
@@ -606,19 +653,37 @@ def block(
         rates.append(f"{n / median(full):,.0f}" if full else "-")
     rows.append(("(snapshot+plan) / apply", shares))
     sqlite_floor = [f["sqlite_seconds"] for f in floors if f is not None]
-    if sqlite_floor and any(c.endswith("/sqlite") for c in columns):
+    if sqlite_floor and any(_is_sqlite(c) for c in columns):
         ratio = median([f["sqlite_seconds"] / f["seconds"] for f in floors if f is not None])
         rows.append(("floor, store in SQLite", [cell(median(sqlite_floor), ratio)] * len(columns)))
         rows.append(
             (
                 "full / floor, store in SQLite: median (min-max)",
+                [spread(c, "full", "sqlite_seconds") if _is_sqlite(c) else "-" for c in columns],
+            )
+        )
+        floor_cpu = [f["sqlite_cpu_seconds"] for f in floors if f is not None]
+        rows.append(
+            ("floor, store in SQLite, CPU seconds", [cell(median(floor_cpu), None)] * len(columns))
+        )
+        rows.append(
+            (
+                "full / floor, store in SQLite, CPU seconds: median (min-max)",
                 [
-                    spread(c, "full", "sqlite_seconds") if c.endswith("/sqlite") else "-"
+                    spread(c, "full, CPU", "sqlite_cpu_seconds") if _is_sqlite(c) else "-"
                     for c in columns
                 ],
             )
         )
     rows.append(("rows/s (full)", rates))
+    for key, label in (("full", "wall clock"), ("full, CPU", "CPU seconds")):
+        if any(f"{c} (baseline)" in results for c in columns):
+            rows.append(
+                (
+                    f"full / baseline's full, {label}: median (min-max)",
+                    [against_baseline(c, key) for c in columns],
+                )
+            )
 
     def peak(key: str) -> list[str]:
         return [f"{median(got):.0f}" if (got := values(c, key)) else "-" for c in columns]
@@ -684,6 +749,15 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the generated files here and reuse them in later runs (default: a "
         "temporary directory per run)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="SRC",
+        help="also run every (format, repository) with the userimport package found in SRC "
+        "(e.g. a previous commit's src/, from git archive), as contenders of the same "
+        "alternated rounds: columns named '... (baseline)'",
+    )
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -740,6 +814,12 @@ def main(argv: list[str] | None = None) -> int:
                             "db": str(db),
                             "work": str(work),
                             "repeat": repeat,
+                        }
+                if args.baseline is not None:
+                    for name in [n for n in jobs if n != "floor"]:
+                        jobs[f"{name} (baseline)"] = {
+                            **jobs[name],
+                            "source": str(args.baseline.resolve()),
                         }
                 load = Load()
                 done = alternate(

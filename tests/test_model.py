@@ -232,3 +232,14 @@ def test_permissions_deletion_limit_is_the_lower_limit() -> None:
     assert 50 == Permissions(max_deletes=50, max_delete_fraction=0.1).deletion_limit(10_000)
     assert 1 == Permissions(max_deletes=None, max_delete_fraction=0.1).deletion_limit(3)
     assert Permissions(max_deletes=None, max_delete_fraction=None).deletion_limit(3) is None
+
+
+def test_a_users_key_is_made_once_and_follows_its_email() -> None:
+    """User.key is kept once made (issue 17), and a user evolved to another email has that key."""
+    user = User(email="Anna.Berg@Firma.NO")
+    assert "anna.berg@firma.no" == user.key
+    assert user.key is user.key
+    assert "ole@firma.no" == attrs.evolve(user, email="Ole@Firma.no").key
+    assert User(email="anna.berg@firma.no") == user
+    assert hash(User(email="anna.berg@firma.no")) == hash(user)
+    assert "key" not in repr(user)

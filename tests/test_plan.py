@@ -926,3 +926,36 @@ def plan_entry(action: str, **kw):  # type: ignore[no-untyped-def]
 
     user = kw.get("after") or kw.get("before")
     return PlanEntry(action=action, email=user.email, **kw)  # type: ignore[arg-type]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.frozensets(st.sampled_from(["Alfa", "Beta", "Gamma", "Delta"]), max_size=3),
+            st.frozensets(st.sampled_from(["Alfa", "Beta", "Gamma", "Delta"]), max_size=3),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+@hypothesis_settings(max_examples=40, deadline=None)
+def test_groups_add_is_the_union_for_every_user(
+    groups: list[tuple[frozenset[str], frozenset[str]]],
+) -> None:
+    """groups='add', column-wise: each user's groups become stored ∪ file; the change set agrees."""
+    emails = [f"u{i}@firma.no" for i in range(len(groups))]
+    store = InMemoryUserRepository(
+        [
+            User(email=e, first_name="A", last_name="B", department="Sales", groups=g)
+            for e, (g, _) in zip(emails, groups, strict=True)
+        ]
+    )
+    files = [",".join(sorted(f)) for _, f in groups]
+    rows = [["A", "B", e, "Sales", f] for e, f in zip(emails, files, strict=True)]
+    plan = plan_import(make_review(rows), store)
+    after = plan.frame.set_index("email")["after_groups"]
+    assert [tuple(sorted(g | f)) for g, f in groups] == [after[e] for e in emails]
+    changes = plan.changeset()
+    adding = [e for e, (g, f) in zip(emails, groups, strict=True) if not f <= g]
+    assert adding == [u.email for u in changes.update]
+    assert [g | f for g, f in groups if not f <= g] == [u.groups for u in changes.update]

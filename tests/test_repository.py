@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,11 @@ from userimport import (
     InMemoryUserRepository,
     RepositoryError,
     User,
+    UserNotFoundError,
     UserRepository,
 )
 from userimport.model import ChangeSet, Snapshot
-from userimport.repository import check_changes, plan_secret
+from userimport.repository import check_changes, check_keys, plan_secret
 from userimport.sql import SqlUserRepository
 from userimport.testing import UserRepositoryContract
 
@@ -178,3 +179,96 @@ def test_deleting_a_group_or_department_still_in_use_is_refused(
             check_changes(snapshot, changes)
     else:
         check_changes(snapshot, changes)
+
+
+def _check_keys_one_by_one(
+    keys: frozenset[str], groups: frozenset[str], departments: frozenset[str], changes: ChangeSet
+) -> None:
+    """The rules of check_keys as they were written before issue 17: entry by entry."""
+    deleted: set[str] = set()
+    for email in changes.delete:
+        key = email.strip().lower()
+        if key not in keys or key in deleted:
+            raise UserNotFoundError(f"cannot delete {email}: no such user")
+        deleted.add(key)
+    for user in changes.update:
+        if user.key not in keys or user.key in deleted:
+            raise UserNotFoundError(f"cannot update {user.email}: no such user")
+    created: set[str] = set()
+    for user in changes.create:
+        if user.key in created:
+            raise RepositoryError("the change set creates the same email twice")
+        if user.key in keys and user.key not in deleted:
+            raise RepositoryError(f"cannot create {user.email}: a user with that email exists")
+        created.add(user.key)
+    groups = (groups | changes.create_groups) - changes.delete_groups
+    departments = (departments | changes.create_departments) - changes.delete_departments
+    for user in (*changes.update, *changes.create):
+        unknown = user.groups - groups
+        if unknown:
+            raise RepositoryError(
+                f"{user.email} is in unknown group(s) {', '.join(sorted(unknown))}; create them"
+            )
+        if user.department and user.department not in departments:
+            raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
+
+
+@st.composite
+def _keys_and_changes(draw: st.DrawFn) -> tuple[frozenset[str], ChangeSet, frozenset[str]]:
+    """Stored keys and a change set naming stored, new and repeated emails, known or not."""
+    emails = st.sampled_from(["A@firma.no", "a@firma.no", "b@firma.no", "c@firma.no"])
+    names = st.sampled_from(_NAMES[:3])
+
+    def user() -> User:
+        return User(
+            email=draw(emails),
+            department=draw(st.none() | names),
+            groups=draw(st.frozensets(names, max_size=2)),
+        )
+
+    keys = frozenset(draw(st.lists(st.sampled_from(["a@firma.no", "b@firma.no"]))))
+    changes = ChangeSet(
+        create=[user() for _ in range(draw(st.integers(0, 3)))],
+        update=[user() for _ in range(draw(st.integers(0, 3)))],
+        delete=draw(st.lists(emails, max_size=2)),
+        create_groups=draw(st.frozensets(names, max_size=2)),
+        create_departments=draw(st.frozensets(names, max_size=2)),
+        delete_groups=draw(st.frozensets(names, max_size=1)),
+    )
+    return keys, changes, draw(st.frozensets(names, max_size=2))
+
+
+def _outcome(check: Callable[[], None]) -> tuple[str, str] | None:
+    try:
+        check()
+    except RepositoryError as exc:
+        return type(exc).__name__, str(exc)
+    return None
+
+
+@settings(max_examples=150, deadline=None)
+@given(_keys_and_changes(), st.booleans())
+def test_check_keys_refuses_what_the_entry_by_entry_rules_refuse(
+    case: tuple[frozenset[str], ChangeSet, frozenset[str]], as_mapping: bool
+) -> None:
+    """check_keys (column-wise, issue 17) raises the same error as the entry-by-entry rules."""
+    keys, changes, known = case
+    held: Container[str] = dict.fromkeys(keys) if as_mapping else keys
+    expected = _outcome(lambda: _check_keys_one_by_one(keys, known, known, changes))
+    assert expected == _outcome(lambda: check_keys(held, known, known, changes))
+
+
+def test_a_sqlite_store_commits_durably(tmp_path: Path) -> None:
+    """SQLite connections sync every commit (synchronous=FULL) whatever the build's default."""
+    import sqlite3
+
+    from userimport._sqlio import sqlite_connect
+
+    con = sqlite3.connect(tmp_path / "s.db")
+    try:
+        con.execute("PRAGMA synchronous = OFF")  # as a build or an app may have it
+        sqlite_connect(con, None)
+        pragmas = ("synchronous", "foreign_keys", "journal_mode")
+        assert [2, 1, "delete"] == [con.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas]
+    finally:
+        con.close()

@@ -24,6 +24,7 @@ from ._planrules import (
     lookalikes,
     normalise,
     objects,
+    stored_rows,
     updated,
 )
 from .model import ImportSettings, Snapshot
@@ -56,11 +57,13 @@ class Found:
         keys: Each row's email key (validation left the emails trimmed and in NFC).
         at: Each row's position in the snapshot's frame, ``-1`` when the store lacks it.
         stored: The snapshot frame's keys.
+        valid: Which rows are valid (the review's ``status``), as a boolean array.
     """
 
     keys: pd.Series
     at: Any
     stored: Any
+    valid: Any
 
     def keys_of(self, flag: Any) -> Any:
         """The keys of the flagged rows: the store's own strings for users it holds."""
@@ -78,7 +81,12 @@ def locate(rows: pd.DataFrame, snap: Snapshot) -> Found:
     folded = _text.lower(rows["email"])
     hit = pc.index_in(_text.arrow(folded), value_set=snap.key_array)
     at = np.where((folded != "").to_numpy(), pc.fill_null(hit, -1).to_numpy(), -1)
-    return Found(keys=folded, at=at.astype("int64"), stored=snap.frame.index.to_numpy(dtype=object))
+    return Found(
+        keys=folded,
+        at=at.astype("int64"),
+        stored=snap.frame.index.to_numpy(dtype=object),
+        valid=(rows["status"] == "valid").to_numpy(dtype=bool),
+    )
 
 
 def columns(
@@ -88,7 +96,7 @@ def columns(
     key: Any,
     row: Any,
     reason: Any,
-    before: pd.DataFrame | None,
+    before: Mapping[str, Any] | pd.DataFrame | None,
     after: Mapping[str, Any] | pd.DataFrame | None,
     changed: Any = None,
 ) -> list[Columns]:
@@ -116,8 +124,7 @@ def not_imported(rows: pd.DataFrame, found: Found, snap: Snapshot) -> list[Colum
     """Rows with errors or skipped by the reviewer: ``skip``, stored users first."""
     import numpy as np
 
-    status = rows["status"].to_numpy(dtype=object)
-    not_valid = status != "valid"
+    not_valid = ~found.valid
     out: list[Columns] = []
     for in_store in (True, False) if not_valid.any() else ():
         flag = not_valid & ((found.at >= 0) == in_store)
@@ -141,7 +148,7 @@ def created(
     """Valid rows whose user the store lacks: ``create``; admin rights only if allowed."""
     import numpy as np
 
-    creating = (rows["status"].to_numpy(dtype=object) == "valid") & (found.at < 0)
+    creating = found.valid & (found.at < 0)
     new = rows[creating]
     admin_mapped = "is_admin" in rows.columns
     warnings: list[PlanWarning] = []
@@ -183,9 +190,11 @@ def existing(
     ``casefold`` names the declared fields (``attributes`` keys) whose change of case alone is
     no change.
     """
-    exists = (rows["status"].to_numpy(dtype=object) == "valid") & (found.at >= 0)
+    import numpy as np
+
+    exists = found.valid & (found.at >= 0)
     old = rows[exists]
-    before = normalise(snap.frame.take(found.at[exists]))
+    before = stored_rows(snap.frame, found.at[exists])
     keys = found.stored[found.at[exists]]
     if settings.on_existing == "skip":
         reason = "exists (on_existing='skip')"
@@ -205,7 +214,7 @@ def existing(
     warnings: list[PlanWarning] = []
     if "is_admin" in rows.columns and not settings.admin_rights:
         wanted = old["is_admin"].to_numpy(dtype=bool)
-        stored = before["is_admin"].to_numpy(dtype=bool)
+        stored = np.asarray(before["is_admin"], dtype=bool)
         warnings += admin_ignored(before["email"][wanted & ~stored], "grant")
         warnings += admin_ignored(before["email"][~wanted & stored], "revoke")
     action, changed = compare(before, after)

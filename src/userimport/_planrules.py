@@ -26,6 +26,7 @@ __all__ = [
     "merged_attributes",
     "normalise",
     "objects",
+    "stored_rows",
     "updated",
 ]
 
@@ -60,14 +61,14 @@ def changed_fields(flags: Any) -> Any:
     import numpy as np
 
     codes = flags.astype(np.int64) @ (1 << np.arange(len(FIELDS), dtype=np.int64))
-    unique, inverse = np.unique(codes, return_inverse=True)
-    names = np.empty(len(unique), dtype=object)
-    for i, code in enumerate(unique.tolist()):
-        names[i] = tuple(f for bit, f in enumerate(FIELDS) if code >> bit & 1)
-    return names[inverse.reshape(-1)]
+    # One tuple per combination present, looked up by its code (no sort of the codes).
+    names = np.empty(1 << len(FIELDS), dtype=object)
+    for code in np.flatnonzero(np.bincount(codes, minlength=len(names))).tolist():
+        names[code] = tuple(f for bit, f in enumerate(FIELDS) if code >> bit & 1)
+    return names[codes]
 
 
-def admin_ignored(emails: pd.Series, change: str) -> list[PlanWarning]:
+def admin_ignored(emails: Any, change: str) -> list[PlanWarning]:
     """One ``admin_ignored`` warning per user whose admin rights the file would change."""
     what = "make {} an admin" if change == "grant" else "take admin rights from {}"
     return [
@@ -129,6 +130,19 @@ def lookalikes(emails: pd.Series, keys: pd.Series, snap: Snapshot) -> list[PlanW
     return out
 
 
+def stored_rows(store: pd.DataFrame, at: Any) -> dict[str, Any]:
+    """
+    The rows ``at`` (positions) of a snapshot's frame in plan form, as one array per column
+    (``email`` and :data:`FIELDS`): a take of each column, no frame made.
+    """
+    import numpy as np
+
+    out = {c: store[c].to_numpy()[at] for c in ("email", *FIELDS)}
+    department = out["department"]
+    out["department"] = np.where(department == "", None, department)
+    return out
+
+
 def normalise(store: pd.DataFrame | None) -> Any:
     """Store rows in plan form: department ``None`` when empty."""
     if store is None:
@@ -140,7 +154,21 @@ def differs(before: Any, after: Any) -> Any:
     """Element-wise ``!=`` of two object columns (tuples and dicts compare by value)."""
     import numpy as np
 
-    return np.asarray(_array(before) != _array(after), dtype=bool)
+    old, new = _array(before), _array(after)
+    if _same(old, new):  # a column the import left as stored: nothing to compare
+        return np.zeros(len(old), dtype=bool)
+    return np.asarray(old != new, dtype=bool)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two arrays are views of the same cells (so equal, value for value)."""
+    return bool(
+        a.dtype == object
+        and b.dtype == object
+        and a.shape == b.shape
+        and a.strides == b.strides
+        and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+    )
 
 
 def _array(values: Any) -> Any:
@@ -152,7 +180,7 @@ def _array(values: Any) -> Any:
 
 def updated(
     old: pd.DataFrame,
-    before: pd.DataFrame,
+    before: Mapping[str, Any] | pd.DataFrame,
     *,
     settings: ImportSettings,
     groups_mapped: bool,
@@ -180,13 +208,16 @@ def updated(
         if settings.groups == "replace":
             after["groups"] = file_groups
         else:
-            # Both sides are sorted tuples: only users whose groups differ need the union.
+            # Both sides are sorted tuples of distinct names: only users whose groups differ
+            # need the union, and it adds a name only if it is longer than the stored tuple
+            # (which is kept, shared, otherwise).
             stored = after["groups"]
             merged = stored.copy()
             for i in np.flatnonzero(file_groups != stored).tolist():
-                f, b = set(file_groups[i]), set(stored[i])
-                if not f <= b:
-                    merged[i] = tuple(sorted(b | f))
+                held = stored[i]
+                union = {*held, *file_groups[i]}
+                if len(union) > len(held):
+                    merged[i] = tuple(sorted(union))
             after["groups"] = merged
     if "is_admin" in old.columns and settings.admin_rights:
         after["is_admin"] = old["is_admin"].to_numpy(dtype=bool)
@@ -233,7 +264,9 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Any, A
     import numpy as np
 
     flags = np.column_stack([differs(before[f], after[f]) for f in FIELDS])
-    return np.where(flags.any(axis=1), "update", "unchanged").astype(object), changed_fields(flags)
+    # Two strings shared by every row, not one made per row.
+    action = np.array(["unchanged", "update"], dtype=object)[flags.any(axis=1).astype(np.intp)]
+    return action, changed_fields(flags)
 
 
 def compare_users(before: User, after: User) -> tuple[Action, tuple[str, ...]]:

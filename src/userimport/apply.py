@@ -116,7 +116,7 @@ def _check_against_store(plan: Plan, snap: Snapshot, allowed: Permissions) -> No
 
     f = plan.frame
     everything = f["action"].to_numpy(dtype=object)
-    changing = np.isin(everything, ("create", "update", "delete"))
+    changing = f["action"].isin(("create", "update", "delete")).to_numpy(dtype=bool)
     action = everything[changing]
     emails = f["email"].to_numpy(dtype=object)[changing]
     keys = f["key"].to_numpy(dtype=object)[changing]

@@ -125,9 +125,14 @@ class User:
     is_admin: bool = attrs.field(default=False, converter=bool)
     attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_attributes, hash=False)
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """The identity key: :func:`email_key` of the email."""
+        """
+        The identity key: :func:`email_key` of the email.
+
+        Made once per user and kept: a commit looks it up several times for every user it
+        writes (to check, sort and write them).
+        """
         return email_key(self.email)
 
     def to_dict(self) -> dict[str, Any]:
@@ -500,10 +505,13 @@ class Snapshot:
     @cached_property
     def foreign_skeletons(self) -> tuple[Any, Any]:
         """The keys that are not ASCII and their confusable skeletons, as two Arrow arrays."""
+        import pyarrow.compute as pc
+
         from . import _email, _text
 
-        keys = _text.series(self.frame.index.to_numpy(dtype=object))
-        keys = keys[_text.non_ascii(keys)]
+        # Found among the Arrow keys planning hashes anyway: no text Series of every key made.
+        keys = self.key_array
+        keys = _text.series(keys.filter(pc.invert(pc.string_is_ascii(keys))).to_pylist())
         return _text.arrow(keys), _text.arrow(_email.skeletons(keys))
 
     @cached_property

@@ -269,8 +269,8 @@ class Plan:
         f = self.frame
         action = f["action"].to_numpy()
         with bulk():
-            create = users(f[action == "create"], "after")
-            update = users(f[action == "update"], "after")
+            create = users(f, "after", action == "create")
+            update = users(f, "after", action == "update")
         return ChangeSet(
             create=create,
             update=update,

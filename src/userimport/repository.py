@@ -128,25 +128,39 @@ def check_keys(
     Everything but "no deleted group or department is still in use", which needs every user:
     a repository may run this alone when the change set deletes no group or department.
     """
-    deleted: set[str] = set()
-    for email in changes.delete:
-        key = email_key(email)
-        if key not in keys or key in deleted:
-            raise UserNotFoundError(f"cannot delete {email}: no such user")
-        deleted.add(key)
-    for user in changes.update:
-        if user.key not in keys or user.key in deleted:
-            raise UserNotFoundError(f"cannot update {user.email}: no such user")
-    created: set[str] = set()
-    for user in changes.create:
-        if user.key in created:
-            raise RepositoryError("the change set creates the same email twice")
-        if user.key in keys and user.key not in deleted:
-            raise RepositoryError(f"cannot create {user.email}: a user with that email exists")
-        created.add(user.key)
+    # Each rule is checked over whole collections first (set operations and comprehensions);
+    # only a change set that breaks one is walked entry by entry, to name the first culprit.
+    deleting = [email_key(email) for email in changes.delete]
+    deleted = set(deleting)
+    if len(deleted) < len(deleting) or not _all_in(keys, deleted):
+        seen: set[str] = set()
+        for email, key in zip(changes.delete, deleting, strict=True):
+            if key not in keys or key in seen:
+                raise UserNotFoundError(f"cannot delete {email}: no such user")
+            seen.add(key)
+    updating = [u.key for u in changes.update]
+    if not _all_in(keys, updating) or not deleted.isdisjoint(updating):
+        for user, key in zip(changes.update, updating, strict=True):
+            if key not in keys or key in deleted:
+                raise UserNotFoundError(f"cannot update {user.email}: no such user")
+    creating = [u.key for u in changes.create]
+    created = set(creating)
+    if len(created) < len(creating) or not _none_in(keys, created - deleted):
+        seen = set()
+        for user, key in zip(changes.create, creating, strict=True):
+            if key in seen:
+                raise RepositoryError("the change set creates the same email twice")
+            if key in keys and key not in deleted:
+                raise RepositoryError(f"cannot create {user.email}: a user with that email exists")
+            seen.add(key)
     groups = (groups | changes.create_groups) - changes.delete_groups
     departments = (departments | changes.create_departments) - changes.delete_departments
-    for user in itertools.chain(changes.update, changes.create):
+    written = (*changes.update, *changes.create)
+    named = frozenset().union(*(u.groups for u in written))
+    placed = {u.department for u in written}
+    if named <= groups and placed - {None, ""} <= departments:
+        return
+    for user in written:
         unknown = user.groups - groups
         if unknown:
             raise RepositoryError(
@@ -154,6 +168,20 @@ def check_keys(
             )
         if user.department and user.department not in departments:
             raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
+
+
+def _all_in(keys: Container[str], wanted: Iterable[str]) -> bool:
+    """Whether every key of ``wanted`` is in ``keys`` (in the set's own loop when it is one)."""
+    if isinstance(keys, set | frozenset):
+        return keys.issuperset(wanted)
+    return all(k in keys for k in wanted)
+
+
+def _none_in(keys: Container[str], wanted: set[str]) -> bool:
+    """Whether no key of ``wanted`` is in ``keys``."""
+    if isinstance(keys, set | frozenset):
+        return wanted.isdisjoint(keys)
+    return not any(k in keys for k in wanted)
 
 
 def with_changes(current: Snapshot, changes: ChangeSet, version: str) -> Snapshot:
