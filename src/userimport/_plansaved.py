@@ -275,3 +275,184 @@ def saved_lines(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
             f'"reason":{reason},"row":{r}}}'
         )
     return spaced, canonical
+
+
+def saved_arrays(frame: pd.DataFrame, sep: str) -> tuple[Any, Any] | None:
+    """
+    The entries of :func:`saved_lines` as two Arrow string arrays, made a column at a time:
+    the spaced lines, each after ``sep``, and the canonical ones, each after a comma.
+
+    Each value is encoded once per column by Arrow's kernels (a text is its JSON string
+    unless it holds a quote, a backslash or a control character; those few go through json's
+    encoder), each distinct list of groups once, and each line is joined by Arrow, so no
+    Python string is made per entry: the arrays' data buffers are the bytes to write and to
+    hash. A property test holds the result to :func:`saved_lines`.
+
+    Returns:
+        The two arrays, or ``None`` for a frame holding a value of another type than its
+        column's (or text that is not valid Unicode): :func:`saved_lines` then decides.
+    """
+    import pyarrow as pa
+
+    try:
+        return _arrays(frame, sep)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+
+
+def array_bytes(array: Any) -> memoryview:
+    """The bytes of a string array's values, one after another (nulls have none)."""
+    import numpy as np
+
+    _, offsets, data = array.buffers()
+    if data is None:
+        return memoryview(b"")
+    ends = np.frombuffer(offsets, dtype=np.int32)
+    return memoryview(data)[ends[array.offset] : ends[array.offset + len(array)]]
+
+
+def _arrays(frame: pd.DataFrame, sep: str) -> tuple[Any, Any]:
+    """:func:`saved_arrays`, raising on a value of another type."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    join = pc.binary_join_element_wise
+    email = _json_texts(_strings(frame["email"]))
+    sides = [_user(frame, side, email) for side in ("before", "after")]
+    (before, before_c), (after, after_c) = sides
+    action = _json_texts(_strings(frame["action"]))
+    reason = _json_texts(_strings(frame["reason"]))
+    changed, changed_c = _lists(frame["changed"], sort=False)
+    rows = pa.array(frame["row"].to_numpy(dtype=object), from_pandas=True)
+    if pa.types.is_floating(rows.type):  # whole numbers in a float column
+        rows = rows.cast(pa.int64())
+    if not (pa.types.is_integer(rows.type) or pa.types.is_null(rows.type)):
+        raise TypeError(f"rows of type {rows.type}")
+    row = pc.fill_null(rows.cast(pa.string()), "null")
+    spaced = join(
+        sep, '{"action": ', action, ', "email": ', email, ', "row": ', row, ', "reason": ',
+        reason, ', "changed": ', changed, ', "before": ', before, ', "after": ', after, "}", "",
+    )  # fmt: skip
+    canonical = join(
+        ',{"action":', action, ',"after":', after_c, ',"before":', before_c, ',"changed":',
+        changed_c, ',"email":', email, ',"reason":', reason, ',"row":', row, "}", "",
+    )  # fmt: skip
+    if spaced.null_count or canonical.null_count:
+        raise TypeError("a value missing")
+    return spaced, canonical
+
+
+def _user(frame: pd.DataFrame, side: str, email: Any) -> tuple[Any, Any]:
+    """One side's users as JSON objects, spaced and canonical, ``null`` where none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    join = pc.binary_join_element_wise
+    first = _json_texts(_strings(frame[f"{side}_first_name"]))
+    if first.null_count == len(first):
+        none = pa.array(["null"] * len(first), pa.string())
+        return none, none
+    last = _json_texts(_strings(frame[f"{side}_last_name"]))
+    named = _strings(frame[f"{side}_department"])  # "" is no department, as None
+    named = pc.if_else(pc.equal(named, ""), pa.scalar(None, pa.string()), named)
+    department = pc.fill_null(_json_texts(named), "null")
+    groups, groups_c = _lists(frame[f"{side}_groups"], sort=True)
+    flags = pa.array(frame[f"{side}_is_admin"].to_numpy(dtype=object), from_pandas=False)
+    if not (pa.types.is_boolean(flags.type) or pa.types.is_null(flags.type)):
+        raise TypeError(f"is_admin of type {flags.type}")
+    admin = pc.if_else(flags, "true", "false")
+    attributes, attributes_c = _mappings(frame[f"{side}_attributes"])
+    spaced = join(
+        '{"email": ', email, ', "first_name": ', first, ', "last_name": ', last,
+        ', "department": ', department, ', "groups": ', groups, ', "is_admin": ', admin,
+        ', "attributes": ', attributes, "}", "",
+    )  # fmt: skip
+    canonical = join(
+        '{"attributes":', attributes_c, ',"department":', department, ',"email":', email,
+        ',"first_name":', first, ',"groups":', groups_c, ',"is_admin":', admin,
+        ',"last_name":', last, "}", "",
+    )  # fmt: skip
+    # A side is null exactly where it has no first name; any other gap is a wrong value.
+    if not spaced.null_count == canonical.null_count == first.null_count:
+        raise TypeError(f"a {side} user with a value missing")
+    return pc.fill_null(spaced, "null"), pc.fill_null(canonical, "null")
+
+
+def _strings(column: pd.Series) -> Any:
+    """A column of text (or nulls) as an Arrow string array; other values raise."""
+    import pyarrow as pa
+
+    source = column.to_numpy(dtype=object) if column.dtype == object else column.array
+    values = pa.array(source, from_pandas=False)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_null(values.type) or pa.types.is_large_string(values.type):
+        return values.cast(pa.string())
+    if not pa.types.is_string(values.type):
+        raise TypeError(f"text of type {values.type}")
+    return values
+
+
+def _json_texts(values: Any) -> Any:
+    """Each text as json.dumps writes it (``ensure_ascii=False``); nulls stay null."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    raw = np.frombuffer(array_bytes(values), dtype=np.uint8)
+    # In UTF-8 these bytes are only ever these characters, which json escapes.
+    if not ((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any():
+        return quoted
+    escape = pc.fill_null(pc.match_substring_regex(values, r'[\x00-\x1f"\\]'), False)
+    text = json.encoder.encode_basestring
+    escaped = [text(values[int(i)].as_py()) for i in np.flatnonzero(escape)]
+    return pc.replace_with_mask(quoted, escape, pa.array(escaped, pa.string()))
+
+
+def _lists(column: pd.Series, *, sort: bool) -> tuple[Any, Any]:
+    """
+    A column of tuples of text as JSON lists, spaced and canonical (null where ``None``),
+    each distinct tuple encoded once; with ``sort``, each list sorted.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, found = pd.factorize(column.to_numpy(dtype=object))
+    distinct = list(found)
+    if sort:
+        lists = pa.array(distinct, pa.list_(pa.string()))
+        names, parent = lists.flatten(), pc.list_parent_indices(lists)
+        if len(names) > 1:
+            same = pc.equal(parent[1:], parent[:-1])
+            if pc.any(pc.and_(same, pc.less(names[1:], names[:-1]))).as_py():
+                distinct = [tuple(sorted(d)) for d in distinct]
+    lists = pa.array(distinct, pa.list_(pa.string()))
+    names = pa.ListArray.from_arrays(lists.offsets, _json_texts(lists.flatten()))
+    pick = pa.array(codes, mask=codes < 0)
+    return tuple(
+        pc.binary_join_element_wise("[", pc.binary_join(names, gap), "]", "").take(pick)
+        for gap in (", ", ",")
+    )
+
+
+def _mappings(column: pd.Series) -> tuple[Any, Any]:
+    """A column of dicts of text as JSON objects, keys sorted, spaced and canonical."""
+    import numpy as np
+    import pyarrow as pa
+
+    values = column.to_numpy(dtype=object)
+    codes = np.where(values == np.array(None), -1, 0)
+    text = json.encoder.encode_basestring
+    spaced, canonical = ["{}"], ["{}"]
+    for i in np.flatnonzero((values != np.array({})) & (codes == 0)):
+        value = values[i]
+        if not isinstance(value, dict):
+            raise TypeError(f"attributes {value!r} are not a dict")
+        items = sorted(value.items())
+        spaced.append("{" + ", ".join(f"{text(k)}: {text(v)}" for k, v in items) + "}")
+        canonical.append("{" + ",".join(f"{text(k)}:{text(v)}" for k, v in items) + "}")
+        codes[i] = len(spaced) - 1
+    pick = pa.array(codes, mask=codes < 0)
+    return pa.array(spaced, pa.string()).take(pick), pa.array(canonical, pa.string()).take(pick)

@@ -41,10 +41,12 @@ from ._plansaved import (
     HEAD,
     HEX64,
     OPTIONAL,
+    array_bytes,
     as_list,
     read_entries,
     read_settings,
     read_warning,
+    saved_arrays,
     saved_entries,
     saved_lines,
 )
@@ -553,24 +555,32 @@ class Plan:
         with open(path, "wb") as f:
             f.write(f'{opened},\n{pad}"entries": [\n'.encode())
             digest_at = len(opened.encode()) - 65
+            gap = f",\n{pad}{pad}"
             for start in range(0, len(self.frame), _SLICE):
                 part = self.frame.iloc[start : start + _SLICE]
+                comma = 1 if start else 0  # the first entry has no comma before it
+                arrays = saved_arrays(part, gap)
+                if arrays is not None:  # Arrow made the bytes: write and hash its buffers
+                    spaced, sealed = (array_bytes(a) for a in arrays)
+                    f.write(spaced[0 if comma else 2 :])  # each is after ",\n" and the pads
+                    if secret is not None:
+                        hasher.update(sealed[1 - comma :])
+                    continue
                 try:
-                    spaced, sealed = saved_lines(part)
+                    lines, canonical_lines = saved_lines(part)
                 except TypeError:  # a value of another type: json says how it is written
                     entries = saved_entries(part)
-                    spaced, sealed = [encode(e) for e in entries], [canonical(e) for e in entries]
-                sep, gap = ("," if start else ""), (",\n" if start else "")
+                    lines = [encode(e) for e in entries]
+                    canonical_lines = [canonical(e) for e in entries]
                 if secret is not None:
                     try:
-                        hasher.update((sep + ",".join(sealed)).encode())
+                        hasher.update(("," * comma + ",".join(canonical_lines)).encode())
                     except UnicodeEncodeError as e:
                         raise PlanError(
                             "cannot sign the plan: it holds text that is not valid Unicode "
                             "(a lone surrogate)"
                         ) from e
-                lines = f",\n{pad}{pad}".join(spaced)
-                f.write(f"{gap}{pad}{pad}{lines}".encode())
+                f.write((",\n" * comma + pad + pad + gap.join(lines)).encode())
             f.write(f"\n{pad}]\n}}".encode())
             if secret is not None:
                 hasher.update(f"]{after}".encode())
