@@ -41,15 +41,14 @@ from ._plansaved import (
     HEAD,
     HEX64,
     OPTIONAL,
-    array_bytes,
     as_list,
     read_entries,
     read_settings,
     read_warning,
-    saved_arrays,
     saved_entries,
     saved_lines,
 )
+from ._planwrite import array_bytes, saved_arrays
 from ._saved import Reader, content_hash, saved_json, seal
 from .errors import PlanError
 from .fields import DEFAULT_SCHEMA, UserSchema
