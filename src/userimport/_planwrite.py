@@ -284,9 +284,12 @@ def _arrays(frame: pd.DataFrame, sep: str) -> tuple[Any, Any]:
     import numpy as np
     import pyarrow as pa
 
-    first = {side: _strings(frame[f"{side}_first_name"]) for side in ("before", "after")}
-    shape = 2 * first["before"].is_valid().to_numpy(zero_copy_only=False).astype(np.int8)
-    shape += first["after"].is_valid().to_numpy(zero_copy_only=False).astype(np.int8)
+    # A side is there when it has a first name (as saved_lines decides).
+    before, after = (
+        frame[f"{side}_first_name"].to_numpy(dtype=object) != np.array(None)
+        for side in ("before", "after")
+    )
+    shape = 2 * before.astype(np.int8) + after.astype(np.int8)
     kinds = np.unique(shape)
     if len(kinds) == 0:
         return pa.array([], pa.string()), pa.array([], pa.string())
