@@ -846,6 +846,49 @@ def test_update_rule_is_one_for_imports_and_actions(pairs: list[tuple[User, User
     assert expected == list(zip(actions.tolist(), changed.tolist(), strict=True))
 
 
+any_text = st.text(max_size=5)  # quotes, backslashes, control characters, any plane
+
+
+@st.composite
+def odd_users(draw: st.DrawFn, email: str) -> User:
+    """A user whose every text may need escaping in JSON."""
+    return User(
+        email=email,
+        first_name=draw(any_text),
+        last_name=draw(any_text),
+        department=draw(st.one_of(st.none(), any_text)),
+        groups=draw(st.frozensets(any_text, max_size=3)),
+        is_admin=draw(st.booleans()),
+        attributes=draw(st.dictionaries(any_text, any_text, max_size=3)),
+    )
+
+
+@st.composite
+def odd_plans(draw: st.DrawFn) -> Plan:
+    """A plan of every action whose texts may need escaping in JSON."""
+    from userimport.plan import FIELDS, PlanEntry
+
+    emails = draw(st.lists(any_text.map(lambda t: f"{t}@x"), unique=True, max_size=8))
+    entries = []
+    for email in emails:
+        action = draw(st.sampled_from(["create", "update", "unchanged", "skip", "delete"]))
+        user, other = draw(odd_users(email)), draw(odd_users(email))
+        entries.append(
+            PlanEntry(
+                action=action,
+                email=email,
+                row=draw(st.one_of(st.none(), st.integers(2, 10**6))),
+                reason=draw(any_text),
+                changed=tuple(f for f in FIELDS if getattr(user, f) != getattr(other, f))
+                if action == "update"
+                else (),
+                before=None if action == "create" else user,
+                after=None if action == "delete" else other if action == "update" else user,
+            )
+        )
+    return Plan.from_entries(entries, base_version="v1")
+
+
 @st.composite
 def saved_plans(draw: st.DrawFn) -> Plan:
     """A plan of every action, with any text in its reasons and attributes."""
@@ -892,6 +935,49 @@ def test_write_json_writes_to_json_text(plan: Plan, signed: bool, indent: int) -
         assert plan.to_json(indent=indent, secret=secret) == path.read_text(encoding="utf-8")
 
 
+def reference_json(plan: Plan, indent: int | None, secret: bytes | None) -> str:
+    """to_json as it was written before issue 17: json.dumps of every entry's dict."""
+    from userimport._plansaved import saved_entries
+    from userimport._saved import content_hash, seal
+
+    head = plan._saved_head()
+    entries = saved_entries(plan.frame)
+    if secret is not None:
+        head["digest"] = seal(secret, content_hash({**head, "entries": entries}))
+    if indent is None or not entries:
+        return json.dumps({**head, "entries": entries}, indent=indent, ensure_ascii=False)
+    pad = " " * indent
+    lines = ",\n".join(f"{pad}{pad}{json.dumps(e, ensure_ascii=False)}" for e in entries)
+    opened = json.dumps(head, indent=indent, ensure_ascii=False).removesuffix("\n}")
+    return f'{opened},\n{pad}"entries": [\n{lines}\n{pad}]\n}}'
+
+
+@given(
+    plan=st.one_of(odd_plans(), saved_plans()),
+    signed=st.booleans(),
+    indent=st.one_of(st.none(), st.integers(0, 3)),
+)
+@hypothesis_settings(max_examples=60, deadline=None)
+def test_to_json_is_json_dumps_of_the_entries(plan: Plan, signed: bool, indent: int | None) -> None:
+    """to_json, made column-wise, is the text json.dumps gives of every entry and its digest."""
+    secret = b"k" * 32 if signed else None
+    assert reference_json(plan, indent, secret) == plan.to_json(indent=indent, secret=secret)
+
+
+def test_to_json_of_values_of_another_type() -> None:
+    """A frame the Arrow encoder leaves to json still gives json.dumps's text."""
+    plan = Plan.from_entries(
+        [plan_entry("create", after=ANNA), plan_entry("delete", before=OLE)], base_version="v"
+    )
+    frame = plan.frame.copy()
+    frame.loc[0, "after_first_name"] = 7
+    odd = attrs.evolve(plan, frame=frame)
+    for indent in (None, 1):
+        assert reference_json(odd, indent, b"s" * 32) == odd.to_json(
+            indent=indent, secret=b"s" * 32
+        )
+
+
 def test_write_json_of_values_of_another_type(tmp_path: Path) -> None:
     """A value of an unexpected type in the frame is written as json.dumps writes it."""
     plan = Plan.from_entries(
@@ -912,49 +998,6 @@ def test_write_json_refuses_to_sign_a_lone_surrogate(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="not valid Unicode"):
         plan.write_json(tmp_path / "p.json", secret=b"s" * 32)
     assert not (tmp_path / "p.json").exists()  # no partial plan left behind
-
-
-any_text = st.text(max_size=5)  # quotes, backslashes, control characters, any plane
-
-
-@st.composite
-def odd_users(draw: st.DrawFn, email: str) -> User:
-    """A user whose every text may need escaping in JSON."""
-    return User(
-        email=email,
-        first_name=draw(any_text),
-        last_name=draw(any_text),
-        department=draw(st.one_of(st.none(), any_text)),
-        groups=draw(st.frozensets(any_text, max_size=3)),
-        is_admin=draw(st.booleans()),
-        attributes=draw(st.dictionaries(any_text, any_text, max_size=3)),
-    )
-
-
-@st.composite
-def odd_plans(draw: st.DrawFn) -> Plan:
-    """A plan of every action whose texts may need escaping in JSON."""
-    from userimport.plan import FIELDS, PlanEntry
-
-    emails = draw(st.lists(any_text.map(lambda t: f"{t}@x"), unique=True, max_size=8))
-    entries = []
-    for email in emails:
-        action = draw(st.sampled_from(["create", "update", "unchanged", "skip", "delete"]))
-        user, other = draw(odd_users(email)), draw(odd_users(email))
-        entries.append(
-            PlanEntry(
-                action=action,
-                email=email,
-                row=draw(st.one_of(st.none(), st.integers(2, 10**6))),
-                reason=draw(any_text),
-                changed=tuple(f for f in FIELDS if getattr(user, f) != getattr(other, f))
-                if action == "update"
-                else (),
-                before=None if action == "create" else user,
-                after=None if action == "delete" else other if action == "update" else user,
-            )
-        )
-    return Plan.from_entries(entries, base_version="v1")
 
 
 @given(
