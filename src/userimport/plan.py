@@ -503,10 +503,11 @@ class Plan:
         pad = " " * (indent or 0)
         gap = ", " if indent is None else f",\n{pad}{pad}"
         hasher, closing = _hashing(head) if secret is not None else (None, b"")
-        lines = "".join(
-            part if isinstance(part, str) else bytes(part).decode()
-            for part in self._entries_json(gap, hasher)
-        )
+        with bulk():  # see write_json
+            lines = "".join(
+                part if isinstance(part, str) else bytes(part).decode()
+                for part in self._entries_json(gap, hasher)
+            )
         if secret is not None:
             assert hasher is not None
             hasher.update(closing)
@@ -537,7 +538,9 @@ class Plan:
             Path(path).write_text(self.to_json(indent=indent, secret=secret), encoding="utf-8")
             return
         try:
-            self._write_entries(path, indent, secret)
+            # Without the collector's pauses: each would walk every object of the process.
+            with bulk():
+                self._write_entries(path, indent, secret)
         except BaseException:
             Path(path).unlink(missing_ok=True)
             raise
@@ -576,35 +579,9 @@ class Plan:
         Raises:
             PlanError: ``hasher`` is given and the plan holds text that is not valid Unicode.
         """
-        encode = json.JSONEncoder(ensure_ascii=False).encode
-        canonical = functools.partial(
-            json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
         for start in range(0, len(self.frame), _SLICE):
             part = self.frame.iloc[start : start + _SLICE]
-            first = 0 if start else 1
-            arrays = saved_arrays(part, gap)
-            if arrays is not None:  # Arrow made the bytes: write and hash its buffers
-                spaced, sealed = (array_bytes(a) for a in arrays)
-                if hasher is not None:
-                    hasher.update(sealed[first:])
-                yield spaced[2 * first :]
-                continue
-            try:
-                lines, sealed_lines = saved_lines(part)
-            except TypeError:  # a value of another type: json says how it is written
-                entries = saved_entries(part)
-                lines = [encode(e) for e in entries]
-                sealed_lines = [] if hasher is None else [_sealed(canonical, e) for e in entries]
-            if hasher is not None:
-                try:
-                    hasher.update(("," * (1 - first) + ",".join(sealed_lines)).encode())
-                except UnicodeEncodeError as e:
-                    raise PlanError(
-                        "cannot sign the plan: it holds text that is not valid Unicode "
-                        "(a lone surrogate)"
-                    ) from e
-            yield "".join(gap + line for line in lines)[2 * first :]
+            yield _slice_json(part, gap, hasher, first=not start)
 
     def _saved_head(self) -> dict[str, Any]:
         """Everything :meth:`to_json` writes but the entries and the digest."""
@@ -748,6 +725,34 @@ def _hashing(head: dict[str, Any]) -> tuple[Any, bytes]:
         raise PlanError(
             "cannot sign the plan: it holds text that is not valid Unicode (a lone surrogate)"
         ) from e
+
+
+def _slice_json(part: pd.DataFrame, gap: str, hasher: Any, *, first: bool) -> str | memoryview:
+    """One slice of :meth:`Plan._entries_json`."""
+    skip = 1 if first else 0
+    arrays = saved_arrays(part, gap)
+    if arrays is not None:  # Arrow made the bytes: write and hash its buffers
+        spaced, sealed = (array_bytes(a) for a in arrays)
+        if hasher is not None:
+            hasher.update(sealed[skip:])
+        return spaced[2 * skip :]
+    try:
+        lines, sealed_lines = saved_lines(part)
+    except TypeError:  # a value of another type: json says how it is written
+        entries = saved_entries(part)
+        lines = [json.dumps(e, ensure_ascii=False) for e in entries]
+        canonical = functools.partial(
+            json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        sealed_lines = [] if hasher is None else [_sealed(canonical, e) for e in entries]
+    if hasher is not None:
+        try:
+            hasher.update(("," * (1 - skip) + ",".join(sealed_lines)).encode())
+        except UnicodeEncodeError as e:
+            raise PlanError(
+                "cannot sign the plan: it holds text that is not valid Unicode (a lone surrogate)"
+            ) from e
+    return "".join(gap + line for line in lines)[2 * skip :]
 
 
 def _sealed(canonical: Any, entry: dict[str, Any]) -> str:
