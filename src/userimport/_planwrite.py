@@ -21,15 +21,19 @@ undo of one, has one shape).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ._plansaved import saved_entries, saved_lines
+from .errors import PlanError
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-__all__ = ["array_bytes", "saved_arrays"]
+__all__ = ["array_bytes", "hashing", "saved_arrays", "slice_json"]
 
 #: Up to how many combinations neighbouring tokens are rendered as one.
 _COMBINATIONS = 4096
@@ -64,6 +68,63 @@ def array_bytes(array: Any) -> memoryview:
         return memoryview(b"")
     ends = np.frombuffer(offsets, dtype=np.int32)
     return memoryview(data)[ends[array.offset] : ends[array.offset + len(array)]]
+
+
+def hashing(head: dict[str, Any]) -> tuple[Any, bytes]:
+    """
+    A SHA-256 fed with the canonical JSON of a saved plan's ``head`` up to its entries, and
+    the text that closes it after them: the entries go in between (see ``content_hash``).
+    """
+    canonical = json.dumps(
+        {**head, "entries": []},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    before, _, after = canonical.partition('"entries":[]')
+    try:
+        return hashlib.sha256(f'{before}"entries":['.encode()), f"]{after}".encode()
+    except UnicodeEncodeError as e:
+        raise PlanError(
+            "cannot sign the plan: it holds text that is not valid Unicode (a lone surrogate)"
+        ) from e
+
+
+def slice_json(part: pd.DataFrame, gap: str, hasher: Any, *, first: bool) -> str | memoryview:
+    """One slice of entries for :meth:`Plan._entries_json <userimport.plan.Plan._entries_json>`."""
+    skip = 1 if first else 0
+    arrays = saved_arrays(part, gap)
+    if arrays is not None:  # Arrow made the bytes: write and hash its buffers
+        spaced, sealed = (array_bytes(a) for a in arrays)
+        if hasher is not None:
+            hasher.update(sealed[skip:])
+        return spaced[2 * skip :]
+    try:
+        lines, sealed_lines = saved_lines(part)
+    except TypeError:  # a value of another type: json says how it is written
+        entries = saved_entries(part)
+        lines = [json.dumps(e, ensure_ascii=False) for e in entries]
+        canonical = functools.partial(
+            json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        sealed_lines = [] if hasher is None else [_sealed(canonical, e) for e in entries]
+    if hasher is not None:
+        try:
+            hasher.update(("," * (1 - skip) + ",".join(sealed_lines)).encode())
+        except UnicodeEncodeError as e:
+            raise PlanError(
+                "cannot sign the plan: it holds text that is not valid Unicode (a lone surrogate)"
+            ) from e
+    return "".join(gap + line for line in lines)[2 * skip :]
+
+
+def _sealed(canonical: Any, entry: dict[str, Any]) -> str:
+    """An entry's canonical JSON; a value JSON cannot hold cannot be signed."""
+    try:
+        return str(canonical(entry))
+    except ValueError as e:
+        raise PlanError(f"cannot sign the plan: {e}") from e
 
 
 # -- columns ----------------------------------------------------------------------------

@@ -8,8 +8,6 @@ HTML) and applied later by :func:`~userimport.apply.apply_plan`.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
 import itertools
 import json
@@ -45,10 +43,8 @@ from ._plansaved import (
     read_entries,
     read_settings,
     read_warning,
-    saved_entries,
-    saved_lines,
 )
-from ._planwrite import array_bytes, saved_arrays
+from ._planwrite import hashing, slice_json
 from ._saved import Reader, content_hash, saved_json, seal
 from .errors import PlanError
 from .fields import DEFAULT_SCHEMA, UserSchema
@@ -502,7 +498,7 @@ class Plan:
             return json.dumps({**head, "entries": []}, indent=indent, ensure_ascii=False)
         pad = " " * (indent or 0)
         gap = ", " if indent is None else f",\n{pad}{pad}"
-        hasher, closing = _hashing(head) if secret is not None else (None, b"")
+        hasher, closing = hashing(head) if secret is not None else (None, b"")
         with bulk():  # see write_json
             lines = "".join(
                 part if isinstance(part, str) else bytes(part).decode()
@@ -550,7 +546,7 @@ class Plan:
     ) -> None:
         """:meth:`write_json`'s writing, a slice of entries at a time."""
         head = self._saved_head()
-        hasher, closing = _hashing(head) if secret is not None else (None, b"")
+        hasher, closing = hashing(head) if secret is not None else (None, b"")
         if secret is not None:
             head["digest"] = "0" * 64  # a place of the digest's length, filled in at the end
         pad = " " * indent
@@ -581,7 +577,7 @@ class Plan:
         """
         for start in range(0, len(self.frame), _SLICE):
             part = self.frame.iloc[start : start + _SLICE]
-            yield _slice_json(part, gap, hasher, first=not start)
+            yield slice_json(part, gap, hasher, first=not start)
 
     def _saved_head(self) -> dict[str, Any]:
         """Everything :meth:`to_json` writes but the entries and the digest."""
@@ -704,63 +700,6 @@ class Plan:
             is_undo=True,
             schema=self.schema,
         )
-
-
-def _hashing(head: dict[str, Any]) -> tuple[Any, bytes]:
-    """
-    A SHA-256 fed with the canonical JSON of a saved plan's ``head`` up to its entries, and
-    the text that closes it after them: the entries go in between (see ``content_hash``).
-    """
-    canonical = json.dumps(
-        {**head, "entries": []},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
-    before, _, after = canonical.partition('"entries":[]')
-    try:
-        return hashlib.sha256(f'{before}"entries":['.encode()), f"]{after}".encode()
-    except UnicodeEncodeError as e:
-        raise PlanError(
-            "cannot sign the plan: it holds text that is not valid Unicode (a lone surrogate)"
-        ) from e
-
-
-def _slice_json(part: pd.DataFrame, gap: str, hasher: Any, *, first: bool) -> str | memoryview:
-    """One slice of :meth:`Plan._entries_json`."""
-    skip = 1 if first else 0
-    arrays = saved_arrays(part, gap)
-    if arrays is not None:  # Arrow made the bytes: write and hash its buffers
-        spaced, sealed = (array_bytes(a) for a in arrays)
-        if hasher is not None:
-            hasher.update(sealed[skip:])
-        return spaced[2 * skip :]
-    try:
-        lines, sealed_lines = saved_lines(part)
-    except TypeError:  # a value of another type: json says how it is written
-        entries = saved_entries(part)
-        lines = [json.dumps(e, ensure_ascii=False) for e in entries]
-        canonical = functools.partial(
-            json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-        sealed_lines = [] if hasher is None else [_sealed(canonical, e) for e in entries]
-    if hasher is not None:
-        try:
-            hasher.update(("," * (1 - skip) + ",".join(sealed_lines)).encode())
-        except UnicodeEncodeError as e:
-            raise PlanError(
-                "cannot sign the plan: it holds text that is not valid Unicode (a lone surrogate)"
-            ) from e
-    return "".join(gap + line for line in lines)[2 * skip :]
-
-
-def _sealed(canonical: Any, entry: dict[str, Any]) -> str:
-    """An entry's canonical JSON; a value JSON cannot hold cannot be signed."""
-    try:
-        return str(canonical(entry))
-    except ValueError as e:
-        raise PlanError(f"cannot sign the plan: {e}") from e
 
 
 def plan_import(
