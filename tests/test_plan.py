@@ -990,6 +990,20 @@ def test_write_json_of_values_of_another_type(tmp_path: Path) -> None:
     assert odd.to_json(indent=1, secret=b"s" * 32) == (tmp_path / "p.json").read_text("utf-8")
 
 
+def test_write_json_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    """The garbage collector, held off while writing entries, runs again after, even on errors."""
+    import gc
+
+    plan = Plan.from_entries([plan_entry("create", after=ANNA)], base_version="v")
+    bad = Plan.from_entries([plan_entry("create", after=ANNA, reason="\ud800")], base_version="v")
+    assert gc.isenabled()
+    plan.write_json(tmp_path / "p.json", secret=b"s" * 32)
+    plan.to_json(secret=b"s" * 32)
+    with pytest.raises(PlanError):
+        bad.write_json(tmp_path / "q.json", secret=b"s" * 32)
+    assert gc.isenabled()
+
+
 def test_write_json_refuses_to_sign_a_lone_surrogate(tmp_path: Path) -> None:
     """Text that is not valid Unicode cannot be signed by write_json, as by to_json; no file."""
     plan = Plan.from_entries([plan_entry("create", after=ANNA, reason="\ud800")], base_version="v")
