@@ -38,7 +38,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_matches", "mapping", "_content", "_suggest"),
     ("_issues", "validation"),
     ("review",),
-    ("plan", "_planframe", "_plansaved", "_planrules", "_planparts", "_namecheck", "_mirror"),
+    (
+        "plan",
+        "_planframe",
+        "_plansaved",
+        "_planwrite",
+        "_planrules",
+        "_planparts",
+        "_namecheck",
+        "_mirror",
+    ),
     ("apply",),
     ("export", "actions"),
     # The pipeline assembled once, and what replays it.

@@ -846,6 +846,49 @@ def test_update_rule_is_one_for_imports_and_actions(pairs: list[tuple[User, User
     assert expected == list(zip(actions.tolist(), changed.tolist(), strict=True))
 
 
+any_text = st.text(max_size=5)  # quotes, backslashes, control characters, any plane
+
+
+@st.composite
+def odd_users(draw: st.DrawFn, email: str) -> User:
+    """A user whose every text may need escaping in JSON."""
+    return User(
+        email=email,
+        first_name=draw(any_text),
+        last_name=draw(any_text),
+        department=draw(st.one_of(st.none(), any_text)),
+        groups=draw(st.frozensets(any_text, max_size=3)),
+        is_admin=draw(st.booleans()),
+        attributes=draw(st.dictionaries(any_text, any_text, max_size=3)),
+    )
+
+
+@st.composite
+def odd_plans(draw: st.DrawFn) -> Plan:
+    """A plan of every action whose texts may need escaping in JSON."""
+    from userimport.plan import FIELDS, PlanEntry
+
+    emails = draw(st.lists(any_text.map(lambda t: f"{t}@x"), unique=True, max_size=8))
+    entries = []
+    for email in emails:
+        action = draw(st.sampled_from(["create", "update", "unchanged", "skip", "delete"]))
+        user, other = draw(odd_users(email)), draw(odd_users(email))
+        entries.append(
+            PlanEntry(
+                action=action,
+                email=email,
+                row=draw(st.one_of(st.none(), st.integers(2, 10**6))),
+                reason=draw(any_text),
+                changed=tuple(f for f in FIELDS if getattr(user, f) != getattr(other, f))
+                if action == "update"
+                else (),
+                before=None if action == "create" else user,
+                after=None if action == "delete" else other if action == "update" else user,
+            )
+        )
+    return Plan.from_entries(entries, base_version="v1")
+
+
 @st.composite
 def saved_plans(draw: st.DrawFn) -> Plan:
     """A plan of every action, with any text in its reasons and attributes."""
@@ -892,6 +935,49 @@ def test_write_json_writes_to_json_text(plan: Plan, signed: bool, indent: int) -
         assert plan.to_json(indent=indent, secret=secret) == path.read_text(encoding="utf-8")
 
 
+def reference_json(plan: Plan, indent: int | None, secret: bytes | None) -> str:
+    """to_json as it was written before issue 17: json.dumps of every entry's dict."""
+    from userimport._plansaved import saved_entries
+    from userimport._saved import content_hash, seal
+
+    head = plan._saved_head()
+    entries = saved_entries(plan.frame)
+    if secret is not None:
+        head["digest"] = seal(secret, content_hash({**head, "entries": entries}))
+    if indent is None or not entries:
+        return json.dumps({**head, "entries": entries}, indent=indent, ensure_ascii=False)
+    pad = " " * indent
+    lines = ",\n".join(f"{pad}{pad}{json.dumps(e, ensure_ascii=False)}" for e in entries)
+    opened = json.dumps(head, indent=indent, ensure_ascii=False).removesuffix("\n}")
+    return f'{opened},\n{pad}"entries": [\n{lines}\n{pad}]\n}}'
+
+
+@given(
+    plan=st.one_of(odd_plans(), saved_plans()),
+    signed=st.booleans(),
+    indent=st.one_of(st.none(), st.integers(0, 3)),
+)
+@hypothesis_settings(max_examples=60, deadline=None)
+def test_to_json_is_json_dumps_of_the_entries(plan: Plan, signed: bool, indent: int | None) -> None:
+    """to_json, made column-wise, is the text json.dumps gives of every entry and its digest."""
+    secret = b"k" * 32 if signed else None
+    assert reference_json(plan, indent, secret) == plan.to_json(indent=indent, secret=secret)
+
+
+def test_to_json_of_values_of_another_type() -> None:
+    """A frame the Arrow encoder leaves to json still gives json.dumps's text."""
+    plan = Plan.from_entries(
+        [plan_entry("create", after=ANNA), plan_entry("delete", before=OLE)], base_version="v"
+    )
+    frame = plan.frame.copy()
+    frame.loc[0, "after_first_name"] = 7
+    odd = attrs.evolve(plan, frame=frame)
+    for indent in (None, 1):
+        assert reference_json(odd, indent, b"s" * 32) == odd.to_json(
+            indent=indent, secret=b"s" * 32
+        )
+
+
 def test_write_json_of_values_of_another_type(tmp_path: Path) -> None:
     """A value of an unexpected type in the frame is written as json.dumps writes it."""
     plan = Plan.from_entries(
@@ -904,6 +990,20 @@ def test_write_json_of_values_of_another_type(tmp_path: Path) -> None:
     assert odd.to_json(indent=1, secret=b"s" * 32) == (tmp_path / "p.json").read_text("utf-8")
 
 
+def test_write_json_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    """The garbage collector, held off while writing entries, runs again after, even on errors."""
+    import gc
+
+    plan = Plan.from_entries([plan_entry("create", after=ANNA)], base_version="v")
+    bad = Plan.from_entries([plan_entry("create", after=ANNA, reason="\ud800")], base_version="v")
+    assert gc.isenabled()
+    plan.write_json(tmp_path / "p.json", secret=b"s" * 32)
+    plan.to_json(secret=b"s" * 32)
+    with pytest.raises(PlanError):
+        bad.write_json(tmp_path / "q.json", secret=b"s" * 32)
+    assert gc.isenabled()
+
+
 def test_write_json_refuses_to_sign_a_lone_surrogate(tmp_path: Path) -> None:
     """Text that is not valid Unicode cannot be signed by write_json, as by to_json; no file."""
     plan = Plan.from_entries([plan_entry("create", after=ANNA, reason="\ud800")], base_version="v")
@@ -912,6 +1012,97 @@ def test_write_json_refuses_to_sign_a_lone_surrogate(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="not valid Unicode"):
         plan.write_json(tmp_path / "p.json", secret=b"s" * 32)
     assert not (tmp_path / "p.json").exists()  # no partial plan left behind
+
+
+@given(
+    plan=st.one_of(odd_plans(), saved_plans()),
+    indent=st.integers(1, 3),
+    combinations=st.sampled_from([1, 4096]),
+)
+@hypothesis_settings(max_examples=60, deadline=None)
+def test_saved_arrays_are_saved_lines(plan: Plan, indent: int, combinations: int) -> None:
+    """Arrow's column-wise entries are byte for byte the ones written an entry at a time."""
+    from userimport import _planwrite
+    from userimport._plansaved import saved_lines
+    from userimport._planwrite import array_bytes, saved_arrays
+
+    gap = ",\n" + " " * 2 * indent
+    saved, _planwrite._COMBINATIONS = _planwrite._COMBINATIONS, combinations
+    try:
+        arrays = saved_arrays(plan.frame, gap)
+    finally:
+        _planwrite._COMBINATIONS = saved
+    assert arrays is not None
+    spaced, canonical = saved_lines(plan.frame)
+    assert "".join(gap + line for line in spaced) == bytes(array_bytes(arrays[0])).decode()
+    assert "".join("," + line for line in canonical) == bytes(array_bytes(arrays[1])).decode()
+
+
+def test_saved_arrays_of_values_as_saved_lines_reads_them() -> None:
+    """Unsorted groups, an empty department and whole floats as rows are written as before."""
+    from userimport._plansaved import saved_lines
+    from userimport._planwrite import array_bytes, saved_arrays
+
+    plan = Plan.from_entries(
+        [plan_entry("delete", before=OLE, row=4), plan_entry("create", after=ANNA)],
+        base_version="v",
+    )
+    frame = plan.frame.copy()
+    frame["row"] = [4.0, float("nan")]
+    frame.loc[0, "before_groups"] = ("Tech", "Bergen")
+    frame.loc[0, "before_department"] = ""
+    arrays = saved_arrays(frame, ",")
+    assert arrays is not None
+    spaced, _ = saved_lines(frame)
+    assert "".join("," + line for line in spaced) == bytes(array_bytes(arrays[0])).decode()
+    assert '"row": 4, ' in spaced[0]
+    assert '"department": null, "groups": ["Bergen", "Tech"]' in spaced[0]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("after_first_name", 7),
+        ("after_first_name", float("nan")),
+        ("after_last_name", None),
+        ("after_department", 0),
+        ("after_groups", ["Oslo"]),
+        ("after_groups", None),
+        ("after_groups", "Oslo"),
+        ("after_is_admin", None),
+        ("after_is_admin", 1),
+        ("after_is_admin", float("nan")),
+        ("after_attributes", "title"),
+        ("after_attributes", None),
+        ("after_attributes", {"b": "1", "a": "\n"}),
+        ("changed", None),
+        ("changed", "ab"),
+        ("row", 2.5),
+        ("row", float("nan")),
+        ("row", True),
+        ("reason", None),
+        ("action", 3),
+        ("email", None),
+    ],
+)
+def test_saved_arrays_of_values_of_another_type(column: str, value: object) -> None:
+    """A value not of its column's type is written as saved_lines writes it, or left to it."""
+    from userimport._plansaved import saved_lines
+    from userimport._planwrite import array_bytes, saved_arrays
+
+    plan = Plan.from_entries([plan_entry("create", after=ANNA, row=3)], base_version="v")
+    frame = plan.frame.copy()
+    frame[column] = frame[column].astype(object)
+    frame.at[0, column] = value
+    arrays = saved_arrays(frame, ",")
+    try:
+        spaced, canonical = saved_lines(frame)
+    except TypeError:
+        assert None is arrays
+        return
+    if arrays is not None:
+        assert "," + spaced[0] == bytes(array_bytes(arrays[0])).decode()
+        assert "," + canonical[0] == bytes(array_bytes(arrays[1])).decode()
 
 
 @given(plan=saved_plans())

@@ -8,12 +8,10 @@ HTML) and applied later by :func:`~userimport.apply.apply_plan`.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import itertools
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,9 +42,8 @@ from ._plansaved import (
     read_entries,
     read_settings,
     read_warning,
-    saved_entries,
-    saved_lines,
 )
+from ._planwrite import hashing, slice_json
 from ._saved import Reader, content_hash, saved_json, seal
 from .errors import PlanError
 from .fields import DEFAULT_SCHEMA, UserSchema
@@ -493,19 +490,27 @@ class Plan:
             PlanError: ``secret`` is given and the plan holds text that is not valid Unicode.
         """
         head = self._saved_head()
-        entries = saved_entries(self.frame)
+        if not len(self.frame):
+            if secret is not None:
+                try:
+                    head["digest"] = seal(secret, content_hash({**head, "entries": []}))
+                except ValueError as e:
+                    raise PlanError(f"cannot sign the plan: {e}") from e
+            return json.dumps({**head, "entries": []}, indent=indent, ensure_ascii=False)
+        pad = " " * (indent or 0)
+        gap = ", " if indent is None else f",\n{pad}{pad}"
+        hasher, closing = hashing(head) if secret is not None else (None, b"")
+        with bulk():  # see write_json
+            lines = "".join(
+                part if isinstance(part, str) else bytes(part).decode()
+                for part in self._entries_json(gap, hasher)
+            )
         if secret is not None:
-            try:
-                head["digest"] = seal(secret, content_hash({**head, "entries": entries}))
-            except ValueError as e:
-                raise PlanError(f"cannot sign the plan: {e}") from e
-        if indent is None or not entries:
-            return json.dumps({**head, "entries": entries}, indent=indent, ensure_ascii=False)
-        # The entries go through json's C encoder, one per line: with an indent, json.dumps
-        # runs in Python, ten times slower for a plan of many users.
-        encode = json.JSONEncoder(ensure_ascii=False).encode
-        pad = " " * indent
-        lines = ",\n".join(f"{pad}{pad}{encode(e)}" for e in entries)
+            assert hasher is not None
+            hasher.update(closing)
+            head["digest"] = seal(secret, hasher.digest())
+        if indent is None:
+            return f'{json.dumps(head, ensure_ascii=False)[:-1]}, "entries": [{lines}]}}'
         opened = json.dumps(head, indent=indent, ensure_ascii=False).removesuffix("\n}")
         return f'{opened},\n{pad}"entries": [\n{lines}\n{pad}]\n}}'
 
@@ -530,53 +535,50 @@ class Plan:
             Path(path).write_text(self.to_json(indent=indent, secret=secret), encoding="utf-8")
             return
         try:
-            self._write_slices(path, indent, secret)
+            # Without the collector's pauses: each would walk every object of the process.
+            with bulk():
+                self._write_entries(path, indent, secret)
         except BaseException:
             Path(path).unlink(missing_ok=True)
             raise
 
-    def _write_slices(
+    def _write_entries(
         self, path: str | os.PathLike[str], indent: int, secret: bytes | None
     ) -> None:
         """:meth:`write_json`'s writing, a slice of entries at a time."""
         head = self._saved_head()
-        # The canonical JSON that the digest covers, around its entries.
-        canonical = functools.partial(
-            json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-        before, _, after = canonical({**head, "entries": []}).partition('"entries":[]')
-        hasher = hashlib.sha256(f'{before}"entries":['.encode())
+        hasher, closing = hashing(head) if secret is not None else (None, b"")
         if secret is not None:
             head["digest"] = "0" * 64  # a place of the digest's length, filled in at the end
         pad = " " * indent
         opened = json.dumps(head, indent=indent, ensure_ascii=False).removesuffix("\n}")
-        encode = json.JSONEncoder(ensure_ascii=False).encode
         with open(path, "wb") as f:
             f.write(f'{opened},\n{pad}"entries": [\n'.encode())
-            digest_at = len(opened.encode()) - 65
-            for start in range(0, len(self.frame), _SLICE):
-                part = self.frame.iloc[start : start + _SLICE]
-                try:
-                    spaced, sealed = saved_lines(part)
-                except TypeError:  # a value of another type: json says how it is written
-                    entries = saved_entries(part)
-                    spaced, sealed = [encode(e) for e in entries], [canonical(e) for e in entries]
-                sep, gap = ("," if start else ""), (",\n" if start else "")
-                if secret is not None:
-                    try:
-                        hasher.update((sep + ",".join(sealed)).encode())
-                    except UnicodeEncodeError as e:
-                        raise PlanError(
-                            "cannot sign the plan: it holds text that is not valid Unicode "
-                            "(a lone surrogate)"
-                        ) from e
-                lines = f",\n{pad}{pad}".join(spaced)
-                f.write(f"{gap}{pad}{pad}{lines}".encode())
+            for part in self._entries_json(f",\n{pad}{pad}", hasher):
+                f.write(part.encode() if isinstance(part, str) else part)
             f.write(f"\n{pad}]\n}}".encode())
-            if secret is not None:
-                hasher.update(f"]{after}".encode())
-                f.seek(digest_at)
+            if hasher is not None:
+                assert secret is not None
+                hasher.update(closing)
+                f.seek(len(opened.encode()) - 65)
                 f.write(seal(secret, hasher.digest()).encode())
+
+    def _entries_json(self, gap: str, hasher: Any) -> Iterator[str | memoryview]:
+        """
+        The entries as :meth:`to_json` writes them, a slice at a time, each after ``gap``
+        but the first, which is after ``gap`` less its two first characters (``",\\n"`` or
+        ``", "``); their canonical JSON, each after a comma but the first, goes to ``hasher``
+        (if not ``None``).
+
+        Each slice is made column-wise by Arrow and comes as its UTF-8 bytes, or, with a
+        value of another type than its column's, entry by entry as text.
+
+        Raises:
+            PlanError: ``hasher`` is given and the plan holds text that is not valid Unicode.
+        """
+        for start in range(0, len(self.frame), _SLICE):
+            part = self.frame.iloc[start : start + _SLICE]
+            yield slice_json(part, gap, hasher, first=not start)
 
     def _saved_head(self) -> dict[str, Any]:
         """Everything :meth:`to_json` writes but the entries and the digest."""
