@@ -561,6 +561,8 @@ class SqlUserRepository:
                 f"cannot {action} in {self._shown}: another process holds the lock "
                 f"(waited {self._busy_timeout:g} s); try again ({detail})"
             )
+        if isinstance(orig, sqlite3.Error) and (why := self._sqlite_reason(lowered)):
+            return f"cannot {action} in {self._shown}: {why} ({detail})"
         if self._is_lost(exc):
             # Only a commit writes; one that failed before COMMIT was sent wrote nothing (the
             # server rolls back a transaction whose client is gone). A failed COMMIT is settled.
@@ -570,6 +572,32 @@ class SqlUserRepository:
                 f"connection was lost{written} ({detail})"
             )
         return f"cannot {action} in {self._shown}: {type(orig).__name__}: {detail}"
+
+    def _sqlite_reason(self, lowered: str) -> str | None:
+        """
+        What a SQLite error (its message, lowered) means to the user, or None: SQLite has no
+        connection to lose, so a read-only store, a file that cannot be opened or one that is
+        not a store are said as such (SQLite's messages, ``sqlite3.c``).
+        """
+        target = self._sqlite.target if self._sqlite is not None else self._shown
+        if "readonly" in lowered:
+            return (
+                "the store is read-only (the file, its folder, or mode=ro in the URL); "
+                "nothing was written"
+            )
+        if "unable to open database file" in lowered:
+            return (
+                f"cannot open the file {target}: check that its folder exists and that "
+                "the file and the folder can be written"
+            )
+        if "file is not a database" in lowered:
+            return (
+                f"{target} is not a SQLite database (a CSV or Excel file given as the store?); "
+                "give the store's file, e.g. --db sqlite:///users.db"
+            )
+        if "no such table" in lowered or "no such column" in lowered:
+            return "it is not a userimport store, or it is damaged"
+        return None
 
     def _is_lost(self, exc: BaseException) -> bool:
         """Whether the database could not be reached, or the connection failed."""
@@ -601,6 +629,7 @@ class SqlUserRepository:
             if not held:
                 with self._transaction(write=True) as db:
                     _sqlio.create(db, _sqlschema.STORE_TABLES)
+                    self._check_tables(db)
                     if not db.rows("SELECT id FROM meta"):
                         self._made = True
                         db.run(
@@ -619,6 +648,21 @@ class SqlUserRepository:
             if self._declared:
                 self._add_columns()
             self._schema_ready = True
+
+    def _check_tables(self, db: _Db) -> None:
+        """
+        Refuse a database whose tables of the store's names lack the store's columns (another
+        app's ``users`` table): raised in the transaction that made the missing tables, so
+        nothing is left in that database.
+        """
+        for table in _sqlschema.STORE_TABLES:
+            missing = set(_sqlschema.COLUMNS[table]) - _sqlio.columns_of(db, table)
+            if missing:
+                raise RepositoryError(
+                    f"cannot use {self._shown}: it is not a userimport store (its table "
+                    f"{table} has no column {', '.join(sorted(missing))}); give the store's "
+                    "database, or a new file"
+                )
 
     def _add_columns(self) -> None:
         """

@@ -1,0 +1,108 @@
+"""A user's mistakes with the sqlite3-native store and the command line: clear errors, no harm."""
+
+from __future__ import annotations
+
+import gc
+import socket
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from userimport import ChangeSet, RepositoryError, User
+from userimport.cli import cli
+from userimport.sql import SqlUserRepository
+
+
+def _free_port() -> int:
+    """A local TCP port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_cli_unreachable_postgresql_is_a_clear_error_without_password() -> None:
+    """A PostgreSQL --db that cannot be reached: an error message, no traceback, no password."""
+    pytest.importorskip("psycopg")
+    url = f"postgresql://bob:s3cretpw@127.0.0.1:{_free_port()}/nope"
+    result = CliRunner().invoke(cli, ["--db", url, "users"])
+    assert not isinstance(result.exception, Exception) or isinstance(
+        result.exception, SystemExit
+    ), result.exception
+    assert 0 != result.exit_code
+    assert "s3cretpw" not in result.output
+    assert "cannot be reached" in result.output
+
+
+def _store(path: Path) -> str:
+    """A store with one user at ``path``; its URL."""
+    repo = SqlUserRepository(f"sqlite:///{path}")
+    repo.commit(ChangeSet(create=[User(email="a@b.no")]), expected_version=repo.snapshot().version)
+    repo.close()
+    return f"sqlite:///{path}"
+
+
+def test_read_only_store_says_read_only(tmp_path: Path) -> None:
+    """A commit to a store opened read-only says so, not that the connection was lost."""
+    _store(tmp_path / "s.db")
+    repo = SqlUserRepository(f"sqlite:///file:{tmp_path / 's.db'}?mode=ro&uri=true")
+    snap = repo.snapshot()
+    with pytest.raises(RepositoryError) as info:
+        repo.commit(ChangeSet(create=[User(email="c@b.no")]), expected_version=snap.version)
+    repo.close()
+    assert "read-only" in str(info.value)
+    assert "connection was lost" not in str(info.value)
+
+
+def test_missing_folder_names_the_file(tmp_path: Path) -> None:
+    """A store in a folder that does not exist: the message names the file, not a lost link."""
+    path = tmp_path / "no such dir" / "users.db"
+    with pytest.raises(RepositoryError) as info:
+        SqlUserRepository(f"sqlite:///{path}").snapshot()
+    assert str(path) in str(info.value)
+    assert "connection was lost" not in str(info.value)
+
+
+def test_csv_as_store_says_not_a_database(tmp_path: Path) -> None:
+    """A CSV file given as the store: it is not a SQLite database, and it is left as it was."""
+    path = tmp_path / "staff.csv"
+    path.write_text("email,first_name\na@b.no,A\n" * 50)
+    before = path.read_bytes()
+    with pytest.raises(RepositoryError) as info:
+        SqlUserRepository(f"sqlite:///{path}").snapshot()
+    assert "not a SQLite database" in str(info.value)
+    assert before == path.read_bytes()
+
+
+def test_another_apps_database_is_refused_and_left_alone(tmp_path: Path) -> None:
+    """A SQLite file of another app with its own ``users`` table: refused, no table added."""
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    con.close()
+    with pytest.raises(RepositoryError) as info:
+        SqlUserRepository(f"sqlite:///{path}").snapshot()
+    con = sqlite3.connect(path)
+    tables = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    con.close()
+    assert {"users"} == tables
+    assert "not a userimport store" in str(info.value)
+    assert "connection was lost" not in str(info.value)
+
+
+def test_in_process_main_leaves_the_collector_as_it_found_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Running the command in a process (a failing plan) leaves the collector enabled."""
+    from userimport.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["userimport", "--db", "sqlite:///x.db", "plan", "no.csv"])
+    assert gc.isenabled()
+    try:
+        assert 0 != main()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
