@@ -106,3 +106,28 @@ def test_in_process_main_leaves_the_collector_as_it_found_it(
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_snapshot_reads_the_opened_file_after_chdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative store URL names one file: after a chdir, snapshots (ADBC too) still read it."""
+    import userimport.sql
+
+    pytest.importorskip("adbc_driver_sqlite")
+    monkeypatch.setattr(userimport.sql, "ADBC_FROM", 0)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "b")
+    _store(Path("users.db"))  # a@b.no
+    other = SqlUserRepository("sqlite:///users.db")
+    version = other.snapshot().version
+    other.commit(ChangeSet(create=[User(email="b@b.no")]), expected_version=version)
+    other.close()
+    monkeypatch.chdir(tmp_path / "a")
+    _store(Path("users.db"))
+    repo = SqlUserRepository("sqlite:///users.db", cache=False)
+    monkeypatch.chdir(tmp_path / "b")
+    emails = sorted(u.email for u in repo.snapshot())
+    repo.close()
+    assert ["a@b.no"] == emails

@@ -157,7 +157,8 @@ class SqlUserRepository:
             connect_args.setdefault("check_same_thread", False)
             database = self._url.database or ""
             if database not in ("", ":memory:") and not self._url.query:
-                self._file = None if database.startswith("file:") else database
+                # The path made absolute now, as sqlite3's: a chdir later reads the same file.
+                self._file = None if database.startswith("file:") else target
             if self.in_memory:
                 self._memory_lock = threading.Lock()
                 connect_args["check_same_thread"] = False
