@@ -131,3 +131,41 @@ def test_snapshot_reads_the_opened_file_after_chdir(
     emails = sorted(u.email for u in repo.snapshot())
     repo.close()
     assert ["a@b.no"] == emails
+
+
+def test_in_memory_engine_waits_for_a_commit_of_another_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An app's query on an in-memory store's engine mid-commit neither splits nor loses it."""
+    import threading
+
+    import userimport.sql
+
+    repo = SqlUserRepository("sqlite://", cache=False)
+    before = repo.snapshot()
+    engine = repo.engine
+    sync = userimport.sql._sync
+    counts: list[int] = []
+
+    def query() -> None:
+        with engine.connect() as conn:
+            counts.append(conn.exec_driver_sql("SELECT count(*) FROM users").scalar_one())
+
+    def sync_then_query(db: object, table: str, *args: object) -> None:
+        sync(db, table, *args)  # type: ignore[arg-type]
+        if table == "memberships":
+            app = threading.Thread(target=query)
+            app.start()
+            app.join(0.3)  # it waits for the commit, which goes on
+            started.append(app)
+
+    started: list[threading.Thread] = []
+    monkeypatch.setattr(userimport.sql, "_sync", sync_then_query)
+    version = repo.commit(
+        ChangeSet(create=[User(email=f"u{i}@b.no") for i in range(5)]),
+        expected_version=before.version,
+    )
+    started[0].join()
+    after = repo.snapshot()
+    repo.close()
+    assert (version, 5, [5]) == (after.version, len(after), counts)

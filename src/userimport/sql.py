@@ -141,7 +141,8 @@ class SqlUserRepository:
         self._cached: tuple[str, Callable[[], Snapshot]] | None = None
         self.dialect = self._url.get_backend_name()
         # In-memory SQLite lives in one connection; serialise its users instead of locking.
-        self._memory_lock: threading.Lock | None = None
+        # Reentrant: a thread that holds an engine connection may still call the repository.
+        self._memory_lock: threading.RLock | None = None
         #: A SQLite file that snapshots may read through ADBC (the ``sqlite-fast`` extra).
         self._file: str | None = None
         # SQLite's connections (SQLAlchemy's engine: PostgreSQL's, or made when asked for).
@@ -160,7 +161,7 @@ class SqlUserRepository:
                 # The path made absolute now, as sqlite3's: a chdir later reads the same file.
                 self._file = None if database.startswith("file:") else target
             if self.in_memory:
-                self._memory_lock = threading.Lock()
+                self._memory_lock = threading.RLock()
                 connect_args["check_same_thread"] = False
             self._sqlite = _sqlio.SqliteConnections(
                 target, connect_args, shared=self._memory_lock is not None
@@ -208,6 +209,16 @@ class SqlUserRepository:
             assert self._sqlite is not None
             shared = self._sqlite.one if self._memory_lock is not None else None
             self._engine = _sqlio.engine(self._url, self._busy_timeout, shared)
+            if self._memory_lock is not None:
+                # The one connection is the repository's too: an app holds it only between
+                # the repository's transactions (its reset would roll one back half-way).
+                import sqlalchemy as sa
+
+                lock = self._memory_lock
+                sa.event.listen(self._engine, "checkout", lambda *_: lock.acquire())
+                sa.event.listen(self._engine, "checkin", lambda *_: lock.release())
+                with lock, self._engine.connect():  # SQLAlchemy's first queries, now
+                    pass
         return self._engine
 
     def close(self) -> None:
