@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from userimport import ChangeSet, RepositoryError, User
+from userimport import ChangeSet, RepositoryError, User, _sqlschema
 from userimport.cli import cli
 from userimport.sql import SqlUserRepository
 
@@ -169,3 +171,37 @@ def test_in_memory_engine_waits_for_a_commit_of_another_thread(
     after = repo.snapshot()
     repo.close()
     assert (version, 5, [5]) == (after.version, len(after), counts)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "bob:pw1secret@host/db",  # the scheme forgotten
+        "postgresql://bob:pw1/secret@host:notaport/db",  # a slash in the password, unescaped
+        "postgresql://bob:pw1secret@host:notaport/db",
+        "postgres ql://bob:pw1secret@host/db",
+        "mysql://bob:pw1secret@h/db",
+    ],
+)
+def test_unusable_url_never_shows_its_password(url: str) -> None:
+    """A URL the store cannot use: the error hides its password, however it is malformed."""
+    with pytest.raises(RepositoryError) as info:
+        SqlUserRepository(url)
+    assert "secret" not in str(info.value)
+    assert "pw1" not in str(info.value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.sampled_from(["postgresql://", "postgres://", "", "x ", "'"]),
+    user=st.from_regex(r"[a-z]{0,6}", fullmatch=True),
+    password=st.text(
+        alphabet=st.characters(blacklist_characters="@'\"", blacklist_categories=("Z", "C")),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_scrub_hides_every_password(prefix: str, user: str, password: str) -> None:
+    """Any password a URL (or text holding one) carries is hidden, unescaped slashes included."""
+    secret = "QZ" + password
+    assert secret not in _sqlschema.scrub(f"{prefix}{user}:{secret}@db.example:5432/app")

@@ -348,7 +348,10 @@ def scrub(text: str) -> str:
     """Hide the password of anything that looks like a URL with credentials."""
     import re
 
-    return re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", text)
+    # user:password@ after "//", or at the start of a word (a URL without its scheme); the
+    # password up to its "@", slashes included (typed unescaped).
+    text = re.sub(r"(//[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"((?:^|(?<=[\s'\"]))[^:/@\s'\"]*:)(?!//)[^@\s]*@", r"\1***@", text)
 
 
 USER_COLUMNS = ("key", "email", "first_name", "last_name", "department", "is_admin")
