@@ -205,3 +205,26 @@ def test_scrub_hides_every_password(prefix: str, user: str, password: str) -> No
     """Any password a URL (or text holding one) carries is hidden, unescaped slashes included."""
     secret = "QZ" + password
     assert secret not in _sqlschema.scrub(f"{prefix}{user}:{secret}@db.example:5432/app")
+
+
+def test_reader_holding_the_store_at_commit_says_another_process_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    """A commit whose COMMIT waits out another process's reader: the lock, and nothing written."""
+    url = _store(tmp_path / "s.db")
+    repo = SqlUserRepository(url, busy_timeout=0.2, cache=False)
+    before = repo.snapshot()
+    reader = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM users").fetchall()  # holds a shared lock
+    try:
+        with pytest.raises(RepositoryError) as info:
+            repo.commit(ChangeSet(create=[User(email="c@b.no")]), expected_version=before.version)
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    after = repo.snapshot()
+    repo.close()
+    assert "another process holds the lock" in str(info.value)
+    assert "nothing was written" in str(info.value)
+    assert (before.version, 1) == (after.version, len(after))

@@ -382,6 +382,11 @@ class SqlUserRepository:
                 continue
             if now == version:
                 return
+            if now == expected and "locked" in self._detail(cause).lower():
+                # SQLite: a reader of another process held the store past the busy timeout.
+                raise RepositoryError(
+                    f"{self._describe('commit the changes', cause)}; nothing was written"
+                ) from cause
             if now == expected:
                 raise RepositoryError(
                     f"cannot commit the changes in {self._shown}: the commit failed "
