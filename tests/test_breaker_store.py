@@ -228,3 +228,25 @@ def test_reader_holding_the_store_at_commit_says_another_process_holds_the_lock(
     assert "another process holds the lock" in str(info.value)
     assert "nothing was written" in str(info.value)
     assert (before.version, 1) == (after.version, len(after))
+
+
+@pytest.mark.parametrize("flag", ["true", "false"])
+def test_check_same_thread_in_the_url_does_not_break_threads(tmp_path: Path, flag: str) -> None:
+    """``?check_same_thread=`` in the URL: the repository's threads still share its store."""
+    import threading
+
+    repo = SqlUserRepository(f"sqlite:///{tmp_path / 's.db'}?check_same_thread={flag}", cache=False)
+    repo.commit(ChangeSet(create=[User(email="a@b.no")]), expected_version=repo.snapshot().version)
+    found: list[object] = []
+
+    def read() -> None:
+        try:
+            found.append(len(repo.snapshot()))
+        except RepositoryError as exc:
+            found.append(str(exc))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    reader.join()
+    repo.close()
+    assert [1] == found

@@ -154,8 +154,9 @@ class SqlUserRepository:
             except ValueError as exc:
                 raise RepositoryError(f"cannot use database {self._shown}: {exc}") from exc
             connect_args["timeout"] = self._busy_timeout
-            # An idle connection may be taken by any thread next.
-            connect_args.setdefault("check_same_thread", False)
+            # An idle connection may be taken by any thread next (one at a time): SQLite's
+            # check would refuse that, whatever the URL's check_same_thread says.
+            connect_args["check_same_thread"] = False
             database = self._url.database or ""
             if database not in ("", ":memory:") and not self._url.query:
                 # The path made absolute now, as sqlite3's: a chdir later reads the same file.
