@@ -250,3 +250,29 @@ def test_check_same_thread_in_the_url_does_not_break_threads(tmp_path: Path, fla
     reader.join()
     repo.close()
     assert [1] == found
+
+
+def test_a_forked_child_opens_its_own_sqlite_connections(tmp_path: Path) -> None:
+    """After a fork, the child never uses the parent's SQLite connections (SQLite forbids it)."""
+    import os
+
+    repo = SqlUserRepository(_store(tmp_path / "s.db"), cache=False)
+    repo.snapshot()
+    assert repo._sqlite is not None
+    parents = {id(c) for c in repo._sqlite._idle}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it took a parent's connection, and its users
+        try:
+            taken = repo._sqlite.one()
+            shared = id(taken) in parents
+            repo._sqlite.release(taken)
+            os.write(write, f"{shared} {len(repo.snapshot())}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        reply = answer.read()
+    os.waitpid(pid, 0)
+    repo.close()
+    assert "False 1" == reply

@@ -101,15 +101,24 @@ class SqliteConnections:
     """
 
     def __init__(self, target: str, kwargs: Mapping[str, Any], *, shared: bool) -> None:
+        import os
         import threading
 
         self.target, self.kwargs, self.shared = target, kwargs, shared
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._parents: list[sqlite3.Connection] = []
 
     def one(self) -> sqlite3.Connection:
         """The shared connection, or an idle one, or a new one; give it back with ``release``."""
+        import os
+
         with self._lock:
+            if self._pid != os.getpid() and not self.shared:
+                # A forked child: a file's connections stay the parent's (SQLite forbids
+                # using them across fork), kept unclosed, as closing could drop its locks.
+                self._parents, self._idle, self._pid = self._idle, [], os.getpid()
             if self.shared and self._idle:
                 return self._idle[0]
             if self._idle:
