@@ -276,3 +276,14 @@ def test_a_forked_child_opens_its_own_sqlite_connections(tmp_path: Path) -> None
     os.waitpid(pid, 0)
     repo.close()
     assert "False 1" == reply
+
+
+def test_a_read_only_store_lists_its_imports(tmp_path: Path) -> None:
+    """A store opened read-only (mode=ro) that has its import history lists it, writing nothing."""
+    repo = SqlUserRepository(_store(tmp_path / "s.db"))
+    assert [] == repo.list_imports()  # makes the history table
+    repo.close()
+    reader = SqlUserRepository(f"sqlite:///file:{tmp_path / 's.db'}?mode=ro&uri=true")
+    found = (reader.list_imports(), reader.get_import("nope"), len(reader.snapshot()))
+    reader.close()
+    assert ([], None, 1) == found
