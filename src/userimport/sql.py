@@ -140,8 +140,7 @@ class SqlUserRepository:
         # The last snapshot read, or the one a commit made from it: (its version, a maker).
         self._cached: tuple[str, Callable[[], Snapshot]] | None = None
         self.dialect = self._url.get_backend_name()
-        # In-memory SQLite lives in one connection; serialise its users instead of locking.
-        # Reentrant: a thread that holds an engine connection may still call the repository.
+        # In-memory SQLite lives in one connection; serialise its users (reentrant: the engine's).
         self._memory_lock: threading.RLock | None = None
         #: A SQLite file that snapshots may read through ADBC (the ``sqlite-fast`` extra).
         self._file: str | None = None
@@ -154,13 +153,11 @@ class SqlUserRepository:
             except ValueError as exc:
                 raise RepositoryError(f"cannot use database {self._shown}: {exc}") from exc
             connect_args["timeout"] = self._busy_timeout
-            # An idle connection may be taken by any thread next (one at a time): SQLite's
-            # check would refuse that, whatever the URL's check_same_thread says.
+            # An idle connection may be taken by any thread next, whatever the URL says.
             connect_args["check_same_thread"] = False
             database = self._url.database or ""
             if database not in ("", ":memory:") and not self._url.query:
-                # The path made absolute now, as sqlite3's: a chdir later reads the same file.
-                self._file = None if database.startswith("file:") else target
+                self._file = None if database.startswith("file:") else target  # absolute
             if self.in_memory:
                 self._memory_lock = threading.RLock()
                 connect_args["check_same_thread"] = False
@@ -209,17 +206,7 @@ class SqlUserRepository:
         if self._engine is None:
             assert self._sqlite is not None
             shared = self._sqlite.one if self._memory_lock is not None else None
-            self._engine = _sqlio.engine(self._url, self._busy_timeout, shared)
-            if self._memory_lock is not None:
-                # The one connection is the repository's too: an app holds it only between
-                # the repository's transactions (its reset would roll one back half-way).
-                import sqlalchemy as sa
-
-                lock = self._memory_lock
-                sa.event.listen(self._engine, "checkout", lambda *_: lock.acquire())
-                sa.event.listen(self._engine, "checkin", lambda *_: lock.release())
-                with lock, self._engine.connect():  # SQLAlchemy's first queries, now
-                    pass
+            self._engine = _sqlio.engine(self._url, self._busy_timeout, shared, self._memory_lock)
         return self._engine
 
     def close(self) -> None:
@@ -383,16 +370,10 @@ class SqlUserRepository:
                 continue
             if now == version:
                 return
-            if now == expected and "locked" in self._detail(cause).lower():
-                # SQLite: a reader of another process held the store past the busy timeout.
-                raise RepositoryError(
-                    f"{self._describe('commit the changes', cause)}; nothing was written"
-                ) from cause
             if now == expected:
                 raise RepositoryError(
-                    f"cannot commit the changes in {self._shown}: the commit failed "
-                    f"({self._detail(cause)}); checked after reconnecting: the store is still at "
-                    f"version {expected}, so nothing was written"
+                    f"{self._describe('finish the commit', cause)}; checked after reconnecting: "
+                    f"the store is still at version {expected}, so nothing was written"
                 ) from cause
             raise CommitOutcomeUnknown(
                 f"the connection to {self._shown} was lost while committing, and another "
@@ -579,7 +560,7 @@ class SqlUserRepository:
                 f"cannot {action} in {self._shown}: another process holds the lock "
                 f"(waited {self._busy_timeout:g} s); try again ({detail})"
             )
-        if isinstance(orig, sqlite3.Error) and (why := self._sqlite_reason(lowered)):
+        if self._sqlite and (why := _sqlschema.sqlite_reason(lowered, self._sqlite.target)):
             return f"cannot {action} in {self._shown}: {why} ({detail})"
         if self._is_lost(exc):
             # Only a commit writes; one that failed before COMMIT was sent wrote nothing (the
@@ -590,32 +571,6 @@ class SqlUserRepository:
                 f"connection was lost{written} ({detail})"
             )
         return f"cannot {action} in {self._shown}: {type(orig).__name__}: {detail}"
-
-    def _sqlite_reason(self, lowered: str) -> str | None:
-        """
-        What a SQLite error (its message, lowered) means to the user, or None: SQLite has no
-        connection to lose, so a read-only store, a file that cannot be opened or one that is
-        not a store are said as such (SQLite's messages, ``sqlite3.c``).
-        """
-        target = self._sqlite.target if self._sqlite is not None else self._shown
-        if "readonly" in lowered:
-            return (
-                "the store is read-only (the file, its folder, or mode=ro in the URL); "
-                "nothing was written"
-            )
-        if "unable to open database file" in lowered:
-            return (
-                f"cannot open the file {target}: check that its folder exists and that "
-                "the file and the folder can be written"
-            )
-        if "file is not a database" in lowered:
-            return (
-                f"{target} is not a SQLite database (a CSV or Excel file given as the store?); "
-                "give the store's file, e.g. --db sqlite:///users.db"
-            )
-        if "no such table" in lowered or "no such column" in lowered:
-            return "it is not a userimport store, or it is damaged"
-        return None
 
     def _is_lost(self, exc: BaseException) -> bool:
         """Whether the database could not be reached, or the connection failed."""
@@ -646,8 +601,7 @@ class SqlUserRepository:
                 self._upgrade()
             if not held:
                 with self._transaction(write=True) as db:
-                    _sqlio.create(db, _sqlschema.STORE_TABLES)
-                    self._check_tables(db)
+                    _sqlio.create(db, _sqlschema.STORE_TABLES, store=self._shown)
                     if not db.rows("SELECT id FROM meta"):
                         self._made = True
                         db.run(
@@ -666,21 +620,6 @@ class SqlUserRepository:
             if self._declared:
                 self._add_columns()
             self._schema_ready = True
-
-    def _check_tables(self, db: _Db) -> None:
-        """
-        Refuse a database whose tables of the store's names lack the store's columns (another
-        app's ``users`` table): raised in the transaction that made the missing tables, so
-        nothing is left in that database.
-        """
-        for table in _sqlschema.STORE_TABLES:
-            missing = set(_sqlschema.COLUMNS[table]) - _sqlio.columns_of(db, table)
-            if missing:
-                raise RepositoryError(
-                    f"cannot use {self._shown}: it is not a userimport store (its table "
-                    f"{table} has no column {', '.join(sorted(missing))}); give the store's "
-                    "database, or a new file"
-                )
 
     def _add_columns(self) -> None:
         """
