@@ -15,20 +15,26 @@ def main() -> int:
     The cyclic garbage collector is held while the libraries load (see
     :func:`userimport._cliopts.hold_collector`), and what the command made is frozen before the
     interpreter exits: its last collections would otherwise walk every object of pandas and
-    the rest once more only to free memory the exit frees anyway.
+    the rest once more only to free memory the exit frees anyway. The collector is then left
+    as it was found: a caller running the command in its own process keeps collecting.
     """
+    enabled = gc.isenabled()
     gc.disable()
     try:
         from ._cliopts import hold_collector
         from .cli import main as cli_main
     except ImportError as e:
         print(f"error: {e}", file=sys.stderr)
+        if enabled:
+            gc.enable()
         return 4
     hold_collector()
     try:
         return cli_main()
     finally:
         gc.freeze()
+        if enabled:
+            gc.enable()
 
 
 if __name__ == "__main__":

@@ -148,7 +148,8 @@ def store_exists(url: str, store: UserRepository) -> bool:
     import sqlalchemy as sa
 
     assert isinstance(store, SqlUserRepository)
-    with store.engine.connect() as conn:
+    # The repository's own wording of a failure: the password hidden, no traceback.
+    with store._guard("reach the store"), store.engine.connect() as conn:
         return bool(sa.inspect(conn).has_table("meta"))
 
 

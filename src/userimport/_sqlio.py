@@ -16,13 +16,14 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._sqlschema import COLUMNS, SQLITE_DDL, USER_COLUMNS, Url, history_tables
+from ._sqlschema import COLUMNS, SQLITE_DDL, STORE_TABLES, USER_COLUMNS, Url, history_tables
 from ._sqlschema import tables as store_tables
 from .errors import RepositoryError
 from .model import Snapshot, User
 
 if TYPE_CHECKING:
     import sqlite3
+    import threading
 
     import sqlalchemy as sa
 
@@ -101,15 +102,24 @@ class SqliteConnections:
     """
 
     def __init__(self, target: str, kwargs: Mapping[str, Any], *, shared: bool) -> None:
+        import os
         import threading
 
         self.target, self.kwargs, self.shared = target, kwargs, shared
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._parents: list[sqlite3.Connection] = []
 
     def one(self) -> sqlite3.Connection:
         """The shared connection, or an idle one, or a new one; give it back with ``release``."""
+        import os
+
         with self._lock:
+            if self._pid != os.getpid() and not self.shared:
+                # A forked child: a file's connections stay the parent's (SQLite forbids
+                # using them across fork), kept unclosed, as closing could drop its locks.
+                self._parents, self._idle, self._pid = self._idle, [], os.getpid()
             if self.shared and self._idle:
                 return self._idle[0]
             if self._idle:
@@ -179,18 +189,43 @@ def columns_of(db: SqliteDb | PostgresDb, table: str) -> set[str]:
 SCHEMA_LOCK = 0x75736572696D70  # "userimp"
 
 
+def check_tables(db: SqliteDb | PostgresDb, shown: str) -> None:
+    """
+    Refuse a database whose tables of the store's names lack the store's columns (another
+    app's ``users`` table), in the transaction that made the missing tables: nothing is left.
+
+    Raises:
+        RepositoryError: A table lacks a column; the message names both.
+    """
+    for table in STORE_TABLES:
+        missing = set(COLUMNS[table]) - columns_of(db, table)
+        if missing:
+            raise RepositoryError(
+                f"cannot use {shown}: it is not a userimport store (its table {table} has no "
+                f"column {', '.join(sorted(missing))}); give the store's database, or a new file"
+            )
+
+
 def lock_schema(db: SqliteDb | PostgresDb) -> None:
     """On PostgreSQL, serialise changes to the schema (SQLite's writers are serial)."""
     if isinstance(db, PostgresDb):
         db.run("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
 
 
-def create(db: SqliteDb | PostgresDb, names: Iterable[str]) -> None:
+def create(db: SqliteDb | PostgresDb, names: Iterable[str], *, store: str | None = None) -> None:
     """
     Make the tables (and indexes) ``names`` that are missing, in that order: from
     :data:`~userimport._sqlschema.SQLITE_DDL` on SQLite, from the SQLAlchemy tables under
-    the schema lock on PostgreSQL.
+    the schema lock on PostgreSQL; given the ``store``'s name (its URL as shown), then check
+    the store's tables (:func:`check_tables`).
+
+    Raises:
+        RepositoryError: A table of the store's lacks a column (see :func:`check_tables`).
     """
+    if store is not None:
+        create(db, names)
+        check_tables(db, store)
+        return
     if isinstance(db, SqliteDb):
         held = {name for (name,) in db.rows("SELECT name FROM sqlite_master")}
         for name in names:
@@ -498,12 +533,19 @@ def delete(
 
 
 def engine(
-    url: Url, busy_timeout: float, shared: Callable[[], sqlite3.Connection] | None = None
+    url: Url,
+    busy_timeout: float,
+    shared: Callable[[], sqlite3.Connection] | None = None,
+    lock: threading.RLock | None = None,
 ) -> sa.Engine:
     """
     A SQLAlchemy engine on ``url``: PostgreSQL's, with psycopg, lock and connect timeouts; or
     one on a SQLite store for an app's own queries, on the ``shared`` connection if given,
     beginning transactions as the repository does.
+
+    The shared connection is the repository's too: an app's connection holds ``lock`` from
+    checkout to checkin, so it never runs inside a repository's transaction (whose reset
+    would roll it back half-way), nor the repository inside the app's.
 
     Raises:
         RepositoryError: The driver is not installed, or SQLAlchemy refuses the URL.
@@ -514,10 +556,16 @@ def engine(
     if url.get_backend_name() == "sqlite":
         if shared is not None:
             made = sa.create_engine("sqlite://", creator=shared, poolclass=sa.pool.StaticPool)
+            if lock is not None:
+                sa.event.listen(made, "checkout", lambda *_: lock.acquire())
+                sa.event.listen(made, "checkin", lambda *_: lock.release())
         else:
             made = sa.create_engine(url.to_sqlalchemy(), connect_args={"timeout": busy_timeout})
         sa.event.listen(made, "connect", sqlite_connect)
         sa.event.listen(made, "begin", sqlite_begin)
+        if lock is not None:
+            with lock, made.connect():  # SQLAlchemy's first queries, under the lock too
+                pass
         return made
     lock_ms = max(1, int(busy_timeout * 1000))
     options = url.query.get("options", "")

@@ -344,11 +344,40 @@ def sqlite_target(url: Url) -> tuple[str, dict[str, Any]]:
     return target, kwargs
 
 
+def sqlite_reason(lowered: str, target: str) -> str | None:
+    """
+    What a SQLite error (its message, lowered) on the store ``target`` means to the user, or
+    None: SQLite has no connection to lose, so a read-only store, a file that cannot be opened
+    or one that is not a store are said as such (the messages of SQLite's ``sqlite3.c``).
+    """
+    if "readonly" in lowered:
+        return (
+            "the store is read-only (the file, its folder, or the URL's mode=ro); "
+            "nothing was written"
+        )
+    if "unable to open database file" in lowered:
+        return (
+            f"cannot open the file {target}: check that its folder exists and that the file "
+            "and the folder can be written"
+        )
+    if "file is not a database" in lowered:
+        return (
+            f"{target} is not a SQLite database (a CSV or Excel file given as the store?); "
+            "give the store's file, e.g. --db sqlite:///users.db"
+        )
+    if "no such table" in lowered or "no such column" in lowered:
+        return "it is not a userimport store, or it is damaged"
+    return None
+
+
 def scrub(text: str) -> str:
     """Hide the password of anything that looks like a URL with credentials."""
     import re
 
-    return re.sub(r"(//[^:/@\s]*:)[^@/\s]*@", r"\1***@", text)
+    # user:password@ after "//", or at the start of a word (a URL without its scheme); the
+    # password up to its "@", slashes included (typed unescaped).
+    text = re.sub(r"(//[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"((?:^|(?<=[\s'\"]))[^:/@\s'\"]*:)(?!//)[^@\s]*@", r"\1***@", text)
 
 
 USER_COLUMNS = ("key", "email", "first_name", "last_name", "department", "is_admin")

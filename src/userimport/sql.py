@@ -140,8 +140,8 @@ class SqlUserRepository:
         # The last snapshot read, or the one a commit made from it: (its version, a maker).
         self._cached: tuple[str, Callable[[], Snapshot]] | None = None
         self.dialect = self._url.get_backend_name()
-        # In-memory SQLite lives in one connection; serialise its users instead of locking.
-        self._memory_lock: threading.Lock | None = None
+        # In-memory SQLite lives in one connection; serialise its users (reentrant: the engine's).
+        self._memory_lock: threading.RLock | None = None
         #: A SQLite file that snapshots may read through ADBC (the ``sqlite-fast`` extra).
         self._file: str | None = None
         # SQLite's connections (SQLAlchemy's engine: PostgreSQL's, or made when asked for).
@@ -153,13 +153,13 @@ class SqlUserRepository:
             except ValueError as exc:
                 raise RepositoryError(f"cannot use database {self._shown}: {exc}") from exc
             connect_args["timeout"] = self._busy_timeout
-            # An idle connection may be taken by any thread next.
-            connect_args.setdefault("check_same_thread", False)
+            # An idle connection may be taken by any thread next, whatever the URL says.
+            connect_args["check_same_thread"] = False
             database = self._url.database or ""
             if database not in ("", ":memory:") and not self._url.query:
-                self._file = None if database.startswith("file:") else database
+                self._file = None if database.startswith("file:") else target  # absolute
             if self.in_memory:
-                self._memory_lock = threading.Lock()
+                self._memory_lock = threading.RLock()
                 connect_args["check_same_thread"] = False
             self._sqlite = _sqlio.SqliteConnections(
                 target, connect_args, shared=self._memory_lock is not None
@@ -206,7 +206,7 @@ class SqlUserRepository:
         if self._engine is None:
             assert self._sqlite is not None
             shared = self._sqlite.one if self._memory_lock is not None else None
-            self._engine = _sqlio.engine(self._url, self._busy_timeout, shared)
+            self._engine = _sqlio.engine(self._url, self._busy_timeout, shared, self._memory_lock)
         return self._engine
 
     def close(self) -> None:
@@ -372,9 +372,8 @@ class SqlUserRepository:
                 return
             if now == expected:
                 raise RepositoryError(
-                    f"cannot commit the changes in {self._shown}: the commit failed "
-                    f"({self._detail(cause)}); checked after reconnecting: the store is still at "
-                    f"version {expected}, so nothing was written"
+                    f"{self._describe('finish the commit', cause)}; checked after reconnecting: "
+                    f"the store is still at version {expected}, so nothing was written"
                 ) from cause
             raise CommitOutcomeUnknown(
                 f"the connection to {self._shown} was lost while committing, and another "
@@ -561,6 +560,8 @@ class SqlUserRepository:
                 f"cannot {action} in {self._shown}: another process holds the lock "
                 f"(waited {self._busy_timeout:g} s); try again ({detail})"
             )
+        if self._sqlite and (why := _sqlschema.sqlite_reason(lowered, self._sqlite.target)):
+            return f"cannot {action} in {self._shown}: {why} ({detail})"
         if self._is_lost(exc):
             # Only a commit writes; one that failed before COMMIT was sent wrote nothing (the
             # server rolls back a transaction whose client is gone). A failed COMMIT is settled.
@@ -600,7 +601,7 @@ class SqlUserRepository:
                 self._upgrade()
             if not held:
                 with self._transaction(write=True) as db:
-                    _sqlio.create(db, _sqlschema.STORE_TABLES)
+                    _sqlio.create(db, _sqlschema.STORE_TABLES, store=self._shown)
                     if not db.rows("SELECT id FROM meta"):
                         self._made = True
                         db.run(
