@@ -354,16 +354,19 @@ def sync(
     table: str,
     updated: Sequence[str],
     wanted: list[tuple[Any, ...]],
+    held: set[tuple[Any, ...]] | None = None,
 ) -> None:
     """
     Make the rows of ``table`` (the user's key first) of the users just written ``wanted``.
 
     Only what differs is written: the rows of updated users (keys ``updated``) that are no
     longer wanted are deleted, and the wanted rows not yet there inserted. An update that
-    keeps a user's groups then writes none of them.
+    keeps a user's groups then writes none of them. ``held``, when given, is what ``table``
+    holds for those users (known from a snapshot at the store's version); else it is read.
     """
     columns = COLUMNS[table]
-    held = set(rows_where(db, table, columns, "user_key", updated))
+    if held is None:
+        held = set(rows_where(db, table, columns, "user_key", updated))
     # A row is identified by its primary key: the user's key and the next column.
     delete(db, table, columns[:2], sorted({row[:2] for row in held.difference(wanted)}))
     insert(db, table, columns, [row for row in wanted if row not in held])

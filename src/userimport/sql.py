@@ -139,6 +139,9 @@ class SqlUserRepository:
         self._secret: bytes | None = None
         # The last snapshot read, or the one a commit made from it: (its version, a maker).
         self._cached: tuple[str, Callable[[], Snapshot]] | None = None
+        # The last snapshot handed out (with the cache on): a commit at its version reads
+        # which keys exist, and the updated users' memberships, from it instead of the store.
+        self._known: Snapshot | None = None
         self.dialect = self._url.get_backend_name()
         # In-memory SQLite lives in one connection; serialise its users instead of locking.
         self._memory_lock: threading.Lock | None = None
@@ -244,6 +247,7 @@ class SqlUserRepository:
                     snap = self._cached_or(version, lambda: self._read_snapshot(db, version))
         if self._cache:
             self._cached = (snap.version, lambda: snap)
+            self._known = snap
         return snap
 
     def _large(self) -> bool:
@@ -310,6 +314,12 @@ class SqlUserRepository:
                     if changes.is_empty:
                         return current
                     cached = self._cached
+                    # The version check above, under the write lock, proves the store is
+                    # the snapshot handed out at this version (the cache's contract, see
+                    # docs/sql.md): what it says the store holds, the store holds.
+                    known = self._known
+                    if known is not None and known.version != current:
+                        known = None
                     if changes.delete_groups or changes.delete_departments:
                         with bulk():
                             full = self._read_snapshot(db, current)
@@ -320,14 +330,18 @@ class SqlUserRepository:
                         # departments: which of those keys exist is one indexed lookup.
                         touched = {email_key(e) for e in changes.delete}
                         touched.update(u.key for u in (*changes.update, *changes.create))
-                        keys = {k for (k,) in _rows_where(db, "users", ["key"], "key", touched)}
+                        keys = (
+                            _keys_in(known, touched)
+                            if known is not None
+                            else {k for (k,) in _rows_where(db, "users", ["key"], "key", touched)}
+                        )
                         groups = frozenset(n for (n,) in db.rows("SELECT name FROM groups"))
                         departments = frozenset(
                             n for (n,) in db.rows("SELECT name FROM departments")
                         )
                         check_keys(keys, groups, departments, changes)
                     with bulk():
-                        self._write(db, groups, departments, changes)
+                        self._write(db, groups, departments, changes, known)
                     db.run("UPDATE meta SET version = ? WHERE id = ?", (new_version, _META_ID))
                     # Leaving the block sends COMMIT: a failure from here on may be a lost reply.
                     committing = True
@@ -337,7 +351,7 @@ class SqlUserRepository:
             self._settle(exc, expected=current, version=new_version)
         # Committed. The store is now the snapshot it was at, with these changes: made
         # when next asked for, and only if nothing else has written in between.
-        self._cached = None
+        self._cached, self._known = None, None
         if cached is not None and cached[0] == current:
             before = cached[1]
             self._cached = (new_version, lambda: with_changes(before(), changes, new_version))
@@ -356,7 +370,7 @@ class SqlUserRepository:
         one left behind), so a plain read tells, even from a disk that takes no more writes.
         A store that cannot be reached is asked again after each delay of ``_SETTLE_DELAYS``.
         """
-        self._cached = None
+        self._cached, self._known = None, None
         cause = failure.__cause__ or failure
         reason: BaseException = failure
         postgres = self.dialect == "postgresql"
@@ -751,8 +765,14 @@ class SqlUserRepository:
         groups: frozenset[str],
         departments: frozenset[str],
         changes: ChangeSet,
+        known: Snapshot | None = None,
     ) -> None:
-        """Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL)."""
+        """
+        Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL).
+
+        ``known``: a snapshot of the store as it is now, if the repository holds one; the
+        updated users' memberships and attributes are then taken from it, not read.
+        """
 
         _insert(db, "groups", ["name"], [(g,) for g in sorted(changes.create_groups - groups)])
         new_departments = sorted(changes.create_departments - departments)
@@ -770,13 +790,15 @@ class SqlUserRepository:
         _insert(db, "users", users, [(k, *_user_row(u)) for k, u in create])
         written = sorted((*update, *create), key=lambda ku: ku[0])
         updated = [k for k, _ in update]
+        declared = self._declared
+        held = _held(known, updated, declared) if known is not None else None
         _sync(
             db,
             "memberships",
             updated,
             [(k, g) for k, u in written for g in sorted(u.groups)],
+            None if held is None else held[0],
         )
-        declared = self._declared
         _sync(
             db,
             "attributes",
@@ -787,6 +809,7 @@ class SqlUserRepository:
                 for item in sorted(u.attributes.items())
                 if item[0] not in declared
             ],
+            None if held is None else held[1],
         )
         if declared:
             _update(
@@ -797,3 +820,39 @@ class SqlUserRepository:
             )
         _delete(db, "groups", ["name"], [(g,) for g in sorted(changes.delete_groups)])
         _delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
+
+
+def _keys_in(known: Snapshot, keys: set[str]) -> set[str]:
+    """Which of ``keys`` are users of ``known`` (one Arrow hash lookup)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    asked = pa.array(list(keys), type=pa.large_string())
+    found: list[str] = asked.filter(pc.is_in(asked, value_set=known.key_array)).to_pylist()
+    return set(found)
+
+
+def _held(
+    known: Snapshot, updated: list[str], declared: tuple[str, ...]
+) -> tuple[set[tuple[str, str]], set[tuple[str, str, str]] | None] | None:
+    """
+    The ``memberships`` and ``attributes`` rows ``known`` says the users ``updated`` have
+    (attributes ``None`` when fields are declared: the snapshot merges their columns in).
+    ``None`` if one of them is not in ``known``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    at = pc.index_in(pa.array(updated, type=pa.large_string()), value_set=known.key_array)
+    if at.null_count:
+        return None
+    rows = at.to_numpy()
+    frame = known.frame
+    groups = frame["groups"].to_numpy()[rows]
+    memberships = {(k, g) for k, held in zip(updated, groups, strict=True) for g in held}
+    if declared:
+        return memberships, None
+    attributes = frame["attributes"].to_numpy()[rows]
+    return memberships, {
+        (k, *item) for k, held in zip(updated, attributes, strict=True) for item in held.items()
+    }
