@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -320,6 +320,7 @@ class SqlUserRepository:
                     known = self._known
                     if known is not None and known.version != current:
                         known = None
+                    rows: dict[str, int] | None = None
                     if changes.delete_groups or changes.delete_departments:
                         with bulk():
                             full = self._read_snapshot(db, current)
@@ -330,18 +331,24 @@ class SqlUserRepository:
                         # departments: which of those keys exist is one indexed lookup.
                         touched = {email_key(e) for e in changes.delete}
                         touched.update(u.key for u in (*changes.update, *changes.create))
-                        keys = (
-                            _keys_in(known, touched)
-                            if known is not None
-                            else {k for (k,) in _rows_where(db, "users", ["key"], "key", touched)}
-                        )
+                        keys: Container[str]
+                        if known is not None:
+                            keys = rows = _rows_of(known, touched)
+                        else:
+                            keys = {k for (k,) in _rows_where(db, "users", ["key"], "key", touched)}
                         groups = frozenset(n for (n,) in db.rows("SELECT name FROM groups"))
                         departments = frozenset(
                             n for (n,) in db.rows("SELECT name FROM departments")
                         )
                         check_keys(keys, groups, departments, changes)
                     with bulk():
-                        self._write(db, groups, departments, changes, known)
+                        self._write(
+                            db,
+                            groups,
+                            departments,
+                            changes,
+                            None if known is None or rows is None else (known, rows),
+                        )
                     db.run("UPDATE meta SET version = ? WHERE id = ?", (new_version, _META_ID))
                     # Leaving the block sends COMMIT: a failure from here on may be a lost reply.
                     committing = True
@@ -765,13 +772,14 @@ class SqlUserRepository:
         groups: frozenset[str],
         departments: frozenset[str],
         changes: ChangeSet,
-        known: Snapshot | None = None,
+        known: tuple[Snapshot, dict[str, int]] | None = None,
     ) -> None:
         """
         Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL).
 
-        ``known``: a snapshot of the store as it is now, if the repository holds one; the
-        updated users' memberships and attributes are then taken from it, not read.
+        ``known``: a snapshot of the store as it is now, if the repository holds one, and
+        the row of each touched user in its frame: the updated users' memberships and
+        attributes are then taken from it, not read.
         """
 
         _insert(db, "groups", ["name"], [(g,) for g in sorted(changes.create_groups - groups)])
@@ -791,12 +799,15 @@ class SqlUserRepository:
         written = sorted((*update, *create), key=lambda ku: ku[0])
         updated = [k for k, _ in update]
         declared = self._declared
-        held = _held(known, updated, declared) if known is not None else None
+        held = None
+        if known is not None:
+            held = _held(known[0], [known[1][k] for k in updated], updated, declared)
         _sync(
             db,
             "memberships",
             updated,
-            [(k, g) for k, u in written for g in sorted(u.groups)],
+            # Each user's rows in key order; a user's few groups need no order of their own.
+            [(k, g) for k, u in written for g in u.groups],
             None if held is None else held[0],
         )
         _sync(
@@ -806,7 +817,7 @@ class SqlUserRepository:
             [
                 (k, *item)
                 for k, u in written
-                for item in sorted(u.attributes.items())
+                for item in u.attributes.items()
                 if item[0] not in declared
             ],
             None if held is None else held[1],
@@ -822,37 +833,33 @@ class SqlUserRepository:
         _delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
 
 
-def _keys_in(known: Snapshot, keys: set[str]) -> set[str]:
-    """Which of ``keys`` are users of ``known`` (one Arrow hash lookup)."""
+def _rows_of(known: Snapshot, keys: set[str]) -> dict[str, int]:
+    """Those of ``keys`` that are users of ``known``, each with its row in ``known.frame``."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     asked = pa.array(list(keys), type=pa.large_string())
-    found: list[str] = asked.filter(pc.is_in(asked, value_set=known.key_array)).to_pylist()
-    return set(found)
+    # The stored keys probe a hash table of the asked ones (the fewer), built once.
+    at = pc.index_in(known.key_array, value_set=asked)
+    hit = pc.is_valid(at)
+    found = asked.take(at.filter(hit)).to_pylist()
+    return dict(zip(found, pc.indices_nonzero(hit).to_pylist(), strict=True))
 
 
 def _held(
-    known: Snapshot, updated: list[str], declared: tuple[str, ...]
-) -> tuple[set[tuple[str, str]], set[tuple[str, str, str]] | None] | None:
+    known: Snapshot, rows: list[int], keys: list[str], declared: tuple[str, ...]
+) -> tuple[set[tuple[str, str]], set[tuple[str, str, str]] | None]:
     """
-    The ``memberships`` and ``attributes`` rows ``known`` says the users ``updated`` have
-    (attributes ``None`` when fields are declared: the snapshot merges their columns in).
-    ``None`` if one of them is not in ``known``.
+    The ``memberships`` and ``attributes`` rows ``known`` says the users ``keys`` (at
+    ``rows`` of its frame) have; attributes ``None`` when fields are declared (the snapshot
+    merges their columns into the attributes).
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    at = pc.index_in(pa.array(updated, type=pa.large_string()), value_set=known.key_array)
-    if at.null_count:
-        return None
-    rows = at.to_numpy()
     frame = known.frame
     groups = frame["groups"].to_numpy()[rows]
-    memberships = {(k, g) for k, held in zip(updated, groups, strict=True) for g in held}
+    memberships = {(k, g) for k, held in zip(keys, groups, strict=True) for g in held}
     if declared:
         return memberships, None
     attributes = frame["attributes"].to_numpy()[rows]
     return memberships, {
-        (k, *item) for k, held in zip(updated, attributes, strict=True) for item in held.items()
+        (k, *item) for k, held in zip(keys, attributes, strict=True) for item in held.items()
     }
