@@ -143,7 +143,18 @@ def _clean(text: pd.Series) -> pd.Series:
     A cell that an export neutralised against formula injection (``'=SUM(1)``: an apostrophe
     before ``=``, ``+``, ``-`` or ``@``) is read back as it was typed.
     """
+    import pyarrow.compute as pc
+
+    # One scan finds whether any cell needs more than trimming spaces: a blank to fold, or
+    # (spaces aside) an export's apostrophe. Most columns need neither.
+    if not pc.any(pc.match_substring_regex(_text.arrow(text), _MORE_THAN_SPACES)).as_py():
+        return _text.trim(text, " ")
     return _text.unneutralise(_text.collapse_blanks(text))
+
+
+#: A cell :func:`_clean` must do more to than trim spaces: a blank other than a space, two
+#: spaces, or an apostrophe before a formula's first character after leading spaces.
+_MORE_THAN_SPACES = "[" + _text.BLANKS.replace(" ", "") + "]|  |^ *'+[=+\\-@]"
 
 
 _ANGLED = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
