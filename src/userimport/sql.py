@@ -835,15 +835,12 @@ class SqlUserRepository:
 
 def _rows_of(known: Snapshot, keys: set[str]) -> dict[str, int]:
     """Those of ``keys`` that are users of ``known``, each with its row in ``known.frame``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import pandas as pd
 
-    asked = pa.array(list(keys), type=pa.large_string())
-    # The stored keys probe a hash table of the asked ones (the fewer), built once.
-    at = pc.index_in(known.key_array, value_set=asked)
-    hit = pc.is_valid(at)
-    found = asked.take(at.filter(hit)).to_pylist()
-    return dict(zip(found, pc.indices_nonzero(hit).to_pylist(), strict=True))
+    asked = list(keys)
+    # The frame's index keeps its hash table: apply's check against the store made it.
+    at = known.frame.index.get_indexer(pd.Index(asked, dtype=object)).tolist()
+    return {k: i for k, i in zip(asked, at, strict=True) if i >= 0}
 
 
 def _held(

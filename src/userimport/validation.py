@@ -290,6 +290,8 @@ def mapped_cells(table: RawTable, header_row: int | None, mapping: ColumnMapping
     nonblank = np.zeros(len(data), dtype=bool)
     for col in cells:
         nonblank |= ~_text.is_blank(col)
+        if nonblank.all():  # every row has a value: the other columns cannot change that
+            break
     # Footer lines under the table (totals, page numbers) are not users: left out.
     nonblank &= ~data.index.isin(mapping.footer_rows)
     if not nonblank.all():
