@@ -645,7 +645,9 @@ def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    groups = groups[groups.to_numpy() != ""]
+    # Compared in Arrow: no Python string made per piece (a missing cell is kept, as before).
+    empty = pc.fill_null(pc.equal(_text.arrow(groups), ""), False)
+    groups = groups[~empty.to_numpy(zero_copy_only=False)]
     rows = groups.index.to_numpy(dtype="int64")
     codes = _text.codes(_text.lower(groups))
     pair = rows * (int(codes.max(initial=0)) + 1) + codes
