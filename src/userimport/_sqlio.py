@@ -271,9 +271,10 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     owner = pc.index_in(text(member_keys), value_set=text(key))
     # A membership of no user (a store written with foreign keys off) is no one's group.
     held_by = pc.is_valid(owner)
+    held_names = text(names).filter(held_by)
     frame["groups"] = _text.tuples(
         owner.filter(held_by).to_numpy(zero_copy_only=False),
-        text(names).filter(held_by),
+        held_names,
         len(frame),
     )
     frame["is_admin"] = objects(is_admin).astype(bool)
@@ -292,11 +293,13 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     per_user: list[Any] = [held.get(k, none) for k in keys.tolist()] if held else [none] * len(keys)
     frame["attributes"] = per_user
     groups, departments_held = (columns[n] or ((),) for n in ("groups", "departments"))
-    return Snapshot.from_frame(
+    # The groups users hold, found in Arrow (Snapshot.from_frame would walk every tuple).
+    named = pc.unique(held_names).to_pylist()
+    return Snapshot._from_complete_frame(
         frame,
         version=version,
-        groups=objects(groups[0]).tolist(),
-        departments=objects(departments_held[0]).tolist(),
+        groups=frozenset(objects(groups[0]).tolist()).union(named),
+        departments=frozenset(objects(departments_held[0]).tolist()),
     )
 
 
