@@ -29,7 +29,7 @@ from . import _sqlio, _sqlschema
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
 from .fields import DEFAULT_SCHEMA, UserSchema
 from .history import ImportRecord
-from .model import ChangeSet, Snapshot, bulk, email_key
+from .model import ChangeSet, Snapshot, User, bulk, email_key
 from .repository import check_changes, check_keys, with_changes
 
 if TYPE_CHECKING:
@@ -800,16 +800,20 @@ class SqlUserRepository:
         updated = [k for k, _ in update]
         declared = self._declared
         held = None
-        if known is not None:
-            held = _held(known[0], [known[1][k] for k in updated], updated, declared)
-        _sync(
-            db,
-            "memberships",
-            updated,
-            # Each user's rows in key order; a user's few groups need no order of their own.
-            [(k, g) for k, u in written for g in u.groups],
-            None if held is None else held[0],
-        )
+        if known is None:
+            _sync(
+                db,
+                "memberships",
+                updated,
+                # Each user's rows in key order; a user's few groups need no order of their own.
+                [(k, g) for k, u in written for g in u.groups],
+            )
+        else:
+            snap, rows = known
+            held = _held(snap, [rows[k] for k in updated], updated, declared)
+            left, joined = _membership_changes(snap, rows, written, frozenset(updated))
+            _delete(db, "memberships", _sqlschema.COLUMNS["memberships"], left)
+            _insert(db, "memberships", _sqlschema.COLUMNS["memberships"], joined)
         _sync(
             db,
             "attributes",
@@ -820,7 +824,7 @@ class SqlUserRepository:
                 for item in u.attributes.items()
                 if item[0] not in declared
             ],
-            None if held is None else held[1],
+            held,
         )
         if declared:
             _update(
@@ -843,20 +847,39 @@ def _rows_of(known: Snapshot, keys: set[str]) -> dict[str, int]:
     return {k: i for k, i in zip(asked, at, strict=True) if i >= 0}
 
 
+def _membership_changes(
+    known: Snapshot, rows: dict[str, int], written: list[tuple[str, User]], updated: frozenset[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """
+    The memberships to delete and to insert so that the users ``written`` (key order) hold
+    their groups: an updated user's are compared with what ``known`` (the store now) says it
+    holds, so one that keeps its groups costs a comparison, not a row each.
+    """
+    stored = known.frame["groups"].to_numpy()
+    gone: list[tuple[str, str]] = []
+    added: list[tuple[str, str]] = []
+    for k, u in written:
+        new = u.groups
+        if k not in updated:
+            added += [(k, g) for g in new]
+            continue
+        old = stored[rows[k]]  # a sorted tuple of distinct names
+        if len(old) == len(new) and new.issuperset(old):
+            continue
+        gone += [(k, g) for g in old if g not in new]
+        added += [(k, g) for g in new if g not in old]
+    return gone, added
+
+
 def _held(
     known: Snapshot, rows: list[int], keys: list[str], declared: tuple[str, ...]
-) -> tuple[set[tuple[str, str]], set[tuple[str, str, str]] | None]:
+) -> set[tuple[str, str, str]] | None:
     """
-    The ``memberships`` and ``attributes`` rows ``known`` says the users ``keys`` (at
-    ``rows`` of its frame) have; attributes ``None`` when fields are declared (the snapshot
-    merges their columns into the attributes).
+    The ``attributes`` rows ``known`` says the users ``keys`` (at ``rows`` of its frame)
+    have; ``None`` when fields are declared (the snapshot merges their columns into the
+    attributes, so they are read from the table instead).
     """
-    frame = known.frame
-    groups = frame["groups"].to_numpy()[rows]
-    memberships = {(k, g) for k, held in zip(keys, groups, strict=True) for g in held}
     if declared:
-        return memberships, None
-    attributes = frame["attributes"].to_numpy()[rows]
-    return memberships, {
-        (k, *item) for k, held in zip(keys, attributes, strict=True) for item in held.items()
-    }
+        return None
+    attributes = known.frame["attributes"].to_numpy()[rows]
+    return {(k, *item) for k, held in zip(keys, attributes, strict=True) for item in held.items()}
