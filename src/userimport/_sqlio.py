@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._sqlschema import COLUMNS, SQLITE_DDL, USER_COLUMNS, Url, history_tables
 from ._sqlschema import tables as store_tables
 from .errors import RepositoryError
-from .model import Snapshot, User
+from .model import ChangeSet, Snapshot, User, email_key
 
 if TYPE_CHECKING:
     import sqlite3
@@ -586,3 +586,111 @@ def sqlite_begin(conn: sa.Connection) -> None:
     """
     mode = conn.get_execution_options().get("userimport_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def write(
+    db: SqliteDb | PostgresDb,
+    groups: frozenset[str],
+    departments: frozenset[str],
+    changes: ChangeSet,
+    declared: tuple[str, ...],
+    known: tuple[Snapshot, dict[str, int]] | None = None,
+) -> None:
+    """
+    Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL).
+
+    ``known``: a snapshot of the store as it is now, if the repository holds one, and
+    the row of each touched user in its frame: the updated users' memberships and
+    attributes are then taken from it, not read.
+    """
+
+    insert(db, "groups", ["name"], [(g,) for g in sorted(changes.create_groups - groups)])
+    new_departments = sorted(changes.create_departments - departments)
+    insert(db, "departments", ["name"], [(d,) for d in new_departments])
+    # Rows are written in key order: SQLite then walks its indexes in order, not at random.
+    gone = sorted((email_key(e),) for e in changes.delete)
+    for table in ("memberships", "attributes"):
+        delete(db, table, ["user_key"], gone)
+    delete(db, "users", ["key"], gone)
+    # A user named twice: the last one counts, as in the in-memory store.
+    updating = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
+    creating = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
+    users = USER_COLUMNS
+    update(db, "users", users, [(k, *user_row(u)) for k, u in updating])
+    insert(db, "users", users, [(k, *user_row(u)) for k, u in creating])
+    written = sorted((*updating, *creating), key=lambda ku: ku[0])
+    updated = [k for k, _ in updating]
+    held = None
+    if known is None:
+        sync(
+            db,
+            "memberships",
+            updated,
+            # Each user's rows in key order; a user's few groups need no order of their own.
+            [(k, g) for k, u in written for g in u.groups],
+        )
+    else:
+        snap, rows = known
+        held = _held(snap, [rows[k] for k in updated], updated, declared)
+        left, joined = _membership_changes(snap, rows, written, frozenset(updated))
+        delete(db, "memberships", COLUMNS["memberships"], left)
+        insert(db, "memberships", COLUMNS["memberships"], joined)
+    sync(
+        db,
+        "attributes",
+        updated,
+        [
+            (k, *item)
+            for k, u in written
+            for item in u.attributes.items()
+            if item[0] not in declared
+        ],
+        held,
+    )
+    if declared:
+        update(
+            db,
+            "users",
+            ("key", *declared),
+            [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
+        )
+    delete(db, "groups", ["name"], [(g,) for g in sorted(changes.delete_groups)])
+    delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
+
+
+def _membership_changes(
+    known: Snapshot, rows: dict[str, int], written: list[tuple[str, User]], updated: frozenset[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """
+    The memberships to delete and to insert so that the users ``written`` (key order) hold
+    their groups: an updated user's are compared with what ``known`` (the store now) says it
+    holds, so one that keeps its groups costs a comparison, not a row each.
+    """
+    stored = known.frame["groups"].to_numpy()
+    gone: list[tuple[str, str]] = []
+    added: list[tuple[str, str]] = []
+    for k, u in written:
+        new = u.groups
+        if k not in updated:
+            added += [(k, g) for g in new]
+            continue
+        old = stored[rows[k]]  # a sorted tuple of distinct names
+        if len(old) == len(new) and new.issuperset(old):
+            continue
+        gone += [(k, g) for g in old if g not in new]
+        added += [(k, g) for g in new if g not in old]
+    return gone, added
+
+
+def _held(
+    known: Snapshot, rows: list[int], keys: list[str], declared: tuple[str, ...]
+) -> set[tuple[str, str, str]] | None:
+    """
+    The ``attributes`` rows ``known`` says the users ``keys`` (at ``rows`` of its frame)
+    have; ``None`` when fields are declared (the snapshot merges their columns into the
+    attributes, so they are read from the table instead).
+    """
+    if declared:
+        return None
+    attributes = known.frame["attributes"].to_numpy()[rows]
+    return {(k, *item) for k, held in zip(keys, attributes, strict=True) for item in held.items()}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import operator
 import sqlite3
 import threading
 import time
@@ -29,7 +28,7 @@ from . import _sqlio, _sqlschema
 from .errors import CommitOutcomeUnknown, RepositoryError, StalePlanError, UserImportError
 from .fields import DEFAULT_SCHEMA, UserSchema
 from .history import ImportRecord
-from .model import ChangeSet, Snapshot, User, bulk, email_key
+from .model import ChangeSet, Snapshot, bulk, email_key
 from .repository import check_changes, check_keys, with_changes
 
 if TYPE_CHECKING:
@@ -57,11 +56,6 @@ _snapshot_of = _sqlio.snapshot_of
 _first_row = _sqlio.first_row
 _adbc = _sqlio.adbc
 _rows_where = _sqlio.rows_where
-_sync = _sqlio.sync
-_user_row = _sqlio.user_row
-_insert = _sqlio.insert
-_update = _sqlio.update
-_delete = _sqlio.delete
 _quote = _sqlio.quote
 _tables = _sqlschema.tables
 _history_tables = _sqlschema.history_tables
@@ -342,11 +336,12 @@ class SqlUserRepository:
                         )
                         check_keys(keys, groups, departments, changes)
                     with bulk():
-                        self._write(
+                        _sqlio.write(
                             db,
                             groups,
                             departments,
                             changes,
+                            self._declared,
                             None if known is None or rows is None else (known, rows),
                         )
                     db.run("UPDATE meta SET version = ? WHERE id = ?", (new_version, _META_ID))
@@ -766,76 +761,6 @@ class SqlUserRepository:
             pass  # the sqlite3 path reads it, or says why it cannot
         return None
 
-    def _write(
-        self,
-        db: _Db,
-        groups: frozenset[str],
-        departments: frozenset[str],
-        changes: ChangeSet,
-        known: tuple[Snapshot, dict[str, int]] | None = None,
-    ) -> None:
-        """
-        Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL).
-
-        ``known``: a snapshot of the store as it is now, if the repository holds one, and
-        the row of each touched user in its frame: the updated users' memberships and
-        attributes are then taken from it, not read.
-        """
-
-        _insert(db, "groups", ["name"], [(g,) for g in sorted(changes.create_groups - groups)])
-        new_departments = sorted(changes.create_departments - departments)
-        _insert(db, "departments", ["name"], [(d,) for d in new_departments])
-        # Rows are written in key order: SQLite then walks its indexes in order, not at random.
-        gone = sorted((email_key(e),) for e in changes.delete)
-        for table in ("memberships", "attributes"):
-            _delete(db, table, ["user_key"], gone)
-        _delete(db, "users", ["key"], gone)
-        # A user named twice: the last one counts, as in the in-memory store.
-        update = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
-        create = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
-        users = _sqlschema.USER_COLUMNS
-        _update(db, "users", users, [(k, *_user_row(u)) for k, u in update])
-        _insert(db, "users", users, [(k, *_user_row(u)) for k, u in create])
-        written = sorted((*update, *create), key=lambda ku: ku[0])
-        updated = [k for k, _ in update]
-        declared = self._declared
-        held = None
-        if known is None:
-            _sync(
-                db,
-                "memberships",
-                updated,
-                # Each user's rows in key order; a user's few groups need no order of their own.
-                [(k, g) for k, u in written for g in u.groups],
-            )
-        else:
-            snap, rows = known
-            held = _held(snap, [rows[k] for k in updated], updated, declared)
-            left, joined = _membership_changes(snap, rows, written, frozenset(updated))
-            _delete(db, "memberships", _sqlschema.COLUMNS["memberships"], left)
-            _insert(db, "memberships", _sqlschema.COLUMNS["memberships"], joined)
-        _sync(
-            db,
-            "attributes",
-            updated,
-            [
-                (k, *item)
-                for k, u in written
-                for item in u.attributes.items()
-                if item[0] not in declared
-            ],
-            held,
-        )
-        if declared:
-            _update(
-                db,
-                "users",
-                ("key", *declared),
-                [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
-            )
-        _delete(db, "groups", ["name"], [(g,) for g in sorted(changes.delete_groups)])
-        _delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
-
 
 def _rows_of(known: Snapshot, keys: set[str]) -> dict[str, int]:
     """Those of ``keys`` that are users of ``known``, each with its row in ``known.frame``."""
@@ -845,41 +770,3 @@ def _rows_of(known: Snapshot, keys: set[str]) -> dict[str, int]:
     # The frame's index keeps its hash table: apply's check against the store made it.
     at = known.frame.index.get_indexer(pd.Index(asked, dtype=object)).tolist()
     return {k: i for k, i in zip(asked, at, strict=True) if i >= 0}
-
-
-def _membership_changes(
-    known: Snapshot, rows: dict[str, int], written: list[tuple[str, User]], updated: frozenset[str]
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """
-    The memberships to delete and to insert so that the users ``written`` (key order) hold
-    their groups: an updated user's are compared with what ``known`` (the store now) says it
-    holds, so one that keeps its groups costs a comparison, not a row each.
-    """
-    stored = known.frame["groups"].to_numpy()
-    gone: list[tuple[str, str]] = []
-    added: list[tuple[str, str]] = []
-    for k, u in written:
-        new = u.groups
-        if k not in updated:
-            added += [(k, g) for g in new]
-            continue
-        old = stored[rows[k]]  # a sorted tuple of distinct names
-        if len(old) == len(new) and new.issuperset(old):
-            continue
-        gone += [(k, g) for g in old if g not in new]
-        added += [(k, g) for g in new if g not in old]
-    return gone, added
-
-
-def _held(
-    known: Snapshot, rows: list[int], keys: list[str], declared: tuple[str, ...]
-) -> set[tuple[str, str, str]] | None:
-    """
-    The ``attributes`` rows ``known`` says the users ``keys`` (at ``rows`` of its frame)
-    have; ``None`` when fields are declared (the snapshot merges their columns into the
-    attributes, so they are read from the table instead).
-    """
-    if declared:
-        return None
-    attributes = known.frame["attributes"].to_numpy()[rows]
-    return {(k, *item) for k, held in zip(keys, attributes, strict=True) for item in held.items()}
