@@ -772,3 +772,13 @@ CASES = [
         "than 10,000; a user list has no such gaps: delete the blank rows, or what lies below "
         "the list, and save the file again",
     ] == results["then a value"][2]
+
+
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b" ", b"\t", b",", b";", b'"', b"a"])))
+def test_blank_lines_ahead_are_counted_as_one_pattern_counts_them(parts: list[bytes]) -> None:
+    """Hypothesis: the fast scan's two patterns count what the one pattern they replace did."""
+    import re
+
+    text = b"".join(parts)
+    one = re.compile(rb'(?:\n|\r(?!\n))(?=[ \t,;|"]*[\r\n])')
+    assert len(one.findall(text)) == _csv._blank_ahead(text)

@@ -1257,3 +1257,36 @@ def test_an_upgrade_refuses_two_users_that_are_now_one(url: str, open_repo: Open
     engine.dispose()
     with pytest.raises(RepositoryError, match="are one email address"):
         open_repo(url).snapshot()
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_a_commit_at_the_cached_version_looks_nothing_up(
+    url: str, open_repo: Opener, monkeypatch: pytest.MonkeyPatch, cache: bool
+) -> None:
+    """At its cached snapshot's version a commit takes keys and memberships from it, exactly."""
+    repo = open_repo(url, cache=cache)
+    commit(repo, SEED)
+    lookups: list[str] = []
+    where = userimport._sqlio.rows_where
+
+    def counted(db: Any, table: str, *args: Any) -> Any:
+        lookups.append(table)
+        return where(db, table, *args)
+
+    monkeypatch.setattr(userimport.sql, "_rows_where", counted)
+    monkeypatch.setattr(userimport._sqlio, "rows_where", counted)
+    changes = ChangeSet(
+        update=[
+            User(email="ANNA@firma.no", first_name="Anne", groups={"Tech", "Oslo"}),
+            User(email="ole@firma.no", groups={"Tech"}, attributes={"title": "Lead", "x": "1"}),
+        ],
+        create=[User(email="new@firma.no", groups={"Oslo"})],
+        delete=["kari@firma.no"],
+    )
+    commit(repo, changes)
+    expected = [] if cache else ["users", "memberships", "attributes"]
+    assert expected == lookups
+    reference = InMemoryUserRepository()
+    commit(reference, SEED)
+    commit(reference, changes)
+    assert reference.snapshot().state() == open_repo(url, cache=False).snapshot().state()

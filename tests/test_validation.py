@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import HEADER, make_review, make_table
 from userimport import ColumnMapping, IssueCode, MappingError, ValidationFailed, validate
@@ -470,3 +472,14 @@ def test_spellings_of_one_address_are_duplicates(twin: str) -> None:
     review = make_review([["A", "B", "josé@firma.no", "S", ""], ["C", "D", twin, "S", ""]])
     dupes = review.issues[review.issues["code"] == "duplicate_email"]
     assert [2, 3] == list(dupes["row"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=" '=+-@a\t\u00a0\u200b\n", max_size=8), max_size=6))
+def test_cleaning_cells_with_one_scan_is_cleaning_them_in_full(cells: list[str]) -> None:
+    """Hypothesis: cleaning with one scan first gives what trim, fold and unneutralise give."""
+    from userimport import _text, validation
+
+    text = pd.Series(pd.array(cells, dtype="str"))
+    full = _text.unneutralise(_text.collapse_blanks(text))
+    assert full.tolist() == validation._clean(text).tolist()

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._sqlschema import COLUMNS, SQLITE_DDL, STORE_TABLES, USER_COLUMNS, Url, history_tables
 from ._sqlschema import tables as store_tables
 from .errors import RepositoryError
-from .model import Snapshot, User
+from .model import ChangeSet, Snapshot, User, email_key
 
 if TYPE_CHECKING:
     import sqlite3
@@ -306,9 +306,10 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     owner = pc.index_in(text(member_keys), value_set=text(key))
     # A membership of no user (a store written with foreign keys off) is no one's group.
     held_by = pc.is_valid(owner)
+    held_names = text(names).filter(held_by)
     frame["groups"] = _text.tuples(
         owner.filter(held_by).to_numpy(zero_copy_only=False),
-        text(names).filter(held_by),
+        held_names,
         len(frame),
     )
     frame["is_admin"] = objects(is_admin).astype(bool)
@@ -327,11 +328,13 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     per_user: list[Any] = [held.get(k, none) for k in keys.tolist()] if held else [none] * len(keys)
     frame["attributes"] = per_user
     groups, departments_held = (columns[n] or ((),) for n in ("groups", "departments"))
-    return Snapshot.from_frame(
+    # The groups users hold, found in Arrow (Snapshot.from_frame would walk every tuple).
+    named = pc.unique(held_names).to_pylist()
+    return Snapshot._from_complete_frame(
         frame,
         version=version,
-        groups=objects(groups[0]).tolist(),
-        departments=objects(departments_held[0]).tolist(),
+        groups=frozenset(objects(groups[0]).tolist()).union(named),
+        departments=frozenset(objects(departments_held[0]).tolist()),
     )
 
 
@@ -389,16 +392,19 @@ def sync(
     table: str,
     updated: Sequence[str],
     wanted: list[tuple[Any, ...]],
+    held: set[tuple[Any, ...]] | None = None,
 ) -> None:
     """
     Make the rows of ``table`` (the user's key first) of the users just written ``wanted``.
 
     Only what differs is written: the rows of updated users (keys ``updated``) that are no
     longer wanted are deleted, and the wanted rows not yet there inserted. An update that
-    keeps a user's groups then writes none of them.
+    keeps a user's groups then writes none of them. ``held``, when given, is what ``table``
+    holds for those users (known from a snapshot at the store's version); else it is read.
     """
     columns = COLUMNS[table]
-    held = set(rows_where(db, table, columns, "user_key", updated))
+    if held is None:
+        held = set(rows_where(db, table, columns, "user_key", updated))
     # A row is identified by its primary key: the user's key and the next column.
     delete(db, table, columns[:2], sorted({row[:2] for row in held.difference(wanted)}))
     insert(db, table, columns, [row for row in wanted if row not in held])
@@ -628,3 +634,111 @@ def sqlite_begin(conn: sa.Connection) -> None:
     """
     mode = conn.get_execution_options().get("userimport_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def write(
+    db: SqliteDb | PostgresDb,
+    groups: frozenset[str],
+    departments: frozenset[str],
+    changes: ChangeSet,
+    declared: tuple[str, ...],
+    known: tuple[Snapshot, dict[str, int]] | None = None,
+) -> None:
+    """
+    Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL).
+
+    ``known``: a snapshot of the store as it is now, if the repository holds one, and
+    the row of each touched user in its frame: the updated users' memberships and
+    attributes are then taken from it, not read.
+    """
+
+    insert(db, "groups", ["name"], [(g,) for g in sorted(changes.create_groups - groups)])
+    new_departments = sorted(changes.create_departments - departments)
+    insert(db, "departments", ["name"], [(d,) for d in new_departments])
+    # Rows are written in key order: SQLite then walks its indexes in order, not at random.
+    gone = sorted((email_key(e),) for e in changes.delete)
+    for table in ("memberships", "attributes"):
+        delete(db, table, ["user_key"], gone)
+    delete(db, "users", ["key"], gone)
+    # A user named twice: the last one counts, as in the in-memory store.
+    updating = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
+    creating = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
+    users = USER_COLUMNS
+    update(db, "users", users, [(k, *user_row(u)) for k, u in updating])
+    insert(db, "users", users, [(k, *user_row(u)) for k, u in creating])
+    written = sorted((*updating, *creating), key=lambda ku: ku[0])
+    updated = [k for k, _ in updating]
+    held = None
+    if known is None:
+        sync(
+            db,
+            "memberships",
+            updated,
+            # Each user's rows in key order; a user's few groups need no order of their own.
+            [(k, g) for k, u in written for g in u.groups],
+        )
+    else:
+        snap, rows = known
+        held = _held(snap, [rows[k] for k in updated], updated, declared)
+        left, joined = _membership_changes(snap, rows, written, frozenset(updated))
+        delete(db, "memberships", COLUMNS["memberships"], left)
+        insert(db, "memberships", COLUMNS["memberships"], joined)
+    sync(
+        db,
+        "attributes",
+        updated,
+        [
+            (k, *item)
+            for k, u in written
+            for item in u.attributes.items()
+            if item[0] not in declared
+        ],
+        held,
+    )
+    if declared:
+        update(
+            db,
+            "users",
+            ("key", *declared),
+            [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
+        )
+    delete(db, "groups", ["name"], [(g,) for g in sorted(changes.delete_groups)])
+    delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
+
+
+def _membership_changes(
+    known: Snapshot, rows: dict[str, int], written: list[tuple[str, User]], updated: frozenset[str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """
+    The memberships to delete and to insert so that the users ``written`` (key order) hold
+    their groups: an updated user's are compared with what ``known`` (the store now) says it
+    holds, so one that keeps its groups costs a comparison, not a row each.
+    """
+    stored = known.frame["groups"].to_numpy()
+    gone: list[tuple[str, str]] = []
+    added: list[tuple[str, str]] = []
+    for k, u in written:
+        new = u.groups
+        if k not in updated:
+            added += [(k, g) for g in new]
+            continue
+        old = stored[rows[k]]  # a sorted tuple of distinct names
+        if len(old) == len(new) and new.issuperset(old):
+            continue
+        gone += [(k, g) for g in old if g not in new]
+        added += [(k, g) for g in new if g not in old]
+    return gone, added
+
+
+def _held(
+    known: Snapshot, rows: list[int], keys: list[str], declared: tuple[str, ...]
+) -> set[tuple[str, str, str]] | None:
+    """
+    The ``attributes`` rows ``known`` says the users ``keys`` (at ``rows`` of its frame)
+    have; ``None`` when fields are declared (the snapshot merges their columns into the
+    attributes, so they are read from the table instead).
+    """
+    if declared:
+        return None
+    attributes = known.frame["attributes"].to_numpy()[rows]
+    return {(k, *item) for k, held in zip(keys, attributes, strict=True) for item in held.items()}

@@ -470,6 +470,28 @@ class Snapshot:
             departments=(frozenset(departments) | frozenset(used)) - {""},
         )
 
+    @classmethod
+    def _from_complete_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        version: str,
+        groups: frozenset[str],
+        departments: frozenset[str],
+    ) -> Snapshot:
+        """
+        :meth:`from_frame` for a caller whose ``groups`` already hold every group the users
+        hold (its users' departments are still added): nothing walks every user's groups.
+        Internal to the SQL repository, which reads the held group names in bulk.
+        """
+        used = frame["department"].unique().tolist()
+        return cls(
+            version=version,
+            users=_FrameUsers(frame),
+            groups=groups,
+            departments=(departments | frozenset(used)) - {""},
+        )
+
     def get(self, email: str) -> User | None:
         """Return the user with this email (any case), or ``None``."""
         return self.users.get(email_key(email))

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import operator
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -57,11 +56,6 @@ _snapshot_of = _sqlio.snapshot_of
 _first_row = _sqlio.first_row
 _adbc = _sqlio.adbc
 _rows_where = _sqlio.rows_where
-_sync = _sqlio.sync
-_user_row = _sqlio.user_row
-_insert = _sqlio.insert
-_update = _sqlio.update
-_delete = _sqlio.delete
 _quote = _sqlio.quote
 _tables = _sqlschema.tables
 _history_tables = _sqlschema.history_tables
@@ -139,6 +133,9 @@ class SqlUserRepository:
         self._secret: bytes | None = None
         # The last snapshot read, or the one a commit made from it: (its version, a maker).
         self._cached: tuple[str, Callable[[], Snapshot]] | None = None
+        # The last snapshot handed out (with the cache on): a commit at its version reads
+        # which keys exist, and the updated users' memberships, from it instead of the store.
+        self._known: Snapshot | None = None
         self.dialect = self._url.get_backend_name()
         # In-memory SQLite lives in one connection; serialise its users (reentrant: the engine's).
         self._memory_lock: threading.RLock | None = None
@@ -244,6 +241,7 @@ class SqlUserRepository:
                     snap = self._cached_or(version, lambda: self._read_snapshot(db, version))
         if self._cache:
             self._cached = (snap.version, lambda: snap)
+            self._known = snap
         return snap
 
     def _large(self) -> bool:
@@ -310,6 +308,13 @@ class SqlUserRepository:
                     if changes.is_empty:
                         return current
                     cached = self._cached
+                    # The version check above, under the write lock, proves the store is
+                    # the snapshot handed out at this version (the cache's contract, see
+                    # docs/sql.md): what it says the store holds, the store holds.
+                    known = self._known
+                    if known is not None and known.version != current:
+                        known = None
+                    rows: dict[str, int] | None = None
                     if changes.delete_groups or changes.delete_departments:
                         with bulk():
                             full = self._read_snapshot(db, current)
@@ -320,14 +325,25 @@ class SqlUserRepository:
                         # departments: which of those keys exist is one indexed lookup.
                         touched = {email_key(e) for e in changes.delete}
                         touched.update(u.key for u in (*changes.update, *changes.create))
-                        keys = {k for (k,) in _rows_where(db, "users", ["key"], "key", touched)}
+                        keys: Container[str]
+                        if known is not None:
+                            keys = rows = _rows_of(known, touched)
+                        else:
+                            keys = {k for (k,) in _rows_where(db, "users", ["key"], "key", touched)}
                         groups = frozenset(n for (n,) in db.rows("SELECT name FROM groups"))
                         departments = frozenset(
                             n for (n,) in db.rows("SELECT name FROM departments")
                         )
                         check_keys(keys, groups, departments, changes)
                     with bulk():
-                        self._write(db, groups, departments, changes)
+                        _sqlio.write(
+                            db,
+                            groups,
+                            departments,
+                            changes,
+                            self._declared,
+                            None if known is None or rows is None else (known, rows),
+                        )
                     db.run("UPDATE meta SET version = ? WHERE id = ?", (new_version, _META_ID))
                     # Leaving the block sends COMMIT: a failure from here on may be a lost reply.
                     committing = True
@@ -337,7 +353,7 @@ class SqlUserRepository:
             self._settle(exc, expected=current, version=new_version)
         # Committed. The store is now the snapshot it was at, with these changes: made
         # when next asked for, and only if nothing else has written in between.
-        self._cached = None
+        self._cached, self._known = None, None
         if cached is not None and cached[0] == current:
             before = cached[1]
             self._cached = (new_version, lambda: with_changes(before(), changes, new_version))
@@ -356,7 +372,7 @@ class SqlUserRepository:
         one left behind), so a plain read tells, even from a disk that takes no more writes.
         A store that cannot be reached is asked again after each delay of ``_SETTLE_DELAYS``.
         """
-        self._cached = None
+        self._cached, self._known = None, None
         cause = failure.__cause__ or failure
         reason: BaseException = failure
         postgres = self.dialect == "postgresql"
@@ -746,55 +762,12 @@ class SqlUserRepository:
             pass  # the sqlite3 path reads it, or says why it cannot
         return None
 
-    def _write(
-        self,
-        db: _Db,
-        groups: frozenset[str],
-        departments: frozenset[str],
-        changes: ChangeSet,
-    ) -> None:
-        """Apply a checked change set, in the order ChangeSet documents (COPY on PostgreSQL)."""
 
-        _insert(db, "groups", ["name"], [(g,) for g in sorted(changes.create_groups - groups)])
-        new_departments = sorted(changes.create_departments - departments)
-        _insert(db, "departments", ["name"], [(d,) for d in new_departments])
-        # Rows are written in key order: SQLite then walks its indexes in order, not at random.
-        gone = sorted((email_key(e),) for e in changes.delete)
-        for table in ("memberships", "attributes"):
-            _delete(db, table, ["user_key"], gone)
-        _delete(db, "users", ["key"], gone)
-        # A user named twice: the last one counts, as in the in-memory store.
-        update = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
-        create = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
-        users = _sqlschema.USER_COLUMNS
-        _update(db, "users", users, [(k, *_user_row(u)) for k, u in update])
-        _insert(db, "users", users, [(k, *_user_row(u)) for k, u in create])
-        written = sorted((*update, *create), key=lambda ku: ku[0])
-        updated = [k for k, _ in update]
-        _sync(
-            db,
-            "memberships",
-            updated,
-            [(k, g) for k, u in written for g in sorted(u.groups)],
-        )
-        declared = self._declared
-        _sync(
-            db,
-            "attributes",
-            updated,
-            [
-                (k, *item)
-                for k, u in written
-                for item in sorted(u.attributes.items())
-                if item[0] not in declared
-            ],
-        )
-        if declared:
-            _update(
-                db,
-                "users",
-                ("key", *declared),
-                [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
-            )
-        _delete(db, "groups", ["name"], [(g,) for g in sorted(changes.delete_groups)])
-        _delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
+def _rows_of(known: Snapshot, keys: set[str]) -> dict[str, int]:
+    """Those of ``keys`` that are users of ``known``, each with its row in ``known.frame``."""
+    import pandas as pd
+
+    asked = list(keys)
+    # The frame's index keeps its hash table: apply's check against the store made it.
+    at = known.frame.index.get_indexer(pd.Index(asked, dtype=object)).tolist()
+    return {k: i for k, i in zip(asked, at, strict=True) if i >= 0}

@@ -143,7 +143,18 @@ def _clean(text: pd.Series) -> pd.Series:
     A cell that an export neutralised against formula injection (``'=SUM(1)``: an apostrophe
     before ``=``, ``+``, ``-`` or ``@``) is read back as it was typed.
     """
+    import pyarrow.compute as pc
+
+    # One scan finds whether any cell needs more than trimming spaces: a blank to fold, or
+    # (spaces aside) an export's apostrophe. Most columns need neither.
+    if not pc.any(pc.match_substring_regex(_text.arrow(text), _MORE_THAN_SPACES)).as_py():
+        return _text.trim(text, " ")
     return _text.unneutralise(_text.collapse_blanks(text))
+
+
+#: A cell :func:`_clean` must do more to than trim spaces: a blank other than a space, two
+#: spaces, or an apostrophe before a formula's first character after leading spaces.
+_MORE_THAN_SPACES = "[" + _text.BLANKS.replace(" ", "") + "]|  |^ *'+[=+\\-@]"
 
 
 _ANGLED = re.compile(r"<\s*([^<>\s]+@[^<>\s]+?)\s*>")
@@ -279,6 +290,8 @@ def mapped_cells(table: RawTable, header_row: int | None, mapping: ColumnMapping
     nonblank = np.zeros(len(data), dtype=bool)
     for col in cells:
         nonblank |= ~_text.is_blank(col)
+        if nonblank.all():  # every row has a value: the other columns cannot change that
+            break
     # Footer lines under the table (totals, page numbers) are not users: left out.
     nonblank &= ~data.index.isin(mapping.footer_rows)
     if not nonblank.all():
@@ -632,7 +645,9 @@ def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    groups = groups[groups.to_numpy() != ""]
+    # Compared in Arrow: no Python string made per piece (a missing cell is kept, as before).
+    empty = pc.fill_null(pc.equal(_text.arrow(groups), ""), False)
+    groups = groups[~empty.to_numpy(zero_copy_only=False)]
     rows = groups.index.to_numpy(dtype="int64")
     codes = _text.codes(_text.lower(groups))
     pair = rows * (int(codes.max(initial=0)) + 1) + codes
