@@ -141,12 +141,12 @@ def test_in_memory_engine_waits_for_a_commit_of_another_thread(
     """An app's query on an in-memory store's engine mid-commit neither splits nor loses it."""
     import threading
 
-    import userimport.sql
+    import userimport._sqlio
 
     repo = SqlUserRepository("sqlite://", cache=False)
     before = repo.snapshot()
     engine = repo.engine
-    sync = userimport.sql._sync
+    sync = userimport._sqlio.sync
     counts: list[int] = []
 
     def query() -> None:
@@ -162,7 +162,7 @@ def test_in_memory_engine_waits_for_a_commit_of_another_thread(
             started.append(app)
 
     started: list[threading.Thread] = []
-    monkeypatch.setattr(userimport.sql, "_sync", sync_then_query)
+    monkeypatch.setattr(userimport._sqlio, "sync", sync_then_query)
     version = repo.commit(
         ChangeSet(create=[User(email=f"u{i}@b.no") for i in range(5)]),
         expected_version=before.version,
