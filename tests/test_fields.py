@@ -469,6 +469,37 @@ def test_a_store_gains_the_column_of_a_field_added_later(backend: str, tmp_path:
         assert {"employee_id": "0042"} == dict(repo.snapshot().get("b@firma.no").attributes)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_repository_without_a_field_keeps_the_column_another_schema_made(
+    backend: str, tmp_path: Path
+) -> None:
+    """A column of a field the repository's schema lacks is read and written as that attribute."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = postgres_url()
+        reset_postgres(url)
+    with SqlUserRepository(url, schema=APP_SCHEMA) as app:
+        app.commit(
+            ChangeSet(create=[User(email="a@firma.no", attributes={"phone": "+4791234567"})]),
+            expected_version=app.snapshot().version,
+        )
+    with SqlUserRepository(url) as plain:  # the built-in fields only
+        before = plain.snapshot()
+        assert {"phone": "+4791234567"} == dict(before.get("a@firma.no").attributes)
+        changed = attrs.evolve(before.get("a@firma.no"), attributes={"phone": "+4798765432"})
+        plain.commit(ChangeSet(update=[changed]), expected_version=before.version)
+    for schema in (APP_SCHEMA, DEFAULT_SCHEMA):
+        with SqlUserRepository(url, schema=schema, cache=False) as repo:
+            assert {"phone": "+4798765432"} == dict(repo.snapshot().get("a@firma.no").attributes)
+    with SqlUserRepository(url) as plain:
+        before = plain.snapshot()
+        cleared = attrs.evolve(before.get("a@firma.no"), attributes={})
+        plain.commit(ChangeSet(update=[cleared]), expected_version=before.version)
+    with SqlUserRepository(url, schema=APP_SCHEMA, cache=False) as repo:
+        assert {} == dict(repo.snapshot().get("a@firma.no").attributes)
+
+
 # -- the command line -----------------------------------------------------------------------
 
 

@@ -607,12 +607,15 @@ class SqlUserRepository:
         with self._schema_lock:
             if self._schema_ready:
                 return
+            columns: set[str] = set()
             with self._transaction(write=False) as db:
                 held = (
                     db.rows("SELECT schema_version FROM meta")
                     if _sqlio.has_table(db, "meta")
                     else None
                 )
+                if held:
+                    columns = _sqlio.columns_of(db, "users")
             if held and int(held[0][0]) < SCHEMA_VERSION:
                 self._upgrade()
             if not held:
@@ -635,6 +638,11 @@ class SqlUserRepository:
                         )
             if self._declared:
                 self._add_columns()
+            # A column of users beyond the built-in ones that this schema does not declare
+            # (another schema made it) is read and written as the attribute of that name,
+            # never hidden behind a free attribute.
+            others = sorted(columns - {*_sqlschema.USER_COLUMNS, *self._declared})
+            self._declared = (*self._declared, *others)
             self._schema_ready = True
 
     def _add_columns(self) -> None:
