@@ -1150,3 +1150,19 @@ def test_groups_add_is_the_union_for_every_user(
     adding = [e for e, (g, f) in zip(emails, groups, strict=True) if not f <= g]
     assert adding == [u.email for u in changes.update]
     assert [g | f for g, f in groups if not f <= g] == [u.groups for u in changes.update]
+
+
+def test_change_set_keys_of_non_ascii_emails() -> None:
+    """Keys the change set carries from the plan are email_key's, beyond ASCII too."""
+    from userimport.model import email_key
+
+    stored = User(email="\u00c5SE.Dahl@Firma.no", first_name="\u00c5se", last_name="Dahl")
+    rows = [
+        ["\u00c5se", "Dahl", "\u00e5se.dahl@firma.NO", "Sales", ""],
+        ["Ida", "\u0130nce", "IDA.Ince@Firma.no", "Sales", ""],
+    ]
+    plan = plan_import(make_review(rows), InMemoryUserRepository([stored]))
+    changes = plan.changeset()
+    users = [*changes.create, *changes.update]
+    assert 2 == len(users)
+    assert [email_key(u.email) for u in users] == [u.key for u in users]

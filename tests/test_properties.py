@@ -19,7 +19,7 @@ from userimport import (
     apply_plan,
     plan_import,
 )
-from userimport.model import ChangeSet, Permissions
+from userimport.model import ChangeSet, Permissions, email_key
 
 HEADER = ["First", "Last", "Email", "Department", "Groups", "Title", "Admin"]
 COLUMNS: dict[int | str, str] = {
@@ -226,3 +226,14 @@ def test_a_saved_plan_does_no_more_than_the_applier_allows(
     if not allowed.admin_rights:
         was = {u.key: u.is_admin for u in before}
         assert all(was.get(u.key, False) == u.is_admin for u in after)
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_change_set_users_carry_their_email_key(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """A change set's users hold the plan's key, which is email_key of their email."""
+    plan = plan_import(review_of(rows), InMemoryUserRepository(store), settings)
+    changes = plan.changeset()
+    users = [*changes.create, *changes.update, *plan.inverse(base_version="v").changeset().update]
+    assert [email_key(u.email) for u in users] == [u.key for u in users]

@@ -306,12 +306,15 @@ def clean_user(
     groups: Iterable[str],
     is_admin: bool,
     attributes: Mapping[str, str],
+    key: str | None = None,
 ) -> User:
     """
     A :class:`User` from values already in normal form (a plan's or a snapshot frame's).
 
     Skips the converters, which cost more than the rest of a bulk apply: only for values
     that went through them (or through validation, which makes the same forms) before.
+    ``key``, when given, must be :func:`email_key` of ``email`` (a plan's or a snapshot's
+    key column): :attr:`User.key` then returns it instead of making it again.
     """
     user = _new(User)
     set_email, set_first, set_last, set_department, set_groups, set_admin, set_attributes = _SLOTS
@@ -322,12 +325,16 @@ def clean_user(
     set_groups(user, frozenset(groups))
     set_admin(user, bool(is_admin))
     set_attributes(user, MappingProxyType(dict(attributes)) if attributes else _NO_ATTRIBUTES)
+    if key is not None:
+        _set_key(user, key)
     return user
 
 
 _new = object.__new__
 # The setters of User's slots, in USER_COLUMNS order: what object.__setattr__ would look up.
 _SLOTS = tuple(User.__dict__[name].__set__ for name in USER_COLUMNS)
+# The slot that keeps User.key once made (attrs makes a cached_property of a slotted class one).
+_set_key = User.__dict__["key"].__set__
 #: Read-only, so every user without custom properties can share it.
 _NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 
