@@ -57,8 +57,6 @@ _first_row = _sqlio.first_row
 _adbc = _sqlio.adbc
 _rows_where = _sqlio.rows_where
 _quote = _sqlio.quote
-_tables = _sqlschema.tables
-_history_tables = _sqlschema.history_tables
 _history_row = _sqlschema.history_row
 _history_record = _sqlschema.history_record
 _parse_url = _sqlschema.parse_url
@@ -157,7 +155,6 @@ class SqlUserRepository:
                 self._file = None if database.startswith("file:") else target  # absolute
             if self.in_memory:
                 self._memory_lock = threading.RLock()
-                connect_args["check_same_thread"] = False
             self._sqlite = _sqlio.SqliteConnections(
                 target, connect_args, shared=self._memory_lock is not None
             )
