@@ -181,11 +181,19 @@ def layout(path: Path) -> dict[str, Any]:
         }
 
 
-def made_by_sqlalchemy(path: Path) -> None:
-    """A store as the previous release made it: SQLAlchemy's create_all and a meta row."""
+def made_by_sqlalchemy(path: Path, *, rowid: bool = False) -> None:
+    """
+    A store made by SQLAlchemy's create_all, with a meta row: as the previous releases made it
+    with ``rowid`` (their memberships and attributes were rowid tables).
+    """
+    metadata = _sqlschema.tables().metadata
+    if rowid:
+        metadata = sa.MetaData()
+        for table in _sqlschema.tables().metadata.sorted_tables:
+            table.to_metadata(metadata).dialect_options["sqlite"]["with_rowid"] = True
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
-        _sqlschema.tables().metadata.create_all(conn)
+        metadata.create_all(conn)
         _sqlschema.history_tables().create(conn)
         conn.exec_driver_sql("INSERT INTO meta VALUES (1, 'v0', ?)", (SCHEMA_VERSION,))
         conn.exec_driver_sql("INSERT INTO plan_secret VALUES (1, ?)", ("ab" * 32,))
@@ -201,10 +209,21 @@ def test_a_new_store_has_the_tables_sqlalchemy_made(tmp_path: Path) -> None:
     assert layout(tmp_path / "old.db") == layout(tmp_path / "new.db")
 
 
+def test_memberships_and_attributes_are_tables_without_rowid(tmp_path: Path) -> None:
+    """A new store keeps each membership and attribute once: in its primary key's b-tree."""
+    path = tmp_path / "new.db"
+    with SqlUserRepository(f"sqlite:///{path}") as repo:
+        repo.snapshot()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        made = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    without = {name for name, sql in made.items() if sql.endswith("WITHOUT ROWID")}
+    assert {"attributes", "memberships"} == without
+
+
 def test_a_store_made_through_sqlalchemy_opens_and_works(tmp_path: Path) -> None:
     """A store of the previous release is read, written and keeps its secret and history."""
     path = tmp_path / "old.db"
-    made_by_sqlalchemy(path)
+    made_by_sqlalchemy(path, rowid=True)
     with SqlUserRepository(f"sqlite:///{path}", cache=False) as repo:
         assert "v0" == repo.snapshot().version
         assert bytes.fromhex("ab" * 32) == repo.plan_secret()

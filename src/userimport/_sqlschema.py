@@ -75,6 +75,8 @@ def tables() -> Tables:
                 primary_key=True,
             ),
             sa.Column("group_name", text, sa.ForeignKey("groups.name"), primary_key=True),
+            # On SQLite the rows are the primary key's b-tree: no rowid table beside an index.
+            sqlite_with_rowid=False,
         )
         attributes = sa.Table(
             "attributes",
@@ -87,6 +89,7 @@ def tables() -> Tables:
             ),
             sa.Column("name", text, primary_key=True),
             sa.Column("value", text, nullable=False),
+            sqlite_with_rowid=False,
         )
         # The key saved plans are signed with; a store made before it gains it on first use.
         plan_secret = sa.Table(
@@ -442,14 +445,14 @@ SQLITE_DDL: dict[str, str] = {
     value TEXT NOT NULL,
     PRIMARY KEY (user_key, name),
     FOREIGN KEY(user_key) REFERENCES users ("key") ON DELETE CASCADE
-)""",
+) WITHOUT ROWID""",
     "memberships": """CREATE TABLE memberships (
     user_key TEXT NOT NULL,
     group_name TEXT NOT NULL,
     PRIMARY KEY (user_key, group_name),
     FOREIGN KEY(user_key) REFERENCES users ("key") ON DELETE CASCADE,
     FOREIGN KEY(group_name) REFERENCES groups (name)
-)""",
+) WITHOUT ROWID""",
     "import_history": """CREATE TABLE import_history (
     id TEXT NOT NULL,
     at TEXT NOT NULL,
