@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_email",
         "_numfmt",
         "_saved",
+        "_settings",
         "model",
         "repository",
         "history",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tests import strategies as s
 from userimport import ImportSettings, Permissions, SettingsError, Snapshot, User
-from userimport.model import ChangeSet, email_key
+from userimport.model import ChangeSet, UserColumns, email_key
 
 
 def test_email_is_the_identity_case_insensitively() -> None:
@@ -243,3 +243,46 @@ def test_a_users_key_is_made_once_and_follows_its_email() -> None:
     assert User(email="anna.berg@firma.no") == user
     assert hash(User(email="anna.berg@firma.no")) == hash(user)
     assert "key" not in repr(user)
+
+
+def test_user_columns_keep_the_last_of_a_user_named_twice() -> None:
+    """UserColumns.of keeps each key once (the last one given) and names the repeated emails."""
+    first, other, last = (
+        User(email="Ann@firma.no", first_name="Ann"),
+        User(email="bo@firma.no", groups={"G"}, attributes={"x": "1"}),
+        User(email="ann@FIRMA.no", first_name="Anne", department="Sales", is_admin=True),
+    )
+    columns = UserColumns.of([first, other, last])
+    assert ["ann@firma.no", "bo@firma.no"] == columns.key
+    assert ["ann@FIRMA.no", "bo@firma.no"] == columns.email
+    assert (["Anne", ""], ["Sales", None], [True, False]) == (
+        columns.first_name,
+        columns.department,
+        columns.is_admin,
+    )
+    assert ([frozenset(), frozenset({"G"})], [{}, {"x": "1"}]) == (
+        columns.groups,
+        columns.attributes,
+    )
+    assert ("ann@FIRMA.no",) == columns.repeated
+    assert 3 == len(UserColumns.of([first, other, last], unique=False))
+    assert (first, other, last) == UserColumns.of([first, other, last], unique=False).users()
+    assert (0, ()) == (len(UserColumns.of([])), UserColumns.of([]).users())
+
+
+def test_a_change_set_made_from_columns_makes_its_users_on_first_use() -> None:
+    """ChangeSet._from_columns: the users appear when read, equal to an eager change set's."""
+    users = (User(email="a@firma.no", groups={"G"}), User(email="b@firma.no", department="D"))
+    columns = UserColumns.of(users)
+    changes = ChangeSet._from_columns(
+        columns, UserColumns.of([]), delete=["c@firma.no"], create_groups={"G"}
+    )
+    assert not changes.is_empty
+    assert (columns, 0) == (changes.columns()[0], len(changes.columns()[1]))
+    assert users == changes.create
+    assert changes.create is changes.create  # made once
+    eager = ChangeSet(create=users, delete=["c@firma.no"], create_groups={"G"})
+    assert eager == changes
+    assert ChangeSet._from_columns(UserColumns.of([]), UserColumns.of([])).is_empty
+    with pytest.raises(AttributeError):
+        changes.nothing  # type: ignore[attr-defined]  # noqa: B018

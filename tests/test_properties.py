@@ -19,7 +19,7 @@ from userimport import (
     apply_plan,
     plan_import,
 )
-from userimport.model import ChangeSet, Permissions, email_key
+from userimport.model import USER_VALUES, ChangeSet, Permissions, UserColumns, email_key
 
 HEADER = ["First", "Last", "Email", "Department", "Groups", "Title", "Admin"]
 COLUMNS: dict[int | str, str] = {
@@ -237,3 +237,28 @@ def test_change_set_users_carry_their_email_key(
     changes = plan.changeset()
     users = [*changes.create, *changes.update, *plan.inverse(base_version="v").changeset().update]
     assert [email_key(u.email) for u in users] == [u.key for u in users]
+
+
+@given(s.stores(), s.file_rows(), s.settings)
+def test_a_plans_change_set_holds_the_users_its_entries_name(
+    store: list[User], rows: list[list[str]], settings: ImportSettings
+) -> None:
+    """A plan's change set (users made on first use) is the one its entries' users make."""
+    plan = plan_import(review_of(rows), InMemoryUserRepository(store), settings)
+    changes = plan.changeset()
+    made = {a: [e.after for e in plan.changes() if e.action == a] for a in ("create", "update")}
+    expected = ChangeSet(
+        create=made["create"],
+        update=made["update"],
+        delete=[e.email for e in plan.changes() if e.action == "delete"],
+        create_groups=plan.new_groups,
+        create_departments=plan.new_departments,
+    )
+    columns = changes.columns()
+    assert expected.is_empty == changes.is_empty
+    assert expected == changes
+    for part, users in zip(columns, (expected.create, expected.update), strict=True):
+        made_from_users = UserColumns.of(users)
+        assert [getattr(made_from_users, c) for c in USER_VALUES] == [
+            getattr(part, c) for c in USER_VALUES
+        ]

@@ -29,7 +29,9 @@ from userimport import (
     StalePlanError,
     User,
     UserRepository,
+    apply_plan,
     import_file,
+    plan_import,
 )
 from userimport.model import Snapshot
 from userimport.sql import SCHEMA_VERSION, SqlUserRepository
@@ -1290,3 +1292,49 @@ def test_a_commit_at_the_cached_version_looks_nothing_up(
     commit(reference, SEED)
     commit(reference, changes)
     assert reference.snapshot().state() == open_repo(url, cache=False).snapshot().state()
+
+
+def test_a_plan_is_committed_without_a_user_per_row(
+    url: str, open_repo: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply_plan writes a plan's change set from its columns: no User is made for any row."""
+    import userimport.model
+    from tests.conftest import make_review
+    from userimport import ImportSettings
+
+    repo = open_repo(url, cache=True)
+    stored = [
+        User(email="ann@firma.no", first_name="Ann", groups={"A", "B"}, attributes={"x": "1"}),
+        User(
+            email="bo@firma.no", first_name="Bo", last_name="Ek", department="Sales", groups={"A"}
+        ),
+    ]
+    repo.commit(
+        ChangeSet(create=stored, create_groups={"A", "B"}, create_departments={"Sales"}),
+        expected_version=repo.snapshot().version,
+    )
+    rows = [
+        ["Ann", "Berg", "ANN@firma.no", "Tech", "C"],
+        ["Bo", "Ek", "bo@firma.no", "Sales", "A"],
+        ["Cy", "Dahl", "cy@firma.no", "Tech", "A;C"],
+    ]
+    review = make_review(rows, group_separator=";")
+    plan = plan_import(review, repo, ImportSettings(groups="replace"))
+    assert (1, 1, 1) == tuple(plan.summary()[a] for a in ("create", "update", "unchanged"))
+
+    def no_user(*args: object) -> User:
+        raise AssertionError("a User was made")
+
+    # Every User made from a plan's values is made by clean_user, which starts here.
+    monkeypatch.setattr(userimport.model, "_new", no_user)
+    result = apply_plan(plan, repo)
+    monkeypatch.undo()
+    assert (1, 1) == (result.created, result.updated)
+    assert plan_import(review, repo, ImportSettings(groups="replace")).is_empty
+    users = repo.snapshot().users
+    assert (frozenset({"C"}), "Tech", {"x": "1"}) == (
+        users["ann@firma.no"].groups,
+        users["ann@firma.no"].department,
+        dict(users["ann@firma.no"].attributes),
+    )
+    assert frozenset({"A", "C"}) == users["cy@firma.no"].groups

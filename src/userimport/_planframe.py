@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .model import USER_COLUMNS, User, bulk, clean_user, email_key
+from .model import USER_COLUMNS, User, UserColumns, bulk, clean_user, email_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,7 +31,7 @@ __all__ = [
     "plain",
     "split_diff",
     "user_at",
-    "users",
+    "user_columns",
 ]
 
 Action = Literal["create", "update", "unchanged", "skip", "delete"]
@@ -155,21 +155,32 @@ def entry(rec: Mapping[str, Any]) -> PlanEntry:
     )
 
 
-def users(frame: pd.DataFrame, side: str, rows: Any = None) -> tuple[User, ...]:
+def user_columns(frame: pd.DataFrame, rows: Any) -> UserColumns:
     """
-    The users of one side of ``frame`` (rows without that side left out).
-
-    ``rows`` (a boolean mask of ``frame``'s rows) limits it to those rows: only their cells
-    are read, no frame of them is made. Each user's :attr:`~userimport.model.User.key` is
-    the frame's ``key`` (the email's, made column-wise when planning), not made again.
+    The users after the change of the rows ``rows`` (a boolean mask) of ``frame``, column by
+    column, in the form :class:`~userimport.model.User` gives its values (no department
+    ``None``, groups a frozenset, ``is_admin`` a bool). Only their cells are read: no frame
+    of them, and no user, is made. Each user's key is the frame's ``key`` (made column-wise
+    when planning), not made again.
     """
     import numpy as np
 
-    at = np.arange(len(frame)) if rows is None else np.flatnonzero(np.asarray(rows, dtype=bool))
-    first = frame[f"{side}_first_name"].to_numpy(dtype=object)[at].tolist()
-    at = at[np.fromiter((v is not None for v in first), dtype=bool, count=len(first))]
-    cols = ("email", *(f"{side}_{f}" for f in FIELDS), "key")
-    return tuple(map(clean_user, *(frame[c].to_numpy(dtype=object)[at].tolist() for c in cols)))
+    at = np.flatnonzero(np.asarray(rows, dtype=bool))
+
+    def column(name: str) -> list[Any]:
+        values: list[Any] = frame[name].to_numpy(dtype=object)[at].tolist()
+        return values
+
+    return UserColumns(
+        key=column("key"),
+        email=column("email"),
+        first_name=column("after_first_name"),
+        last_name=column("after_last_name"),
+        department=[d or None for d in column("after_department")],
+        is_admin=list(map(bool, column("after_is_admin"))),
+        groups=list(map(frozenset, column("after_groups"))),
+        attributes=column("after_attributes"),
+    )
 
 
 def frame_of(entries: Iterable[PlanEntry]) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._sqlschema import COLUMNS, SQLITE_DDL, STORE_TABLES, USER_COLUMNS, Url, history_tables
 from ._sqlschema import tables as store_tables
 from .errors import RepositoryError
-from .model import ChangeSet, Snapshot, User, email_key
+from .model import USER_VALUES, ChangeSet, Snapshot, email_key
 
 if TYPE_CHECKING:
     import sqlite3
@@ -410,10 +410,8 @@ def sync(
     insert(db, table, columns, [row for row in wanted if row not in held])
 
 
-#: A user's ``users`` columns after ``key``, as a tuple: one C call that reads five slots.
-user_row: Callable[[User], tuple[Any, ...]] = operator.attrgetter(
-    "email", "first_name", "last_name", "department", "is_admin"
-)
+#: The first value of a tuple (a user's key): what rows are sorted by.
+_first = operator.itemgetter(0)
 
 
 #: From this many rows on, PostgreSQL updates, deletes and lookups take their rows from a
@@ -661,14 +659,18 @@ def write(
     for table in ("memberships", "attributes"):
         delete(db, table, ["user_key"], gone)
     delete(db, "users", ["key"], gone)
-    # A user named twice: the last one counts, as in the in-memory store.
-    updating = sorted({u.key: u for u in changes.update}.items(), key=operator.itemgetter(0))
-    creating = sorted({u.key: u for u in changes.create}.items(), key=operator.itemgetter(0))
-    users = USER_COLUMNS
-    update(db, "users", users, [(k, *user_row(u)) for k, u in updating])
-    insert(db, "users", users, [(k, *user_row(u)) for k, u in creating])
-    written = sorted((*updating, *creating), key=lambda ku: ku[0])
-    updated = [k for k, _ in updating]
+    # Each user's values in USER_VALUES order (a users row first), in key order: SQLite then
+    # walks its indexes in order, not at random. A user named twice is there once, the last.
+    updating, creating = (
+        sorted(zip(*(getattr(part, c) for c in USER_VALUES), strict=True), key=_first)
+        for part in reversed(changes.columns())
+    )
+    row = len(USER_COLUMNS)
+    update(db, "users", USER_COLUMNS, [u[:row] for u in updating])
+    insert(db, "users", USER_COLUMNS, [u[:row] for u in creating])
+    written = sorted((*updating, *creating), key=_first)
+    updated = [u[0] for u in updating]
+    groups_at, attributes_at = USER_VALUES.index("groups"), USER_VALUES.index("attributes")
     held = None
     if known is None:
         sync(
@@ -676,12 +678,14 @@ def write(
             "memberships",
             updated,
             # Each user's rows in key order; a user's few groups need no order of their own.
-            [(k, g) for k, u in written for g in u.groups],
+            [(u[0], g) for u in written for g in u[groups_at]],
         )
     else:
         snap, rows = known
         held = _held(snap, [rows[k] for k in updated], updated, declared)
-        left, joined = _membership_changes(snap, rows, written, frozenset(updated))
+        left, joined = _membership_changes(
+            snap, rows, [(u[0], u[groups_at]) for u in written], frozenset(updated)
+        )
         delete(db, "memberships", COLUMNS["memberships"], left)
         insert(db, "memberships", COLUMNS["memberships"], joined)
     sync(
@@ -689,10 +693,10 @@ def write(
         "attributes",
         updated,
         [
-            (k, *item)
-            for k, u in written
-            if u.attributes  # most users have none: no items to ask for
-            for item in u.attributes.items()
+            (u[0], *item)
+            for u in written
+            if u[attributes_at]  # most users have none: no items to ask for
+            for item in u[attributes_at].items()
             if item[0] not in declared
         ],
         held,
@@ -702,27 +706,29 @@ def write(
             db,
             "users",
             ("key", *declared),
-            [(k, *(u.attributes.get(c) for c in declared)) for k, u in written],
+            [(u[0], *(u[attributes_at].get(c) for c in declared)) for u in written],
         )
     delete(db, "groups", ["name"], [(g,) for g in sorted(changes.delete_groups)])
     delete(db, "departments", ["name"], [(d,) for d in sorted(changes.delete_departments)])
 
 
 def _membership_changes(
-    known: Snapshot, rows: dict[str, int], written: list[tuple[str, User]], updated: frozenset[str]
+    known: Snapshot,
+    rows: dict[str, int],
+    written: list[tuple[str, frozenset[str]]],
+    updated: frozenset[str],
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """
-    The memberships to delete and to insert so that the users ``written`` (key order) hold
-    their groups: an updated user's are compared with what ``known`` (the store now) says it
-    holds, so one that keeps its groups costs a comparison, not a row each.
+    The memberships to delete and to insert so that the users ``written`` (key and groups, in
+    key order) hold their groups: an updated user's are compared with what ``known`` (the
+    store now) says it holds, so one that keeps its groups costs a comparison, not a row each.
     """
     stored = known.frame["groups"].to_numpy()
     gone: list[tuple[str, str]] = []
     added: list[tuple[str, str]] = []
     leave, join = gone.append, added.append
     # Plain loops: a comprehension per user would make a function object per user.
-    for k, u in written:
-        new = u.groups
+    for k, new in written:
         if k not in updated:
             for g in new:
                 join((k, g))

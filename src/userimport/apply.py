@@ -292,14 +292,15 @@ def apply_plan(
     if plan.settings.send_welcome_email and notifier is None and changes.create:
         raise SettingsError("send_welcome_email=True needs a notifier; pass notifier=...")
     version = repository.commit(changes, expected_version=plan.base_version)
+    create, update = changes.columns()  # counted without making a User for each
     notifications: tuple[Notification, ...] = ()
     if plan.settings.send_welcome_email and notifier is not None:
         notifications = send_welcome_emails(changes.create, notifier)
     return ApplyResult(
         plan=plan,
         version=version,
-        created=len(changes.create),
-        updated=len(changes.update),
+        created=len(create),
+        updated=len(update),
         deleted=len(changes.delete),
         undo=plan.inverse(base_version=version),
         notifications=notifications,

@@ -32,7 +32,7 @@ from ._planframe import (
     frame_of,
     plain,
     split_diff,
-    users,
+    user_columns,
 )
 from ._plansaved import (
     HEAD,
@@ -265,12 +265,11 @@ class Plan:
         """The :class:`~userimport.model.ChangeSet` that applying this plan commits."""
         f = self.frame
         action = f["action"].to_numpy()
-        with bulk():
-            create = users(f, "after", action == "create")
-            update = users(f, "after", action == "update")
-        return ChangeSet(
-            create=create,
-            update=update,
+        # Column by column: a User for each row is made only if someone asks for one (a
+        # store that writes in bulk reads the columns).
+        return ChangeSet._from_columns(
+            user_columns(f, action == "create"),
+            user_columns(f, action == "update"),
             delete=tuple(f.loc[action == "delete", "email"]),
             create_groups=self.new_groups,
             create_departments=self.new_departments,
@@ -671,15 +670,17 @@ class Plan:
         Created users are deleted, updated ones get their old fields back, deleted ones come
         back with their groups, and groups and departments the plan created are removed.
         """
-        action = self.frame["action"].to_numpy()
-        f = self.frame[(action == "create") | (action == "update") | (action == "delete")]
+        import numpy as np
+
+        f = self.frame[self.frame["action"].isin(("create", "update", "delete")).to_numpy()]
         sides = {"before_": "after_", "after_": "before_"}
         flipped = f.rename(
             columns={f"{a}{field}": f"{b}{field}" for a, b in sides.items() for field in FIELDS}
         )[list(COLUMNS)]
-        flipped["action"] = f["action"].map(
-            {"create": "delete", "delete": "create", "update": "update"}
-        )
+        action = f["action"].to_numpy(dtype=object)
+        flipped["action"] = np.where(
+            action == "create", "delete", np.where(action == "delete", "create", action)
+        ).astype(object)
         flipped["reason"] = "undo"
         undo_settings = attrs.evolve(
             self.settings,

@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
 from .history import DEFAULT_LIMIT, ImportRecord, MemoryImportHistory
-from .model import ChangeSet, Snapshot, User, bulk, email_key
+from .model import ChangeSet, Snapshot, User, UserColumns, bulk, email_key
 
 __all__ = ["InMemoryUserRepository", "UserRepository", "check_changes", "plan_secret"]
 
@@ -98,17 +98,17 @@ def check_changes(snapshot: Snapshot, changes: ChangeSet) -> None:
     if not (changes.delete_groups or changes.delete_departments):
         return
     # Column-wise over the stored users the change set leaves alone (no User per row).
-    written = [*changes.update, *changes.create]
+    create, update = changes.columns()
     frame = snapshot.frame
-    touched = {email_key(e) for e in changes.delete} | {u.key for u in written}
+    touched = {email_key(e) for e in changes.delete}.union(update.key, create.key)
     kept = frame[~frame.index.isin(list(touched))] if touched else frame
     used_groups = set(itertools.chain.from_iterable(kept["groups"].tolist()))
-    used_groups.update(*(u.groups for u in written))
+    used_groups.update(*update.groups, *create.groups)
     still = changes.delete_groups & used_groups
     if still:
         raise RepositoryError(f"cannot delete group(s) still in use: {', '.join(sorted(still))}")
     used_departments = set(kept["department"].unique().tolist())
-    used_departments.update(u.department for u in written)
+    used_departments.update(update.department, create.department)
     still = changes.delete_departments & used_departments
     if still:
         raise RepositoryError(
@@ -130,6 +130,9 @@ def check_keys(
     """
     # Each rule is checked over whole collections first (set operations and comprehensions);
     # only a change set that breaks one is walked entry by entry, to name the first culprit.
+    create, update = changes.columns()
+    if create.repeated or update.repeated:  # every user named is checked, in order
+        create, update = (UserColumns.of(u, unique=False) for u in (changes.create, changes.update))
     deleting = [email_key(email) for email in changes.delete]
     deleted = set(deleting)
     if len(deleted) < len(deleting) or not _all_in(keys, deleted):
@@ -138,36 +141,33 @@ def check_keys(
             if key not in keys or key in seen:
                 raise UserNotFoundError(f"cannot delete {email}: no such user")
             seen.add(key)
-    updating = [u.key for u in changes.update]
-    if not _all_in(keys, updating) or not deleted.isdisjoint(updating):
-        for user, key in zip(changes.update, updating, strict=True):
+    if not _all_in(keys, update.key) or not deleted.isdisjoint(update.key):
+        for email, key in zip(update.email, update.key, strict=True):
             if key not in keys or key in deleted:
-                raise UserNotFoundError(f"cannot update {user.email}: no such user")
-    creating = [u.key for u in changes.create]
-    created = set(creating)
-    if len(created) < len(creating) or not _none_in(keys, created - deleted):
+                raise UserNotFoundError(f"cannot update {email}: no such user")
+    if create.repeated or not _none_in(keys, set(create.key) - deleted):
         seen = set()
-        for user, key in zip(changes.create, creating, strict=True):
-            if key in seen:
+        for user in changes.create:
+            if user.key in seen:
                 raise RepositoryError("the change set creates the same email twice")
-            if key in keys and key not in deleted:
+            if user.key in keys and user.key not in deleted:
                 raise RepositoryError(f"cannot create {user.email}: a user with that email exists")
-            seen.add(key)
+            seen.add(user.key)
     groups = (groups | changes.create_groups) - changes.delete_groups
     departments = (departments | changes.create_departments) - changes.delete_departments
-    written = (*changes.update, *changes.create)
-    named = frozenset().union(*(u.groups for u in written))
-    placed = {u.department for u in written}
+    named = frozenset().union(*update.groups, *create.groups)
+    placed = {*update.department, *create.department}
     if named <= groups and placed - {None, ""} <= departments:
         return
-    for user in written:
-        unknown = user.groups - groups
-        if unknown:
-            raise RepositoryError(
-                f"{user.email} is in unknown group(s) {', '.join(sorted(unknown))}; create them"
-            )
-        if user.department and user.department not in departments:
-            raise RepositoryError(f"{user.email} is in unknown department {user.department!r}")
+    for part in (update, create):
+        for email, held, department in zip(part.email, part.groups, part.department, strict=True):
+            unknown = held - groups
+            if unknown:
+                raise RepositoryError(
+                    f"{email} is in unknown group(s) {', '.join(sorted(unknown))}; create them"
+                )
+            if department and department not in departments:
+                raise RepositoryError(f"{email} is in unknown department {department!r}")
 
 
 def _all_in(keys: Container[str], wanted: Iterable[str]) -> bool:

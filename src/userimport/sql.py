@@ -320,8 +320,9 @@ class SqlUserRepository:
                     else:
                         # Checking a change set needs only the keys it touches, groups and
                         # departments: which of those keys exist is one indexed lookup.
+                        create, update = changes.columns()
                         touched = {email_key(e) for e in changes.delete}
-                        touched.update(u.key for u in (*changes.update, *changes.create))
+                        touched.update(update.key, create.key)
                         keys: Container[str]
                         if known is not None:
                             keys = rows = _rows_of(known, touched)
