@@ -465,25 +465,11 @@ class Snapshot:
         ``groups`` (sorted tuples), ``is_admin`` (bool), ``attributes`` (dicts).
         Do not mutate it: it is shared by every reader of this snapshot.
         """
-        import pandas as pd
 
         if isinstance(self.users, _FrameUsers):
             return self.users.frame
-        users = list(self.users.values())
-        with bulk():
-            return pd.DataFrame(
-                {
-                    "email": [u.email for u in users],
-                    "first_name": [u.first_name for u in users],
-                    "last_name": [u.last_name for u in users],
-                    "department": [u.department or "" for u in users],
-                    "groups": [tuple(sorted(u.groups)) for u in users],
-                    "is_admin": [u.is_admin for u in users],
-                    "attributes": [dict(u.attributes) for u in users],
-                },
-                index=pd.Index(list(self.users.keys()), name="key", dtype=object),
-                dtype=object,
-            ).astype({"is_admin": bool})
+        columns = UserColumns.of(self.users.values(), unique=False)
+        return attrs.evolve(columns, key=list(self.users)).frame()  # indexed as the mapping
 
 
 def _users(value: Iterable[User]) -> tuple[User, ...]:
@@ -538,6 +524,25 @@ class UserColumns:
         values = zip(*map(_user_values, kept), strict=True) if kept else [()] * len(USER_VALUES)
         columns: dict[str, Any] = {c: list(v) for c, v in zip(USER_VALUES, values, strict=True)}
         return cls(**columns, repeated=tuple(repeated))
+
+    def frame(self) -> pd.DataFrame:
+        """The users as rows of a :attr:`Snapshot.frame`, indexed by ``key``."""
+        import pandas as pd
+
+        with bulk():
+            return pd.DataFrame(
+                {
+                    "email": self.email,
+                    "first_name": self.first_name,
+                    "last_name": self.last_name,
+                    "department": [d or "" for d in self.department],
+                    "groups": [tuple(sorted(g)) for g in self.groups],
+                    "is_admin": self.is_admin,
+                    "attributes": [dict(a) for a in self.attributes],
+                },
+                index=pd.Index(self.key, name="key", dtype=object),
+                dtype=object,
+            ).astype({"is_admin": bool})
 
     def users(self) -> tuple[User, ...]:
         """A :class:`User` for each row."""

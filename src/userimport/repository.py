@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 from .errors import RepositoryError, StalePlanError, UserNotFoundError
 from .history import DEFAULT_LIMIT, ImportRecord, MemoryImportHistory
-from .model import ChangeSet, Snapshot, User, UserColumns, bulk, email_key
+from .model import USER_VALUES, ChangeSet, Snapshot, User, UserColumns, email_key
 
 __all__ = ["InMemoryUserRepository", "UserRepository", "check_changes", "plan_secret"]
 
@@ -189,9 +189,10 @@ def with_changes(current: Snapshot, changes: ChangeSet, version: str) -> Snapsho
     import pandas as pd
 
     frame = current.frame
-    gone = [email_key(e) for e in changes.delete] + [u.key for u in changes.update]
-    with bulk():
-        written = Snapshot.from_users([*changes.update, *changes.create], version=version).frame
+    create, update = changes.columns()
+    gone = [email_key(e) for e in changes.delete] + update.key
+    both = UserColumns(*(getattr(update, c) + getattr(create, c) for c in USER_VALUES))
+    written = both.frame()
     kept = frame.drop(index=gone)
     frame = pd.concat([kept, written]) if len(written) else kept
     return Snapshot.from_frame(
