@@ -1298,11 +1298,22 @@ def test_a_plan_is_committed_without_a_user_per_row(
     url: str, open_repo: Opener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """apply_plan writes a plan's change set from its columns: no User is made for any row."""
+    commit_a_plan_without_users(open_repo(url, cache=True), monkeypatch)
+
+
+def test_the_memory_store_commits_a_plan_without_a_user_per_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The in-memory store, too, builds the written rows from a plan's columns."""
+    commit_a_plan_without_users(InMemoryUserRepository(), monkeypatch)
+
+
+def commit_a_plan_without_users(repo: UserRepository, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply a plan of a create and an update with User-making off, and check the store."""
     import userimport.model
     from tests.conftest import make_review
     from userimport import ImportSettings
 
-    repo = open_repo(url, cache=True)
     stored = [
         User(email="ann@firma.no", first_name="Ann", groups={"A", "B"}, attributes={"x": "1"}),
         User(
