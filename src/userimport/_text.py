@@ -90,10 +90,99 @@ def trim(text: pd.Series, characters: str) -> pd.Series:
     import pyarrow.compute as pc
 
     arr = arrow(text)
+    if not _may_trim(arr, characters):
+        return text
     trimmed = pc.utf8_trim(arr, characters)
     if _same_size(arr, trimmed):
         return text  # trimming only removes: nothing removed, nothing changed
     return _series(trimmed, text)
+
+
+def utf8(arr: Any) -> tuple[Any, Any] | None:
+    """
+    The cells of an Arrow string array as bytes: each cell's start (and, one past the last,
+    the end) in ``data``, and ``data``, the UTF-8 of every cell end to end, as numpy views of
+    Arrow's buffers (no copy). ``None`` for an array of another type.
+
+    A byte (or sequence of bytes) found nowhere in ``data`` is in no cell; the converse does
+    not hold (a sequence may span two cells, or lie in a null cell's slot), so the functions
+    here use it only to learn that a scan would find nothing.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_large_string(arr.type):
+        width: Any = np.int64
+    elif pa.types.is_string(arr.type):
+        width = np.int32
+    else:
+        return None
+    _, offsets, data = arr.buffers()
+    if not len(arr) or data is None:
+        return np.zeros(len(arr) + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    size = np.dtype(width).itemsize
+    ends = np.frombuffer(offsets, dtype=width, count=len(arr) + 1, offset=arr.offset * size)
+    start = int(ends[0])
+    bytes_ = np.frombuffer(data, dtype=np.uint8)[start : int(ends[-1])]
+    return ends.astype(np.int64) - start, bytes_
+
+
+def _all_ascii(arr: Any) -> bool:
+    """Whether every cell of an Arrow string array is ASCII, by its bytes (``False``: maybe not)."""
+    layout = utf8(arr)
+    return layout is not None and (not len(layout[1]) or int(layout[1].max()) < 0x80)
+
+
+def _may_trim(arr: Any, characters: str) -> bool:
+    """
+    Whether ``utf8_trim(arr, characters)`` may change a cell: ``False`` when no cell starts or
+    ends with a byte of an ASCII character of ``characters``, nor (if ``characters`` holds
+    others) with a byte beyond ASCII. An ASCII byte in UTF-8 is always that character.
+    """
+    import numpy as np
+
+    layout = utf8(arr)
+    if layout is None:
+        return True
+    ends, data = layout
+    full = ends[1:] > ends[:-1]
+    edges = np.concatenate([data[ends[:-1][full]], data[ends[1:][full] - 1]])
+    if not len(edges):
+        return False
+    if not characters.isascii() and int(edges.max()) >= 0x80:
+        return True
+    return any(bool((edges == ord(c)).any()) for c in set(characters) if c.isascii())
+
+
+#: The ASCII blanks other than a space (all control characters), and the first UTF-8 byte of
+#: every other blank: a cell whose bytes hold none of them holds no blank but spaces.
+_ASCII_BLANKS = frozenset(ord(c) for c in BLANKS if c.isascii() and c != " ")
+_BLANK_LEADS = frozenset(c.encode()[0] for c in BLANKS if not c.isascii())
+
+
+def spaces_only(arr: Any) -> bool:
+    """
+    Whether, by its bytes alone, no cell of an Arrow string array holds a blank other than a
+    space, two spaces in a row, or an apostrophe before ``=``, ``+``, ``-`` or ``@``
+    (``False``: a cell may). A few passes over the bytes, instead of a regex per cell.
+    """
+    import numpy as np
+
+    layout = utf8(arr)
+    if layout is None:
+        return False
+    data = layout[1]
+    if not len(data):
+        return True
+    if int(data.min()) <= max(_ASCII_BLANKS) or (
+        int(data.max()) >= 0x80 and any(bool((data == b).any()) for b in _BLANK_LEADS)
+    ):
+        return False
+    raw = data.tobytes()
+    if b"'" in raw and any(b"'" + c.encode() in raw for c in "=+-@"):
+        return False
+    spaces = np.flatnonzero(data == ord(" "))
+    return not bool((spaces[1:] - spaces[:-1] == 1).any())
 
 
 def _same_size(a: Any, b: Any) -> bool:
@@ -124,9 +213,13 @@ def _lowered(text: pd.Series, fn: Callable[[str], str]) -> pd.Series:
 
 def non_ascii(text: pd.Series) -> Any:
     """A boolean array: which cells hold a character beyond ASCII."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    return pc.invert(pc.string_is_ascii(arrow(text))).to_numpy(zero_copy_only=False)
+    arr = arrow(text)
+    if _all_ascii(arr):  # one pass over the bytes instead of a check per cell
+        return np.zeros(len(arr), dtype=bool)
+    return pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
 
 
 def nfc(value: str) -> str:
@@ -253,9 +346,14 @@ def fullmatch(text: pd.Series, pattern: str, ascii_pattern: str) -> pd.Series:
 
 def contains_any(text: pd.Series, literal: str) -> Any:
     """A boolean array: which cells contain ``literal``."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    return pc.match_substring(arrow(text), literal).to_numpy(zero_copy_only=False)
+    arr = arrow(text)
+    layout = utf8(arr)
+    if layout is not None and literal.encode() not in layout[1].tobytes():
+        return np.zeros(len(arr), dtype=bool)  # in no cell: one search of the bytes says so
+    return pc.match_substring(arr, literal).to_numpy(zero_copy_only=False)
 
 
 def split_long(text: pd.Series, separator: str) -> pd.Series:

@@ -146,8 +146,13 @@ def _clean(text: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     # One scan finds whether any cell needs more than trimming spaces: a blank to fold, or
-    # (spaces aside) an export's apostrophe. Most columns need neither.
-    if not pc.any(pc.match_substring_regex(_text.arrow(text), _MORE_THAN_SPACES)).as_py():
+    # (spaces aside) an export's apostrophe. Most columns need neither, and most show it by
+    # their bytes alone, without the regex.
+    arr = _text.arrow(text)
+    if (
+        _text.spaces_only(arr)
+        or not pc.any(pc.match_substring_regex(arr, _MORE_THAN_SPACES)).as_py()
+    ):
         return _text.trim(text, " ")
     return _text.unneutralise(_text.collapse_blanks(text))
 
