@@ -171,6 +171,8 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
     names = pa.array([n for names in lists for n in names], type=getattr(pa, kind)())
     made = _text.tuples(owner, names, len(lists) + 1).tolist()
     assert [tuple(names) for names in lists] + [()] == made
+    codes = _text.codes(_text.series(names))
+    assert made == _text.tuples(owner, names, len(lists) + 1, codes=codes).tolist()
     if not any("\x00" in n for names in lists for n in names):
         assert len({id(t) for t in made}) == len(set(made))
 
@@ -271,3 +273,12 @@ def test_contains_any_is_in(cells: list[str], literal: str) -> None:
 def test_non_ascii_is_not_isascii(cells: list[str]) -> None:
     """The cells beyond ASCII are the ones ``str.isascii`` refuses."""
     assert [not c.isascii() for c in cells] == _text.non_ascii(series(cells)).tolist()
+
+
+@given(st.lists(st.integers(0, 6), max_size=30), st.booleans())
+def test_first_of_each_is_numpys_unique(which: list[int], renumber: bool) -> None:
+    """Where each code first occurs, in one pass or not, is what ``np.unique`` says."""
+    if renumber:  # numbered in the order of first appearance, as Arrow numbers them
+        which = [list(dict.fromkeys(which)).index(w) for w in which]
+    expected = np.unique(np.array(which, dtype=np.int64), return_index=True)[1]
+    assert expected.tolist() == _text._first_of_each(np.array(which, dtype=np.int64)).tolist()

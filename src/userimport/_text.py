@@ -416,7 +416,7 @@ def objects(text: pd.Series) -> Any:
     return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def tuples(owner: Any, names: Any, n: int) -> Any:
+def tuples(owner: Any, names: Any, n: int, *, codes: Any = None) -> Any:
     """
     For each of ``n`` owners, the tuple of its names (``()`` for an owner with none).
 
@@ -424,10 +424,11 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
     each owner's names must be adjacent, in the order wanted. Equal tuples are one object: a
     store whose users share a few combinations of groups holds a few tuples, not one per user,
     and only those few are made in Python.
+
+    ``codes``, when given, are integer codes of ``names`` (equal names, equal codes: see
+    :func:`codes`), so that they need not be found again.
     """
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     out = np.empty(n, dtype=object)
     out.fill(())
@@ -436,13 +437,8 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
         return out
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     bounds = np.r_[starts, len(owner)]
-    if pc.any(pc.match_substring(names, "\x00")).as_py():  # the separator below: no sharing
-        which = np.arange(len(starts))
-    else:  # owners with equal lists of names have equal joined texts, found by one hash table
-        lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
-        joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
-        which = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False)
-    _, first = np.unique(which, return_index=True)
+    which = _same_lists(bounds, names, codes)
+    first = _first_of_each(which)
     # The names of one owner per distinct list, fetched from Arrow in one go.
     lengths = bounds[first + 1] - bounds[first]
     ends = np.cumsum(lengths)
@@ -453,3 +449,51 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
         made[i] = tuple(text[a:b])
     out[owner[starts]] = made[which]
     return out
+
+
+def _same_lists(bounds: Any, names: Any, codes: Any) -> Any:
+    """
+    Integer codes of the lists ``names[bounds[i]:bounds[i + 1]]`` (equal lists, equal codes),
+    numbered in the order of their first appearance.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if names.null_count:  # no code for a missing name: the lists' joined texts are compared
+        if pc.any(pc.match_substring(names, "\x00")).as_py():  # the separator: no sharing
+            return np.arange(len(bounds) - 1)
+        lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
+        joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
+        return pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False)
+    if codes is None:
+        codes = pc.dictionary_encode(names).indices.to_numpy(zero_copy_only=False)
+    # Each list as the bytes of its names' codes, side by side: equal lists, equal bytes.
+    fixed = np.ascontiguousarray(codes, dtype=np.int64)
+    offsets = pa.py_buffer(np.asarray(bounds, dtype=np.int64) * fixed.itemsize)
+    lists = pa.Array.from_buffers(
+        pa.large_binary(), len(bounds) - 1, [None, offsets, pa.py_buffer(fixed)]
+    )
+    return pc.dictionary_encode(lists).indices.to_numpy(zero_copy_only=False)
+
+
+def _first_of_each(which: Any) -> Any:
+    """
+    Where each code of ``which`` first occurs, by code (``np.unique(which,
+    return_index=True)[1]``). Codes numbered in the order of their first appearance (as
+    Arrow's dictionary encoding numbers them) are found in one pass, without sorting.
+    """
+    import numpy as np
+
+    which = np.asarray(which)
+    if not len(which):
+        return np.zeros(0, dtype=np.intp)
+    highest = np.maximum.accumulate(which)
+    first = np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]])
+    if (
+        which[0] == 0
+        and np.array_equal(which[first], np.arange(len(first)))
+        and (int(highest[-1]) + 1 == len(first))
+    ):
+        return first
+    return np.unique(which, return_index=True)[1]
