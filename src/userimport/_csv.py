@@ -453,7 +453,6 @@ class _Scan(io.RawIOBase):
         # next line is not judged yet
         self.blank = 0
         self.breaks = 0
-        self.refused = False  # the scan gave up: no parser may read this stream as it is
 
     def readable(self) -> bool:
         return True
@@ -468,11 +467,7 @@ class _Scan(io.RawIOBase):
             if len(chunk) < size and self._rest is not None:
                 chunk += self._rest.read(size - len(chunk))
         if chunk:
-            try:
-                self._scan(chunk)
-            except _Unsafe:
-                self.refused = True
-                raise
+            self._scan(chunk)
         return chunk
 
     def readinto(self, buffer: Any) -> int:
@@ -519,6 +514,9 @@ class _Scan(io.RawIOBase):
 #: The encodings Arrow's CSV reader decodes itself (it checks the UTF-8 and drops one BOM).
 _ARROW_CODECS = frozenset({"utf-8", "utf-8-sig"})
 
+#: How many bytes of a CSV stream are read at a time for Arrow's reader.
+_BLOCK = 1 << 20
+
 
 def _fast_csv(
     head: bytes, rest: IO[bytes] | None, codec: str, delimiter: str, max_rows: int | None
@@ -551,8 +549,6 @@ def _fast_csv(
         except Exception:  # whatever Arrow refuses, pandas' parser may read (or not)
             if rest is not None:
                 rest.seek(mark)
-            if scan.refused:
-                return None
     return _pandas_csv(head, rest, mark, codec, delimiter, nrows)
 
 
@@ -594,24 +590,24 @@ def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataF
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
+    # The bytes are read here, not by Arrow (whose reader reads ahead in a thread of its own):
+    # with a row limit, no further than the line that shows the file is over it.
+    chunks = []
+    while chunk := scan.read(_BLOCK):
+        chunks.append(chunk)
+        if nrows is not None and scan.breaks >= nrows:  # at least nrows lines
+            raise _Unsafe("too many rows")
     read_options, parse_options, convert_options = _arrow_options(delimiter)
-    reader = pcsv.open_csv(
-        scan,
+    table = pcsv.read_csv(
+        pa.BufferReader(b"".join(chunks)),
         read_options=read_options,
         parse_options=parse_options,
         convert_options=convert_options,
     )
-    batches = []
-    count = 0
-    for batch in reader:
-        batches.append(batch)
-        count += batch.num_rows
-        if nrows is not None and count >= nrows:
-            raise _Unsafe("too many rows")
-    table = pa.Table.from_batches(batches, schema=reader.schema)
+    count = table.num_rows
     if table.num_columns > MAX_COLUMNS:
         raise _Unsafe("too many columns")
-    if count != scan.lines:  # a value with a line break: pandas would count the same
+    if count != scan.lines:  # a value with a line break: the careful path reads it
         raise _Unsafe("not one record per line")
     columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
     kept = count
