@@ -439,14 +439,16 @@ def tuples(owner: Any, names: Any, n: int, *, codes: Any = None) -> Any:
     bounds = np.r_[starts, len(owner)]
     which = _same_lists(bounds, names, codes)
     first = _first_of_each(which)
-    # The names of one owner per distinct list, fetched from Arrow in one go.
+    # The names of one owner per distinct list, fetched from Arrow in one go per length, and
+    # cut into tuples of that length by zip (no Python loop per list).
     lengths = bounds[first + 1] - bounds[first]
-    ends = np.cumsum(lengths)
-    text = names.take(np.repeat(bounds[first] - (ends - lengths), lengths) + np.arange(ends[-1]))
-    text = text.to_pylist()
     made = np.empty(len(first), dtype=object)
-    for i, (a, b) in enumerate(zip((ends - lengths).tolist(), ends.tolist(), strict=True)):
-        made[i] = tuple(text[a:b])
+    for length in np.unique(lengths).tolist():
+        picked = np.flatnonzero(lengths == length)
+        at = (bounds[first[picked]][:, None] + np.arange(length)).ravel()
+        text = names.take(at).to_pylist()
+        cut = zip(*[iter(text)] * length, strict=True)
+        made[picked] = np.fromiter(cut, dtype=object, count=len(picked))
     out[owner[starts]] = made[which]
     return out
 
