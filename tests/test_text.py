@@ -282,3 +282,12 @@ def test_first_of_each_is_numpys_unique(which: list[int], renumber: bool) -> Non
         which = [list(dict.fromkeys(which)).index(w) for w in which]
     expected = np.unique(np.array(which, dtype=np.int64), return_index=True)[1]
     assert expected.tolist() == _text._first_of_each(np.array(which, dtype=np.int64)).tolist()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["", "a", "Z", "é", " ", "\t", "\xa0"]), ANY_CHARS)))
+def test_is_blank_is_not_strip_whatever_the_first_character(cells: list[tuple[str, str]]) -> None:
+    """Blank cells are found alike when every first byte decides and when some do not."""
+    texts = [first + rest if first else "" for first, rest in cells]
+    assert [not c.strip() for c in texts] == _text.is_blank(series(texts)).tolist()
+    plain = [c for c in texts if not c or c[0] in "aZ"]
+    assert [not c.strip() for c in plain] == _text.is_blank(series(plain)).tolist()

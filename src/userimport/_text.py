@@ -158,6 +158,8 @@ def _may_trim(arr: Any, characters: str) -> bool:
 #: every other blank: a cell whose bytes hold none of them holds no blank but spaces.
 _ASCII_BLANKS = frozenset(ord(c) for c in BLANKS if c.isascii() and c != " ")
 _BLANK_LEADS = frozenset(c.encode()[0] for c in BLANKS if not c.isascii())
+#: The bytes of the ASCII whitespace (space included).
+_ASCII_SPACES = sorted(ord(c) for c in SPACES if c.isascii())
 
 
 def spaces_only(arr: Any) -> bool:
@@ -373,9 +375,20 @@ def split_long(text: pd.Series, separator: str) -> pd.Series:
 
 def is_blank(text: pd.Series) -> Any:
     """A boolean array: which cells are empty or hold only whitespace (``not s.strip()``)."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    blank = pc.match_substring_regex(arrow(text), "^[" + SPACES + "]*$")
+    arr = arrow(text)
+    layout = utf8(arr) if not arr.null_count else None
+    if layout is not None:
+        # An empty cell is blank; one starting with an ASCII byte that is not a space is not.
+        # When every cell is one or the other, the bytes decide without the regex.
+        ends, data = layout
+        empty = ends[1:] == ends[:-1]
+        first = data[ends[:-1][~empty]]
+        if not len(first) or (int(first.max()) < 0x80 and not np.isin(first, _ASCII_SPACES).any()):
+            return empty
+    blank = pc.match_substring_regex(arr, "^[" + SPACES + "]*$")
     return blank.to_numpy(zero_copy_only=False)
 
 
