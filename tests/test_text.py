@@ -291,3 +291,12 @@ def test_is_blank_is_not_strip_whatever_the_first_character(cells: list[tuple[st
     assert [not c.strip() for c in texts] == _text.is_blank(series(texts)).tolist()
     plain = [c for c in texts if not c or c[0] in "aZ"]
     assert [not c.strip() for c in plain] == _text.is_blank(series(plain)).tolist()
+
+
+@given(st.lists(st.text(st.sampled_from(list("abz09 .@_-AZ\t")), max_size=8), max_size=20))
+def test_lower_and_casefold_of_ascii_columns_are_str_methods(cells: list[str]) -> None:
+    """ASCII columns, lower-case already or not, lower-case and fold as ``str`` does."""
+    s = series(cells)
+    assert ([c.lower() for c in cells], "str") == (_text.lower(s).tolist(), _text.lower(s).dtype)
+    assert [c.casefold() for c in cells] == _text.casefold(s).tolist()
+    assert list(s.index) == list(_text.lower(s).index)

@@ -133,6 +133,17 @@ def _all_ascii(arr: Any) -> bool:
     return layout is not None and (not len(layout[1]) or int(layout[1].max()) < 0x80)
 
 
+def _ascii_lower(arr: Any) -> bool:
+    """Whether every cell is ASCII with no upper-case letter, by its bytes (``False``: maybe)."""
+    layout = utf8(arr)
+    if layout is None:
+        return False
+    data = layout[1]
+    return not len(data) or (
+        int(data.max()) < 0x80 and not bool(((data >= ord("A")) & (data <= ord("Z"))).any())
+    )
+
+
 def _may_trim(arr: Any, characters: str) -> bool:
     """
     Whether ``utf8_trim(arr, characters)`` may change a cell: ``False`` when no cell starts or
@@ -209,6 +220,8 @@ def _lowered(text: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     import pyarrow.compute as pc
 
     arr = arrow(text)
+    if text.dtype == "str" and _ascii_lower(arr):  # no letter to change (most email columns)
+        return text
     lowered = _series(pc.utf8_lower(arr), text)
     return patch(lowered, non_ascii(text), fn, source=text)
 
