@@ -232,7 +232,7 @@ def non_ascii(text: pd.Series) -> Any:
     import pyarrow.compute as pc
 
     arr = arrow(text)
-    if _all_ascii(arr):  # one pass over the bytes instead of a check per cell
+    if not arr.null_count and _all_ascii(arr):  # one pass over the bytes, not a check per cell
         return np.zeros(len(arr), dtype=bool)
     return pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
 
@@ -365,7 +365,7 @@ def contains_any(text: pd.Series, literal: str) -> Any:
     import pyarrow.compute as pc
 
     arr = arrow(text)
-    layout = utf8(arr)
+    layout = utf8(arr) if not arr.null_count else None
     if layout is not None and literal.encode() not in layout[1].tobytes():
         return np.zeros(len(arr), dtype=bool)  # in no cell: one search of the bytes says so
     return pc.match_substring(arr, literal).to_numpy(zero_copy_only=False)
@@ -514,8 +514,8 @@ def _first_of_each(which: Any) -> Any:
     import numpy as np
 
     which = np.asarray(which)
-    if not len(which):
-        return np.zeros(0, dtype=np.intp)
+    if not len(which) or which.dtype.kind not in "iu":
+        return np.unique(which, return_index=True)[1]
     highest = np.maximum.accumulate(which)
     first = np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]])
     if (
