@@ -592,14 +592,14 @@ def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataF
 
     # The bytes are read here, not by Arrow (whose reader reads ahead in a thread of its own):
     # with a row limit, no further than the line that shows the file is over it.
-    chunks = []
+    data = io.BytesIO()  # grown in place: the bytes are held once, not as pieces and a join
     while chunk := scan.read(_BLOCK):
-        chunks.append(chunk)
+        data.write(chunk)
         if nrows is not None and scan.breaks >= nrows:  # at least nrows lines
             raise _Unsafe("too many rows")
     read_options, parse_options, convert_options = _arrow_options(delimiter)
     table = pcsv.read_csv(
-        pa.BufferReader(b"".join(chunks)),
+        pa.BufferReader(pa.py_buffer(data.getbuffer())),
         read_options=read_options,
         parse_options=parse_options,
         convert_options=convert_options,
@@ -609,7 +609,10 @@ def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataF
         raise _Unsafe("too many columns")
     if count != scan.lines:  # a value with a line break: the careful path reads it
         raise _Unsafe("not one record per line")
-    columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+    columns = []
+    for i in range(table.num_columns):  # each column in one piece, its blocks let go
+        columns.append(table.column(i).combine_chunks())
+    del table
     kept = count
     while kept and not filled(column[kept - 1].as_py() for column in columns):
         kept -= 1
