@@ -485,19 +485,19 @@ class Snapshot:
         version: str,
         groups: frozenset[str],
         departments: frozenset[str],
+        key_array: Any,
     ) -> Snapshot:
         """
-        :meth:`from_frame` for a caller whose ``groups`` already hold every group the users
-        hold (its users' departments are still added): nothing walks every user's groups.
-        Internal to the SQL repository, which reads the held group names in bulk.
+        :meth:`from_frame` for a caller whose ``groups`` and ``departments`` already hold every
+        group and department the users hold (without ``""``), and who has the frame's keys as
+        an Arrow ``large_string`` array (:attr:`key_array`): nothing walks every user. Internal
+        to the SQL repository, which reads them in bulk.
         """
-        used = frame["department"].unique().tolist()
-        return cls(
-            version=version,
-            users=_FrameUsers(frame),
-            groups=groups,
-            departments=(departments | frozenset(used)) - {""},
+        snap = cls(
+            version=version, users=_FrameUsers(frame), groups=groups, departments=departments
         )
+        _set_key_array(snap, key_array)
+        return snap
 
     def get(self, email: str) -> User | None:
         """Return the user with this email (any case), or ``None``."""
@@ -586,6 +586,10 @@ class Snapshot:
                 index=pd.Index(list(self.users.keys()), name="key", dtype=object),
                 dtype=object,
             ).astype({"is_admin": bool})
+
+
+# The slot that keeps Snapshot.key_array once made (set by Snapshot._from_complete_frame).
+_set_key_array = Snapshot.__dict__["key_array"].__set__
 
 
 def _users(value: Iterable[User]) -> tuple[User, ...]:
