@@ -173,6 +173,20 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
         assert len({id(t) for t in made}) == len(set(made))
 
 
+@given(
+    st.lists(st.sampled_from(["", "a", "bø", "a\x00", "\x00"]), max_size=8),
+    st.integers(0, 8),
+    st.integers(0, 8),
+    st.sampled_from(["string", "large_string"]),
+)
+def test_a_nul_is_found_in_the_names_of_any_slice(
+    names: list[str], start: int, stop: int, kind: str
+) -> None:
+    """The NUL check of :func:`_text.tuples` reads a slice's own bytes only, and all of them."""
+    sliced = pa.array(names, type=getattr(pa, kind)())[start:stop]
+    assert any("\x00" in n for n in names[start:stop]) == _text._has_nul(sliced)
+
+
 def test_re2_knows_every_format_character() -> None:
     """Arrow's ``\\p{Cf}`` matches every character this Python calls Cf (so none is missed)."""
     import sys

@@ -338,20 +338,35 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
         return out
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     bounds = np.r_[starts, len(owner)]
-    if pc.any(pc.match_substring(names, "\x00")).as_py():  # the separator below: no sharing
+    if _has_nul(names):  # the separator below: no sharing
         which = np.arange(len(starts))
     else:  # owners with equal lists of names have equal joined texts, found by one hash table
         lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
         joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
         which = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False)
-    _, first = np.unique(which, return_index=True)
+    # Each list's first owner: Arrow numbers the distinct values in order of first appearance,
+    # so a new one is where the running maximum goes up (no sort).
+    top = np.maximum.accumulate(which)
+    first = np.flatnonzero(np.r_[True, top[1:] != top[:-1]])
     # The names of one owner per distinct list, fetched from Arrow in one go.
     lengths = bounds[first + 1] - bounds[first]
     ends = np.cumsum(lengths)
     text = names.take(np.repeat(bounds[first] - (ends - lengths), lengths) + np.arange(ends[-1]))
     text = text.to_pylist()
-    made = np.empty(len(first), dtype=object)
-    for i, (a, b) in enumerate(zip((ends - lengths).tolist(), ends.tolist(), strict=True)):
-        made[i] = tuple(text[a:b])
+    spans = map(slice, (ends - lengths).tolist(), ends.tolist())
+    made = np.fromiter(map(tuple, map(text.__getitem__, spans)), dtype=object, count=len(first))
     out[owner[starts]] = made[which]
     return out
+
+
+def _has_nul(names: Any) -> bool:
+    """Whether any of ``names`` (an Arrow string array) holds a NUL, read from its bytes."""
+    import numpy as np
+    import pyarrow as pa
+
+    _, offsets, data = names.buffers()
+    if data is None:
+        return False
+    wide = np.int64 if pa.types.is_large_string(names.type) else np.int32
+    at = np.frombuffer(offsets, dtype=wide)[names.offset : names.offset + len(names) + 1]
+    return not np.frombuffer(data, dtype=np.uint8)[at[0] : at[-1]].all()
