@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -237,3 +238,28 @@ def test_change_set_users_carry_their_email_key(
     changes = plan.changeset()
     users = [*changes.create, *changes.update, *plan.inverse(base_version="v").changeset().update]
     assert [email_key(u.email) for u in users] == [u.key for u in users]
+
+
+@given(s.stores(), s.file_rows(), s.settings, st.booleans(), st.data())
+def test_the_changes_planning_knows_are_the_fields_that_differ(
+    store: list[User],
+    rows: list[list[str]],
+    settings: ImportSettings,
+    dept_group: bool,
+    data: st.DataObject,
+) -> None:
+    """The users ``updated`` reports changed are those whose field :func:`differs` after it."""
+    from userimport import _planparts, _planrules
+
+    snap = InMemoryUserRepository(store).snapshot()
+    review = review_of(rows, dept_group)
+    found = _planparts.locate(review.checked.rows, snap)
+    exists = found.valid & (found.at >= 0)
+    old = review.checked.rows[exists].copy()
+    for field in ("first_name", "last_name", "department"):  # an empty cell keeps the stored
+        blank = data.draw(st.lists(st.booleans(), min_size=len(old), max_size=len(old)))
+        old[field] = old[field].where(~pd.Series(blank, index=old.index, dtype=bool), "")
+    before = _planrules.stored_rows(snap.frame, found.at[exists])
+    after, known = _planrules.updated(old, before, settings=settings, groups_mapped=True)
+    for field, flags in known.items():
+        assert _planrules.differs(before[field], after[field]).tolist() == flags.tolist()

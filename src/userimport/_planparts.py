@@ -210,14 +210,16 @@ def existing(
         return part, []
     if not len(old):
         return [], []
-    after = updated(old, before, settings=settings, groups_mapped=groups_mapped, casefold=casefold)
+    after, known = updated(
+        old, before, settings=settings, groups_mapped=groups_mapped, casefold=casefold
+    )
     warnings: list[PlanWarning] = []
     if "is_admin" in rows.columns and not settings.admin_rights:
         wanted = old["is_admin"].to_numpy(dtype=bool)
         stored = np.asarray(before["is_admin"], dtype=bool)
         warnings += admin_ignored(before["email"][wanted & ~stored], "grant")
         warnings += admin_ignored(before["email"][~wanted & stored], "revoke")
-    action, changed = compare(before, after)
+    action, changed = compare(before, after, known)
     part = columns(
         action,
         email=before["email"],
