@@ -248,7 +248,12 @@ def test_the_changes_planning_knows_are_the_fields_that_differ(
     dept_group: bool,
     data: st.DataObject,
 ) -> None:
-    """The users ``updated`` reports changed are those whose field :func:`differs` after it."""
+    """
+    The users ``updated`` reports changed are those whose field :func:`differs` after it, and
+    the stored texts compared in Arrow give what the Python comparison gives.
+    """
+    import pyarrow as pa
+
     from userimport import _planparts, _planrules
 
     snap = InMemoryUserRepository(store).snapshot()
@@ -263,3 +268,10 @@ def test_the_changes_planning_knows_are_the_fields_that_differ(
     after, known = _planrules.updated(old, before, settings=settings, groups_mapped=True)
     for field, flags in known.items():
         assert _planrules.differs(before[field], after[field]).tolist() == flags.tolist()
+    texts = {  # as a snapshot read through ADBC holds them
+        f: pa.array(snap.frame[f].tolist(), type=pa.large_string()).take(found.at[exists])
+        for f in ("first_name", "last_name", "department")
+    }
+    arrow = _planrules.updated(old, before, settings=settings, groups_mapped=True, texts=texts)
+    assert {f: v.tolist() for f, v in after.items()} == {f: v.tolist() for f, v in arrow[0].items()}
+    assert {f: v.tolist() for f, v in known.items()} == {f: v.tolist() for f, v in arrow[1].items()}

@@ -1345,3 +1345,8 @@ def test_a_snapshot_from_arrow_columns_is_the_one_from_python_values(users: list
     )  # the sets found by walking every user
     assert (walked.groups, walked.departments) == (arrow.groups, arrow.departments)
     assert walked.key_array.equals(arrow.key_array)
+    if users:  # planning compares these columns in Arrow (an empty store reads none)
+        names = ("first_name", "last_name", "department")
+        assert arrow._texts is not None
+        expected = {f: plain.frame[f].tolist() for f in names}
+        assert expected == {f: v.to_pylist() for f, v in arrow._texts.items()}

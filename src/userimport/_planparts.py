@@ -25,6 +25,7 @@ from ._planrules import (
     normalise,
     objects,
     stored_rows,
+    stored_texts,
     updated,
 )
 from .model import ImportSettings, Snapshot
@@ -211,7 +212,12 @@ def existing(
     if not len(old):
         return [], []
     after, known = updated(
-        old, before, settings=settings, groups_mapped=groups_mapped, casefold=casefold
+        old,
+        before,
+        settings=settings,
+        groups_mapped=groups_mapped,
+        casefold=casefold,
+        texts=stored_texts(snap, found.at[exists]),
     )
     warnings: list[PlanWarning] = []
     if "is_admin" in rows.columns and not settings.admin_rights:

@@ -27,6 +27,7 @@ __all__ = [
     "normalise",
     "objects",
     "stored_rows",
+    "stored_texts",
     "updated",
 ]
 
@@ -143,6 +144,17 @@ def stored_rows(store: pd.DataFrame, at: Any) -> dict[str, Any]:
     return out
 
 
+def stored_texts(snap: Snapshot, at: Any) -> dict[str, Any] | None:
+    """
+    The rows ``at`` (positions) of the snapshot's names and department as Arrow arrays, when
+    the snapshot holds them so (``None`` otherwise): for :func:`updated`.
+    """
+    texts = snap._texts
+    if texts is None:
+        return None
+    return {f: texts[f].take(at) for f in ("first_name", "last_name", "department")}
+
+
 def normalise(store: pd.DataFrame | None) -> Any:
     """Store rows in plan form: department ``None`` when empty."""
     if store is None:
@@ -185,6 +197,7 @@ def updated(
     settings: ImportSettings,
     groups_mapped: bool,
     casefold: frozenset[str] = frozenset(),
+    texts: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """
     The after-state of existing users (column arrays) from the file's non-empty cells, and,
@@ -193,20 +206,29 @@ def updated(
     again).
 
     An ``attributes`` value in ``casefold`` that differs from the stored one in case only
-    keeps the stored value.
+    keeps the stored value. ``texts``, when given, holds the stored names and department of
+    these users as Arrow arrays (department ``""`` for none, see :func:`stored_texts`): the
+    file's cells are compared with them in Arrow, and only the cells taken made into Python.
     """
     import numpy as np
 
     after = {f: _array(before[f]) for f in FIELDS}
     known: dict[str, Any] = {}
     for field in ("first_name", "last_name", "department"):
-        file = _text.objects(old[field])
         stored = after[field]
-        take = (file != "") & (file != stored)
+        if texts is None:
+            file = _text.objects(old[field])
+            take = (file != "") & (file != stored)
+        else:  # the same rule in Arrow (a missing cell is taken, as None != "" above)
+            import pyarrow.compute as pc
+
+            cells = _text.arrow(old[field])
+            differ = pc.and_(pc.not_equal(cells, ""), pc.not_equal(cells, texts[field]))
+            take = pc.fill_null(differ, True).to_numpy(zero_copy_only=False)
         known[field] = take  # a cell taken differs from the stored one, the others are it
         if take.any():  # else the stored column is shared, not copied
             changed = stored.copy()
-            changed[take] = file[take]
+            changed[take] = _text.objects(old[field][take]) if texts is not None else file[take]
             after[field] = changed
     if groups_mapped:
         file_groups = old["groups"].to_numpy(dtype=object)

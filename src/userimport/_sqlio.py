@@ -289,14 +289,17 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
             return column.combine_chunks().cast(pa.large_string())
         return pa.array(column, type=pa.large_string())
 
-    def shared(column: Any) -> Any:
+    texts: dict[str, Any] = {}  # the text columns read as Arrow, kept for planning
+
+    def shared(name: str, column: Any) -> Any:
         """
         A text column that repeats (names, departments) as an object array of Python strings,
         one string per distinct value: made from Arrow's dictionary, not one per cell.
         """
         if not isinstance(column, pa.ChunkedArray):  # Python values already
             return objects(column)
-        encoded = pc.dictionary_encode(text(column))
+        texts[name] = text(column)
+        encoded = pc.dictionary_encode(texts[name], null_encoding="encode")
         distinct = np.empty(len(encoded.dictionary), dtype=object)
         distinct[:] = encoded.dictionary.to_pylist()
         return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
@@ -314,9 +317,9 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     frame = pd.DataFrame(
         {
             "email": emails,
-            "first_name": shared(first),
-            "last_name": shared(last),
-            "department": shared(department),
+            "first_name": shared("first_name", first),
+            "last_name": shared("last_name", last),
+            "department": shared("department", department),
         },
         index=pd.Index(keys, name="key", dtype=object),
         dtype=object,  # kept as Python strings, as Snapshot.frame documents
@@ -349,13 +352,14 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     groups, departments_held = (columns[n] or ((),) for n in ("groups", "departments"))
     # The groups and departments users hold, found in Arrow (not by walking the frame).
     named = pc.unique(held_names).to_pylist()
-    used = pc.unique(text(department)).to_pylist()
+    used = pc.unique(texts["department"] if texts else text(department)).to_pylist()
     return Snapshot._from_complete_frame(
         frame,
         version=version,
         groups=frozenset(objects(groups[0]).tolist()).union(named),
         departments=frozenset(objects(departments_held[0]).tolist()).union(used) - {""},
         key_array=key_array,
+        texts=texts or None,
     )
 
 
