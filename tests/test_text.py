@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 
 import numpy as np
@@ -171,6 +172,8 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
     assert [tuple(names) for names in lists] + [()] == made
     if not any("\x00" in n for names in lists for n in names):
         assert len({id(t) for t in made}) == len(set(made))
+    # Interned: a store's tuples and a file's hold the same string objects.
+    assert [] == [n for t in made for n in t if n is not sys.intern(n)]
 
 
 @given(

@@ -325,7 +325,9 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
     ``owner`` (ints in ``range(n)``) says whose each of ``names`` (an Arrow string array) is;
     each owner's names must be adjacent, in the order wanted. Equal tuples are one object: a
     store whose users share a few combinations of groups holds a few tuples, not one per user,
-    and only those few are made in Python.
+    and only those few are made in Python. Equal names are one interned string (``sys.intern``),
+    here and in every other call: a file's tuples and a store's then hold the same strings, so
+    comparing them compares pointers, not text.
     """
     import numpy as np
     import pyarrow as pa
@@ -352,11 +354,24 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
     lengths = bounds[first + 1] - bounds[first]
     ends = np.cumsum(lengths)
     text = names.take(np.repeat(bounds[first] - (ends - lengths), lengths) + np.arange(ends[-1]))
-    text = text.to_pylist()
+    text = _interned(text)
     spans = map(slice, (ends - lengths).tolist(), ends.tolist())
     made = np.fromiter(map(tuple, map(text.__getitem__, spans)), dtype=object, count=len(first))
     out[owner[starts]] = made[which]
     return out
+
+
+def _interned(names: Any) -> list[Any]:
+    """An Arrow string array as a list of interned strings, made once per distinct name."""
+    import sys
+
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(names, null_encoding="encode")
+    distinct = np.empty(len(encoded.dictionary), dtype=object)
+    distinct[:] = [n if n is None else sys.intern(n) for n in encoded.dictionary.to_pylist()]
+    return list(distinct[encoded.indices.to_numpy(zero_copy_only=False)].tolist())
 
 
 def _has_nul(names: Any) -> bool:
