@@ -194,7 +194,8 @@ def existing(
     import numpy as np
 
     exists = found.valid & (found.at >= 0)
-    old = rows[exists]
+    # The file's side of these users: their email and status are not read again.
+    old = rows.drop(columns=["email", "status"])[exists]
     before = stored_rows(snap.frame, found.at[exists])
     keys = found.stored[found.at[exists]]
     if settings.on_existing == "skip":
