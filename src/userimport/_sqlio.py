@@ -292,28 +292,21 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     texts: dict[str, Any] = {}  # the text columns read as Arrow, kept for planning
 
     def shared(name: str, column: Any) -> Any:
-        """
-        A text column that repeats (names, departments) as an object array of Python strings,
-        one string per distinct value: made from Arrow's dictionary, not one per cell.
-        """
+        """A text column that repeats: one Python string per distinct value, not per cell."""
         if not isinstance(column, pa.ChunkedArray):  # Python values already
             return objects(column)
-        texts[name] = text(column)
-        encoded = pc.dictionary_encode(texts[name], null_encoding="encode")
-        distinct = np.empty(len(encoded.dictionary), dtype=object)
-        distinct[:] = encoded.dictionary.to_pylist()
+        encoded = pc.dictionary_encode(texts.setdefault(name, text(column)), null_encoding="encode")
+        distinct = np.array(encoded.dictionary.to_pylist(), dtype=object)
         return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
 
     users = columns["users"] or [()] * len(USER_COLUMNS)
     key, email, first, last, department, is_admin = users
     key_array = text(key)
     keys = objects(key)
-    emails = objects(email) if not isinstance(email, pa.ChunkedArray) else keys.copy()
+    emails = keys.copy() if isinstance(email, pa.ChunkedArray) else objects(email)
     if isinstance(email, pa.ChunkedArray):  # most emails are their key: those share its string
-        email_array = text(email)
-        other = pc.fill_null(pc.not_equal(key_array, email_array), True)
-        other_at = other.to_numpy(zero_copy_only=False)
-        emails[other_at] = email_array.filter(other).to_numpy(zero_copy_only=False)
+        other = pc.fill_null(pc.not_equal(key_array, email_array := text(email)), True)
+        emails[other.to_numpy(zero_copy_only=False)] = email_array.filter(other).to_numpy(False)
     frame = pd.DataFrame(
         {
             "email": emails,
