@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import unicodedata
 
 import numpy as np
@@ -175,6 +176,8 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
     assert made == _text.tuples(owner, names, len(lists) + 1, codes=codes).tolist()
     if not any("\x00" in n for names in lists for n in names):
         assert len({id(t) for t in made}) == len(set(made))
+    # Interned: a store's tuples and a file's hold the same string objects.
+    assert [] == [n for t in made for n in t if n is not sys.intern(n)]
 
 
 def test_re2_knows_every_format_character() -> None:
