@@ -118,3 +118,33 @@ def test_a_command_that_does_not_validate_releases_the_collector_at_once(tmp_pat
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def test_the_script_gives_arrow_the_system_allocator_unless_told_otherwise(
+    tmp_path: Path,
+) -> None:
+    """Arrow's pool is the C library's in the script, or the one the environment names."""
+    import os
+
+    path = tmp_path / "staff.csv"
+    path.write_text("First name,Last name,Email,Department\nKari,Dahl,kari@firma.no,HR\n")
+    db = f"sqlite:///{tmp_path / 'users.db'}"
+    code = (
+        "import os, sys\n"
+        "from userimport.__main__ import main\n"
+        f"sys.argv = ['userimport', '--db', {db!r}, '--create', 'plan', {str(path)!r}]\n"
+        "code = main()\n"
+        "import pyarrow as pa\n"
+        "print(code, pa.default_memory_pool().backend_name,"
+        " os.environ.get('ARROW_DEFAULT_MEMORY_POOL'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    ours = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert "0 system None" == ours.stdout.splitlines()[-1]
+    env["ARROW_DEFAULT_MEMORY_POOL"] = "mimalloc"
+    theirs = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert "0 mimalloc mimalloc" == theirs.stdout.splitlines()[-1]

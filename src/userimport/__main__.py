@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 __all__ = ["main"]
@@ -17,7 +18,16 @@ def main() -> int:
     interpreter exits: its last collections would otherwise walk every object of pandas and
     the rest once more only to free memory the exit frees anyway. The collector is then left
     as it was found: a caller running the command in its own process keeps collecting.
+
+    Arrow's buffers come from the C library's allocator (``ARROW_DEFAULT_MEMORY_POOL=system``)
+    unless the environment names another pool or Arrow is already loaded: Arrow's default,
+    mimalloc, keeps the memory a stage frees for itself, so each stage's peak stacked on the
+    last (a 100,000-row import peaked at 380 MiB instead of 320, in the same time).
     """
+    pool = "ARROW_DEFAULT_MEMORY_POOL"
+    chosen = pool not in os.environ and "pyarrow" not in sys.modules
+    if chosen:
+        os.environ[pool] = "system"  # read once, when Arrow first allocates
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -27,6 +37,8 @@ def main() -> int:
         print(f"error: {e}", file=sys.stderr)
         if enabled:
             gc.enable()
+        if chosen:
+            os.environ.pop(pool, None)
         return 4
     hold_collector()
     try:
@@ -35,6 +47,8 @@ def main() -> int:
         gc.freeze()
         if enabled:
             gc.enable()
+        if chosen:
+            os.environ.pop(pool, None)
 
 
 if __name__ == "__main__":
