@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import socket
 import sqlite3
@@ -283,6 +284,18 @@ def test_a_read_only_store_lists_its_imports(tmp_path: Path) -> None:
     repo = SqlUserRepository(_store(tmp_path / "s.db"))
     assert [] == repo.list_imports()  # makes the history table
     repo.close()
+    reader = SqlUserRepository(f"sqlite:///file:{tmp_path / 's.db'}?mode=ro&uri=true")
+    found = (reader.list_imports(), reader.get_import("nope"), len(reader.snapshot()))
+    reader.close()
+    assert ([], None, 1) == found
+
+
+def test_a_read_only_store_without_a_history_lists_no_imports(tmp_path: Path) -> None:
+    """A read-only store that never kept a history lists none, instead of failing to make one."""
+    _store(tmp_path / "s.db")
+    with contextlib.closing(sqlite3.connect(tmp_path / "s.db")) as db:
+        held = db.execute("SELECT name FROM sqlite_master WHERE name = 'import_history'")
+        assert [] == held.fetchall()
     reader = SqlUserRepository(f"sqlite:///file:{tmp_path / 's.db'}?mode=ro&uri=true")
     found = (reader.list_imports(), reader.get_import("nope"), len(reader.snapshot()))
     reader.close()

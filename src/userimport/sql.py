@@ -470,7 +470,8 @@ class SqlUserRepository:
         columns = [c for c in _HISTORY_COLUMNS if c != "undo"]
         query = f"SELECT {', '.join(columns)} FROM import_history ORDER BY at DESC LIMIT ?"
         with self._guard("read the import history"):
-            self._history_table()
+            if not self._history_held():
+                return []
             with self._transaction(write=False) as db:
                 rows = db.rows(query, (limit,))
         return [
@@ -487,7 +488,8 @@ class SqlUserRepository:
         columns = _HISTORY_COLUMNS
         query = f"SELECT {', '.join(columns)} FROM import_history WHERE id = ?"
         with self._guard("read the import history"):
-            self._history_table()
+            if not self._history_held():
+                return None
             with self._transaction(write=False) as db:
                 rows = db.rows(query, (id,))
         return _history_record(dict(zip(columns, rows[0], strict=True))) if rows else None
@@ -506,6 +508,18 @@ class SqlUserRepository:
                     "UPDATE import_history SET undone_at = ? WHERE id = ?",
                     (at.astimezone(UTC).isoformat(), id),
                 )
+
+    def _history_held(self) -> bool:
+        """
+        Whether the store has its history table. Readers look, and never make it: a store
+        opened read-only, or by a reader without the right to write, still lists its (no)
+        imports.
+        """
+        if getattr(self, "_history_ready", False):
+            return True
+        self._ensure_schema()
+        with self._transaction(write=False) as db:
+            return _sqlio.has_table(db, "import_history")
 
     def _history_table(self) -> None:
         """Make the history table if it is missing, once per repository."""
