@@ -445,7 +445,7 @@ class SqlUserRepository:
 
     def add_import(self, record: ImportRecord) -> None:
         """
-        Keep ``record`` in the table ``import_history`` (made on first use).
+        Keep ``record`` in the table ``import_history`` (made on first write).
 
         Raises:
             RepositoryError: The database cannot be reached or written.
