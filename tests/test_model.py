@@ -286,3 +286,17 @@ def test_a_change_set_made_from_columns_makes_its_users_on_first_use() -> None:
     assert ChangeSet._from_columns(UserColumns.of([]), UserColumns.of([])).is_empty
     with pytest.raises(AttributeError):
         changes.nothing  # type: ignore[attr-defined]  # noqa: B018
+
+
+@given(s.users())
+def test_a_user_survives_pickle_and_deepcopy(user: User) -> None:
+    """pickle and copy.deepcopy give an equal user (the attributes mapping is read-only)."""
+    import copy
+    import pickle
+
+    for made in (pickle.loads(pickle.dumps(user)), copy.deepcopy(user)):
+        assert (user, user.key, dict(user.attributes)) == (made, made.key, dict(made.attributes))
+        with pytest.raises(TypeError):
+            made.attributes["x"] = "y"  # type: ignore[index]
+    changes = ChangeSet(create=[user], delete=["gone@firma.no"])
+    assert changes == pickle.loads(pickle.dumps(changes))

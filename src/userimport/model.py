@@ -147,6 +147,12 @@ class User:
         """
         return email_key(self.email)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy.deepcopy refuse the read-only attributes mapping: a user is made
+        # again from its values, which are in normal form already.
+        values = (self.department, self.groups, self.is_admin, dict(self.attributes))
+        return clean_user, (self.email, self.first_name, self.last_name, *values)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the user as plain JSON-ready data (groups sorted)."""
         return {
