@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import attrs
 import pytest
@@ -300,3 +301,36 @@ def test_a_user_survives_pickle_and_deepcopy(user: User) -> None:
             made.attributes["x"] = "y"  # type: ignore[index]
     changes = ChangeSet(create=[user], delete=["gone@firma.no"])
     assert changes == pickle.loads(pickle.dumps(changes))
+
+
+def test_a_snapshot_survives_pickle_and_deepcopy(tmp_path: Path) -> None:
+    """A snapshot, of users or of a store's frame, pickles and deep-copies to an equal one."""
+    import copy
+    import pickle
+
+    from userimport import InMemoryUserRepository, SqlUserRepository
+
+    users = [
+        User(email="a@firma.no", groups={"G", "H"}, department="D", attributes={"x": "1"}),
+        User(email="b@firma.no", is_admin=True),
+    ]
+    with SqlUserRepository(f"sqlite:///{tmp_path / 's.db'}") as repo:
+        repo.commit(
+            ChangeSet(create=users, create_groups={"G", "H", "E"}, create_departments={"D"}),
+            expected_version=repo.snapshot().version,
+        )
+        stored = repo.snapshot()
+    snaps = [
+        Snapshot.from_users(users, version="v", groups={"E"}),
+        InMemoryUserRepository(users).snapshot(),
+        stored,
+    ]
+    for snap in snaps:
+        for made in (pickle.loads(pickle.dumps(snap)), copy.deepcopy(snap)):
+            assert (snap.version, snap.groups, snap.departments) == (
+                made.version,
+                made.groups,
+                made.departments,
+            )
+            assert dict(snap.users) == dict(made.users)
+            assert snap.frame.equals(made.frame)

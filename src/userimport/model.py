@@ -407,6 +407,11 @@ class Snapshot:
             _set_texts(snap, MappingProxyType(dict(texts)))
         return snap
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy.deepcopy refuse the read-only users mapping: a snapshot is made
+        # again from its frame.
+        return _from_frame, (self.frame, self.version, self.groups, self.departments)
+
     def get(self, email: str) -> User | None:
         """Return the user with this email (any case), or ``None``."""
         return self.users.get(email_key(email))
@@ -494,6 +499,13 @@ class Snapshot:
 # The slot that keeps Snapshot.key_array once made (set by Snapshot._from_complete_frame).
 _set_key_array = Snapshot.__dict__["key_array"].__set__
 _set_texts = Snapshot.__dict__["_texts"].__set__
+
+
+def _from_frame(
+    frame: pd.DataFrame, version: str, groups: frozenset[str], departments: frozenset[str]
+) -> Snapshot:
+    """:meth:`Snapshot.from_frame`, for unpickling (its arguments in order)."""
+    return Snapshot.from_frame(frame, version=version, groups=groups, departments=departments)
 
 
 def _users(value: Iterable[User]) -> tuple[User, ...]:
