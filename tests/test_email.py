@@ -108,3 +108,29 @@ def test_the_special_use_copy_is_the_references_list() -> None:
     import email_validator
 
     assert tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES) == _email.SPECIAL_USE_DOMAIN_NAMES
+
+
+ENDINGS = st.sampled_from(
+    [".test", ".TEST", ".Local", ".onion", ".arpa", ".localhost", ".INVALID", ".com", ".net", ""]
+)
+
+
+ENDED = st.builds(str.__add__, st.from_regex(_email.ASCII_EMAIL, fullmatch=True), ENDINGS)
+
+
+@settings(max_examples=150)
+@given(st.lists(ADDRESSES | ENDED, max_size=8))
+def test_fast_path_is_its_one_regex_per_cell_definition(cells: list[str]) -> None:
+    """The fast path (byte checks before the regexes) accepts what its per-cell regexes accept."""
+    import pyarrow.compute as pc
+
+    arr = pa.array(cells, type=pa.large_string())
+    names = "|".join(e[1:] for e in _email._special_use())
+    expected = pc.and_(
+        pc.and_(
+            pc.match_substring_regex(arr, f"^(?:{_email.ASCII_EMAIL})$"),
+            pc.less_equal(pc.utf8_length(arr), _email._FAST_LENGTH),
+        ),
+        pc.invert(pc.match_substring_regex(arr, rf"(?i)\.(?:{names})$")),
+    )
+    assert expected.to_pylist() == _email._fast(arr).to_pylist()

@@ -479,6 +479,54 @@ def test_fast_and_careful_paths_agree(
         assert careful(data, **options) == outcome(data, **options)
 
 
+def one_parser(parser: str) -> Any:
+    """A patch leaving the fast path only ``parser`` (``arrow`` or ``pandas``) to read with."""
+    if parser == "arrow":
+        return mock.patch.object(_csv, "_pandas_csv", return_value=None)
+    return mock.patch.object(_csv, "_arrow_csv", side_effect=ValueError("not Arrow"))
+
+
+@given(csv_texts(), st.sampled_from(["utf-8", "utf-8-sig"]), st.sampled_from([None, *DELIMITERS]))
+@pytest.mark.parametrize("parser", ["arrow", "pandas"])
+def test_each_fast_parser_reads_as_the_csv_module(
+    parser: str, text: str, encoding: str, delimiter: str | None
+) -> None:
+    """Arrow's reader alone, and pandas' parser alone, give the csv module's table or step aside."""
+    data = text.encode(encoding, errors="ignore")
+    expected = careful(data, delimiter=delimiter)
+    with one_parser(parser):
+        assert expected == outcome(data, delimiter=delimiter)
+
+
+@pytest.mark.parametrize(
+    ("data", "parser"),
+    [
+        (b"a,b\n1,2\n", "arrow"),
+        (b"a;b\r\n1;2\r\n\r\n\r\n", "arrow"),
+        (b'"a,1","b""2"\n"",x\n', "arrow"),
+        ("\ufeffa,b\n1,2".encode(), "arrow"),
+        ("Fornavn;Etternavn\nJørgen;Æsøy\n".encode(), "arrow"),
+        (b"a,b,c\r\nx\r\n \r\n,,\r\n", "pandas"),  # rows shorter than the first
+        ("Fornavn;Etternavn\nJørgen;Æsøy\n".encode("cp1252"), "pandas"),
+    ],
+)
+def test_utf8_files_are_read_by_arrow_and_others_by_pandas(data: bytes, parser: str) -> None:
+    """A UTF-8 file with rows of one width is read by Arrow; pandas reads what Arrow refuses."""
+    read_by: list[str] = []
+    real = _csv._arrow_csv
+
+    def spy(*args: Any) -> Any:
+        read_by.append("pandas")  # unless Arrow returns
+        found = real(*args)
+        read_by[-1] = "arrow"
+        return found
+
+    with mock.patch.object(_csv, "_arrow_csv", spy):
+        assert fast_used(data)
+    assert [parser] == (read_by or ["pandas"])
+    assert careful(data) == outcome(data)
+
+
 def test_fast_and_careful_paths_agree_on_a_streamed_file() -> None:
     """A file bigger than the head, on the fast path, reads as the csv module reads it."""
     data = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -169,6 +171,8 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
     names = pa.array([n for names in lists for n in names], type=getattr(pa, kind)())
     made = _text.tuples(owner, names, len(lists) + 1).tolist()
     assert [tuple(names) for names in lists] + [()] == made
+    codes = _text.codes(_text.series(names))
+    assert made == _text.tuples(owner, names, len(lists) + 1, codes=codes).tolist()
     if not any("\x00" in n for names in lists for n in names):
         assert len({id(t) for t in made}) == len(set(made))
 
@@ -212,3 +216,87 @@ def test_arrow_nfc_changes_every_decomposable_character() -> None:
     changes = [d for d in decomposed if unicodedata.normalize("NFC", d) != d]
     arrow_nfc = pc.utf8_normalize(pa.array(changes), form="NFC").to_pylist()
     assert [] == [d for d, a in zip(changes, arrow_nfc, strict=True) if a == d]
+
+
+@given(
+    st.lists(st.none() | ANY_CHARS, max_size=20),
+    st.sampled_from(["string", "large_string"]),
+    st.integers(0, 5),
+)
+def test_utf8_holds_each_cells_bytes(cells: list[str | None], kind: str, skip: int) -> None:
+    """The byte view of a (sliced) string array gives each cell's UTF-8, cell after cell."""
+    arr = pa.array(cells, type=getattr(pa, kind)()).slice(skip)
+    layout = _text.utf8(arr)
+    assert layout is not None
+    ends, data = layout
+    actual = [data[a:b].tobytes() for a, b in itertools.pairwise(ends)]
+    assert [(c or "").encode() for c in cells[skip:]] == actual
+
+
+def test_utf8_of_another_type_is_none() -> None:
+    """An array that is not a string array has no byte view."""
+    assert None is _text.utf8(pa.array([b"a"], type=pa.binary()))
+
+
+@given(CELLS | st.lists(st.text(st.sampled_from(list("a '=-@+\t\xa0é")), max_size=6), max_size=9))
+def test_spaces_only_means_the_full_scan_finds_nothing(cells: list[str]) -> None:
+    """Where the bytes say spaces only, no cell needs folding or unneutralising."""
+    from userimport.validation import _MORE_THAN_SPACES
+
+    if _text.spaces_only(_text.arrow(series(cells))):
+        assert [] == [c for c in cells if re.search(_MORE_THAN_SPACES, c)]
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (["Anna Maria", "O'Neil", "x@y.no", "Ærø", "", " a "], True),
+        (["a  b"], False),
+        (["'=1"], False),
+        (["a\tb"], False),
+        (["a\xa0b"], False),
+        (["a\u3000b"], False),
+    ],
+)
+def test_spaces_only_passes_plain_columns(cells: list[str], expected: bool) -> None:
+    """Plain text (names with one space, apostrophes in names, letters) needs no full scan."""
+    assert expected == _text.spaces_only(_text.arrow(series(cells)))
+
+
+@given(CELLS, st.sampled_from(["<", ":", " / ", ";", "ø", "\u200b", "aa"]))
+def test_contains_any_is_in(cells: list[str], literal: str) -> None:
+    """A literal is found in exactly the cells holding it."""
+    assert [literal in c for c in cells] == _text.contains_any(series(cells), literal).tolist()
+
+
+@given(st.lists(ANY_CHARS, max_size=20))
+def test_non_ascii_is_not_isascii(cells: list[str]) -> None:
+    """The cells beyond ASCII are the ones ``str.isascii`` refuses."""
+    assert [not c.isascii() for c in cells] == _text.non_ascii(series(cells)).tolist()
+
+
+@given(st.lists(st.integers(0, 6), max_size=30), st.booleans())
+def test_first_of_each_is_numpys_unique(which: list[int], renumber: bool) -> None:
+    """Where each code first occurs, in one pass or not, is what ``np.unique`` says."""
+    if renumber:  # numbered in the order of first appearance, as Arrow numbers them
+        which = [list(dict.fromkeys(which)).index(w) for w in which]
+    expected = np.unique(np.array(which, dtype=np.int64), return_index=True)[1]
+    assert expected.tolist() == _text._first_of_each(np.array(which, dtype=np.int64)).tolist()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["", "a", "Z", "é", " ", "\t", "\xa0"]), ANY_CHARS)))
+def test_is_blank_is_not_strip_whatever_the_first_character(cells: list[tuple[str, str]]) -> None:
+    """Blank cells are found alike when every first byte decides and when some do not."""
+    texts = [first + rest if first else "" for first, rest in cells]
+    assert [not c.strip() for c in texts] == _text.is_blank(series(texts)).tolist()
+    plain = [c for c in texts if not c or c[0] in "aZ"]
+    assert [not c.strip() for c in plain] == _text.is_blank(series(plain)).tolist()
+
+
+@given(st.lists(st.text(st.sampled_from(list("abz09 .@_-AZ\t")), max_size=8), max_size=20))
+def test_lower_and_casefold_of_ascii_columns_are_str_methods(cells: list[str]) -> None:
+    """ASCII columns, lower-case already or not, lower-case and fold as ``str`` does."""
+    s = series(cells)
+    assert ([c.lower() for c in cells], "str") == (_text.lower(s).tolist(), _text.lower(s).dtype)
+    assert [c.casefold() for c in cells] == _text.casefold(s).tolist()
+    assert list(s.index) == list(_text.lower(s).index)

@@ -483,3 +483,31 @@ def test_cleaning_cells_with_one_scan_is_cleaning_them_in_full(cells: list[str])
     text = pd.Series(pd.array(cells, dtype="str"))
     full = _text.unneutralise(_text.collapse_blanks(text))
     assert full.tolist() == validation._clean(text).tolist()
+
+
+GROUP_NAMES = st.sampled_from(
+    ["", "a", "A", "b", "B", "Straße", "STRASSE", "strasse", "\u0130", "i\u0307", "ø"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(2, 6), GROUP_NAMES), max_size=25), st.booleans())
+def test_distinct_sorted_by_codes_is_distinct_sorted_by_text(
+    pieces: list[tuple[int, str]], in_order: bool
+) -> None:
+    """Hypothesis: the long form found by codes is the one found by comparing texts."""
+    from userimport import validation
+
+    if in_order:
+        pieces = sorted(pieces, key=lambda p: p[0])
+    groups = pd.Series(
+        pd.array([p[1] for p in pieces], dtype="str"),
+        index=pd.Index([p[0] for p in pieces], dtype="int64"),
+    )
+    expected = validation._distinct_sorted_text(groups)
+    actual, codes = validation._distinct_sorted_coded(groups)
+    pd.testing.assert_frame_equal(expected, actual)
+    assert expected.equals(validation._distinct_sorted(groups))
+    index = pd.Index(range(2, 7), dtype="int64")
+    by_text = validation._tuples(expected, index).tolist()
+    assert by_text == validation._tuples(actual, index, codes).tolist()

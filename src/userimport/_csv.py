@@ -511,17 +511,23 @@ class _Scan(io.RawIOBase):
         return self.breaks + (self._last not in (b"", b"\r", b"\n"))
 
 
+#: The encodings Arrow's CSV reader decodes itself (it checks the UTF-8 and drops one BOM).
+_ARROW_CODECS = frozenset({"utf-8", "utf-8-sig"})
+
+#: How many bytes of a CSV stream are read at a time for Arrow's reader.
+_BLOCK = 1 << 20
+
+
 def _fast_csv(
     head: bytes, rest: IO[bytes] | None, codec: str, delimiter: str, max_rows: int | None
 ) -> tuple[pd.DataFrame, int] | None:
     """
-    The rows as the csv module path would read them, by pandas' C parser, and the number of
-    records (trailing blank ones included: each is one physical line); ``None`` when that
-    cannot be promised (a value with a line break, a ragged or over-wide row, a bad byte, an
-    open quote, too many rows...), and the stream is then back where it was.
+    The rows as the csv module path would read them, by Arrow's CSV reader (UTF-8) or pandas'
+    C parser, and the number of records (trailing blank ones included: each is one physical
+    line); ``None`` when that cannot be promised (a value with a line break, an over-wide row,
+    a bad byte, an open quote, too many rows...), and the stream is then back where it was.
+    A UTF-8 file Arrow refuses (a row shorter than the first) is offered to pandas.
     """
-    import pandas as pd
-
     mark = 0
     if rest is not None:
         try:
@@ -530,9 +536,106 @@ def _fast_csv(
             mark = rest.tell()
         except (OSError, ValueError):
             return None
-    scan = _Scan(head, rest, csv.field_size_limit())
     # One row past the careful path's ceiling: having read it all, the file is below it.
     nrows = None if max_rows is None else max_rows + 2 + HEADER_SLACK
+    if codecs.lookup(codec).name in _ARROW_CODECS:
+        scan = _Scan(head, rest, csv.field_size_limit())
+        try:
+            return _arrow_csv(scan, delimiter, nrows)
+        except _Unsafe:
+            if rest is not None:
+                rest.seek(mark)
+            return None
+        except Exception:  # whatever Arrow refuses, pandas' parser may read (or not)
+            if rest is not None:
+                rest.seek(mark)
+    return _pandas_csv(head, rest, mark, codec, delimiter, nrows)
+
+
+@functools.cache
+def _arrow_options(delimiter: str) -> tuple[Any, Any, Any]:
+    """Arrow's read, parse and convert options for reading cells as the csv module does."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    return (
+        pcsv.ReadOptions(use_threads=False, autogenerate_column_names=True),
+        # The csv module's dialect: a quote opens a quoted field only at the field's start,
+        # "" in it is one quote, and what follows the closing quote is kept as it is.
+        pcsv.ParseOptions(
+            delimiter=delimiter,
+            quote_char='"',
+            double_quote=True,
+            escape_char=False,
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+        ),
+        # Every cell as text, never missing: no type or null value is guessed.
+        pcsv.ConvertOptions(
+            column_types={f"f{i}": pa.large_string() for i in range(MAX_COLUMNS + 1)},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+
+
+def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataFrame, int]:
+    """
+    :func:`_fast_csv` by Arrow's CSV reader: raises :class:`_Unsafe` where only the csv
+    module may read the stream (pandas would not either), another error where Arrow cannot.
+
+    Arrow reads text cells straight into Arrow arrays, without a Python string per cell.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    # The bytes are read here, not by Arrow (whose reader reads ahead in a thread of its own):
+    # with a row limit, no further than the line that shows the file is over it.
+    data = io.BytesIO()  # grown in place: the bytes are held once, not as pieces and a join
+    while chunk := scan.read(_BLOCK):
+        data.write(chunk)
+        if nrows is not None and scan.breaks >= nrows:  # at least nrows lines
+            raise _Unsafe("too many rows")
+    read_options, parse_options, convert_options = _arrow_options(delimiter)
+    table = pcsv.read_csv(
+        pa.BufferReader(pa.py_buffer(data.getbuffer())),
+        read_options=read_options,
+        parse_options=parse_options,
+        convert_options=convert_options,
+    )
+    count = table.num_rows
+    if table.num_columns > MAX_COLUMNS:
+        raise _Unsafe("too many columns")
+    if count != scan.lines:  # a value with a line break: the careful path reads it
+        raise _Unsafe("not one record per line")
+    columns = []
+    for i in range(table.num_columns):  # each column in one piece, its blocks let go
+        columns.append(table.column(i).combine_chunks())
+    del table
+    kept = count
+    while kept and not filled(column[kept - 1].as_py() for column in columns):
+        kept -= 1
+    frame = pd.DataFrame(
+        {i: pd.array(column.slice(0, kept), dtype="str") for i, column in enumerate(columns)},
+        index=pd.RangeIndex(kept),
+    )
+    frame.columns = pd.RangeIndex(len(columns))
+    return frame, count
+
+
+def _pandas_csv(
+    head: bytes,
+    rest: IO[bytes] | None,
+    mark: int,
+    codec: str,
+    delimiter: str,
+    nrows: int | None,
+) -> tuple[pd.DataFrame, int] | None:
+    """:func:`_fast_csv` by pandas' C parser (the stream is at ``mark``)."""
+    import pandas as pd
+
+    scan = _Scan(head, rest, csv.field_size_limit())
     try:
         frame = pd.read_csv(
             scan,

@@ -62,11 +62,32 @@ def _fast(arr: Any) -> Any:
     import pyarrow.compute as pc
 
     names = "|".join(e[1:] for e in _special_use())
+    # A cell the pattern matches is ASCII: its length in characters is its length in bytes.
     ok = pc.and_(
         pc.match_substring_regex(arr, f"^(?:{ASCII_EMAIL})$"),
-        pc.less_equal(pc.utf8_length(arr), _FAST_LENGTH),
+        pc.less_equal(pc.binary_length(arr), _FAST_LENGTH),
     )
+    if not _may_end_special(arr):
+        return ok
     return pc.and_(ok, pc.invert(pc.match_substring_regex(arr, rf"(?i)\.(?:{names})$")))
+
+
+def _may_end_special(arr: Any) -> bool:
+    """
+    Whether a cell may end in a special-use name: ``False`` when no cell's last byte is the
+    last letter of one, in either case (``.com`` ends in ``m``), so no regex need look.
+    """
+    import numpy as np
+
+    from . import _text
+
+    layout = _text.utf8(arr)
+    if layout is None:
+        return True
+    ends, data = layout
+    last = data[ends[1:][ends[1:] > ends[:-1]] - 1]
+    letters = {ord(c) for name in SPECIAL_USE_DOMAIN_NAMES for c in (name[-1], name[-1].upper())}
+    return bool(np.isin(last, sorted(letters)).any())
 
 
 def email_problem(text: str) -> str | None:

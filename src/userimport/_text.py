@@ -90,10 +90,112 @@ def trim(text: pd.Series, characters: str) -> pd.Series:
     import pyarrow.compute as pc
 
     arr = arrow(text)
+    if not _may_trim(arr, characters):
+        return text
     trimmed = pc.utf8_trim(arr, characters)
     if _same_size(arr, trimmed):
         return text  # trimming only removes: nothing removed, nothing changed
     return _series(trimmed, text)
+
+
+def utf8(arr: Any) -> tuple[Any, Any] | None:
+    """
+    The cells of an Arrow string array as bytes: each cell's start (and, one past the last,
+    the end) in ``data``, and ``data``, the UTF-8 of every cell end to end, as numpy views of
+    Arrow's buffers (no copy). ``None`` for an array of another type.
+
+    A byte (or sequence of bytes) found nowhere in ``data`` is in no cell; the converse does
+    not hold (a sequence may span two cells, or lie in a null cell's slot), so the functions
+    here use it only to learn that a scan would find nothing.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_large_string(arr.type):
+        width: Any = np.int64
+    elif pa.types.is_string(arr.type):
+        width = np.int32
+    else:
+        return None
+    _, offsets, data = arr.buffers()
+    if not len(arr) or data is None:
+        return np.zeros(len(arr) + 1, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+    size = np.dtype(width).itemsize
+    ends = np.frombuffer(offsets, dtype=width, count=len(arr) + 1, offset=arr.offset * size)
+    start = int(ends[0])
+    bytes_ = np.frombuffer(data, dtype=np.uint8)[start : int(ends[-1])]
+    return ends.astype(np.int64) - start, bytes_
+
+
+def _all_ascii(arr: Any) -> bool:
+    """Whether every cell of an Arrow string array is ASCII, by its bytes (``False``: maybe not)."""
+    layout = utf8(arr)
+    return layout is not None and (not len(layout[1]) or int(layout[1].max()) < 0x80)
+
+
+def _ascii_lower(arr: Any) -> bool:
+    """Whether every cell is ASCII with no upper-case letter, by its bytes (``False``: maybe)."""
+    layout = utf8(arr)
+    if layout is None:
+        return False
+    data = layout[1]
+    return not len(data) or (
+        int(data.max()) < 0x80 and not bool(((data >= ord("A")) & (data <= ord("Z"))).any())
+    )
+
+
+def _may_trim(arr: Any, characters: str) -> bool:
+    """
+    Whether ``utf8_trim(arr, characters)`` may change a cell: ``False`` when no cell starts or
+    ends with a byte of an ASCII character of ``characters``, nor (if ``characters`` holds
+    others) with a byte beyond ASCII. An ASCII byte in UTF-8 is always that character.
+    """
+    import numpy as np
+
+    layout = utf8(arr)
+    if layout is None:
+        return True
+    ends, data = layout
+    full = ends[1:] > ends[:-1]
+    edges = np.concatenate([data[ends[:-1][full]], data[ends[1:][full] - 1]])
+    if not len(edges):
+        return False
+    if not characters.isascii() and int(edges.max()) >= 0x80:
+        return True
+    return any(bool((edges == ord(c)).any()) for c in set(characters) if c.isascii())
+
+
+#: The ASCII blanks other than a space (all control characters), and the first UTF-8 byte of
+#: every other blank: a cell whose bytes hold none of them holds no blank but spaces.
+_ASCII_BLANKS = frozenset(ord(c) for c in BLANKS if c.isascii() and c != " ")
+_BLANK_LEADS = frozenset(c.encode()[0] for c in BLANKS if not c.isascii())
+#: The bytes of the ASCII whitespace (space included).
+_ASCII_SPACES = sorted(ord(c) for c in SPACES if c.isascii())
+
+
+def spaces_only(arr: Any) -> bool:
+    """
+    Whether, by its bytes alone, no cell of an Arrow string array holds a blank other than a
+    space, two spaces in a row, or an apostrophe before ``=``, ``+``, ``-`` or ``@``
+    (``False``: a cell may). A few passes over the bytes, instead of a regex per cell.
+    """
+    import numpy as np
+
+    layout = utf8(arr)
+    if layout is None:
+        return False
+    data = layout[1]
+    if not len(data):
+        return True
+    if int(data.min()) <= max(_ASCII_BLANKS) or (
+        int(data.max()) >= 0x80 and any(bool((data == b).any()) for b in _BLANK_LEADS)
+    ):
+        return False
+    raw = data.tobytes()
+    if b"'" in raw and any(b"'" + c.encode() in raw for c in "=+-@"):
+        return False
+    spaces = np.flatnonzero(data == ord(" "))
+    return not bool((spaces[1:] - spaces[:-1] == 1).any())
 
 
 def _same_size(a: Any, b: Any) -> bool:
@@ -118,15 +220,21 @@ def _lowered(text: pd.Series, fn: Callable[[str], str]) -> pd.Series:
     import pyarrow.compute as pc
 
     arr = arrow(text)
+    if text.dtype == "str" and _ascii_lower(arr):  # no letter to change (most email columns)
+        return text
     lowered = _series(pc.utf8_lower(arr), text)
     return patch(lowered, non_ascii(text), fn, source=text)
 
 
 def non_ascii(text: pd.Series) -> Any:
     """A boolean array: which cells hold a character beyond ASCII."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    return pc.invert(pc.string_is_ascii(arrow(text))).to_numpy(zero_copy_only=False)
+    arr = arrow(text)
+    if not arr.null_count and _all_ascii(arr):  # one pass over the bytes, not a check per cell
+        return np.zeros(len(arr), dtype=bool)
+    return pc.invert(pc.string_is_ascii(arr)).to_numpy(zero_copy_only=False)
 
 
 def nfc(value: str) -> str:
@@ -253,9 +361,14 @@ def fullmatch(text: pd.Series, pattern: str, ascii_pattern: str) -> pd.Series:
 
 def contains_any(text: pd.Series, literal: str) -> Any:
     """A boolean array: which cells contain ``literal``."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    return pc.match_substring(arrow(text), literal).to_numpy(zero_copy_only=False)
+    arr = arrow(text)
+    layout = utf8(arr) if not arr.null_count else None
+    if layout is not None and literal.encode() not in layout[1].tobytes():
+        return np.zeros(len(arr), dtype=bool)  # in no cell: one search of the bytes says so
+    return pc.match_substring(arr, literal).to_numpy(zero_copy_only=False)
 
 
 def split_long(text: pd.Series, separator: str) -> pd.Series:
@@ -275,9 +388,20 @@ def split_long(text: pd.Series, separator: str) -> pd.Series:
 
 def is_blank(text: pd.Series) -> Any:
     """A boolean array: which cells are empty or hold only whitespace (``not s.strip()``)."""
+    import numpy as np
     import pyarrow.compute as pc
 
-    blank = pc.match_substring_regex(arrow(text), "^[" + SPACES + "]*$")
+    arr = arrow(text)
+    layout = utf8(arr) if not arr.null_count else None
+    if layout is not None:
+        # An empty cell is blank; one starting with an ASCII byte that is not a space is not.
+        # When every cell is one or the other, the bytes decide without the regex.
+        ends, data = layout
+        empty = ends[1:] == ends[:-1]
+        first = data[ends[:-1][~empty]]
+        if not len(first) or (int(first.max()) < 0x80 and not np.isin(first, _ASCII_SPACES).any()):
+            return empty
+    blank = pc.match_substring_regex(arr, "^[" + SPACES + "]*$")
     return blank.to_numpy(zero_copy_only=False)
 
 
@@ -318,7 +442,7 @@ def objects(text: pd.Series) -> Any:
     return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-def tuples(owner: Any, names: Any, n: int) -> Any:
+def tuples(owner: Any, names: Any, n: int, *, codes: Any = None) -> Any:
     """
     For each of ``n`` owners, the tuple of its names (``()`` for an owner with none).
 
@@ -326,10 +450,11 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
     each owner's names must be adjacent, in the order wanted. Equal tuples are one object: a
     store whose users share a few combinations of groups holds a few tuples, not one per user,
     and only those few are made in Python.
+
+    ``codes``, when given, are integer codes of ``names`` (equal names, equal codes: see
+    :func:`codes`), so that they need not be found again.
     """
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     out = np.empty(n, dtype=object)
     out.fill(())
@@ -338,20 +463,65 @@ def tuples(owner: Any, names: Any, n: int) -> Any:
         return out
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     bounds = np.r_[starts, len(owner)]
-    if pc.any(pc.match_substring(names, "\x00")).as_py():  # the separator below: no sharing
-        which = np.arange(len(starts))
-    else:  # owners with equal lists of names have equal joined texts, found by one hash table
-        lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
-        joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
-        which = pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False)
-    _, first = np.unique(which, return_index=True)
-    # The names of one owner per distinct list, fetched from Arrow in one go.
+    which = _same_lists(bounds, names, codes)
+    first = _first_of_each(which)
+    # The names of one owner per distinct list, fetched from Arrow in one go per length, and
+    # cut into tuples of that length by zip (no Python loop per list).
     lengths = bounds[first + 1] - bounds[first]
-    ends = np.cumsum(lengths)
-    text = names.take(np.repeat(bounds[first] - (ends - lengths), lengths) + np.arange(ends[-1]))
-    text = text.to_pylist()
     made = np.empty(len(first), dtype=object)
-    for i, (a, b) in enumerate(zip((ends - lengths).tolist(), ends.tolist(), strict=True)):
-        made[i] = tuple(text[a:b])
+    for length in np.unique(lengths).tolist():
+        picked = np.flatnonzero(lengths == length)
+        at = (bounds[first[picked]][:, None] + np.arange(length)).ravel()
+        text = names.take(at).to_pylist()
+        cut = zip(*[iter(text)] * length, strict=True)
+        made[picked] = np.fromiter(cut, dtype=object, count=len(picked))
     out[owner[starts]] = made[which]
     return out
+
+
+def _same_lists(bounds: Any, names: Any, codes: Any) -> Any:
+    """
+    Integer codes of the lists ``names[bounds[i]:bounds[i + 1]]`` (equal lists, equal codes),
+    numbered in the order of their first appearance.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if names.null_count:  # no code for a missing name: the lists' joined texts are compared
+        if pc.any(pc.match_substring(names, "\x00")).as_py():  # the separator: no sharing
+            return np.arange(len(bounds) - 1)
+        lists = pa.ListArray.from_arrays(pa.array(bounds, type=pa.int64()), names)
+        joined = pc.binary_join(lists, pa.scalar("\x00", type=names.type))
+        return pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False)
+    if codes is None:
+        codes = pc.dictionary_encode(names).indices.to_numpy(zero_copy_only=False)
+    # Each list as the bytes of its names' codes, side by side: equal lists, equal bytes.
+    fixed = np.ascontiguousarray(codes, dtype=np.int64)
+    offsets = pa.py_buffer(np.asarray(bounds, dtype=np.int64) * fixed.itemsize)
+    lists = pa.Array.from_buffers(
+        pa.large_binary(), len(bounds) - 1, [None, offsets, pa.py_buffer(fixed)]
+    )
+    return pc.dictionary_encode(lists).indices.to_numpy(zero_copy_only=False)
+
+
+def _first_of_each(which: Any) -> Any:
+    """
+    Where each code of ``which`` first occurs, by code (``np.unique(which,
+    return_index=True)[1]``). Codes numbered in the order of their first appearance (as
+    Arrow's dictionary encoding numbers them) are found in one pass, without sorting.
+    """
+    import numpy as np
+
+    which = np.asarray(which)
+    if not len(which) or which.dtype.kind not in "iu":
+        return np.unique(which, return_index=True)[1]
+    highest = np.maximum.accumulate(which)
+    first = np.flatnonzero(np.r_[True, highest[1:] > highest[:-1]])
+    if (
+        which[0] == 0
+        and np.array_equal(which[first], np.arange(len(first)))
+        and (int(highest[-1]) + 1 == len(first))
+    ):
+        return first
+    return np.unique(which, return_index=True)[1]

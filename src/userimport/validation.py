@@ -146,8 +146,13 @@ def _clean(text: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     # One scan finds whether any cell needs more than trimming spaces: a blank to fold, or
-    # (spaces aside) an export's apostrophe. Most columns need neither.
-    if not pc.any(pc.match_substring_regex(_text.arrow(text), _MORE_THAN_SPACES)).as_py():
+    # (spaces aside) an export's apostrophe. Most columns need neither, and most show it by
+    # their bytes alone, without the regex.
+    arr = _text.arrow(text)
+    if (
+        _text.spaces_only(arr)
+        or not pc.any(pc.match_substring_regex(arr, _MORE_THAN_SPACES)).as_py()
+    ):
         return _text.trim(text, " ")
     return _text.unneutralise(_text.collapse_blanks(text))
 
@@ -426,8 +431,9 @@ def check_source(
         held = _separator_held(pieces, mapping.group_separator)
     if mapping.department_as_group:
         group_parts.append(norm["department"])
+    codes = None
     if group_parts:
-        long = _distinct_sorted(pd.concat(group_parts))
+        long, codes = _distinct_sorted_coded(pd.concat(group_parts))
     else:
         long = pd.DataFrame({"row": pd.Series(dtype="int64"), "group": pd.Series(dtype="str")})
     group_long_fail = long[long["group"].str.len() > MAX_LENGTH]
@@ -451,7 +457,7 @@ def check_source(
         issues = _declared_messages(issues, declared)
     rows = norm.copy()
     with bulk():
-        rows["groups"] = _tuples(long, rows.index)
+        rows["groups"] = _tuples(long, rows.index, codes)
     if "is_admin" in rows:
         rows["is_admin"] = _text.casefold(rows["is_admin"]).isin(_TRUE)
     errors = issues.loc[issues["severity"] == "error", "row"].unique()
@@ -640,6 +646,57 @@ def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
     ``str.lower``: ``Straße`` and ``Strasse`` are two), sorted by row and then by name in
     Python's order (code points).
     """
+    return _distinct_sorted_coded(groups)[0]
+
+
+def _distinct_sorted_coded(groups: pd.Series) -> tuple[pd.DataFrame, Any]:
+    """
+    :func:`_distinct_sorted`, and integer codes of its names (equal names, equal codes; see
+    :func:`_text.tuples`), or ``None``.
+
+    Names repeat (a few groups shared by many users): each distinct spelling is lower-cased
+    and placed in order once, and rows are then compared by integers, not by text.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _text.arrow(groups)
+    if arr.null_count:  # a missing cell is kept, as before
+        return _distinct_sorted_text(groups), None
+    nonempty = pc.not_equal(arr, "")
+    rows = groups.index.to_numpy(dtype="int64")
+    if not pc.all(nonempty).as_py():
+        arr = arr.filter(nonempty)
+        rows = rows[nonempty.to_numpy(zero_copy_only=False)]
+    encoded = pc.dictionary_encode(arr)
+    spelled = encoded.indices.to_numpy(zero_copy_only=False).astype("int64")
+    distinct = encoded.dictionary
+    # Equal lower-case spellings, equal codes; the place of each spelling in Arrow's order
+    # (UTF-8 bytes, which orders strings by code point, as Python does).
+    folded = _text.codes(_text.lower(_text.series(distinct)))
+    place = np.empty(len(distinct), dtype="int64")
+    place[pc.sort_indices(distinct).to_numpy()] = np.arange(len(distinct))
+    if len(distinct) and int(folded.max()) + 1 < len(distinct):  # two spellings of one name
+        pair = rows * (int(folded.max()) + 1) + folded[spelled]
+        first = ~pd.Series(pair).duplicated().to_numpy()
+        rows, arr, spelled = rows[first], arr.filter(pa.array(first)), spelled[first]
+    key = rows * len(distinct) + place[spelled]
+    order = np.argsort(key, kind="stable")  # rows come in order: a cheap sort
+    if int(folded.max(initial=0)) + 1 == len(distinct):
+        # One spelling per lower-case name: a repeated name is a repeated key, now adjacent.
+        ordered = key[order]
+        order = order[np.r_[True, ordered[1:] != ordered[:-1]]]
+    frame = pd.DataFrame(
+        {"row": rows[order], "group": pd.array(arr.take(order), dtype="str")},
+        index=np.arange(len(order)),
+    )
+    return frame, spelled[order]
+
+
+def _distinct_sorted_text(groups: pd.Series) -> pd.DataFrame:
+    """:func:`_distinct_sorted` by comparing texts (a column with missing cells)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -664,10 +721,13 @@ def _distinct_sorted(groups: pd.Series) -> pd.DataFrame:
     )
 
 
-def _tuples(long: pd.DataFrame, index: pd.Index) -> pd.Series:
-    """Each row's groups as a sorted tuple, from the long form sorted by row and group."""
+def _tuples(long: pd.DataFrame, index: pd.Index, codes: Any = None) -> pd.Series:
+    """
+    Each row's groups as a sorted tuple, from the long form sorted by row and group (and
+    ``codes`` of its names, if known: see :func:`_text.tuples`).
+    """
     import pandas as pd
 
     owner = index.get_indexer(pd.Index(long["row"].to_numpy()))
-    groups = _text.tuples(owner, _text.arrow(long["group"]), len(index))
+    groups = _text.tuples(owner, _text.arrow(long["group"]), len(index), codes=codes)
     return pd.Series(groups, index=index, dtype=object)
