@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -262,3 +263,40 @@ def test_a_plans_change_set_holds_the_users_its_entries_name(
         assert [getattr(made_from_users, c) for c in USER_VALUES] == [
             getattr(part, c) for c in USER_VALUES
         ]
+
+
+@given(s.stores(), s.file_rows(), s.settings, st.booleans(), st.data())
+def test_the_changes_planning_knows_are_the_fields_that_differ(
+    store: list[User],
+    rows: list[list[str]],
+    settings: ImportSettings,
+    dept_group: bool,
+    data: st.DataObject,
+) -> None:
+    """
+    The users ``updated`` reports changed are those whose field :func:`differs` after it, and
+    the stored texts compared in Arrow give what the Python comparison gives.
+    """
+    import pyarrow as pa
+
+    from userimport import _planparts, _planrules
+
+    snap = InMemoryUserRepository(store).snapshot()
+    review = review_of(rows, dept_group)
+    found = _planparts.locate(review.checked.rows, snap)
+    exists = found.valid & (found.at >= 0)
+    old = review.checked.rows[exists].copy()
+    for field in ("first_name", "last_name", "department"):  # an empty cell keeps the stored
+        blank = data.draw(st.lists(st.booleans(), min_size=len(old), max_size=len(old)))
+        old[field] = old[field].where(~pd.Series(blank, index=old.index, dtype=bool), "")
+    before = _planrules.stored_rows(snap.frame, found.at[exists])
+    after, known = _planrules.updated(old, before, settings=settings, groups_mapped=True)
+    for field, flags in known.items():
+        assert _planrules.differs(before[field], after[field]).tolist() == flags.tolist()
+    texts = {  # as a snapshot read through ADBC holds them
+        f: pa.array(snap.frame[f].tolist(), type=pa.large_string()).take(found.at[exists])
+        for f in ("first_name", "last_name", "department")
+    }
+    arrow = _planrules.updated(old, before, settings=settings, groups_mapped=True, texts=texts)
+    assert {f: v.tolist() for f, v in after.items()} == {f: v.tolist() for f, v in arrow[0].items()}
+    assert {f: v.tolist() for f, v in known.items()} == {f: v.tolist() for f, v in arrow[1].items()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import unicodedata
 
 import numpy as np
@@ -175,6 +176,22 @@ def test_tuples_are_each_owners_names(lists: list[list[str]], kind: str) -> None
     assert made == _text.tuples(owner, names, len(lists) + 1, codes=codes).tolist()
     if not any("\x00" in n for names in lists for n in names):
         assert len({id(t) for t in made}) == len(set(made))
+    # Interned: a store's tuples and a file's hold the same string objects.
+    assert [] == [n for t in made for n in t if n is not sys.intern(n)]
+
+
+@given(
+    st.lists(st.sampled_from(["", "a", "bø", "a\x00", "\x00"]), max_size=8),
+    st.integers(0, 8),
+    st.integers(0, 8),
+    st.sampled_from(["string", "large_string"]),
+)
+def test_a_nul_is_found_in_the_names_of_any_slice(
+    names: list[str], start: int, stop: int, kind: str
+) -> None:
+    """The NUL check of :func:`_text.tuples` reads a slice's own bytes only, and all of them."""
+    sliced = pa.array(names, type=getattr(pa, kind)())[start:stop]
+    assert any("\x00" in n for n in names[start:stop]) == _text._has_nul(sliced)
 
 
 def test_re2_knows_every_format_character() -> None:

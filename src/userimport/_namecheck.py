@@ -60,8 +60,11 @@ def renamed(frame: pd.DataFrame) -> list[PlanWarning]:
     from ._planframe import PlanWarning
 
     action = frame["action"].to_numpy()
-    deleting, creating = action == "delete", action == "create"
-    if not deleting.any() or not creating.any():
+    deleting = action == "delete"
+    if not deleting.any():  # most plans: no need to look for the created users
+        return []
+    creating = action == "create"
+    if not creating.any():
         return []
     deleted, created = frame[deleting], frame[creating]
 

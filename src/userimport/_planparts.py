@@ -25,6 +25,7 @@ from ._planrules import (
     normalise,
     objects,
     stored_rows,
+    stored_texts,
     updated,
 )
 from .model import ImportSettings, Snapshot
@@ -193,7 +194,8 @@ def existing(
     import numpy as np
 
     exists = found.valid & (found.at >= 0)
-    old = rows[exists]
+    # The file's side of these users: their email and status are not read again.
+    old = rows.drop(columns=["email", "status"])[exists]
     before = stored_rows(snap.frame, found.at[exists])
     keys = found.stored[found.at[exists]]
     if settings.on_existing == "skip":
@@ -210,14 +212,21 @@ def existing(
         return part, []
     if not len(old):
         return [], []
-    after = updated(old, before, settings=settings, groups_mapped=groups_mapped, casefold=casefold)
+    after, known = updated(
+        old,
+        before,
+        settings=settings,
+        groups_mapped=groups_mapped,
+        casefold=casefold,
+        texts=stored_texts(snap, found.at[exists]),
+    )
     warnings: list[PlanWarning] = []
     if "is_admin" in rows.columns and not settings.admin_rights:
         wanted = old["is_admin"].to_numpy(dtype=bool)
         stored = np.asarray(before["is_admin"], dtype=bool)
         warnings += admin_ignored(before["email"][wanted & ~stored], "grant")
         warnings += admin_ignored(before["email"][~wanted & stored], "revoke")
-    action, changed = compare(before, after)
+    action, changed = compare(before, after, known)
     part = columns(
         action,
         email=before["email"],

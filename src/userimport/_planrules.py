@@ -27,6 +27,7 @@ __all__ = [
     "normalise",
     "objects",
     "stored_rows",
+    "stored_texts",
     "updated",
 ]
 
@@ -143,6 +144,17 @@ def stored_rows(store: pd.DataFrame, at: Any) -> dict[str, Any]:
     return out
 
 
+def stored_texts(snap: Snapshot, at: Any) -> dict[str, Any] | None:
+    """
+    The rows ``at`` (positions) of the snapshot's names and department as Arrow arrays, when
+    the snapshot holds them so (``None`` otherwise): for :func:`updated`.
+    """
+    texts = snap._texts
+    if texts is None:
+        return None
+    return {f: texts[f].take(at) for f in ("first_name", "last_name", "department")}
+
+
 def normalise(store: pd.DataFrame | None) -> Any:
     """Store rows in plan form: department ``None`` when empty."""
     if store is None:
@@ -185,23 +197,38 @@ def updated(
     settings: ImportSettings,
     groups_mapped: bool,
     casefold: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+    texts: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """
-    The after-state of existing users (column arrays) from the file's non-empty cells.
+    The after-state of existing users (column arrays) from the file's non-empty cells, and,
+    for the fields whose change it decides itself, which users it changes (boolean arrays:
+    :func:`differs` of ``before`` and the after-state, found without comparing every user
+    again).
 
     An ``attributes`` value in ``casefold`` that differs from the stored one in case only
-    keeps the stored value.
+    keeps the stored value. ``texts``, when given, holds the stored names and department of
+    these users as Arrow arrays (department ``""`` for none, see :func:`stored_texts`): the
+    file's cells are compared with them in Arrow, and only the cells taken made into Python.
     """
     import numpy as np
 
     after = {f: _array(before[f]) for f in FIELDS}
+    known: dict[str, Any] = {}
     for field in ("first_name", "last_name", "department"):
-        file = _text.objects(old[field])
         stored = after[field]
-        take = (file != "") & (file != stored)
+        if texts is None:
+            file = _text.objects(old[field])
+            take = (file != "") & (file != stored)
+        else:  # the same rule in Arrow (a missing cell is taken, as None != "" above)
+            import pyarrow.compute as pc
+
+            cells = _text.arrow(old[field])
+            differ = pc.and_(pc.not_equal(cells, ""), pc.not_equal(cells, texts[field]))
+            take = pc.fill_null(differ, True).to_numpy(zero_copy_only=False)
+        known[field] = take  # a cell taken differs from the stored one, the others are it
         if take.any():  # else the stored column is shared, not copied
             changed = stored.copy()
-            changed[take] = file[take]
+            changed[take] = _text.objects(old[field][take]) if texts is not None else file[take]
             after[field] = changed
     if groups_mapped:
         file_groups = old["groups"].to_numpy(dtype=object)
@@ -210,15 +237,19 @@ def updated(
         else:
             # Both sides are sorted tuples of distinct names: only users whose groups differ
             # need the union, and it adds a name only if it is longer than the stored tuple
-            # (which is kept, shared, otherwise).
+            # (which is kept, shared, otherwise: so exactly the users given a union differ).
             stored = after["groups"]
             merged = stored.copy()
+            grown = []
             for i in np.flatnonzero(file_groups != stored).tolist():
                 held = stored[i]
                 union = {*held, *file_groups[i]}
                 if len(union) > len(held):
                     merged[i] = tuple(sorted(union))
+                    grown.append(i)
             after["groups"] = merged
+            known["groups"] = np.zeros(len(merged), dtype=bool)
+            known["groups"][grown] = True
     if "is_admin" in old.columns and settings.admin_rights:
         after["is_admin"] = old["is_admin"].to_numpy(dtype=bool)
     file_attrs = attributes(old)
@@ -229,7 +260,7 @@ def updated(
             for f, b in zip(file_attrs, after["attributes"], strict=True)
         ]
         after["attributes"] = merged_attrs
-    return after
+    return after, known
 
 
 def merged_attributes(
@@ -246,7 +277,9 @@ def merged_attributes(
     return out
 
 
-def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Any, Any]:
+def compare(
+    before: Mapping[str, Any], after: Mapping[str, Any], known: Mapping[str, Any] | None = None
+) -> tuple[Any, Any]:
     """
     The update rule: a user whose fields differ is ``update``d, else ``unchanged``.
 
@@ -256,6 +289,8 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Any, A
     Args:
         before: Each field's column of the users as stored (plan form).
         after: Each field's column of the same users after the change, in the same order.
+        known: For some fields, the users whose field differs, already known (as
+            :func:`updated` finds them); the other fields are compared.
 
     Returns:
         Each user's action (``update`` or ``unchanged``) and the fields that change (a tuple
@@ -263,7 +298,10 @@ def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[Any, A
     """
     import numpy as np
 
-    flags = np.column_stack([differs(before[f], after[f]) for f in FIELDS])
+    known = known or {}
+    flags = np.column_stack(
+        [known[f] if f in known else differs(before[f], after[f]) for f in FIELDS]
+    )
     # Two strings shared by every row, not one made per row.
     action = np.array(["unchanged", "update"], dtype=object)[flags.any(axis=1).astype(np.intp)]
     return action, changed_fields(flags)

@@ -289,21 +289,36 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
             return column.combine_chunks().cast(pa.large_string())
         return pa.array(column, type=pa.large_string())
 
+    texts: dict[str, Any] = {}  # the text columns read as Arrow, kept for planning
+
+    def shared(name: str, column: Any) -> Any:
+        """A text column that repeats: one Python string per distinct value, not per cell."""
+        if not isinstance(column, pa.ChunkedArray):  # Python values already
+            return objects(column)
+        encoded = pc.dictionary_encode(texts.setdefault(name, text(column)), null_encoding="encode")
+        distinct = np.array(encoded.dictionary.to_pylist(), dtype=object)
+        return distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+
     users = columns["users"] or [()] * len(USER_COLUMNS)
     key, email, first, last, department, is_admin = users
+    key_array = text(key)
     keys = objects(key)
+    emails = keys.copy() if isinstance(email, pa.ChunkedArray) else objects(email)
+    if isinstance(email, pa.ChunkedArray):  # most emails are their key: those share its string
+        other = pc.fill_null(pc.not_equal(key_array, email_array := text(email)), True)
+        emails[other.to_numpy(zero_copy_only=False)] = email_array.filter(other).to_numpy(False)
     frame = pd.DataFrame(
         {
-            "email": objects(email),
-            "first_name": objects(first),
-            "last_name": objects(last),
-            "department": objects(department),
+            "email": emails,
+            "first_name": shared("first_name", first),
+            "last_name": shared("last_name", last),
+            "department": shared("department", department),
         },
         index=pd.Index(keys, name="key", dtype=object),
         dtype=object,  # kept as Python strings, as Snapshot.frame documents
     )
     member_keys, names = columns["memberships"] or ((), ())
-    owner = pc.index_in(text(member_keys), value_set=text(key))
+    owner = pc.index_in(text(member_keys), value_set=key_array)
     # A membership of no user (a store written with foreign keys off) is no one's group.
     held_by = pc.is_valid(owner)
     held_names = text(names).filter(held_by)
@@ -328,13 +343,16 @@ def snapshot_of(version: str, columns: Mapping[str, Sequence[Any] | None]) -> Sn
     per_user: list[Any] = [held.get(k, none) for k in keys.tolist()] if held else [none] * len(keys)
     frame["attributes"] = per_user
     groups, departments_held = (columns[n] or ((),) for n in ("groups", "departments"))
-    # The groups users hold, found in Arrow (Snapshot.from_frame would walk every tuple).
+    # The groups and departments users hold, found in Arrow (not by walking the frame).
     named = pc.unique(held_names).to_pylist()
+    used = pc.unique(texts["department"] if texts else text(department)).to_pylist()
     return Snapshot._from_complete_frame(
         frame,
         version=version,
         groups=frozenset(objects(groups[0]).tolist()).union(named),
-        departments=frozenset(objects(departments_held[0]).tolist()),
+        departments=frozenset(objects(departments_held[0]).tolist()).union(used) - {""},
+        key_array=key_array,
+        texts=texts or None,
     )
 
 

@@ -449,7 +449,9 @@ def tuples(owner: Any, names: Any, n: int, *, codes: Any = None) -> Any:
     ``owner`` (ints in ``range(n)``) says whose each of ``names`` (an Arrow string array) is;
     each owner's names must be adjacent, in the order wanted. Equal tuples are one object: a
     store whose users share a few combinations of groups holds a few tuples, not one per user,
-    and only those few are made in Python.
+    and only those few are made in Python. Equal names are one interned string (``sys.intern``),
+    here and in every other call: a file's tuples and a store's then hold the same strings, so
+    comparing them compares pointers, not text.
 
     ``codes``, when given, are integer codes of ``names`` (equal names, equal codes: see
     :func:`codes`), so that they need not be found again.
@@ -472,7 +474,7 @@ def tuples(owner: Any, names: Any, n: int, *, codes: Any = None) -> Any:
     for length in np.unique(lengths).tolist():
         picked = np.flatnonzero(lengths == length)
         at = (bounds[first[picked]][:, None] + np.arange(length)).ravel()
-        text = names.take(at).to_pylist()
+        text = _interned(names.take(at))
         cut = zip(*[iter(text)] * length, strict=True)
         made[picked] = np.fromiter(cut, dtype=object, count=len(picked))
     out[owner[starts]] = made[which]
@@ -525,3 +527,16 @@ def _first_of_each(which: Any) -> Any:
     ):
         return first
     return np.unique(which, return_index=True)[1]
+
+
+def _interned(names: Any) -> list[Any]:
+    """An Arrow string array as a list of interned strings, made once per distinct name."""
+    import sys
+
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(names, null_encoding="encode")
+    distinct = np.empty(len(encoded.dictionary), dtype=object)
+    distinct[:] = [n if n is None else sys.intern(n) for n in encoded.dictionary.to_pylist()]
+    return list(distinct[encoded.indices.to_numpy(zero_copy_only=False)].tolist())

@@ -383,19 +383,23 @@ class Snapshot:
         version: str,
         groups: frozenset[str],
         departments: frozenset[str],
+        key_array: Any,
+        texts: Mapping[str, Any] | None,
     ) -> Snapshot:
         """
-        :meth:`from_frame` for a caller whose ``groups`` already hold every group the users
-        hold (its users' departments are still added): nothing walks every user's groups.
-        Internal to the SQL repository, which reads the held group names in bulk.
+        :meth:`from_frame` for a caller whose ``groups`` and ``departments`` already hold every
+        group and department the users hold (without ``""``), and who has the frame's keys as
+        an Arrow ``large_string`` array (:attr:`key_array`), and maybe its text columns so too
+        (``_texts``): nothing walks every user. Internal to the SQL repository, which reads
+        them in bulk.
         """
-        used = frame["department"].unique().tolist()
-        return cls(
-            version=version,
-            users=_FrameUsers(frame),
-            groups=groups,
-            departments=(departments | frozenset(used)) - {""},
+        snap = cls(
+            version=version, users=_FrameUsers(frame), groups=groups, departments=departments
         )
+        _set_key_array(snap, key_array)
+        if texts is not None:
+            _set_texts(snap, MappingProxyType(dict(texts)))
+        return snap
 
     def get(self, email: str) -> User | None:
         """Return the user with this email (any case), or ``None``."""
@@ -457,6 +461,15 @@ class Snapshot:
         return pa.array(self.frame.index.to_numpy(dtype=object), type=pa.large_string())
 
     @cached_property
+    def _texts(self) -> Mapping[str, Any] | None:
+        """
+        The text columns ``first_name``, ``last_name`` and ``department`` of :attr:`frame` as
+        Arrow ``large_string`` arrays, in order, when the repository read them so (planning
+        compares them in Arrow); ``None`` otherwise.
+        """
+        return None
+
+    @cached_property
     def frame(self) -> pd.DataFrame:
         """
         The users as a DataFrame indexed by ``key``.
@@ -470,6 +483,11 @@ class Snapshot:
             return self.users.frame
         columns = UserColumns.of(self.users.values(), unique=False)
         return attrs.evolve(columns, key=list(self.users)).frame()  # indexed as the mapping
+
+
+# The slot that keeps Snapshot.key_array once made (set by Snapshot._from_complete_frame).
+_set_key_array = Snapshot.__dict__["key_array"].__set__
+_set_texts = Snapshot.__dict__["_texts"].__set__
 
 
 def _users(value: Iterable[User]) -> tuple[User, ...]:

@@ -773,7 +773,9 @@ def _plan(review: Review, snap: Snapshot, settings: ImportSettings) -> Plan:
     warnings += similar_names(new_groups, snap.groups, "group")
     warnings += similar_names(new_departments, snap.departments, "department")
     warnings += renamed(frame)
-    refusal = settings.deletion_refusal(int(np.count_nonzero(actions == "delete")), len(snap))
+    # Only mirror mode deletes (see _planparts.missing).
+    deletes = int(np.count_nonzero(actions == "delete")) if settings.delete_missing else 0
+    refusal = settings.deletion_refusal(deletes, len(snap))
     if refusal:
         warnings.append(PlanWarning(code="deletion_limit", message=refusal))
     return Plan(
