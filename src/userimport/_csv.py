@@ -613,6 +613,8 @@ def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataF
     for i in range(table.num_columns):  # each column in one piece, its blocks let go
         columns.append(table.column(i).combine_chunks())
     del table
+    if count and any(_broken(column[count - 1].as_py()) for column in columns):
+        raise _Unsafe("a quote open at the end")  # Arrow ends it there; the csv module refuses
     kept = count
     while kept and not filled(column[kept - 1].as_py() for column in columns):
         kept -= 1
@@ -622,6 +624,11 @@ def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataF
     )
     frame.columns = pd.RangeIndex(len(columns))
     return frame, count
+
+
+def _broken(cell: str) -> bool:
+    """Whether a cell holds a line break (on this path, only a quote left open at the end)."""
+    return "\n" in cell or "\r" in cell
 
 
 def _pandas_csv(
