@@ -5,9 +5,16 @@ were held to the behaviour before them.
 
 from __future__ import annotations
 
+import copy
+import threading
+
+import attrs
 import pytest
 
+from userimport import InMemoryUserRepository, import_file
 from userimport.errors import FileFormatError
+from userimport.model import ChangeSet, User
+from userimport.plan import Plan
 from userimport.read import read_table
 
 
@@ -23,3 +30,61 @@ def test_open_quote_on_the_last_line_is_refused(data: bytes) -> None:
     """A quote left open on the last line is refused, not read as a cell ending in a break."""
     with pytest.raises(FileFormatError, match="is never closed"):
         read_table(data)
+
+
+def _plan_changeset() -> tuple[ChangeSet, ChangeSet]:
+    """A plan's change set (made from columns) and the same change set made from users."""
+    repo = InMemoryUserRepository()
+    repo.commit(
+        ChangeSet(
+            create=(User(email="a@x.no", first_name="A", groups={"g"}),), create_groups={"g"}
+        ),
+        expected_version=repo.snapshot().version,
+    )
+    data = b"email,first_name,last_name,department,groups\nA@x.no,Ann,L,D,g;h\nc@x.no,Cy,L,D,\n"
+    plan = import_file(data, repo)
+    assert isinstance(plan, Plan)
+    lazy = plan.changeset()
+    eager = ChangeSet(
+        create=lazy.create,
+        update=lazy.update,
+        delete=lazy.delete,
+        create_groups=lazy.create_groups,
+        create_departments=lazy.create_departments,
+    )
+    return plan.changeset(), eager
+
+
+def test_changeset_fields_are_the_documented_ones() -> None:
+    """attrs.asdict of a change set (an app's repository may log it) has only its seven parts."""
+    lazy, eager = _plan_changeset()
+    parts = [
+        "create",
+        "update",
+        "delete",
+        "create_groups",
+        "create_departments",
+        "delete_groups",
+        "delete_departments",
+    ]
+    assert parts == [f.name for f in attrs.fields(ChangeSet)]
+    assert parts == list(attrs.asdict(lazy, recurse=False))
+    assert attrs.astuple(eager, recurse=False) == attrs.astuple(lazy, recurse=False)
+
+
+def test_plan_changeset_behaves_as_one_made_of_users() -> None:
+    """A plan's lazy change set equals, hashes, reprs, copies and evolves as an eager one."""
+    lazy, eager = _plan_changeset()
+    assert eager == lazy
+    assert hash(eager) == hash(_plan_changeset()[0])
+    assert repr(eager) == repr(_plan_changeset()[0])
+    assert eager == copy.copy(_plan_changeset()[0])
+    assert attrs.evolve(eager, delete=("x@x.no",)) == attrs.evolve(lazy, delete=("x@x.no",))
+    fresh = _plan_changeset()[0]
+    seen: list[tuple[User, ...]] = []
+    threads = [threading.Thread(target=lambda: seen.append(fresh.create)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [eager.create] * 8 == seen
