@@ -17,6 +17,8 @@ from userimport.model import ChangeSet, User
 from userimport.plan import Plan
 from userimport.read import read_table
 
+from .test_read import careful, outcome
+
 
 @pytest.mark.parametrize(
     "data",
@@ -88,3 +90,14 @@ def test_plan_changeset_behaves_as_one_made_of_users() -> None:
     for t in threads:
         t.join()
     assert [eager.create] * 8 == seen
+
+
+@pytest.mark.parametrize("blank", [63, 64, 65, 191, 192, 193])
+@pytest.mark.parametrize("last", [None, 0, 62, 63, 64, 127, 128])
+def test_trailing_blank_rows_dropped_as_the_csv_module_does(blank: int, last: int | None) -> None:
+    """Rows of only delimiters and spaces at the end are dropped as before, wherever a cell is."""
+    tail = [" ;\u00a0;" if i % 2 else ";;" for i in range(blank)]
+    if last is not None and last < blank:
+        tail[last] = ";;y"
+    data = ("a;b;c\n1;2;3\n" + "\n".join(tail) + "\n").encode()
+    assert careful(data, max_rows=None) == outcome(data, max_rows=None)
