@@ -23,6 +23,7 @@ from ._table import (
     collect,
     filled,
     frame_of,
+    kept_rows,
     new_table,
 )
 from .errors import EncodingError, FileFormatError
@@ -613,37 +614,16 @@ def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataF
     for i in range(table.num_columns):  # each column in one piece, its blocks let go
         columns.append(table.column(i).combine_chunks())
     del table
-    if count and any(_broken(column[count - 1].as_py()) for column in columns):
-        raise _Unsafe("a quote open at the end")  # Arrow ends it there; the csv module refuses
-    kept = _kept(columns, count)
+    last = [column[count - 1].as_py() for column in columns] if count else []
+    if any("\n" in cell or "\r" in cell for cell in last):  # a quote left open at the end:
+        raise _Unsafe("open quote")  # Arrow closes it there, the csv module refuses the file
+    kept = kept_rows(columns, count)
     frame = pd.DataFrame(
         {i: pd.array(column.slice(0, kept), dtype="str") for i, column in enumerate(columns)},
         index=pd.RangeIndex(kept),
     )
     frame.columns = pd.RangeIndex(len(columns))
     return frame, count
-
-
-def _kept(columns: list[Any], count: int) -> int:
-    """
-    How many of the ``count`` rows of Arrow ``columns`` are left once the trailing blank ones
-    (see :func:`filled`) are dropped. The rows are taken from the end in growing slices, each
-    made into Python values at once (an Arrow scalar per cell costs more than the cell).
-    """
-    kept, step = count, 64
-    while kept:
-        start = max(0, kept - step)
-        tails = [column.slice(start, kept - start).to_pylist() for column in columns]
-        for i in range(kept - start - 1, -1, -1):
-            if filled(tail[i] for tail in tails):
-                return start + i + 1
-        kept, step = start, step * 2
-    return 0
-
-
-def _broken(cell: str) -> bool:
-    """Whether a cell holds a line break (on this path, only a quote left open at the end)."""
-    return "\n" in cell or "\r" in cell
 
 
 def _pandas_csv(
