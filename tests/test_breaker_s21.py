@@ -10,6 +10,8 @@ import threading
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from userimport import InMemoryUserRepository, import_file
 from userimport.errors import FileFormatError
@@ -101,3 +103,23 @@ def test_trailing_blank_rows_dropped_as_the_csv_module_does(blank: int, last: in
         tail[last] = ";;y"
     data = ("a;b;c\n1;2;3\n" + "\n".join(tail) + "\n").encode()
     assert careful(data, max_rows=None) == outcome(data, max_rows=None)
+
+
+_CELLS = ["a", "", " ", '"', '"a', 'a"', '""', '"""', '"a""', '"a"b', 'a"b', '"a,b"', '"x\ny"', "é"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(_CELLS), min_size=2, max_size=2), max_size=3),
+    st.sampled_from(_CELLS),
+    st.sampled_from(['"a', '"', '"""', '"a""', '"a"', "a"]),
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.booleans(),
+)
+def test_unbalanced_quotes_read_as_the_csv_module_does(
+    rows: list[list[str]], first: str, last: str, end: str, final: bool
+) -> None:
+    """Rows of one width with stray or open quotes: the fast path reads as the csv module."""
+    lines = [["h1", "h2"], *rows, [first, last]]
+    data = (end.join(",".join(cells) for cells in lines) + (end if final else "")).encode()
+    assert careful(data) == outcome(data)
