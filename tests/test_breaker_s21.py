@@ -6,14 +6,25 @@ were held to the behaviour before them.
 from __future__ import annotations
 
 import copy
+import json
 import threading
+from pathlib import Path
+from typing import Literal
 
 import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from userimport import InMemoryUserRepository, import_file
+import userimport.sql
+from userimport import (
+    ApplyResult,
+    ImportSettings,
+    InMemoryUserRepository,
+    SqlUserRepository,
+    apply_plan,
+    import_file,
+)
 from userimport.errors import FileFormatError
 from userimport.model import ChangeSet, User
 from userimport.plan import Plan
@@ -123,3 +134,69 @@ def test_unbalanced_quotes_read_as_the_csv_module_does(
     lines = [["h1", "h2"], *rows, [first, last]]
     data = (end.join(",".join(cells) for cells in lines) + (end if final else "")).encode()
     assert careful(data) == outcome(data)
+
+
+_STORED = (
+    User(email="Anna@x.no", first_name="Anna", last_name="Berg", department="Sales", groups={"g1"}),
+    User(email="bo@x.no", first_name="Bo", last_name="Ek", department="sales", groups={"G1", "g2"}),
+    User(email="cy@x.no", first_name="Émile", last_name="Ø", groups={"Straße"}, is_admin=True),
+    User(email="dy@x.no", first_name="Dy", last_name="Li", department="Sales"),
+)
+_FILE = (
+    "email,first_name,last_name,department,groups\n"
+    "anna@X.NO,anna,Berg,Sales,G1;g3\n"  # case-only differences
+    " bo@x.no ,Bo,Ek,Sales,g2\n"
+    "cy@x.no,E\u0301mile,Ø\u00a0,sales,strasse;Straße\n"  # decomposed accent, NBSP
+    "new@x.no,New,One,Tech,g3\n"
+)
+
+
+@pytest.mark.parametrize("on_existing", ["update", "skip"])
+@pytest.mark.parametrize("groups", ["add", "replace"])
+@pytest.mark.parametrize("delete_missing", [False, True])
+def test_a_plan_against_adbc_sqlite_equals_one_against_memory(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    on_existing: Literal["update", "skip"],
+    groups: Literal["add", "replace"],
+    delete_missing: bool,
+) -> None:
+    """Through ADBC's Arrow columns, a SQLite store plans, applies and undoes as memory does."""
+    monkeypatch.setattr(userimport.sql, "ADBC_FROM", 0)
+    settings = ImportSettings(
+        on_existing=on_existing,
+        groups=groups,
+        delete_missing=delete_missing,
+        max_delete_fraction=1.0,
+    )
+    seed = ChangeSet(
+        create=_STORED,
+        create_groups={"g1", "G1", "g2", "Straße"},
+        create_departments={"Sales", "sales"},
+    )
+    outcomes = []
+    for repo in (InMemoryUserRepository(), SqlUserRepository(f"sqlite:///{tmp_path / 'u.db'}")):
+        repo.commit(seed, expected_version=repo.snapshot().version)
+        before = repo.snapshot().state()
+        plan = import_file(_FILE.encode(), repo, settings)
+        assert isinstance(plan, Plan)
+        done = import_file(_FILE.encode(), repo, settings, dry_run=False)
+        assert isinstance(done, ApplyResult)
+        after = repo.snapshot().state()
+        again = import_file(_FILE.encode(), repo, settings)
+        assert isinstance(again, Plan)
+        apply_plan(done.undo, repo)
+        outcomes.append(
+            (
+                {**json.loads(plan.to_json()), "base_version": None},
+                after,
+                {**json.loads(done.undo.to_json()), "base_version": None},
+                again.summary(),
+                before == repo.snapshot().state(),
+            )
+        )
+    assert outcomes[0] == outcomes[1]
+    assert (0, 0, 0, True) == (
+        *(outcomes[1][3][k] for k in ("create", "update", "delete")),
+        outcomes[1][4],
+    )
