@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 import threading
 from pathlib import Path
 from typing import Literal
@@ -26,7 +27,7 @@ from userimport import (
     import_file,
 )
 from userimport.errors import FileFormatError
-from userimport.model import ChangeSet, User
+from userimport.model import ChangeSet, Permissions, User
 from userimport.plan import Plan
 from userimport.read import read_table
 
@@ -200,3 +201,14 @@ def test_a_plan_against_adbc_sqlite_equals_one_against_memory(
         *(outcomes[1][3][k] for k in ("create", "update", "delete")),
         outcomes[1][4],
     )
+
+
+def test_settings_pickle_under_the_module_that_always_held_them() -> None:
+    """A pickled ImportSettings or Permissions names userimport.model, as before the split."""
+    for value in (ImportSettings(groups="replace"), Permissions()):
+        data = pickle.dumps(value)
+        assert (b"userimport.model", False) == (
+            b"userimport.model" if b"userimport.model" in data else data,
+            b"_settings" in data,
+        )
+        assert value == pickle.loads(data)
