@@ -23,6 +23,7 @@ from ._table import (
     collect,
     filled,
     frame_of,
+    kept_rows,
     new_table,
 )
 from .errors import EncodingError, FileFormatError
@@ -613,9 +614,10 @@ def _arrow_csv(scan: _Scan, delimiter: str, nrows: int | None) -> tuple[pd.DataF
     for i in range(table.num_columns):  # each column in one piece, its blocks let go
         columns.append(table.column(i).combine_chunks())
     del table
-    kept = count
-    while kept and not filled(column[kept - 1].as_py() for column in columns):
-        kept -= 1
+    last = [column[count - 1].as_py() for column in columns] if count else []
+    if any("\n" in cell or "\r" in cell for cell in last):  # a quote left open at the end:
+        raise _Unsafe("open quote")  # Arrow closes it there, the csv module refuses the file
+    kept = kept_rows(columns, count)
     frame = pd.DataFrame(
         {i: pd.array(column.slice(0, kept), dtype="str") for i, column in enumerate(columns)},
         index=pd.RangeIndex(kept),

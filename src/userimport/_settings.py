@@ -206,3 +206,9 @@ class Permissions:
             if wider:
                 out.append(a.name)
         return tuple(out)
+
+
+# Both are named where they always lived (model re-exports them): pickles (the web pages keep
+# imports in progress as pickles, shared by every worker) stay readable by a version without
+# this module, as during a rolling upgrade.
+ImportSettings.__module__ = Permissions.__module__ = "userimport.model"

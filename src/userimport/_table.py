@@ -6,7 +6,7 @@ blank rows held back, too many columns, rows or blank rows refused as the file i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -28,6 +28,7 @@ __all__ = [
     "filled",
     "frame_of",
     "gap_error",
+    "kept_rows",
     "limit_error",
     "new_table",
 ]
@@ -147,6 +148,23 @@ def filled(cells: Iterable[str]) -> bool:
     """Whether any cell holds more than white space (one join beats a strip per cell)."""
     text = "".join(cells)
     return bool(text) and not text.isspace()
+
+
+def kept_rows(columns: Sequence[Any], count: int) -> int:
+    """
+    How many of the ``count`` rows of Arrow ``columns`` are left once the trailing blank ones
+    (see :func:`filled`) are dropped. The rows are taken from the end in growing slices, each
+    made into Python values at once (an Arrow scalar per cell costs more than the cell).
+    """
+    kept, step = count, 64
+    while kept:
+        start = max(0, kept - step)
+        tails = [column.slice(start, kept - start).to_pylist() for column in columns]
+        for i in range(kept - start - 1, -1, -1):
+            if filled(tail[i] for tail in tails):
+                return start + i + 1
+        kept, step = start, step * 2
+    return 0
 
 
 def frame_of(records: list[list[str]]) -> pd.DataFrame:

@@ -586,14 +586,36 @@ class UserColumns:
             return tuple(map(clean_user, *(getattr(self, c) for c in USER_COLUMNS), self.key))
 
 
+def _columns_of(changes: ChangeSet) -> tuple[UserColumns, UserColumns] | None:
+    """The change set's users column by column, if made (the slot is empty until then)."""
+    try:
+        return _SLOT.__get__(changes)  # type: ignore[no-any-return]
+    except AttributeError:
+        return None
+
+
 def _emails(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise TypeError("delete must be an iterable of emails, not a single string")
     return tuple(value)
 
 
+class _ColumnsSlot:
+    """
+    A slot for :class:`ChangeSet`'s users column by column, outside its attrs fields (so
+    ``attrs.fields``, ``asdict`` and ``astuple`` show only the seven documented parts).
+    """
+
+    __slots__ = ("_columns",)
+    _columns: tuple[UserColumns, UserColumns]
+
+
+#: The slot's descriptor: reading it does not reach ChangeSet.__getattr__ when it is empty.
+_SLOT: Any = _ColumnsSlot.__dict__["_columns"]
+
+
 @attrs.frozen(kw_only=True)
-class ChangeSet:
+class ChangeSet(_ColumnsSlot):
     """
     Everything one commit changes in the store; a repository applies all of it or nothing.
 
@@ -619,10 +641,6 @@ class ChangeSet:
     delete_groups: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
     delete_departments: frozenset[str] = attrs.field(factory=frozenset, converter=_frozenset_of_str)
 
-    _columns: tuple[UserColumns, UserColumns] | None = attrs.field(
-        default=None, init=False, eq=False, repr=False
-    )
-
     @classmethod
     def _from_columns(cls, create: UserColumns, update: UserColumns, **rest: Any) -> ChangeSet:
         """
@@ -640,7 +658,7 @@ class ChangeSet:
         def __getattr__(self, name: str) -> Any:
             # Reached only for an unset slot: the users of a change set made from columns.
             if name in ("create", "update"):
-                columns = object.__getattribute__(self, "_columns")
+                columns = _columns_of(self)
                 if columns is not None:
                     users = columns[name == "update"].users()
                     object.__setattr__(self, name, users)
@@ -654,16 +672,16 @@ class ChangeSet:
         made by :meth:`Plan.changeset <userimport.plan.Plan.changeset>` has them without
         making a :class:`User` for each row.
         """
-        if self._columns is None:
-            made = (UserColumns.of(self.create), UserColumns.of(self.update))
-            object.__setattr__(self, "_columns", made)
-            return made
-        return self._columns
+        columns = _columns_of(self)
+        if columns is None:
+            columns = (UserColumns.of(self.create), UserColumns.of(self.update))
+            object.__setattr__(self, "_columns", columns)
+        return columns
 
     @property
     def is_empty(self) -> bool:
         """True when committing this would change nothing."""
-        planned = self._columns
+        planned = _columns_of(self)
         create, update = planned if planned is not None else (self.create, self.update)
         return not (
             create
