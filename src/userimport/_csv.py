@@ -757,8 +757,10 @@ def read_csv(
             row=at,
         ) from e
     last_line = str(where[1]).rstrip("\r\n")
-    if last and last[1][-1:] and last[1][-1].endswith(("\n", "\r")) and not last_line.endswith('"'):
+    if last and last[1][-1:] and last[1][-1].endswith(("\n", "\r")) and last_line != '"':
         # A field whose quote never closed swallows the rest of the file, line breaks and all.
+        # A closed one whose value ends in a line break leaves its closing quote alone on the
+        # last line: a last line ending in '"' may still be inside the quotes ('"x""').
         opened = last[0]
         raise FileFormatError(
             f"{name}: a quote opened on line {opened} is never closed, so the rest of the "

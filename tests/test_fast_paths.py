@@ -40,12 +40,31 @@ from .test_read import careful, outcome
         b'name,email\nBob,"bob@x.no\n',
         b'name,email\r\nBob,"bob@x.no\r\n',
         b'name|email\nBob|"bob@x.no\n',
+        # The last line ends in a quote that is not a closing one (the careful path once
+        # took any final '"' for one).
+        b'name,email\nBob,"bob@x.no""\n',
+        b'name,email\nBob,"\n',
+        b'name,email\nBob,"""\n',
+        b'name;email\r\nBob;"x\r\n""\r\n',
     ],
 )
 def test_open_quote_on_the_last_line_is_refused(data: bytes) -> None:
     """A quote left open on the last line is refused, not read as a cell ending in a break."""
     with pytest.raises(FileFormatError, match="is never closed"):
         read_table(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "last"),
+    [
+        (b'name,email\nBob,"bob@x.no\n"\n', ["Bob", "bob@x.no\n"]),
+        (b'name,email\nBob,"bob@x.no\n"', ["Bob", "bob@x.no\n"]),
+        (b'name,email\nBob,"say ""hi""\n"\n', ["Bob", 'say "hi"\n']),
+    ],
+)
+def test_a_closed_quote_after_a_line_break_is_read(data: bytes, last: list[str]) -> None:
+    """A value ending in a line break, its quote closed alone on the last line, is kept."""
+    assert last == read_table(data).rows.values.tolist()[-1]
 
 
 def _plan_changeset() -> tuple[ChangeSet, ChangeSet]:
