@@ -24,10 +24,6 @@ def main() -> int:
     mimalloc, keeps the memory a stage frees for itself, so each stage's peak stacked on the
     last (a 100,000-row import peaked at 380 MiB instead of 320, in the same time).
     """
-    pool = "ARROW_DEFAULT_MEMORY_POOL"
-    chosen = pool not in os.environ and "pyarrow" not in sys.modules
-    if chosen:
-        os.environ[pool] = "system"  # read once, when Arrow first allocates
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -37,9 +33,12 @@ def main() -> int:
         print(f"error: {e}", file=sys.stderr)
         if enabled:
             gc.enable()
-        if chosen:
-            os.environ.pop(pool, None)
         return 4
+    # Set after the imports above, which do not load Arrow: read once, when it first allocates.
+    pool = "ARROW_DEFAULT_MEMORY_POOL"
+    chosen = pool not in os.environ and "pyarrow" not in sys.modules
+    if chosen:
+        os.environ[pool] = "system"
     hold_collector()
     try:
         return cli_main()
