@@ -515,11 +515,12 @@ class SqlUserRepository:
         opened read-only, or by a reader without the right to write, still lists its (no)
         imports.
         """
-        if getattr(self, "_history_ready", False):
-            return True
-        self._ensure_schema()
-        with self._transaction(write=False) as db:
-            return _sqlio.has_table(db, "import_history")
+        if not getattr(self, "_history_ready", False):
+            self._ensure_schema()
+            with self._transaction(write=False) as db:
+                # Once there, it stays: the next reads and writes need not look again.
+                self._history_ready = _sqlio.has_table(db, "import_history")
+        return self._history_ready
 
     def _history_table(self) -> None:
         """Make the history table if it is missing, once per repository."""
